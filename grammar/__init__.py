@@ -1,0 +1,1 @@
+"""The .qi grammar, shipped inside the package."""

@@ -1,0 +1,335 @@
+"""The checker: a routine's model in, every independent problem out.
+
+Errors stop a build; warnings do not (unless ``--strict``).  Limits on
+repetition and size are checked here, on the model, before anything is
+expanded, so a ``repeat 100000000`` answers at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from . import model as m
+from .diagnostics import Diagnostic, error, warning
+from .loader import Library
+from .settings import resolve_settings
+
+MAX_REPEAT = 1000  # largest count of a repeat, a `do … N times` or a breath pattern
+MAX_NESTING = 12  # blocks inside blocks (and definitions calling definitions)
+MAX_STEPS = 100_000  # events after expansion
+MAX_SECONDS = 12 * 3600  # written time after expansion
+PLACEHOLDERS = ("side",)
+_PLACEHOLDER = re.compile(r"\{([^{}\n]*)\}")
+
+
+@dataclass(frozen=True)
+class Size:
+    """What a statement expands to: how many steps, and how many written seconds."""
+
+    steps: int
+    seconds: float
+
+    def __add__(self, other: "Size") -> "Size":
+        return Size(self.steps + other.steps, self.seconds + other.seconds)
+
+    def __mul__(self, factor: int) -> "Size":
+        return Size(self.steps * factor, self.seconds * factor)
+
+
+class Sizer:
+    """Computes expansion sizes without expanding, memoising each definition."""
+
+    def __init__(self, library: Library):
+        self.library = library
+        self._memo: dict[str, Size] = {}
+        self._active: set[str] = set()
+
+    def of_body(self, body) -> Size:
+        total = Size(0, 0.0)
+        for node in body:
+            total = total + self.of(node)
+        return total
+
+    def of(self, node) -> Size:
+        if isinstance(node, (m.Say, m.Note)):
+            return Size(1, 0.0)
+        if isinstance(node, (m.Breath, m.Pause)):
+            return Size(1, node.duration.seconds)
+        if isinstance(node, m.Bell):
+            return Size(1, node.duration.seconds if node.duration else 3.0)
+        if isinstance(node, m.BreathPattern):
+            phases = (node.inhale, node.hold, node.exhale, node.hold_after or 0.0)
+            return Size(sum(1 for p in phases if p > 0), sum(phases)) * node.count
+        if isinstance(node, m.Section):
+            return Size(1, 0.0) + self.of_body(node.body)
+        if isinstance(node, m.Repeat):
+            return (self.of_body(node.body) + Size(1 if node.counted else 0, 0.0)) * node.count
+        if isinstance(node, m.Sides):
+            return self.of_body(node.body) * len(node.sides)
+        if isinstance(node, m.Do):
+            return self.of_definition(node.name.value) * node.times
+        return Size(0, 0.0)  # Define, Include: nothing happens where they are written
+
+    def of_definition(self, name: str) -> Size:
+        if name in self._memo:
+            return self._memo[name]
+        definition = self.library.definitions.get(name)
+        if definition is None or name in self._active:
+            return Size(0, 0.0)  # reported elsewhere (unknown name, recursion)
+        self._active.add(name)
+        size = self.of_body(definition.node.body)
+        self._active.discard(name)
+        self._memo[name] = size
+        return size
+
+
+def _text_offset_span(text: m.Text, start: int, end: int) -> m.Span:
+    """The span of characters ``start:end`` of a quoted text (exact when it has no escapes)."""
+    span = text.span
+    if span.line != span.end_line:
+        return span
+    return m.Span(span.file, span.line, span.column + 1 + start, span.line, span.column + 1 + end)
+
+
+def _sub_span(span: m.Span, width: int) -> m.Span:
+    return m.Span(span.file, span.line, span.column, span.line, span.column + width)
+
+
+class _Checker:
+    def __init__(self, routine: m.Routine, library: Library):
+        self.routine = routine
+        self.library = library
+        self.problems: list[Diagnostic] = []
+        self.used: set[str] = set()
+        self.sizer = Sizer(library)
+        self.uses_side = self._definitions_using_side()
+
+    # -- helpers -------------------------------------------------------------
+
+    def err(self, *args, **kwargs) -> None:
+        self.problems.append(error(*args, **kwargs))
+
+    def warn(self, *args, **kwargs) -> None:
+        self.problems.append(warning(*args, **kwargs))
+
+    def _definitions_using_side(self) -> set[str]:
+        """Names of definitions whose texts (directly or through `do`) say {side}."""
+        direct: dict[str, bool] = {}
+        calls: dict[str, set[str]] = {}
+        for name, definition in self.library.definitions.items():
+            texts = [t for node in m.walk(definition.node.body) for t in _texts_of(node)]
+            direct[name] = any("{side}" in t.value for t in texts)
+            calls[name] = {n.name.value for n in m.walk(definition.node.body) if isinstance(n, m.Do)}
+        using = {name for name, yes in direct.items() if yes}
+        changed = True
+        while changed:
+            changed = False
+            for name, called in calls.items():
+                if name not in using and called & using:
+                    using.add(name)
+                    changed = True
+        return using
+
+    # -- the walk ------------------------------------------------------------
+
+    def run(self) -> list[Diagnostic]:
+        settings, problems = resolve_settings(self.routine)
+        self.problems.extend(problems)
+        if self.routine.setting("title") is None:
+            first = self.routine.settings[0].span if self.routine.settings else None
+            line = first.line if first else 1
+            self.err("missing-title", "this routine has no title",
+                     m.Span(self.routine.path, line, 1, line, 1), 'add a first line such as: title: "Morning Qigong"')
+        self.body(self.routine.body, depth=0, top=True, in_sides=False, in_define=False)
+        for definition in self.library.definitions.values():
+            self.body(definition.node.body, depth=1, top=False, in_sides=False, in_define=True)
+        for name, definition in self.library.definitions.items():
+            if name not in self.used and definition.file == self.routine.path:
+                self.warn("unused-define", f"the sequence \"{name}\" is defined but never used",
+                          definition.node.name.span, f'play it with: do "{name}"')
+        self._recursion()
+        self._limits()
+        return self.problems
+
+    def body(self, body, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
+        previous = None
+        for node in body:
+            self.statement(node, depth, top, in_sides, in_define)
+            if isinstance(node, m.Breath) and isinstance(previous, m.Breath) \
+                    and node.phase == previous.phase and node.phase in ("inhale", "exhale"):
+                self.warn("breath-twice", f"two {node.phase}s in a row", _sub_span(node.span, len(node.phase)),
+                          f"an {node.phase} usually follows an {'exhale' if node.phase == 'inhale' else 'inhale'}"
+                          " or a hold")
+            if not isinstance(node, m.Note):
+                previous = node
+
+    def statement(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
+        for text in _texts_of(node):
+            self.text(text, in_sides or in_define)
+        for duration in _durations_of(node):
+            self.duration(duration)
+        if isinstance(node, m.BLOCKS):
+            self.block(node, depth, top, in_sides, in_define)
+        elif isinstance(node, m.BreathPattern):
+            self.count(node.count, node.count_span, "a breath pattern")
+            if node.inhale <= 0 or node.exhale <= 0:
+                self.err("bad-pattern", "a breath pattern needs an inhale and an exhale longer than 0",
+                         node.pattern_span, "write for example 4-7-8")
+        elif isinstance(node, m.Do):
+            self.do(node, in_sides or in_define)
+        elif isinstance(node, m.Include) and not top:
+            self.err("include-not-top", "include belongs at the top level of a routine",
+                     _sub_span(node.span, len("include")), "move it out of the block")
+
+    def block(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
+        keyword = {m.Section: "section", m.Repeat: "repeat", m.Sides: "each side", m.Define: "define"}[type(node)]
+        header = _sub_span(node.span, len(keyword))
+        if depth >= MAX_NESTING:
+            self.err("too-deep", f"blocks are nested more than {MAX_NESTING} deep", header)
+            return
+        if isinstance(node, m.Section):
+            if not top:
+                self.err("section-not-top", "a section cannot be inside another block", header,
+                         "sections are chapters: write them at the top level")
+            if not node.name.value.strip():
+                self.err("empty-name", "a section needs a name", node.name.span)
+        if isinstance(node, m.Define):
+            if not top:
+                self.err("define-not-top", "define belongs at the top level of a routine", header,
+                         "move the definition out of the block")
+            if not node.name.value.strip():
+                self.err("empty-name", "a sequence needs a name", node.name.span)
+        if isinstance(node, m.Repeat):
+            self.count(node.count, node.count_span, "a repeat")
+        if isinstance(node, m.Sides):
+            names = [s.value for s in node.sides]
+            for index, side in enumerate(node.sides):
+                if side.value in names[:index]:
+                    self.err("duplicate-side", f"the side '{side.value}' is listed twice", side.span)
+        if not node.body:
+            what = "section" if isinstance(node, m.Section) else keyword
+            self.warn("empty-block", f"this {what} is empty", header,
+                      "indent the statements that belong to it under this line")
+        if isinstance(node, m.Define) and top:
+            return  # checked once, through the library, below
+        self.body(node.body, depth + 1, top=False, in_sides=in_sides or isinstance(node, m.Sides),
+                  in_define=in_define)
+
+    def count(self, value: int, span: m.Span, what: str) -> None:
+        if not 1 <= value <= MAX_REPEAT:
+            self.err("bad-count", f"the count of {what} must be between 1 and {MAX_REPEAT}, not {value}",
+                     span, "split a very long practice into several routines" if value > MAX_REPEAT else None)
+
+    def duration(self, duration: m.Duration) -> None:
+        if duration.unit_missing:
+            number = f"{duration.seconds:g}"
+            self.err("missing-unit", "a duration needs a unit", duration.span,
+                     f"write {number}s for {number} seconds, or {number}m for minutes")
+        elif duration.seconds <= 0:
+            self.err("zero-duration", "a duration must be longer than 0", duration.span)
+
+    def text(self, text: m.Text, side_known: bool) -> None:
+        if not text.value.strip():
+            self.err("empty-text", "this text is empty", text.span)
+        for match in _PLACEHOLDER.finditer(text.value):
+            name = match.group(1)
+            span = _text_offset_span(text, match.start(), match.end())
+            if name not in PLACEHOLDERS:
+                close = difflib.get_close_matches(name, PLACEHOLDERS, n=1, cutoff=0.5)
+                self.err("unknown-placeholder", f"unknown placeholder {{{name}}}", span,
+                         f"did you mean {{{close[0]}}}?" if close else "the only placeholder is {side}")
+            elif not side_known:
+                self.err("side-outside", "{side} is only known inside an 'each side' block", span,
+                         "put this line inside: each side left, right:")
+
+    def do(self, node: m.Do, side_known: bool) -> None:
+        name = node.name.value
+        if node.times_span is not None:
+            self.count(node.times, node.times_span, "do … times")
+        if name not in self.library.definitions:
+            close = difflib.get_close_matches(name, list(self.library.definitions), n=1, cutoff=0.6)
+            hint = f'did you mean "{close[0]}"?' if close else (
+                "define it with: define \"" + name + "\":" if not self.library.definitions
+                else "defined sequences: " + ", ".join(f'"{n}"' for n in self.library.definitions))
+            self.err("unknown-sequence", f"no sequence is named \"{name}\"", node.name.span, hint)
+            return
+        self.used.add(name)
+        if name in self.uses_side and not side_known:
+            self.err("side-outside", f"\"{name}\" says {{side}}, so it must be played inside an 'each side' block",
+                     node.name.span)
+
+    def _recursion(self) -> None:
+        """A definition that plays itself, directly or through others, would never end."""
+        graph = {name: [n for n in m.walk(d.node.body) if isinstance(n, m.Do)]
+                 for name, d in self.library.definitions.items()}
+        state: dict[str, int] = {}
+
+        def visit(name: str, depth: int) -> None:
+            state[name] = 1
+            for call in graph.get(name, ()):
+                callee = call.name.value
+                if state.get(callee) == 1:
+                    self.err("recursive-define", f"\"{callee}\" plays itself, so it would never end",
+                             call.name.span, "a sequence cannot contain a do of itself")
+                elif callee in graph and callee not in state:
+                    if depth >= MAX_NESTING:
+                        self.err("too-deep", f"sequences call each other more than {MAX_NESTING} deep",
+                                 call.name.span)
+                    else:
+                        visit(callee, depth + 1)
+            state[name] = 2
+
+        for name in graph:
+            if name not in state:
+                visit(name, 0)
+
+    def _limits(self) -> None:
+        if any(p.code in ("recursive-define", "too-deep", "bad-count") for p in self.problems):
+            return  # the size is meaningless (or already reported as a bad count)
+        total = self.sizer.of_body(self.routine.body)
+        if total.steps <= MAX_STEPS and total.seconds <= MAX_SECONDS:
+            return
+        # Point at the innermost statement that alone is over the limit.
+        culprit, body = None, self.routine.body
+        while True:
+            over = [n for n in body if _over(self.sizer.of(n))]
+            if not over:
+                break
+            culprit = over[0]
+            body = m.children(culprit) if not isinstance(culprit, m.Do) else ()
+        span = culprit.span if culprit is not None else m.Span(self.routine.path, 1, 1, 1, 1)
+        first_line = m.Span(span.file, span.line, span.column, span.line,
+                            span.column + (len("repeat") if isinstance(culprit, m.Repeat) else 1))
+        if total.steps > MAX_STEPS:
+            self.err("too-many-steps", f"this routine expands to {total.steps:,} steps; the limit is "
+                     f"{MAX_STEPS:,}", first_line, "lower the repeat counts")
+        else:
+            self.err("too-long", f"this routine runs {total.seconds / 3600:,.1f} hours; the limit is "
+                     f"{MAX_SECONDS // 3600} hours", first_line, "lower the repeat counts or durations")
+
+
+def _over(size: Size) -> bool:
+    return size.steps > MAX_STEPS or size.seconds > MAX_SECONDS
+
+
+def _texts_of(node) -> list[m.Text]:
+    if isinstance(node, (m.Say, m.Note)):
+        return [node.text]
+    if isinstance(node, m.Breath) and node.text is not None:
+        return [node.text]
+    return []
+
+
+def _durations_of(node) -> list[m.Duration]:
+    if isinstance(node, (m.Breath, m.Pause)):
+        return [node.duration]
+    if isinstance(node, m.Bell) and node.duration is not None:
+        return [node.duration]
+    return []
+
+
+def check(routine: m.Routine, library: Library) -> list[Diagnostic]:
+    """Every problem of ``routine`` (with its included definitions), errors and warnings."""
+    return _Checker(routine, library).run()

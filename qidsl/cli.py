@@ -1,0 +1,123 @@
+"""The ``qidsl`` command line: check, fmt, plan, build and voices.
+
+Each command imports only what it needs: ``check``, ``fmt`` and ``plan``
+never load moviepy, Piper or numpy.
+Exit codes: 0 success, 1 problems in a routine (or a failed build), 2 a usage
+problem (unknown option, missing file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from . import __version__
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+DESCRIPTION = """\
+Compile .qi movement and breathwork routines into narration, captions and video.
+
+commands:
+  check PATH...   find mistakes in routines (files, or folders searched for *.qi)
+  fmt PATH...     rewrite routines in the one canonical layout
+  plan FILE       show the estimated timeline of a routine
+  build PATH...   make audio, captions, chapters, timeline and video in build/NAME/
+  voices          list the speech engines and voices available here
+
+Run 'qidsl COMMAND --help' for a command's options.
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage problems exit 2 with one line, as argparse does, minus the noise
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"qidsl: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="qidsl", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"qidsl {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = commands.add_parser("check", help="find mistakes in routines",
+                                description="Check routines and report every problem with its line and column. "
+                                "Exit 0 when clean, 1 on any error (or any warning with --strict), 2 on a "
+                                "usage problem.")
+    check.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
+    check.add_argument("--format", choices=("text", "json", "github"), default="text",
+                       help="text (default; coloured on a terminal), json (a list of diagnostics, see "
+                       "docs/cli.md) or github (workflow annotations)")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    fmt = commands.add_parser("fmt", help="rewrite routines in the canonical layout",
+                              description="Rewrite routines in the one canonical layout, keeping comments "
+                              "and meaning. Files are rewritten atomically.")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
+    fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
+    fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change")
+
+    plan = commands.add_parser("plan", help="show the estimated timeline",
+                               description="Print a table of the estimated timeline (speech at about 150 "
+                               "words a minute, scaled by rate) with per-section and total durations.")
+    plan.add_argument("path", metavar="FILE", help="a .qi file")
+
+    build = commands.add_parser("build", help="make narration, captions, chapters and video",
+                                description="Build each routine into OUT/NAME/: NAME.mp4, NAME.mp3, NAME.srt, "
+                                "NAME.vtt, NAME.chapters.txt and NAME.timeline.json. Every file is written "
+                                "under a temporary name and renamed into place.")
+    build.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
+    build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
+    build.add_argument("--no-video", action="store_true", help="make everything but the video")
+    build.add_argument("--engine", choices=("piper", "gtts"), help="speech engine (default: the routine's "
+                       "engine: setting, else piper, which works offline)")
+    build.add_argument("--voice", help="Piper voice: joe (bundled) or a path to a .onnx voice file")
+    build.add_argument("--tld", default="com", help="gTTS accent domain, e.g. co.uk, com.au (default: com)")
+    build.add_argument("--cache-dir", metavar="DIR", help="speech cache folder (default: $QIDSL_CACHE_DIR, "
+                       "else OUT/.cache)")
+    build.add_argument("--loudness", type=float, default=-16.0, metavar="LUFS",
+                       help="integrated loudness target (default: -16)")
+    build.add_argument("--wav", action="store_true", help="also write NAME.wav")
+    build.add_argument("--resolution", choices=("720p", "1080p"), default="720p", help="video size")
+    build.add_argument("--fps", type=int, default=30, help="video frame rate (default: 30)")
+    build.add_argument("--preview", action="store_true", help="a fast low-resolution draft video")
+    build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    commands.add_parser("voices", help="list engines and voices", description="List the speech engines and "
+                        "voices available on this machine.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "check":
+            from .commands import run_check
+            return run_check(args.paths, args.format, args.strict)
+        if args.command == "fmt":
+            from .commands import run_fmt
+            return run_fmt(args.paths, check_only=args.check, diff=args.diff)
+        if args.command == "plan":
+            from .commands import run_plan
+            return run_plan(args.path)
+        if args.command == "voices":
+            from .engines.voices import list_voices
+            print("\n".join(list_voices()))
+            return EXIT_OK
+        from .build import BuildOptions, run_build
+        return run_build(args.paths, BuildOptions.from_args(args))
+    except KeyboardInterrupt:
+        print("qidsl: interrupted; earlier outputs were left as they were", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The light commands: ``check``, ``fmt`` and ``plan`` (no speech, numpy or video)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import sys
+from pathlib import Path
+
+from .compile import Compiled, compile_routine, find_routines
+from .diagnostics import Diagnostic, render
+from .formatter import format_routine
+from .loader import Loader
+from .outputs import write_text_atomic
+from .parser import Source, decode_source, parse_source
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _colour(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def _say(message: str) -> None:
+    print(f"qidsl: {message}", file=sys.stderr)
+
+
+def _routines_or_usage(paths: list[str]) -> list[Path] | None:
+    found, missing = find_routines(paths)
+    for name in missing:
+        _say(f"no such file or folder: {name}")
+    if missing:
+        return None
+    if not found:
+        _say("no .qi files found in " + ", ".join(paths))
+        return None
+    return found
+
+
+def compile_all(files: list[Path], loader: Loader) -> list[Compiled] | None:
+    """Compile each file; None (after saying why) when one cannot be read at all."""
+    results = []
+    for file in files:
+        try:
+            results.append(compile_routine(file, loader))
+        except OSError as exc:
+            _say(f"cannot read {file}: {exc.strerror or exc}")
+            return None
+    return results
+
+
+def _github(diagnostic: Diagnostic) -> str:
+    def escape(text: str, prop: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+    span = diagnostic.span
+    message = diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
+    return (f"::{diagnostic.severity} file={escape(span.file, True)},line={span.line},col={span.column},"
+            f"endLine={span.end_line},endColumn={span.end_column},title={escape(diagnostic.code, True)}::"
+            f"{escape(message)}")
+
+
+def print_diagnostics(diagnostics: list[Diagnostic], loader: Loader, fmt: str = "text", stream=None) -> None:
+    """Write diagnostics in one of the three formats of ``qidsl check``."""
+    stream = stream or sys.stdout
+    if fmt == "json":
+        json.dump([d.to_dict() for d in diagnostics], stream, ensure_ascii=False, indent=2)
+        stream.write("\n")
+        return
+    colour = _colour(stream)
+    for diagnostic in diagnostics:
+        if fmt == "github":
+            print(_github(diagnostic), file=stream)
+        else:
+            print(render(diagnostic, loader.lines(diagnostic.span.file), colour), file=stream)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def run_check(paths: list[str], fmt: str = "text", strict: bool = False) -> int:
+    """``qidsl check``: report every problem; exit 1 on errors (or warnings with ``strict``)."""
+    files = _routines_or_usage(paths)
+    if files is None:
+        return EXIT_USAGE
+    loader = Loader()
+    results = compile_all(files, loader)
+    if results is None:
+        return EXIT_PROBLEMS
+    diagnostics = [d for result in results for d in result.diagnostics]
+    print_diagnostics(diagnostics, loader, fmt)
+    errors = sum(d.is_error for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if fmt == "text":
+        summary = "no problems" if not diagnostics else f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
+        print(f"{summary} in {_count(len(files), 'file')}", file=sys.stderr)
+    return EXIT_PROBLEMS if errors or (strict and warnings) else EXIT_OK
+
+
+def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> int:
+    """``qidsl fmt``: rewrite files in the canonical layout (or report with --check / --diff)."""
+    files = _routines_or_usage(paths)
+    if files is None:
+        return EXIT_USAGE
+    changed, failed = [], False
+    loader = Loader()
+    for file in files:
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            _say(f"cannot read {file}: {exc.strerror or exc}")
+            return EXIT_PROBLEMS
+        source, problems = decode_source(data, str(file))
+        result = parse_source(source) if source else None
+        if source:
+            loader.sources[str(file)] = source
+        syntax = list(problems) + ([d for d in result.diagnostics if d.is_error] if result else [])
+        if syntax or result is None or result.routine is None:
+            print_diagnostics(syntax, loader, "text", sys.stderr)
+            _say(f"{file} was not formatted: fix the errors above first")
+            failed = True
+            continue
+        formatted = format_routine(result.routine, source.lines)
+        original = data.decode("utf-8-sig")
+        if formatted == original:
+            continue
+        changed.append(file)
+        if diff:
+            sys.stdout.writelines(difflib.unified_diff(
+                original.splitlines(keepends=True), formatted.splitlines(keepends=True),
+                f"{file} (before)", f"{file} (formatted)"))
+        elif check_only:
+            print(f"would reformat {file}")
+        else:
+            write_text_atomic(file, formatted)
+            print(f"reformatted {file}", file=sys.stderr)
+    if failed:
+        return EXIT_PROBLEMS
+    if (check_only or diff) and changed:
+        return EXIT_PROBLEMS
+    return EXIT_OK
+
+
+def clock(seconds: float) -> str:
+    """``m:ss`` (or ``h:mm:ss``), rounded down to the second."""
+    whole = int(seconds + 1e-6)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _shorten(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def plan_table(compiled: Compiled) -> str:
+    """The text ``qidsl plan`` prints for a clean routine."""
+    timeline = compiled.estimate
+    settings = timeline.settings
+    out = [f"{settings.title} — about {clock(timeline.duration)} "
+           f"(estimated: speech at 150 words a minute × rate {settings.rate:g}, tempo {settings.tempo:g})", ""]
+    out.append(f"{'start':>8}  {'length':>6}  {'section':<24}  {'rep':<7}  {'event':<7}  text")
+    for event in timeline.events:
+        if event.kind == "section":
+            continue
+        rep = ""
+        if event.repetition:
+            rep = f"{event.repetition.index}/{event.repetition.total}"
+        text = event.text or ""
+        if event.side and event.kind not in ("say",):
+            text = f"{text} [{event.side}]".strip()
+        out.append(f"{clock(event.start):>8}  {event.duration:>5.1f}s  {_shorten(event.section or '', 24):<24}  "
+                   f"{rep:<7}  {event.kind:<7}  {_shorten(text, 60)}".rstrip())
+    out.append("")
+    out.append("sections")
+    for section in timeline.sections:
+        out.append(f"{clock(section.start):>8}  {clock(section.duration):>6}  {section.text}")
+    out.append(f"{'total':>8}  {clock(timeline.duration):>6}")
+    return "\n".join(out) + "\n"
+
+
+def run_plan(path: str) -> int:
+    """``qidsl plan``: the estimated timeline as a table."""
+    files = _routines_or_usage([path])
+    if files is None:
+        return EXIT_USAGE
+    if len(files) != 1:
+        _say("plan takes one .qi file")
+        return EXIT_USAGE
+    loader = Loader()
+    results = compile_all(files, loader)
+    if results is None:
+        return EXIT_PROBLEMS
+    compiled = results[0]
+    if compiled.errors:
+        print_diagnostics(list(compiled.diagnostics), loader, "text", sys.stderr)
+        return EXIT_PROBLEMS
+    print_diagnostics(compiled.warnings, loader, "text", sys.stderr)
+    sys.stdout.write(plan_table(compiled))
+    return EXIT_OK

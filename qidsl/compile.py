@@ -1,0 +1,84 @@
+"""The front end in one call: read, parse, check, expand and estimate a routine.
+
+``check``, ``plan`` and ``build`` all start here; nothing in this module
+loads speech engines, numpy or moviepy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .check import check
+from .diagnostics import Diagnostic, sort_key
+from .expand import expand
+from .loader import Library, Loader
+from .model import Routine
+from .settings import Settings, resolve_settings
+from .steps import ExpandedRoutine
+from .timeline import EstimatedSpeech, Timeline, build_timeline
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What the front end made of one routine file."""
+
+    path: str
+    routine: Routine | None
+    settings: Settings | None
+    library: Library | None
+    expanded: ExpandedRoutine | None
+    estimate: Timeline | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if not d.is_error]
+
+
+def compile_routine(path: str | Path, loader: Loader, text: str | None = None) -> Compiled:
+    """Read (or take ``text``), parse, check and, when clean, expand and estimate a routine.
+
+    Raises OSError when the file cannot be read; everything wrong *inside*
+    the file comes back as diagnostics.
+    """
+    display = str(path)
+    result = loader.parse_text(text, display) if text is not None else loader.read(Path(path), display)
+    problems: list[Diagnostic] = list(result.diagnostics)
+    routine = result.routine
+    if routine is None:
+        return Compiled(display, None, None, None, None, None, _sorted(problems))
+    library = loader.library(routine)
+    problems.extend(library.diagnostics)
+    problems.extend(check(routine, library))
+    if any(p.is_error for p in problems):
+        return Compiled(display, routine, None, library, None, None, _sorted(problems))
+    settings, _ = resolve_settings(routine)  # its problems were reported by check
+    expanded = expand(routine, library, settings)
+    estimate = build_timeline(expanded, EstimatedSpeech(settings.rate))
+    problems.extend(estimate.warnings)
+    return Compiled(display, routine, settings, library, expanded, estimate, _sorted(problems))
+
+
+def _sorted(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
+    unique = list(dict.fromkeys(problems))
+    return tuple(sorted(unique, key=sort_key))
+
+
+def find_routines(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """Files named, and ``*.qi`` files under folders named; plus the names that do not exist."""
+    found: list[Path] = []
+    missing: list[str] = []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.qi") if p.is_file()))
+        elif path.exists():
+            found.append(path)
+        else:
+            missing.append(name)
+    return found, missing

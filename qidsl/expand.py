@@ -1,0 +1,101 @@
+"""Expansion: definitions, repetitions, sides and breath patterns into a flat list of steps.
+
+Sizes are checked on the model first (:class:`qidsl.check.Sizer`), so an
+over-large routine is refused before a single step is made.
+"""
+
+from __future__ import annotations
+
+from . import model as m
+from .check import MAX_SECONDS, MAX_STEPS, Sizer
+from .diagnostics import QiError, error
+from .loader import Library
+from .settings import Settings
+from .steps import (BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine,
+                    Repetition, Step)
+
+# Words spoken on each phase of a `breathe` pattern.  Only English routines get
+# them; in other languages the pattern is guided by the picture and silence.
+PATTERN_WORDS = {INHALE: "In.", HOLD: "Hold.", EXHALE: "Out."}
+
+
+class _Expander:
+    def __init__(self, library: Library, settings: Settings):
+        self.library = library
+        self.settings = settings
+        self.steps: list[Step] = []
+        self.spoken_pattern = settings.language.lower().startswith("en")
+
+    def seconds(self, duration: m.Duration | None) -> float | None:
+        return None if duration is None else duration.seconds / self.settings.tempo
+
+    def add(self, kind, seconds, text, span, ctx) -> None:
+        section, repetition, side = ctx
+        if text is not None and side is not None:
+            text = text.replace("{side}", side)
+        self.steps.append(Step(kind, seconds, text, section, repetition, side, span))
+
+    def body(self, body, ctx) -> None:
+        for node in body:
+            self.node(node, ctx)
+
+    def node(self, node, ctx) -> None:
+        section, repetition, side = ctx
+        if isinstance(node, m.Section):
+            self.add(SECTION, None, node.name.value, node.span, (node.name.value, None, None))
+            self.body(node.body, (node.name.value, None, None))
+        elif isinstance(node, m.Say):
+            self.add(SAY, None, node.text.value, node.span, ctx)
+        elif isinstance(node, m.Note):
+            self.add(NOTE, None, node.text.value, node.span, ctx)
+        elif isinstance(node, m.Breath):
+            self.add(node.phase, self.seconds(node.duration), node.text.value if node.text else None,
+                     node.span, ctx)
+        elif isinstance(node, m.Pause):
+            self.add(PAUSE, self.seconds(node.duration), None, node.span, ctx)
+        elif isinstance(node, m.Bell):
+            self.add(BELL, self.seconds(node.duration), None, node.span, ctx)
+        elif isinstance(node, m.BreathPattern):
+            self.pattern(node, ctx)
+        elif isinstance(node, m.Repeat):
+            for index in range(1, node.count + 1):
+                inner = (section, Repetition(index, node.count, node.counted), side)
+                if node.counted:
+                    self.add(COUNT, None, str(index), node.span, inner)
+                self.body(node.body, inner)
+        elif isinstance(node, m.Sides):
+            for name in node.sides:
+                self.body(node.body, (section, repetition, name.value))
+        elif isinstance(node, m.Do):
+            definition = self.library.definitions[node.name.value]
+            for _ in range(node.times):
+                self.body(definition.node.body, ctx)
+        # Define and Include do nothing where they are written.
+
+    def pattern(self, node: m.BreathPattern, ctx) -> None:
+        section, _, side = ctx
+        phases = [(INHALE, node.inhale), (HOLD, node.hold), (EXHALE, node.exhale), (HOLD, node.hold_after or 0)]
+        for index in range(1, node.count + 1):
+            inner = (section, Repetition(index, node.count, False), side)
+            for kind, seconds in phases:
+                if seconds > 0:
+                    text = PATTERN_WORDS[kind] if self.spoken_pattern else None
+                    self.add(kind, seconds / self.settings.tempo, text, node.span, inner)
+
+
+def expand(routine: m.Routine, library: Library, settings: Settings) -> ExpandedRoutine:
+    """Flatten a checked routine.  Raises QiError if it is too large to expand."""
+    size = Sizer(library).of_body(routine.body)
+    if size.steps > MAX_STEPS or size.seconds > MAX_SECONDS:
+        raise QiError([error("too-large", "this routine is too large to expand",
+                             m.Span(routine.path, 1, 1, 1, 1))])
+    expander = _Expander(library, settings)
+    notes = []
+    body = list(routine.body)
+    # Notes before the first section or cue belong on the title card.
+    while body and isinstance(body[0], (m.Note, m.Define, m.Include)):
+        node = body.pop(0)
+        if isinstance(node, m.Note):
+            notes.append(node.text.value)
+    expander.body(body, (None, None, None))
+    return ExpandedRoutine(settings, tuple(expander.steps), tuple(notes))

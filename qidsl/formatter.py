@@ -1,0 +1,152 @@
+"""``qidsl fmt``: one canonical layout for a routine, comments kept, meaning unchanged.
+
+The layout: settings first, a blank line, then the body indented by four
+spaces per level; one blank line before every top-level block; single blank
+lines inside blocks kept where the author had them; durations written the
+short way (``90s`` becomes ``1m30s``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import model as m
+from .parser import STATEMENTS
+
+INDENT = "    "
+_BARE_SIDE = re.compile(r"^[^\W\d][\w-]*$")
+
+
+def number(value: float) -> str:
+    """A number as it would be written: no trailing zeros, never an exponent."""
+    if float(value).is_integer():
+        return str(int(value))
+    return repr(float(value))
+
+
+def duration(seconds: float) -> str:
+    """``4s``, ``1.5s``, ``2m``, ``1m30s``."""
+    if seconds < 60 or not float(seconds).is_integer():
+        return f"{number(seconds)}s"
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m" + (f"{rest}s" if rest else "")
+
+
+def quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def find_comments(lines: list[str]) -> dict[int, tuple[str, bool]]:
+    """Comments by line number: (text from '#', whether the line holds nothing else)."""
+    comments = {}
+    for number_, line in enumerate(lines, start=1):
+        in_text = escaped = False
+        for index, char in enumerate(line):
+            if in_text:
+                if escaped:
+                    escaped = False
+                elif char == "\\":
+                    escaped = True
+                elif char == '"':
+                    in_text = False
+            elif char == '"':
+                in_text = True
+            elif char == "#":
+                comments[number_] = (line[index:].rstrip(), not line[:index].strip())
+                break
+    return comments
+
+
+def _header(node) -> str:
+    if isinstance(node, m.Say):
+        return f"say {quote(node.text.value)}"
+    if isinstance(node, m.Note):
+        return f"note {quote(node.text.value)}"
+    if isinstance(node, m.Breath):
+        text = f" {quote(node.text.value)}" if node.text else ""
+        return f"{node.phase} {_duration(node.duration)}{text}"
+    if isinstance(node, m.Pause):
+        return f"pause {_duration(node.duration)}"
+    if isinstance(node, m.Bell):
+        return "bell" + (f" {_duration(node.duration)}" if node.duration else "")
+    if isinstance(node, m.BreathPattern):
+        parts = [node.inhale, node.hold, node.exhale] + ([node.hold_after] if node.hold_after is not None else [])
+        return f"breathe {'-'.join(number(p) for p in parts)} x{node.count}"
+    if isinstance(node, m.Do):
+        return f"do {quote(node.name.value)}" + (f" {node.times} times" if node.times != 1 else "")
+    if isinstance(node, m.Include):
+        return f"include {quote(node.path.value)}"
+    if isinstance(node, m.Section):
+        return f"section {quote(node.name.value)}:"
+    if isinstance(node, m.Define):
+        return f"define {quote(node.name.value)}:"
+    if isinstance(node, m.Repeat):
+        return f"repeat {node.count}{' counted' if node.counted else ''}:"
+    if isinstance(node, m.Sides):
+        names = [s.value if _BARE_SIDE.match(s.value) and s.value not in STATEMENTS + ("side", "times", "counted")
+                 else quote(s.value) for s in node.sides]
+        return f"each side {', '.join(names)}:"
+    raise TypeError(f"no layout for {type(node).__name__}")  # pragma: no cover
+
+
+def _duration(value: m.Duration) -> str:
+    # A bare number (a check error) is kept bare so fmt never changes meaning.
+    return number(value.seconds) if value.unit_missing else duration(value.seconds)
+
+
+class _Writer:
+    def __init__(self, lines: list[str]):
+        self.source = lines
+        self.comments = find_comments(lines)
+        self.own_line = sorted(n for n, (_, alone) in self.comments.items() if alone)
+        self.out: list[str] = []
+
+    def blank(self) -> None:
+        if self.out and self.out[-1] != "":
+            self.out.append("")
+
+    def comments_before(self, line: int, indent: str) -> None:
+        while self.own_line and self.own_line[0] < line:
+            number_ = self.own_line.pop(0)
+            if number_ > 1 and not self.source[number_ - 2].strip() and self.out:
+                self.blank()
+            self.out.append(indent + self.comments[number_][0])
+
+    def emit(self, line: int, indent: str, text: str) -> None:
+        self.comments_before(line, indent)
+        trailing = self.comments.get(line)
+        if trailing and not trailing[1]:
+            text = f"{text}  {trailing[0]}"
+        self.out.append(indent + text)
+
+    def had_blank_before(self, line: int) -> bool:
+        index = line - 2
+        while index >= 0 and self.source[index].strip().startswith("#"):
+            index -= 1
+        return index >= 0 and not self.source[index].strip()
+
+    def body(self, body, depth: int) -> None:
+        indent = INDENT * depth
+        for position, node in enumerate(body):
+            top_block = depth == 0 and isinstance(node, m.BLOCKS)
+            previous_block = depth == 0 and position > 0 and isinstance(body[position - 1], m.BLOCKS)
+            if position > 0 and (top_block or previous_block or self.had_blank_before(node.span.line)):
+                self.blank()
+            self.emit(node.span.line, indent, _header(node))
+            if isinstance(node, m.BLOCKS):
+                self.body(node.body, depth + 1)
+
+
+def format_routine(routine: m.Routine, lines: list[str]) -> str:
+    """The canonical text of ``routine``; ``lines`` is its source, for the comments."""
+    writer = _Writer(lines)
+    for setting in routine.settings:
+        value = quote(setting.value) if setting.quoted else setting.value
+        writer.emit(setting.span.line, "", f"{setting.key}: {value}")
+    if routine.settings and routine.body:
+        writer.blank()
+    writer.body(routine.body, 0)
+    writer.comments_before(len(lines) + 1, "")
+    while writer.out and writer.out[-1] == "":
+        writer.out.pop()
+    return "\n".join(writer.out) + "\n"

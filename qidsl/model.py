@@ -1,0 +1,187 @@
+"""The typed model of a routine: what the parser builds and every stage passes on.
+
+Every node is a frozen dataclass carrying the :class:`Span` of the source it
+came from.  Spans are excluded from equality, so two routines that mean the
+same thing compare equal even when laid out differently (this is what lets
+``parse(fmt(x)) == parse(x)`` be tested).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+
+@dataclass(frozen=True)
+class Span:
+    """A range of source text: 1-based line and column, end exclusive."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+def _span() -> Span:
+    return field(compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Text:
+    """Quoted text as the author wrote it, escapes resolved."""
+
+    value: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Duration:
+    """A written duration.  ``unit_missing`` marks ``inhale 4`` so check can say so."""
+
+    seconds: float
+    span: Span = _span()
+    unit_missing: bool = False
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``key: value`` metadata line."""
+
+    key: str
+    value: str
+    quoted: bool
+    span: Span = _span()
+    value_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Say:
+    text: Text
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Breath:
+    """``inhale``/``exhale``/``hold`` with a duration and optional spoken text."""
+
+    phase: str  # "inhale", "exhale" or "hold"
+    duration: Duration
+    text: Text | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Pause:
+    duration: Duration
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Bell:
+    duration: Duration | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Note:
+    text: Text
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class BreathPattern:
+    """``breathe 4-7-8 x3``: phase lengths in seconds (0 for an absent hold)."""
+
+    inhale: float
+    hold: float
+    exhale: float
+    hold_after: float | None
+    count: int
+    span: Span = _span()
+    pattern_span: Span = _span()
+    count_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Do:
+    name: Text
+    times: int
+    span: Span = _span()
+    times_span: Span | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class Include:
+    path: Text
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Section:
+    name: Text
+    body: tuple["Statement", ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Repeat:
+    count: int
+    counted: bool
+    body: tuple["Statement", ...]
+    span: Span = _span()
+    count_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Sides:
+    """``each side left, right:`` — the body once per side."""
+
+    sides: tuple[Text, ...]
+    body: tuple["Statement", ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Define:
+    name: Text
+    body: tuple["Statement", ...]
+    span: Span = _span()
+
+
+Statement = Union[
+    Say, Breath, Pause, Bell, Note, BreathPattern, Do, Include, Section, Repeat, Sides, Define
+]
+BLOCKS = (Section, Repeat, Sides, Define)
+
+
+@dataclass(frozen=True)
+class Routine:
+    """A parsed ``.qi`` file: its settings and its top-level statements."""
+
+    path: str
+    settings: tuple[Setting, ...]
+    body: tuple[Statement, ...]
+
+    def setting(self, key: str) -> Setting | None:
+        """The last ``key:`` line, or None."""
+        found = None
+        for item in self.settings:
+            if item.key == key:
+                found = item
+        return found
+
+
+def children(node: Statement) -> tuple[Statement, ...]:
+    """The statements inside a block, or () for a simple statement."""
+    return node.body if isinstance(node, BLOCKS) else ()
+
+
+def walk(body: tuple[Statement, ...]):
+    """Every statement of ``body``, depth first, blocks before their contents."""
+    for node in body:
+        yield node
+        yield from walk(children(node))

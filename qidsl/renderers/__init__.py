@@ -1,0 +1,1 @@
+"""Renderers: each reads the timeline and writes one kind of output."""

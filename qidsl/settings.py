@@ -1,0 +1,107 @@
+"""Routine settings: the metadata lines resolved into one typed value."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, replace
+
+from .diagnostics import Diagnostic, error, warning
+from .model import Routine, Setting
+
+DEFAULT_GAP = 0.5
+DEFAULT_BELL = 3.0
+ENGINES = ("piper", "gtts")
+THEMES = ("calm", "light")
+KNOWN_KEYS = (
+    "title", "author", "language", "voice", "tags", "description",
+    "tempo", "rate", "gap", "engine", "theme",
+)
+# BCP-47 in the shape people write it: a language, then optional script/region/variants.
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|\d{3}))?(-[A-Za-z0-9]{5,8})*$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the later stages need to know from a routine's metadata."""
+
+    title: str = ""
+    author: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    language: str = "en"
+    voice: str | None = None
+    tempo: float = 1.0
+    rate: float = 1.0
+    gap: float = DEFAULT_GAP
+    engine: str = "piper"
+    theme: str = "calm"
+
+    def with_overrides(self, **changes) -> "Settings":
+        """A copy with command-line choices applied (None means keep)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+def _number(item: Setting, low: float, high: float, problems: list[Diagnostic]) -> float | None:
+    text = item.value.strip()
+    if item.key == "gap" and text.endswith("s"):
+        text = text[:-1]
+    try:
+        value = float(text)
+    except ValueError:
+        problems.append(error("bad-setting", f"'{item.key}' must be a number, not '{item.value}'",
+                              item.value_span, f"write for example `{item.key}: 1`"))
+        return None
+    if not low <= value <= high:
+        problems.append(error("bad-setting", f"'{item.key}' must be between {low:g} and {high:g}",
+                              item.value_span))
+        return None
+    return value
+
+
+def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
+    """Settings from a routine's metadata, and every problem with them."""
+    problems: list[Diagnostic] = []
+    values: dict = {}
+    seen: dict[str, Setting] = {}
+    for item in routine.settings:
+        if item.key in seen:
+            problems.append(warning("duplicate-setting", f"'{item.key}' is set twice; the last one wins",
+                                    item.span))
+        seen[item.key] = item
+        key, value = item.key, item.value.strip()
+        if key not in KNOWN_KEYS:
+            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "known settings: " + ", ".join(KNOWN_KEYS)
+            problems.append(error("unknown-setting", f"unknown setting '{key}'", item.span.__class__(
+                item.span.file, item.span.line, item.span.column, item.span.line,
+                item.span.column + len(key)), hint))
+        elif key in ("title", "author", "description", "voice"):
+            if not value:
+                problems.append(error("bad-setting", f"'{key}' is empty", item.span))
+            values[key] = value
+        elif key == "tags":
+            values["tags"] = tuple(t.strip() for t in value.split(",") if t.strip())
+        elif key == "language":
+            if not _LANGUAGE_TAG.match(value):
+                problems.append(error("bad-language", f"'{value}' is not a language tag",
+                                      item.value_span, "write a BCP-47 tag such as en, en-GB or zh-CN"))
+            else:
+                values["language"] = value
+        elif key in ("tempo", "rate"):
+            number = _number(item, 0.5, 2.0, problems)
+            if number is not None:
+                values[key] = number
+        elif key == "gap":
+            number = _number(item, 0.0, 10.0, problems)
+            if number is not None:
+                values["gap"] = number
+        elif key in ("engine", "theme"):
+            choices = ENGINES if key == "engine" else THEMES
+            if value not in choices:
+                close = difflib.get_close_matches(value, choices, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "choose one of: " + ", ".join(choices)
+                problems.append(error(f"unknown-{key}", f"unknown {key} '{value}'", item.value_span, hint))
+            else:
+                values[key] = value
+    return Settings(**values), problems

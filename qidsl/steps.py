@@ -1,0 +1,57 @@
+"""The expanded routine: a flat sequence of steps, the input of the timeline.
+
+Expansion (``qidsl.expand``) turns includes, definitions, repetitions and
+sides into these; the timeline gives each one its time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .model import Span
+
+# Step kinds, in the order a reader meets them in docs/language.md.
+SECTION = "section"  # a section starts (text = its name)
+SAY = "say"
+COUNT = "count"  # the spoken number of a counted repetition
+INHALE, EXHALE, HOLD = "inhale", "exhale", "hold"
+PAUSE = "pause"
+BELL = "bell"
+NOTE = "note"
+BREATH_KINDS = (INHALE, EXHALE, HOLD)
+
+
+@dataclass(frozen=True)
+class Repetition:
+    """Where a step sits in its innermost ``repeat``: ``index`` of ``total``, from 1."""
+
+    index: int
+    total: int
+    counted: bool
+
+
+@dataclass(frozen=True)
+class Step:
+    """One thing that happens, not yet placed in time.
+
+    ``seconds`` is the written duration already divided by the tempo (None
+    for speech, whose length the speech engine decides, and for markers).
+    ``text`` is spoken for say/count/breath steps and shown for notes.
+    """
+
+    kind: str
+    seconds: float | None
+    text: str | None
+    section: str | None
+    repetition: Repetition | None
+    side: str | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class ExpandedRoutine:
+    """The routine flattened, with its settings and its top-level notes."""
+
+    settings: "Settings"  # noqa: F821 - qidsl.settings.Settings, imported lazily to avoid a cycle
+    steps: tuple[Step, ...]
+    notes: tuple[str, ...]  # notes before the first section: shown on the title card

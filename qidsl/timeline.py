@@ -1,0 +1,189 @@
+"""The timeline: every event of a routine with its exact start and end.
+
+One function, :func:`build_timeline`, makes both the estimated timeline (for
+``plan`` and ``check``: speech length guessed from the words) and the exact
+one (for ``build``: speech length measured from the synthesised audio).  The
+only difference is the :class:`SpeechTimer` it is given.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from .diagnostics import Diagnostic, warning
+from .steps import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine, Repetition, Step
+from .settings import DEFAULT_BELL
+
+INTRO_SECONDS = 3.0  # the title card, before the first cue
+OUTRO_SECONDS = 4.0  # the end card, after the last event
+SPEECH_MARGIN = 0.25  # least silence after a cue that stretched its breath phase
+WORDS_PER_MINUTE = 150.0
+LONG_ROUTINE_SECONDS = 2 * 3600
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """A stretch of speech; times in seconds, relative to the cue or absolute in an Event."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class SpokenTiming:
+    """How long a cue takes to say, and where its sentences fall inside it."""
+
+    duration: float
+    sentences: tuple[Sentence, ...]
+
+
+class SpeechTimer(Protocol):
+    """Gives the spoken length of a text: estimated, or measured from audio."""
+
+    def timing(self, text: str) -> SpokenTiming: ...
+
+
+@dataclass(frozen=True)
+class Event:
+    """One timed event.  ``speech`` holds the absolute times of its spoken sentences."""
+
+    start: float
+    end: float
+    kind: str  # intro, section, say, count, inhale, exhale, hold, pause, bell, note, outro
+    text: str | None
+    section: str | None
+    repetition: Repetition | None
+    side: str | None
+    phase: str | None  # inhale / exhale / hold for breath events
+    line: int | None
+    file: str | None
+    spoken: str | None  # the exact text given to the speech engine, None when silent
+    speech: tuple[Sentence, ...]
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The one truth every renderer reads."""
+
+    settings: "Settings"  # noqa: F821 - qidsl.settings.Settings
+    notes: tuple[str, ...]
+    duration: float
+    events: tuple[Event, ...]
+    warnings: tuple[Diagnostic, ...]
+
+    def of_kind(self, *kinds: str) -> list[Event]:
+        return [event for event in self.events if event.kind in kinds]
+
+    @property
+    def sections(self) -> list[Event]:
+        return self.of_kind(SECTION)
+
+    @property
+    def spoken_texts(self) -> list[str]:
+        """Every distinct text to synthesise, in order of first use."""
+        return list(dict.fromkeys(e.spoken for e in self.events if e.spoken))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
+# Scripts written without spaces between words: count characters instead of words.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a cue, as a reader would split them."""
+    parts = [p.strip() for p in _SENTENCE_END.split(text)]
+    return [p for p in parts if p] or [text.strip() or text]
+
+
+def estimated_words(text: str) -> float:
+    unspaced = len(_UNSPACED.findall(text))
+    return len(_UNSPACED.sub(" ", text).split()) + unspaced / 2.0
+
+
+class EstimatedSpeech:
+    """Speech length from the words: about 150 words a minute, scaled by ``rate``."""
+
+    def __init__(self, rate: float = 1.0, words_per_minute: float = WORDS_PER_MINUTE):
+        self.seconds_per_word = 60.0 / (words_per_minute * rate)
+
+    def timing(self, text: str) -> SpokenTiming:
+        sentences, start = [], 0.0
+        for sentence in split_sentences(text):
+            length = max(0.4, estimated_words(sentence) * self.seconds_per_word)
+            sentences.append(Sentence(round(start, 3), round(start + length, 3), sentence))
+            start += length
+        return SpokenTiming(round(start, 3), tuple(sentences))
+
+
+def _r(value: float) -> float:
+    # Times are kept to the millisecond so the timeline is the same on every run.
+    return round(value, 3)
+
+
+def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer) -> Timeline:
+    """Place every step of ``expanded`` in time, with speech lengths from ``speech``."""
+    settings = expanded.settings
+    events: list[Event] = []
+    problems: list[Diagnostic] = []
+    t = INTRO_SECONDS
+    events.append(Event(0.0, t, "intro", settings.title, None, None, None, None, None, None, None, ()))
+    open_section: Step | None = None
+    section_start = 0.0
+    section_at = 0  # index in events where the open section's event goes
+
+    def close_section(now: float) -> None:
+        if open_section is not None:
+            events.insert(section_at, Event(
+                _r(section_start), _r(now), SECTION, open_section.text, open_section.text,
+                None, None, None, open_section.span.line, open_section.span.file, None, ()))
+
+    for step in expanded.steps:
+        if step.kind == SECTION:
+            close_section(t)
+            open_section, section_start, section_at = step, t, len(events)
+            continue
+        spoken = step.text if step.kind in (SAY, COUNT) + BREATH_KINDS and step.text else None
+        timing = speech.timing(spoken) if spoken else SpokenTiming(0.0, ())
+        if step.kind in (SAY, COUNT):
+            length = timing.duration + settings.gap
+        elif step.kind in BREATH_KINDS:
+            length = step.seconds
+            if timing.duration > step.seconds:
+                overrun = timing.duration - step.seconds
+                problems.append(warning(
+                    "cue-overruns-phase",
+                    f"this cue takes {timing.duration:.1f}s to say but the {step.kind} lasts "
+                    f"{step.seconds:.1f}s; the {step.kind} is stretched by {overrun + SPEECH_MARGIN:.1f}s",
+                    step.span, "shorten the text or lengthen the phase"))
+                length = timing.duration + SPEECH_MARGIN
+        elif step.kind == PAUSE:
+            length = step.seconds
+        elif step.kind == BELL:
+            length = step.seconds if step.seconds is not None else DEFAULT_BELL
+        elif step.kind == NOTE:
+            length = 0.0
+        else:  # pragma: no cover - expand only makes the kinds above
+            raise ValueError(f"unknown step kind {step.kind!r}")
+        sentences = tuple(Sentence(_r(t + s.start), _r(t + s.end), s.text) for s in timing.sentences)
+        events.append(Event(
+            _r(t), _r(t + length), step.kind, step.text, step.section, step.repetition, step.side,
+            step.kind if step.kind in BREATH_KINDS else None, step.span.line, step.span.file,
+            spoken, sentences))
+        t += length
+    close_section(t)
+    events.append(Event(_r(t), _r(t + OUTRO_SECONDS), "outro", settings.title,
+                        None, None, None, None, None, None, None, ()))
+    duration = _r(t + OUTRO_SECONDS)
+    if duration > LONG_ROUTINE_SECONDS and expanded.steps:
+        first = expanded.steps[0].span
+        problems.append(warning("long-routine",
+                                f"this routine runs {duration / 3600:.1f} hours, longer than two hours",
+                                first, "split it into several routines"))
+    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems))
