@@ -1,0 +1,188 @@
+"""``qidsl build``: a routine in, narration, captions, chapters, timeline and video out.
+
+The build runs the stages in order (front end, speech, exact timeline,
+renderers) and stages every output under a temporary name in the output
+folder.  Only when all of them are made are they renamed into place, so a
+failed or interrupted build leaves the previous outputs whole.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from .commands import compile_all, print_diagnostics
+from .errors import BuildError
+from .loader import Loader
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
+RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything ``qidsl build`` can be told on the command line."""
+
+    out: Path = Path("build")
+    video: bool = True
+    engine: str | None = None
+    voice: str | None = None
+    tld: str = "com"
+    cache_dir: Path | None = None
+    loudness: float = -16.0
+    wav: bool = False
+    width: int = 1280
+    height: int = 720
+    fps: int = 30
+    preview: bool = False
+    strict: bool = False
+    progress: bool | None = None  # None: bars on a terminal, plain lines otherwise
+
+    @classmethod
+    def from_args(cls, args) -> "BuildOptions":
+        width, height = RESOLUTIONS[args.resolution]
+        return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=args.voice,
+                   tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
+                   loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
+                   preview=args.preview, strict=args.strict)
+
+
+class StagedOutputs:
+    """Outputs written under temporary names, renamed into place together on :meth:`commit`."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.staged: dict[Path, Path] = {}
+
+    def path(self, name: str) -> Path:
+        """A temporary path for the output ``name`` (keeps its extension for ffmpeg)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        suffix = "".join(Path(name).suffixes[-1:])
+        temp = self.folder / f".{name}.{os.getpid()}.part{suffix}"
+        self.staged[self.folder / name] = temp
+        return temp
+
+    def commit(self) -> list[Path]:
+        for final, temp in self.staged.items():
+            os.replace(temp, final)
+        return list(self.staged)
+
+    def discard(self) -> None:
+        for temp in self.staged.values():
+            with contextlib.suppress(FileNotFoundError):
+                temp.unlink()
+
+
+def _say(message: str) -> None:
+    print(f"qidsl: {message}", file=sys.stderr, flush=True)
+
+
+def _size(path: Path) -> str:
+    size = path.stat().st_size
+    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+
+
+def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> int:
+    """Build one compiled routine; returns its exit code."""
+    from . import timeline as tl
+    from .engines.cache import SpeechCache, default_cache_dir
+    from .engines.synthesize import make_engine, synthesize_all
+    from .renderers import audio, captions, chapters, mp3, timeline_json
+
+    name = path.stem
+    folder = options.out / name
+    started = time.monotonic()
+    settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
+    _say(f"building {path} -> {folder}/ (speech: {settings.engine})")
+
+    engine = make_engine(settings, base_dir=path.parent, tld=options.tld)
+    cache = SpeechCache(options.cache_dir or default_cache_dir(options.out))
+    expanded = replace(compiled.expanded, settings=settings)
+    texts = compiled.estimate.spoken_texts
+    speech = synthesize_all(texts, engine, cache, progress=options.progress)
+    _say(f"speech: {len(texts)} cues, {speech.synthesised} synthesised, {speech.cached} from the cache")
+
+    timeline = tl.build_timeline(expanded, speech.timer())
+    # The estimate's timing warnings are replaced by those measured on the real speech.
+    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)
+    print_diagnostics(warnings, loader, "text", sys.stderr)
+    if options.strict and warnings:
+        _say(f"{path} has warnings and --strict is on; nothing was written")
+        return EXIT_PROBLEMS
+
+    chapter_list = chapters.chapters(timeline)
+    for problem in chapters.youtube_warnings(chapter_list):
+        _say(f"{path}: warning: {problem}")
+    cues = captions.caption_cues(timeline)
+
+    staged = StagedOutputs(folder)
+    try:
+        timeline_json.write_timeline_json(staged.path(f"{name}.timeline.json"), timeline)
+        captions.write_srt(staged.path(f"{name}.srt"), cues)
+        captions.write_vtt(staged.path(f"{name}.vtt"), cues)
+        chapters.write_chapters_txt(staged.path(f"{name}.chapters.txt"), chapter_list)
+        mixed = audio.normalise(audio.mix(timeline, speech.clips), target_lufs=options.loudness)
+        mp3.write_mp3(staged.path(f"{name}.mp3"), mixed, audio.SAMPLE_RATE, settings.title, settings.author,
+                      [(c.title, c.start, c.end) for c in chapter_list])
+        if options.wav or options.video:
+            wav_path = staged.path(f"{name}.wav")
+            audio.write_wav(wav_path, mixed, audio.SAMPLE_RATE)
+            if not options.wav:
+                del staged.staged[folder / f"{name}.wav"]  # only the video needs it
+        if options.video:
+            from .renderers.video import render_video
+
+            try:
+                render_video(timeline, cues, wav_path, staged.path(f"{name}.mp4"), width=options.width,
+                             height=options.height, fps=options.fps, preview=options.preview,
+                             progress=options.progress)
+            finally:
+                if not options.wav:
+                    with contextlib.suppress(FileNotFoundError):
+                        wav_path.unlink()
+        written = staged.commit()
+    except BaseException:
+        staged.discard()
+        raise
+    elapsed = time.monotonic() - started
+    _say(f"done in {elapsed:.1f}s: {timeline.duration / 60:.1f} min routine")
+    for output in written:
+        print(f"  {output}  ({_size(output)})")
+    return EXIT_OK
+
+
+def run_build(paths: list[str], options: BuildOptions) -> int:
+    """``qidsl build``: build every routine named; exit 1 if any failed."""
+    from .commands import _routines_or_usage
+
+    files = _routines_or_usage(paths)
+    if files is None:
+        return EXIT_USAGE
+    loader = Loader()
+    results = compile_all(files, loader)
+    if results is None:
+        return EXIT_PROBLEMS
+    status = EXIT_OK
+    for path, compiled in zip(files, results):
+        if compiled.errors:
+            print_diagnostics(list(compiled.diagnostics), loader, "text", sys.stderr)
+            _say(f"{path} has errors; nothing was built")
+            status = EXIT_PROBLEMS
+            continue
+        try:
+            status = max(status, build_one(path, compiled, loader, options))
+        except BuildError as exc:
+            _say(str(exc))
+            _say(f"{path} was not built; earlier outputs were left as they were")
+            status = EXIT_PROBLEMS
+        except OSError as exc:
+            where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+            _say(f"cannot write{where}: {exc.strerror or exc}")
+            _say(f"{path} was not built; earlier outputs were left as they were")
+            status = EXIT_PROBLEMS
+    return status
