@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .commands import compile_all, print_diagnostics
+from .commands import clock, compile_all, print_diagnostics
 from .errors import BuildError
 from .loader import Loader
 
@@ -52,12 +52,35 @@ class BuildOptions:
                    preview=args.preview, strict=args.strict)
 
 
+@dataclass(frozen=True)
+class BuildReport:
+    """What one build made and where its time went (seconds of wall time)."""
+
+    outputs: tuple[Path, ...]
+    routine_seconds: float
+    speech_seconds: float
+    total_seconds: float
+    synthesised: int
+    cached: int
+
+
 class StagedOutputs:
     """Outputs written under temporary names, renamed into place together on :meth:`commit`."""
 
     def __init__(self, folder: Path):
         self.folder = folder
         self.staged: dict[Path, Path] = {}
+        self._remove_leftovers()
+
+    def _remove_leftovers(self) -> None:
+        """Delete temporary files of builds that were killed before they could clean up."""
+        if not self.folder.is_dir():
+            return
+        for leftover in self.folder.glob(".*.part*"):
+            pid = leftover.name.split(".part")[0].rsplit(".", 1)[-1]
+            if pid.isdigit() and not _alive(int(pid)):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
 
     def path(self, name: str) -> Path:
         """A temporary path for the output ``name`` (keeps its extension for ffmpeg)."""
@@ -78,6 +101,16 @@ class StagedOutputs:
                 temp.unlink()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _say(message: str) -> None:
     print(f"qidsl: {message}", file=sys.stderr, flush=True)
 
@@ -87,8 +120,8 @@ def _size(path: Path) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
 
 
-def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> int:
-    """Build one compiled routine; returns its exit code."""
+def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> BuildReport | None:
+    """Build one compiled routine; None when --strict refused its warnings."""
     from . import timeline as tl
     from .engines.cache import SpeechCache, default_cache_dir
     from .engines.synthesize import make_engine, synthesize_all
@@ -104,7 +137,9 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> in
     cache = SpeechCache(options.cache_dir or default_cache_dir(options.out))
     expanded = replace(compiled.expanded, settings=settings)
     texts = compiled.estimate.spoken_texts
+    speech_started = time.monotonic()
     speech = synthesize_all(texts, engine, cache, progress=options.progress)
+    speech_seconds = time.monotonic() - speech_started
     _say(f"speech: {len(texts)} cues, {speech.synthesised} synthesised, {speech.cached} from the cache")
 
     timeline = tl.build_timeline(expanded, speech.timer())
@@ -113,7 +148,7 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> in
     print_diagnostics(warnings, loader, "text", sys.stderr)
     if options.strict and warnings:
         _say(f"{path} has warnings and --strict is on; nothing was written")
-        return EXIT_PROBLEMS
+        return None
 
     chapter_list = chapters.chapters(timeline)
     for problem in chapters.youtube_warnings(chapter_list):
@@ -150,10 +185,11 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> in
         staged.discard()
         raise
     elapsed = time.monotonic() - started
-    _say(f"done in {elapsed:.1f}s: {timeline.duration / 60:.1f} min routine")
+    _say(f"done in {elapsed:.1f}s: a {clock(timeline.duration)} routine")
     for output in written:
         print(f"  {output}  ({_size(output)})")
-    return EXIT_OK
+    return BuildReport(tuple(written), timeline.duration, speech_seconds, elapsed, speech.synthesised,
+                       speech.cached)
 
 
 def run_build(paths: list[str], options: BuildOptions) -> int:
@@ -175,7 +211,8 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
             status = EXIT_PROBLEMS
             continue
         try:
-            status = max(status, build_one(path, compiled, loader, options))
+            if build_one(path, compiled, loader, options) is None:
+                status = EXIT_PROBLEMS
         except BuildError as exc:
             _say(str(exc))
             _say(f"{path} was not built; earlier outputs were left as they were")

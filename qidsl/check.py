@@ -254,6 +254,8 @@ class _Checker:
                 "define it with: define \"" + name + "\":" if not self.library.definitions
                 else "defined sequences: " + ", ".join(f'"{n}"' for n in self.library.definitions))
             self.err("unknown-sequence", f"no sequence is named \"{name}\"", node.name.span, hint)
+            if close:  # the author meant it: don't also call it unused
+                self.used.add(close[0])
             return
         self.used.add(name)
         if name in self.uses_side and not side_known:

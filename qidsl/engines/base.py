@@ -1,0 +1,161 @@
+"""What every speech engine gives back, and the shared shaping of its audio.
+
+A :class:`SpeechClip` is one cue's speech: mono float32 samples and where
+each sentence falls in it.  Engines build clips with :func:`assemble`, which
+trims each sentence tight, evens out its loudness and puts a natural pause
+between sentences, so that both engines sound and time alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Protocol, Sequence, runtime_checkable
+
+import numpy as np
+
+from ..timeline import Sentence, SpokenTiming
+
+SENTENCE_PAUSE = 0.3  # seconds of silence between two sentences of one cue
+TARGET_RMS = 0.1  # about -20 dBFS for the voiced part of each sentence
+PEAK_LIMIT = 0.95  # no sentence is raised past this peak, so leveling never clips
+SILENCE_FRAME = 0.01  # seconds per frame when looking for silence
+EDGE_MARGIN = 0.02  # seconds kept before the first and after the last sound
+# Part of every engine's settings key: change it whenever the shaping below
+# changes the sound, so cached clips made the old way are not reused.
+SHAPING_KEY = f"shape=1;pause={SENTENCE_PAUSE};rms={TARGET_RMS};peak={PEAK_LIMIT}"
+
+
+@dataclass(frozen=True, eq=False)
+class SpeechClip:
+    """One cue's speech: mono samples in -1..1 and its sentences.
+
+    ``sentences`` hold start and end in seconds relative to the clip start.
+    The samples are made read-only, so a clip shared between the cache and
+    the timeline cannot be changed behind anyone's back.
+    """
+
+    samples: np.ndarray
+    sample_rate: int
+    sentences: tuple[Sentence, ...]
+
+    def __post_init__(self) -> None:
+        samples = np.ascontiguousarray(self.samples, dtype=np.float32).reshape(-1)
+        samples.setflags(write=False)
+        object.__setattr__(self, "samples", samples)
+        object.__setattr__(self, "sentences", tuple(self.sentences))
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return len(self.samples) / self.sample_rate
+
+    def timing(self) -> SpokenTiming:
+        """This clip as the timeline sees it."""
+        return SpokenTiming(self.duration, self.sentences)
+
+
+class MeasuredSpeech:
+    """A :class:`qidsl.timeline.SpeechTimer` that reads lengths from synthesised clips."""
+
+    def __init__(self, clips: Mapping[str, SpeechClip]):
+        self.clips = clips
+
+    def timing(self, text: str) -> SpokenTiming:
+        """The measured duration and sentences of ``text``, which must have been synthesised."""
+        try:
+            return self.clips[text].timing()
+        except KeyError:
+            raise KeyError(f"no speech was synthesised for {text!r}") from None
+
+
+@runtime_checkable
+class SpeechEngine(Protocol):
+    """Text in, speech out.
+
+    ``name``, ``version``, ``voice_id`` and ``settings_key()`` together say
+    everything that changes the sound; the speech cache keys on them.
+    Failures raise :class:`qidsl.errors.BuildError` with one sentence.
+    """
+
+    name: str
+    version: str  # version of the engine library, from importlib.metadata
+    voice_id: str  # stable identifier of the voice (content hash, not a path)
+
+    def settings_key(self) -> str:
+        """Every setting that changes the sound (rate, language, ...) as one string."""
+        ...
+
+    def synthesize(self, text: str) -> SpeechClip:
+        """Speak ``text``; sentence times are relative to the clip start."""
+        ...
+
+
+def _frame_rms(samples: np.ndarray, frame: int) -> np.ndarray:
+    """RMS of each ``frame``-sample frame (the last one padded with silence)."""
+    if len(samples) == 0:
+        return np.zeros(0)
+    padded = np.zeros(-(-len(samples) // frame) * frame)
+    padded[: len(samples)] = samples
+    return np.sqrt(np.mean(np.square(padded.reshape(-1, frame)), axis=1))
+
+
+def trim_silence(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``samples`` without the near-silence before the first and after the last sound.
+
+    "Near-silence" is 40 dB below the loudest 10 ms frame, so soft onsets
+    such as an "h" are kept; a short margin keeps the edges from clicking.
+    """
+    frame = max(1, int(sample_rate * SILENCE_FRAME))
+    rms = _frame_rms(samples, frame)
+    if len(rms) == 0 or rms.max() < 1e-5:
+        return samples[:0]
+    loud = np.flatnonzero(rms > max(rms.max() * 0.01, 1e-5))
+    margin = int(sample_rate * EDGE_MARGIN)
+    start = max(0, loud[0] * frame - margin)
+    end = min(len(samples), (loud[-1] + 1) * frame + margin)
+    return samples[start:end]
+
+
+def level(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``samples`` scaled so their voiced part sits at :data:`TARGET_RMS`, peaks kept under :data:`PEAK_LIMIT`.
+
+    The RMS is measured over frames within 20 dB of the loudest one, so the
+    pauses inside a sentence do not make it look quiet and get it boosted.
+    """
+    if len(samples) == 0:
+        return samples.astype(np.float32)
+    frame = max(1, int(sample_rate * SILENCE_FRAME))
+    rms = _frame_rms(samples, frame)
+    voiced = rms[rms > rms.max() * 0.1]
+    loudness = float(np.sqrt(np.mean(voiced * voiced))) if len(voiced) else 0.0
+    peak = float(np.max(np.abs(samples)))
+    if loudness < 1e-6 or peak < 1e-6:
+        return np.zeros_like(samples, dtype=np.float32)
+    gain = min(TARGET_RMS / loudness, PEAK_LIMIT / peak)
+    return (samples * gain).astype(np.float32)
+
+
+def assemble(pieces: Sequence[tuple[str, np.ndarray]], sample_rate: int,
+             pause: float = SENTENCE_PAUSE) -> SpeechClip:
+    """One clip from ``(sentence text, samples)`` pieces.
+
+    Each piece is trimmed and levelled; pieces with no sound are dropped;
+    ``pause`` seconds of silence go between the rest, and each sentence's
+    start and end are recorded.
+    """
+    gap = np.zeros(int(round(pause * sample_rate)), dtype=np.float32)
+    parts: list[np.ndarray] = []
+    sentences: list[Sentence] = []
+    position = 0
+    for text, samples in pieces:
+        shaped = level(trim_silence(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate), sample_rate)
+        if len(shaped) == 0:
+            continue
+        if parts:
+            parts.append(gap)
+            position += len(gap)
+        sentences.append(Sentence(position / sample_rate, (position + len(shaped)) / sample_rate, text))
+        parts.append(shaped)
+        position += len(shaped)
+    samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+    return SpeechClip(samples, sample_rate, tuple(sentences))

