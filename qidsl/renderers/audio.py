@@ -1,0 +1,202 @@
+"""The narration mix: every cue and bell placed on the timeline, loudness-normalised.
+
+Three steps, one function each: :func:`mix` lays the speech clips and bells
+into one buffer exactly as long as the timeline, :func:`normalise` brings it
+to a loudness target (ITU-R BS.1770, as podcast and video platforms measure
+it) under a true-peak ceiling, and :func:`write_wav` stores it as 16-bit PCM.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import wave
+from collections.abc import Mapping
+from typing import Protocol
+
+import numpy as np
+
+from ..errors import BuildError
+from ..outputs import atomic_path
+from ..steps import BELL
+from ..timeline import Timeline
+from .bell import bell
+
+SAMPLE_RATE = 48000
+OVERSAMPLE = 4  # BS.1770 true peak: measure on a 4x oversampled signal
+# Margin under the requested ceiling so 16-bit rounding and the limiter's
+# own approximations never push the true peak over it.
+CEILING_MARGIN_DB = 0.1
+LIMITER_HOLD_SECONDS = 0.010  # how long the gain stays down around a peak
+LIMITER_RAMP_SECONDS = 0.005  # how smoothly it goes down and comes back
+_CHUNK = 1 << 20  # samples processed at a time, so hour-long mixes stay in memory
+
+
+class Clip(Protocol):
+    """Synthesised speech as the engines return it (``qidsl.engines.base.SpeechClip``)."""
+
+    @property
+    def samples(self) -> np.ndarray:  # float32 mono, -1..1
+        ...
+
+    @property
+    def sample_rate(self) -> int:
+        ...
+
+
+def _resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    samples = np.asarray(samples, dtype=np.float32).reshape(-1)
+    if from_rate == to_rate:
+        return samples
+    from scipy.signal import resample_poly
+
+    g = math.gcd(int(from_rate), int(to_rate))
+    return resample_poly(samples, to_rate // g, from_rate // g).astype(np.float32)
+
+
+def _place(buffer: np.ndarray, sound: np.ndarray, start: float, sample_rate: int) -> None:
+    at = int(round(start * sample_rate))
+    if at >= len(buffer) or len(sound) == 0:
+        return
+    end = min(len(buffer), at + len(sound))
+    # Added, not copied, so a bell still ringing under the next cue is heard.
+    buffer[at:end] += sound[: end - at]
+
+
+def mix(timeline: Timeline, clips: Mapping[str, Clip], sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The narration: float32 mono, exactly ``round(timeline.duration * sample_rate)`` samples.
+
+    Each event with spoken text gets ``clips[event.spoken]`` from its start;
+    each bell event gets a synthesised bell lasting the event; everything else
+    is silence.  A spoken text without a clip raises :class:`BuildError`.
+    """
+    buffer = np.zeros(int(round(timeline.duration * sample_rate)), dtype=np.float32)
+    resampled: dict[str, np.ndarray] = {}  # a cue repeated nine times is resampled once
+    bells: dict[float, np.ndarray] = {}
+    for event in timeline.events:
+        if event.spoken:
+            if event.spoken not in resampled:
+                clip = clips.get(event.spoken)
+                if clip is None:
+                    raise BuildError(f"no synthesised speech for the cue {event.spoken!r}")
+                resampled[event.spoken] = _resample(clip.samples, clip.sample_rate, sample_rate)
+            _place(buffer, resampled[event.spoken], event.start, sample_rate)
+        if event.kind == BELL and event.duration > 0:
+            if event.duration not in bells:
+                bells[event.duration] = bell(event.duration, sample_rate)
+            _place(buffer, bells[event.duration], event.start, sample_rate)
+    return buffer
+
+
+def _oversampled_peaks(samples: np.ndarray) -> np.ndarray:
+    """For each sample, the largest magnitude of the 4x oversampled signal around it.
+
+    Worked through in chunks with an overlap wide enough for the resampling
+    filter, so the result is the same as for the whole signal at once.
+    """
+    from scipy.signal import resample_poly
+
+    n = len(samples)
+    peaks = np.empty(n, dtype=np.float32)
+    pad = 64  # longer than half the polyphase filter (10 input samples each side)
+    for lo in range(0, n, _CHUNK):
+        hi = min(n, lo + _CHUNK)
+        a, b = max(0, lo - pad), min(n, hi + pad)
+        up = np.abs(resample_poly(samples[a:b].astype(np.float32), OVERSAMPLE, 1))
+        # Oversampled points 4i-2 .. 4i+1 belong to sample i: the two halves of its
+        # neighbouring intervals, so every inter-sample peak is counted somewhere.
+        up = np.concatenate([np.zeros(2, np.float32), up, np.zeros(2, np.float32)])
+        m = b - a
+        group = np.maximum(np.maximum(up[0:4 * m:4], up[1:4 * m:4]), np.maximum(up[2:4 * m:4], up[3:4 * m:4]))
+        group = np.maximum(group, np.abs(samples[a:b]))
+        peaks[lo:hi] = group[lo - a: hi - a]
+    return peaks
+
+
+def true_peak(samples: np.ndarray) -> float:
+    """The true peak of ``samples`` as a linear magnitude (BS.1770 style, 4x oversampled)."""
+    if len(samples) == 0:
+        return 0.0
+    return float(np.max(_oversampled_peaks(samples)))
+
+
+def _amplified_and_limited(samples: np.ndarray, peaks: np.ndarray, gain: float, ceiling: float,
+                           sample_rate: int) -> np.ndarray:
+    """``samples * gain`` through a look-ahead peak limiter with the given ceiling.
+
+    ``peaks`` are the true peaks of ``samples`` per sample (a constant gain
+    scales them, so they are measured once).  The gain each sample needs is
+    spread by a running minimum (the hold) and smoothed by a running mean
+    narrower than the hold, so the smoothed gain is never above what any peak
+    inside the window needs: it starts falling before the peak arrives
+    (look-ahead), never overshoots, and comes back without a click.
+    """
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    out = samples * np.float32(gain)
+    if float(peaks.max(initial=0.0)) * gain <= ceiling:
+        return out
+    needed = np.minimum(np.float32(1.0), np.float32(ceiling / gain) / np.maximum(peaks, np.float32(1e-12)))
+    hold = 2 * int(LIMITER_HOLD_SECONDS * sample_rate) + 1
+    ramp = 2 * int(LIMITER_RAMP_SECONDS * sample_rate) + 1
+    smooth = uniform_filter1d(minimum_filter1d(needed, hold, mode="nearest"), ramp, mode="nearest")
+    return out * smooth
+
+
+def _loudness(samples: np.ndarray, sample_rate: int) -> float:
+    import pyloudnorm
+
+    return float(pyloudnorm.Meter(sample_rate).integrated_loudness(samples.astype(np.float64)))
+
+
+def normalise(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, target_lufs: float = -16.0,
+              true_peak_dbtp: float = -1.0) -> np.ndarray:
+    """``samples`` brought to ``target_lufs`` integrated loudness, true peak at most ``true_peak_dbtp``.
+
+    The gain is set from the BS.1770 integrated loudness (pyloudnorm); peaks
+    that would then exceed the ceiling are pulled down by a look-ahead limiter
+    rather than turning the whole mix down, so the loudness stays on target.
+    Silence, or audio shorter than one 0.4 s measuring block, is returned as
+    it is: it has no loudness to correct.
+    """
+    samples = np.asarray(samples, dtype=np.float32)
+    if len(samples) < int(0.4 * sample_rate) + 1:
+        return samples.copy()
+    loudness = _loudness(samples, sample_rate)
+    if not math.isfinite(loudness):
+        return samples.copy()
+    ceiling = 10 ** ((true_peak_dbtp - CEILING_MARGIN_DB) / 20)
+    peaks = _oversampled_peaks(samples)
+    gain = 10 ** ((target_lufs - loudness) / 20)
+    out = _amplified_and_limited(samples, peaks, gain, ceiling, sample_rate)
+    if float(peaks.max()) * gain > ceiling:  # the limiter worked: check its result
+        # Heavy limiting takes a little loudness away; give it back once and limit again.
+        shortfall = target_lufs - _loudness(out, sample_rate)
+        if math.isfinite(shortfall) and abs(shortfall) > 0.05:
+            gain *= 10 ** (shortfall / 20)
+            out = _amplified_and_limited(samples, peaks, gain, ceiling, sample_rate)
+        # The limiter's gain is smooth, so any overshoot left is a hair; remove it outright.
+        peak = true_peak(out)
+        if peak > ceiling:
+            out = out * np.float32(ceiling / peak)
+    return np.clip(out, -1.0, 1.0).astype(np.float32)
+
+
+def to_pcm16(samples: np.ndarray) -> np.ndarray:
+    """Float -1..1 to 16-bit integers, rounded, clipped rather than wrapped."""
+    return np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
+
+
+def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
+    """Write mono ``samples`` (float -1..1) to ``path`` as 16-bit PCM WAV, atomically."""
+    samples = np.asarray(samples).reshape(-1)
+    try:
+        with atomic_path(path) as tmp:
+            with wave.open(str(tmp), "wb") as out:
+                out.setnchannels(1)
+                out.setsampwidth(2)
+                out.setframerate(int(sample_rate))
+                for lo in range(0, len(samples), _CHUNK):
+                    out.writeframes(to_pcm16(samples[lo: lo + _CHUNK]).tobytes())
+    except OSError as exc:
+        raise BuildError(f"could not write {path}: {exc.strerror or exc}") from exc
