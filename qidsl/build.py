@@ -46,7 +46,10 @@ class BuildOptions:
     @classmethod
     def from_args(cls, args) -> "BuildOptions":
         width, height = RESOLUTIONS[args.resolution]
-        return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=args.voice,
+        voice = args.voice
+        if voice and voice != "joe":
+            voice = str(Path(voice).resolve())  # a path typed on the command line is from here, not the routine
+        return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict)

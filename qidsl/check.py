@@ -302,14 +302,23 @@ class _Checker:
             culprit = over[0]
             body = m.children(culprit) if not isinstance(culprit, m.Do) else ()
         span = culprit.span if culprit is not None else m.Span(self.routine.path, 1, 1, 1, 1)
-        first_line = m.Span(span.file, span.line, span.column, span.line,
-                            span.column + (len("repeat") if isinstance(culprit, m.Repeat) else 1))
+        first_line = _sub_span(span, len(_keyword(culprit)) if culprit is not None else 1)
         if total.steps > MAX_STEPS:
             self.err("too-many-steps", f"this routine expands to {total.steps:,} steps; the limit is "
                      f"{MAX_STEPS:,}", first_line, "lower the repeat counts")
         else:
             self.err("too-long", f"this routine runs {total.seconds / 3600:,.1f} hours; the limit is "
                      f"{MAX_SECONDS // 3600} hours", first_line, "lower the repeat counts or durations")
+
+
+_KEYWORDS = {m.Section: "section", m.Repeat: "repeat", m.Sides: "each side", m.Define: "define", m.Do: "do",
+             m.BreathPattern: "breathe", m.Pause: "pause", m.Bell: "bell", m.Say: "say", m.Note: "note",
+             m.Include: "include"}
+
+
+def _keyword(node) -> str:
+    """The word a statement starts with, to underline it."""
+    return node.phase if isinstance(node, m.Breath) else _KEYWORDS[type(node)]
 
 
 def _over(size: Size) -> bool:

@@ -30,6 +30,21 @@ Run 'qidsl COMMAND --help' for a command's options.
 """
 
 
+def _ranged(kind, low, high):
+    """An argparse type that accepts ``kind`` values from ``low`` to ``high``."""
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, not '{text}'") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, not {text}")
+        return value
+
+    return parse
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # usage problems exit 2 with one line, as argparse does, minus the noise
         self.print_usage(sys.stderr)
@@ -76,11 +91,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--tld", default="com", help="gTTS accent domain, e.g. co.uk, com.au (default: com)")
     build.add_argument("--cache-dir", metavar="DIR", help="speech cache folder (default: $QIDSL_CACHE_DIR, "
                        "else OUT/.cache)")
-    build.add_argument("--loudness", type=float, default=-16.0, metavar="LUFS",
-                       help="integrated loudness target (default: -16)")
+    build.add_argument("--loudness", type=_ranged(float, -40, -5), default=-16.0, metavar="LUFS",
+                       help="integrated loudness target, -40 to -5 (default: -16)")
     build.add_argument("--wav", action="store_true", help="also write NAME.wav")
     build.add_argument("--resolution", choices=("720p", "1080p"), default="720p", help="video size")
-    build.add_argument("--fps", type=int, default=30, help="video frame rate (default: 30)")
+    build.add_argument("--fps", type=_ranged(int, 1, 60), default=30,
+                       help="video frame rate, 1 to 60 (default: 30)")
     build.add_argument("--preview", action="store_true", help="a fast low-resolution draft video")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
 

@@ -6,6 +6,7 @@ import difflib
 import json
 import os
 import sys
+import unicodedata
 from pathlib import Path
 
 from .compile import Compiled, compile_routine, find_routines
@@ -13,7 +14,7 @@ from .diagnostics import Diagnostic, render
 from .formatter import format_routine
 from .loader import Loader
 from .outputs import write_text_atomic
-from .parser import Source, decode_source, parse_source
+from .parser import decode_source, display_source, parse_source
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -90,7 +91,8 @@ def run_check(paths: list[str], fmt: str = "text", strict: bool = False) -> int:
     results = compile_all(files, loader)
     if results is None:
         return EXIT_PROBLEMS
-    diagnostics = [d for result in results for d in result.diagnostics]
+    # A file included by several routines checked together is reported once.
+    diagnostics = list(dict.fromkeys(d for result in results for d in result.diagnostics))
     print_diagnostics(diagnostics, loader, fmt)
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
@@ -115,8 +117,7 @@ def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> i
             return EXIT_PROBLEMS
         source, problems = decode_source(data, str(file))
         result = parse_source(source) if source else None
-        if source:
-            loader.sources[str(file)] = source
+        loader.sources[str(file)] = source or display_source(data, str(file))
         syntax = list(problems) + ([d for d in result.diagnostics if d.is_error] if result else [])
         if syntax or result is None or result.routine is None:
             print_diagnostics(syntax, loader, "text", sys.stderr)
@@ -152,8 +153,27 @@ def clock(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
+def _width(char: str) -> int:
+    """Columns a character takes in a terminal: 2 for CJK and emoji, 0 for combining marks."""
+    if char == "\ufe0f":  # emoji presentation: the symbol before it is drawn two columns wide
+        return 1
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
 def _shorten(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
+    """``text`` cut to ``width`` terminal columns (ending in an ellipsis) and padded to that width."""
+    total = sum(map(_width, text))
+    if total <= width:
+        return text + " " * (width - total)
+    used, kept = 0, []
+    for char in text:
+        if used + _width(char) > width - 1:
+            break
+        kept.append(char)
+        used += _width(char)
+    return "".join(kept) + "…" + " " * (width - 1 - used)
 
 
 def plan_table(compiled: Compiled) -> str:
@@ -172,7 +192,7 @@ def plan_table(compiled: Compiled) -> str:
         text = event.text or ""
         if event.side and event.kind not in ("say",):
             text = f"{text} [{event.side}]".strip()
-        out.append(f"{clock(event.start):>8}  {event.duration:>5.1f}s  {_shorten(event.section or '', 24):<24}  "
+        out.append(f"{clock(event.start):>8}  {event.duration:>5.1f}s  {_shorten(event.section or '', 24)}  "
                    f"{rep:<7}  {event.kind:<7}  {_shorten(text, 60)}".rstrip())
     out.append("")
     out.append("sections")

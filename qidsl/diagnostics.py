@@ -1,6 +1,6 @@
 """Diagnostics: the one shape every problem in a routine is reported in.
 
-A diagnostic renders as ``file:line:col: severity[code]: message``, then the
+A diagnostic renders as ``file:line:col: severity: message``, then the
 source line, then a marker (``^~~~``) under the whole offending text, then an
 optional hint.
 """

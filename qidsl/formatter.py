@@ -95,57 +95,80 @@ def _duration(value: m.Duration) -> str:
 
 
 class _Writer:
+    """Lays out statements and puts every comment back where its reader expects it.
+
+    An own-line comment goes with the statement below it, or, when it is
+    indented under a block's last statement, at the end of that block.  A
+    blank line before a statement or comment is kept (never right after a
+    block's first line); top-level blocks always get one.
+    """
+
     def __init__(self, lines: list[str]):
         self.source = lines
         self.comments = find_comments(lines)
         self.own_line = sorted(n for n, (_, alone) in self.comments.items() if alone)
         self.out: list[str] = []
+        self.after_header = False
 
     def blank(self) -> None:
-        if self.out and self.out[-1] != "":
+        if self.out and self.out[-1] != "" and not self.after_header:
             self.out.append("")
 
-    def comments_before(self, line: int, indent: str) -> None:
-        while self.own_line and self.own_line[0] < line:
-            number_ = self.own_line.pop(0)
-            if number_ > 1 and not self.source[number_ - 2].strip() and self.out:
-                self.blank()
-            self.out.append(indent + self.comments[number_][0])
+    def append(self, text: str) -> None:
+        self.out.append(text)
+        self.after_header = False
 
-    def emit(self, line: int, indent: str, text: str) -> None:
+    def blank_before(self, line: int) -> bool:
+        return line > 1 and not self.source[line - 2].strip()
+
+    def comments_before(self, line: int, indent: str, deeper_than: int | None = None) -> None:
+        """Own-line comments above ``line``; with ``deeper_than``, only those indented more than that."""
+        while self.own_line and self.own_line[0] < line:
+            number_ = self.own_line[0]
+            text = self.source[number_ - 1]
+            if deeper_than is not None and len(text) - len(text.lstrip()) <= deeper_than:
+                return
+            self.own_line.pop(0)
+            if self.blank_before(number_):
+                self.blank()
+            self.append(indent + self.comments[number_][0])
+
+    def emit(self, line: int, indent: str, text: str, blank_ok: bool = True) -> None:
         self.comments_before(line, indent)
+        if blank_ok and self.blank_before(line):
+            self.blank()
         trailing = self.comments.get(line)
         if trailing and not trailing[1]:
             text = f"{text}  {trailing[0]}"
-        self.out.append(indent + text)
+        self.append(indent + text)
 
-    def had_blank_before(self, line: int) -> bool:
-        index = line - 2
-        while index >= 0 and self.source[index].strip().startswith("#"):
-            index -= 1
-        return index >= 0 and not self.source[index].strip()
-
-    def body(self, body, depth: int) -> None:
+    def body(self, body, depth: int, limit: int) -> None:
+        """Write ``body``; ``limit`` is the line of whatever follows it in the source."""
         indent = INDENT * depth
         for position, node in enumerate(body):
             top_block = depth == 0 and isinstance(node, m.BLOCKS)
             previous_block = depth == 0 and position > 0 and isinstance(body[position - 1], m.BLOCKS)
-            if position > 0 and (top_block or previous_block or self.had_blank_before(node.span.line)):
+            if position > 0 and (top_block or previous_block):
                 self.blank()
-            self.emit(node.span.line, indent, _header(node))
+            self.emit(node.span.line, indent, _header(node), blank_ok=position > 0)
             if isinstance(node, m.BLOCKS):
-                self.body(node.body, depth + 1)
+                self.after_header = True
+                following = body[position + 1].span.line if position + 1 < len(body) else limit
+                self.body(node.body, depth + 1, following)
+                self.comments_before(following, INDENT * (depth + 1), deeper_than=node.span.column - 1)
+                self.after_header = False
 
 
 def format_routine(routine: m.Routine, lines: list[str]) -> str:
     """The canonical text of ``routine``; ``lines`` is its source, for the comments."""
     writer = _Writer(lines)
-    for setting in routine.settings:
+    for index, setting in enumerate(routine.settings):
         value = quote(setting.value) if setting.quoted else setting.value
-        writer.emit(setting.span.line, "", f"{setting.key}: {value}")
+        # Blank lines among the settings go; one after a heading comment stays.
+        writer.emit(setting.span.line, "", f"{setting.key}: {value}", blank_ok=index == 0)
     if routine.settings and routine.body:
         writer.blank()
-    writer.body(routine.body, 0)
+    writer.body(routine.body, 0, len(lines) + 1)
     writer.comments_before(len(lines) + 1, "")
     while writer.out and writer.out[-1] == "":
         writer.out.pop()

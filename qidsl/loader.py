@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import model as m
 from .diagnostics import Diagnostic, error
-from .parser import ParseResult, Source, decode_source, parse_source
+from .parser import ParseResult, Source, decode_source, display_source, parse_source
 
 MAX_INCLUDE_DEPTH = 8
 
@@ -52,8 +52,10 @@ class Loader:
         display = display or str(path)
         if display in self._parsed:
             return self._parsed[display]
-        source, problems = decode_source(Path(path).read_bytes(), display)
+        data = Path(path).read_bytes()
+        source, problems = decode_source(data, display)
         if source is None:
+            self.sources[display] = display_source(data, display)  # to show the bad line
             result = ParseResult(None, tuple(problems))
         else:
             self.sources[display] = source

@@ -8,13 +8,15 @@ text parsed again, so one run reports every independent mistake.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.indenter import Indenter
 
@@ -38,10 +40,15 @@ class _QiIndenter(Indenter):
     tab_len = 4
 
 
+_PARSE_LOCK = threading.Lock()  # the one transformer carries the file name of the parse under way
+
+
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
+    # The model is built while parsing (transformer=), which is why positions
+    # need not be propagated into a tree: see _ToModel.
     grammar = resources.files("qidsl.grammar").joinpath("qi.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", postlex=_QiIndenter(), propagate_positions=True,
+    return Lark(grammar, parser="lalr", postlex=_QiIndenter(), transformer=_ToModel(),
                 maybe_placeholders=False)
 
 
@@ -68,11 +75,18 @@ def decode_source(data: bytes, file: str) -> tuple[Source | None, list[Diagnosti
     except UnicodeDecodeError as exc:
         before = data[: exc.start]
         line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        # The column counts characters, as the line is shown (see display_source).
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
         span = m.Span(file, line, column, line, column + 1)
         return None, [error("not-utf8", f"this file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
                             span, "save the file as UTF-8 in your editor")]
     return Source(file, text.replace("\r\n", "\n").replace("\r", "\n")), []
+
+
+def display_source(data: bytes, file: str) -> Source:
+    """A file that is not UTF-8, decoded only to show its lines in diagnostics (bad bytes as \ufffd)."""
+    text = data.decode("utf-8", "replace").removeprefix("\ufeff")
+    return Source(file, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 # ---------------------------------------------------------------------------
@@ -104,10 +118,11 @@ def _check_layout(lines: list[str], file: str) -> tuple[list[str], list[Diagnost
         if indent > levels[-1]:
             levels.append(indent)
         elif indent < levels[-1]:
+            open_levels = list(levels)
             while levels[-1] > indent:
                 levels.pop()
             if levels[-1] != indent:
-                known = " or ".join(str(level) for level in levels)
+                known = ", ".join(str(level) for level in open_levels[:-1]) + f" or {open_levels[-1]}"
                 problems.append(error("bad-dedent", "this line's indentation matches no enclosing block",
                                       m.Span(file, number, 1, number, indent + 1),
                                       f"indent it by {known} spaces, like a line above it"))
@@ -161,6 +176,53 @@ def _first_column(line: str) -> int:
     return len(line) - len(line.lstrip(" ")) + 1
 
 
+_WORD = re.compile(r"[^\W\d][\w-]*")
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+_QUOTE_LIKE = "'‘’“”«»„"
+
+
+def _code_end(line: str) -> int:
+    """The column just after the last character of code on a line (a trailing comment excluded)."""
+    index = 0
+    while index < len(line):
+        char = line[index]
+        if char == '"':
+            closed = _STRING.match(line, index)
+            if not closed:
+                break
+            index = closed.end()
+            continue
+        if char == "#":
+            return len(line[:index].rstrip()) + 1
+        index += 1
+    return len(line.rstrip()) + 1
+
+
+def _leading_word(line: str) -> tuple[str, int] | None:
+    """The word a line starts with, and its column."""
+    column = _first_column(line)
+    word = _WORD.match(line, column - 1)
+    return (word.group(0), column) if word else None
+
+
+def _unquoted_text(file: str, number: int, line: str, column: int) -> Diagnostic:
+    """Text written without double quotes: underline all of it and show it quoted."""
+    end = _code_end(line)
+    lead = _leading_word(line)
+    if lead and lead[0] in ("section", "define") and line[:end - 1].endswith(":"):
+        end -= 1  # the block's colon is not part of the name
+    written = line[column - 1:end - 1].rstrip()
+    span = m.Span(file, number, column, number, column + max(1, len(written)))
+    inner = written.strip(_QUOTE_LIKE) if len(written) > 1 and written[0] in _QUOTE_LIKE else written
+    return error("text-not-quoted", "text must be in double quotes", span,
+                 f"write {quote_text(inner)}")
+
+
+def quote_text(text: str) -> str:
+    """``text`` as a .qi string: in double quotes, with ``\\`` and ``\"`` escaped."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _suggest(word: str, vocabulary) -> str | None:
     close = difflib.get_close_matches(word.lower(), vocabulary, n=1, cutoff=0.6)
     return close[0] if close else None
@@ -171,17 +233,20 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
         line = lines[exc.line - 1] if exc.line - 1 < len(lines) else ""
         char = line[exc.column - 1: exc.column] or "?"
+        allowed = set(exc.allowed or ())
         if char == '"':
-            return error("unclosed-text", "this text has no closing quote",
-                         m.Span(file, exc.line, exc.column, exc.line, len(line) + 1),
-                         'end the text with " on the same line')
+            closed = _STRING.match(line, exc.column - 1)
+            if not closed:
+                return error("unclosed-text", "this text has no closing quote",
+                             m.Span(file, exc.line, exc.column, exc.line, len(line.rstrip()) + 1),
+                             'end the text with " on the same line')
+            return error("syntax", f"text is not expected here; expected {_describe_expected(allowed)}",
+                         m.Span(file, exc.line, exc.column, exc.line, closed.end() + 1))
         word = re.match(r"[^\s\"#:,]+", line[exc.column - 1:])
         width = len(word.group(0)) if word else 1
         span = m.Span(file, exc.line, exc.column, exc.line, exc.column + width)
-        allowed = set(exc.allowed or ())
         if "STRING" in allowed and word:
-            return error("text-not-quoted", "text must be in double quotes", span,
-                         f'write "{word.group(0)}"')
+            return _unquoted_text(file, exc.line, line, exc.column)
         if exc.column == _first_column(line) and word:
             return _unknown_statement(word.group(0), span, lines)
         return error("syntax", f"unexpected '{word.group(0) if word else char}' here; expected "
@@ -205,12 +270,27 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
                          m.Span(file, last, 1, last, 1))
         span = _token_span(file, token)
         line = lines[token.line - 1] if token.line - 1 < len(lines) else ""
+        lead = _leading_word(line)
+        if lead and token.column > lead[1] and lead[0] not in STATEMENTS \
+                and not line[lead[1] - 1 + len(lead[0]):].lstrip().startswith(":"):
+            # The line starts with a word that is no statement (at the top of a
+            # file it was read as a setting's name): that word is the mistake.
+            word, column = lead
+            lead_span = m.Span(file, token.line, column, token.line, column + len(word))
+            if word in KNOWN_KEYS:
+                value = line[column - 1 + len(word):_code_end(line) - 1].strip()
+                return error("missing-colon", f"the setting '{word}' needs ':' after its name", lead_span,
+                             f"write {word}: {value}" if value else f"write ':' and the value after '{word}'")
+            return _unknown_statement(word, lead_span, lines)
         if token.type == "_NL":
-            end = len(line.split("#")[0].rstrip()) + 1
+            end = _code_end(line)
             span = m.Span(file, token.line, end, token.line, end + 1)
             if "COLON" in expected:
                 return error("missing-colon", "a block's first line must end with ':'", span,
                              "add ':' at the end of the line")
+            if "TIMES_COUNT" in expected:
+                return error("missing-count", "a breath pattern needs a count", span,
+                             "add how many times, for example: breathe 4-7-8 x3")
             return error("syntax", f"this line ends too early; expected {_describe_expected(expected)}", span)
         at_line_start = token.column == _first_column(line)
         if at_line_start and token.type not in ("STRING",) and re.match(r"\w", str(token)):
@@ -221,7 +301,7 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
             if str(token) not in STATEMENTS:
                 return _unknown_statement(str(token), span, lines)
         if "STRING" in expected and token.type != "STRING":
-            return error("text-not-quoted", "text must be in double quotes", span, f'write "{token}"')
+            return _unquoted_text(file, token.line, line, token.column)
         if expected & {"DURATION", "NUMBER"}:
             return error("bad-duration", f"'{token}' is not a duration", span,
                          "write a number with a unit: 4s, 1.5s, 2m or 1m30s")
@@ -230,7 +310,9 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
         if "TIMES_COUNT" in expected:
             return error("missing-count", "a breath pattern needs a count", span, "write for example x3")
         if "PATTERN" in expected:
-            return error("bad-pattern", f"'{token}' is not a breath pattern", span,
+            written = re.match(r"[^\s#]*", line[token.column - 1:]).group(0) or str(token)
+            span = m.Span(file, token.line, token.column, token.line, token.column + len(written))
+            return error("bad-pattern", f"'{written}' is not a breath pattern", span,
                          "write inhale-hold-exhale seconds, such as 4-7-8 or 4-4-4-4")
         return error("syntax", f"unexpected '{token}' here; expected {_describe_expected(expected)}", span)
     if isinstance(exc, UnexpectedEOF):  # pragma: no cover - the Indenter always ends with $END
@@ -243,8 +325,49 @@ def _unknown_statement(word: str, span: m.Span, lines: list[str]) -> Diagnostic:
     guess = _suggest(word, STATEMENTS)
     if word.lower() in STATEMENTS:  # wrong case: Say, INHALE
         guess = word.lower()
-    hint = f"did you mean '{guess}'?" if guess else "statements are: " + ", ".join(STATEMENTS)
+    hint = f"did you mean '{guess}'?" if guess else \
+        "statements are: " + ", ".join("each side" if s == "each" else s for s in STATEMENTS)
     return error("unknown-statement", f"unknown statement '{word}'", span, hint)
+
+
+_PLACEHOLDER = 'note "…"'
+
+
+def _indent_width(line: str) -> int:
+    return len(line) - len(line.lstrip(" \t"))
+
+
+def _move_back(diagnostic: Diagnostic, shift: int, indent: int) -> Diagnostic:
+    """A diagnostic found on a mended line, with its columns as the line is written."""
+    span = diagnostic.span
+    if span.column <= indent or span.end_line != span.line:
+        return diagnostic
+    return dataclasses.replace(diagnostic, span=dataclasses.replace(
+        span, column=span.column - shift, end_column=span.end_column - shift))
+
+
+def _repair(lines: list[str], diagnostic: Diagnostic) -> bool:
+    """Mend a wrong line so that parsing can go on and report what follows it.
+
+    A missing ':' is added.  Any other wrong line inside a block (with the
+    lines under it) gives way to a silent placeholder, so its block is not
+    also reported as empty; at the top level it is blanked.  Returns False
+    when the line was only blanked.
+    """
+    span = diagnostic.span
+    line = lines[span.line - 1]
+    if diagnostic.code != "missing-colon":
+        indent = _first_column(line) - 1
+        _blank_lines(lines, span.line)
+        if indent and diagnostic.code != "unexpected-indent":
+            lines[span.line - 1] = " " * indent + _PLACEHOLDER
+            return True
+        return False
+    # A setting's span is its name (the colon goes after it); a block header's
+    # span is the place just after its last character.
+    at = span.end_column if span.column == _first_column(line) else span.column
+    lines[span.line - 1] = line[:at - 1] + ":" + line[at - 1:]
+    return True
 
 
 def _blank_lines(lines: list[str], number: int) -> None:
@@ -281,105 +404,123 @@ def unquote(token: str) -> str:
                        token[1:-1])
 
 
-@v_args(meta=True)
-class _ToModel(Transformer):
-    """Maps every grammar rule onto a model node.  Unknown rules raise (see __default__)."""
+def _end(child) -> tuple[int, int]:
+    """Where a child of a rule ends: a token, a model node or a block's body."""
+    if isinstance(child, Token):
+        return child.end_line, child.end_column
+    if isinstance(child, tuple):
+        return _end(child[-1])
+    return child.span.end_line, child.span.end_column
 
-    def __init__(self, file: str):
+
+class _ToModel(Transformer):
+    """Maps every grammar rule onto a model node.  Unknown rules raise (see __default__).
+
+    It runs inside the LALR parser (Lark's ``transformer=`` option), so no
+    parse tree is built: this roughly halves the time to parse a routine.
+    Positions come from the tokens: statement rules keep their keyword token
+    (``!`` in the grammar), so a statement's span runs from its keyword to
+    its last token, or for a block to the end of its last statement.
+    """
+
+    def __init__(self):
         super().__init__()
-        self.file = file
+        self.file = "<text>"  # set by parse_source before each parse (under _PARSE_LOCK)
 
     def __default__(self, data, children, meta):
+        if data.startswith("_"):
+            # Lark's own helper rules (`x*` becomes __start_star_0); the rule
+            # using them splices their children in, as it does for a tree.
+            return Tree(data, children)
         raise NotImplementedError(f"grammar rule {data!r} has no model mapping")
 
-    def _span(self, meta) -> m.Span:
-        return m.Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+    def _span(self, children) -> m.Span:
+        first = children[0]
+        end_line, end_column = _end(children[-1] if children[-1] != () else children[-2])
+        return m.Span(self.file, first.line, first.column, end_line, end_column)
 
     def _text(self, token: Token) -> m.Text:
         return m.Text(unquote(str(token)), _token_span(self.file, token))
 
-    def _texts(self, children) -> list[m.Text]:
-        return [self._text(c) for c in children if isinstance(c, Token) and c.type == "STRING"]
-
-    def start(self, meta, children):
+    def start(self, children):
         settings = tuple(c for c in children if isinstance(c, m.Setting))
         body = tuple(c for c in children if not isinstance(c, m.Setting))
         return settings, body
 
-    def setting(self, meta, children):
+    def setting(self, children):
         key, value = children[0], children[1]
         quoted = value.type == "STRING"
         text = unquote(str(value)) if quoted else str(value).strip()
-        return m.Setting(str(key), text, quoted, self._span(meta), _token_span(self.file, value))
+        value_span = _token_span(self.file, value)
+        if not quoted:  # an unquoted value ends at its last visible character
+            value_span = m.Span(self.file, value.line, value.column, value.line, value.column + len(text))
+        span = m.Span(self.file, key.line, key.column, value_span.end_line, value_span.end_column)
+        return m.Setting(str(key), text, quoted, span, value_span)
 
-    def duration(self, meta, children):
+    def duration(self, children):
         token = children[0]
         if token.type == "NUMBER":
             return m.Duration(float(token), _token_span(self.file, token), unit_missing=True)
         return m.Duration(_duration_seconds(str(token)), _token_span(self.file, token))
 
-    def say(self, meta, children):
-        return m.Say(self._text(children[0]), self._span(meta))
+    def say(self, children):
+        return m.Say(self._text(children[1]), self._span(children))
 
-    def note(self, meta, children):
-        return m.Note(self._text(children[0]), self._span(meta))
+    def note(self, children):
+        return m.Note(self._text(children[1]), self._span(children))
 
-    def _breath(self, phase, meta, children):
-        texts = self._texts(children)
-        return m.Breath(phase, children[0], texts[0] if texts else None, self._span(meta))
+    def _breath(self, children):
+        text = self._text(children[2]) if len(children) > 2 else None
+        return m.Breath(str(children[0]), children[1], text, self._span(children))
 
-    def inhale(self, meta, children):
-        return self._breath("inhale", meta, children)
+    inhale = exhale = hold = _breath
 
-    def exhale(self, meta, children):
-        return self._breath("exhale", meta, children)
+    def pause(self, children):
+        return m.Pause(children[1], self._span(children))
 
-    def hold(self, meta, children):
-        return self._breath("hold", meta, children)
+    def bell(self, children):
+        return m.Bell(children[1] if len(children) > 1 else None, self._span(children))
 
-    def pause(self, meta, children):
-        return m.Pause(children[0], self._span(meta))
-
-    def bell(self, meta, children):
-        return m.Bell(children[0] if children else None, self._span(meta))
-
-    def breathe(self, meta, children):
-        pattern, count = children
+    def breathe(self, children):
+        _, pattern, count = children
         parts = [float(p) for p in str(pattern).split("-")]
         hold_after = parts[3] if len(parts) == 4 else None
         return m.BreathPattern(parts[0], parts[1], parts[2], hold_after, int(re.sub(r"\D", "", str(count))),
-                               self._span(meta), _token_span(self.file, pattern), _token_span(self.file, count))
+                               self._span(children), _token_span(self.file, pattern),
+                               _token_span(self.file, count))
 
-    def do(self, meta, children):
-        times = next((c for c in children if isinstance(c, Token) and c.type == "INT"), None)
-        return m.Do(self._text(children[0]), int(times) if times is not None else 1, self._span(meta),
+    def do(self, children):
+        times = children[2] if len(children) > 2 else None
+        return m.Do(self._text(children[1]), int(times) if times is not None else 1, self._span(children),
                     _token_span(self.file, times) if times is not None else None)
 
-    def include(self, meta, children):
-        return m.Include(self._text(children[0]), self._span(meta))
+    def include(self, children):
+        return m.Include(self._text(children[1]), self._span(children))
 
-    def body(self, meta, children):
+    def body(self, children):
         return tuple(children)
 
-    def section(self, meta, children):
-        return m.Section(self._text(children[0]), children[-1], self._span(meta))
+    def section(self, children):
+        return m.Section(self._text(children[1]), children[-1], self._span(children))
 
-    def define(self, meta, children):
-        return m.Define(self._text(children[0]), children[-1], self._span(meta))
+    def define(self, children):
+        return m.Define(self._text(children[1]), children[-1], self._span(children))
 
-    def repeat(self, meta, children):
-        count = children[0]
+    def repeat(self, children):
+        count = children[1]
         counted = any(isinstance(c, Token) and c.type == "COUNTED" for c in children)
-        return m.Repeat(int(count), counted, children[-1], self._span(meta), _token_span(self.file, count))
+        return m.Repeat(int(count), counted, children[-1], self._span(children), _token_span(self.file, count))
 
-    def sides(self, meta, children):
+    def sides(self, children):
         names = []
-        for child in children[:-1]:
+        for child in children[2:-1]:
+            if child.type == "COMMA":
+                continue
             if child.type == "STRING":
                 names.append(self._text(child))
             else:
                 names.append(m.Text(str(child), _token_span(self.file, child)))
-        return m.Sides(tuple(names), children[-1], self._span(meta))
+        return m.Sides(tuple(names), children[-1], self._span(children))
 
 
 # ---------------------------------------------------------------------------
@@ -401,21 +542,40 @@ def parse_source(source: Source) -> ParseResult:
         return ParseResult(None, (error("empty-file", "this file is empty", m.Span(file, 1, 1, 1, 1),
                                         'start with a title, for example: title: "Morning Qigong"'),))
     lines, problems = _check_layout(source.lines, file)
-    original_lines = source.lines
-    tree = None
-    for _ in range(MAX_SYNTAX_ERRORS + 1):
+    # Lines whose indentation the layout check mended (tabs, bad dedents):
+    # how many columns it moved their text, to point into the line as written.
+    moved = {number: _indent_width(fixed) - _indent_width(line)
+             for number, (line, fixed) in enumerate(zip(source.lines, lines), start=1) if line != fixed}
+    parsed = None
+    parser = _lark()
+    repaired: set[int] = set()
+    for _ in range(2 * MAX_SYNTAX_ERRORS + 1):
         try:
-            tree = _lark().parse("\n".join(lines) + "\n")
+            with _PARSE_LOCK:
+                parser.options.transformer.file = file
+                parsed = parser.parse("\n".join(lines) + "\n")
             break
         except UnexpectedInput as exc:
-            diagnostic = _translate(exc, original_lines, file)
-            problems.append(diagnostic)
-            if len(problems) > MAX_SYNTAX_ERRORS or not lines[diagnostic.span.line - 1].strip():
+            diagnostic = _translate(exc, lines, file)
+            number = diagnostic.span.line
+            if number in moved:
+                diagnostic = _move_back(diagnostic, moved[number], _indent_width(lines[number - 1]))
+            if len(problems) >= MAX_SYNTAX_ERRORS:
                 break
-            _blank_lines(lines, diagnostic.span.line)
-    if tree is None:
+            if number > len(lines) or not lines[number - 1].strip():
+                problems.append(diagnostic)
+                break
+            if number in repaired:
+                # The repair did not make the line right: drop it, without a
+                # second message about the same line.
+                _blank_lines(lines, number)
+                continue
+            problems.append(diagnostic)
+            if _repair(lines, diagnostic):
+                repaired.add(number)
+    if parsed is None:
         return ParseResult(None, tuple(problems))
-    settings, body = _ToModel(file).transform(tree)
+    settings, body = parsed
     return ParseResult(m.Routine(file, settings, body), tuple(problems))
 
 

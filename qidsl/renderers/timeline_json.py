@@ -35,6 +35,8 @@ def timeline_dict(timeline: Timeline) -> dict:
         "schema": SCHEMA,
         "title": settings.title,
         "author": settings.author,
+        "description": settings.description,
+        "tags": list(settings.tags),
         "language": settings.language,
         "engine": settings.engine,
         "voice": settings.voice,

@@ -1,0 +1,133 @@
+"""How fast `qidsl check` answers: throughput on a long routine, and start-up on the shipped one.
+
+Prints:
+  - parse + check (parsing, includes, the checker) of a generated 10,000-line
+    routine in lines per second, best of several runs in this process, and the
+    same for the whole front end `qidsl check` runs (adding expansion and the
+    estimated timeline);
+  - the baseline, run in this process on the same text: reading it into lines
+    and tokenising it with Lark's lexer alone (no parser, no model), and how
+    many times longer parse + check takes than that;
+  - the wall time of `qidsl check routines/rolling-the-hands-backwards.qi` as a
+    new process (best of 5), against `python -c pass` (best of 5).
+
+Targets on a 2-core machine: parse + check >= 30,000 lines/s; `qidsl check`
+on one routine < 0.4 s wall (which means it imports nothing heavy).
+Usage: python benchmarks/check_speed.py [LINES]
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qidsl.check import check  # noqa: E402
+from qidsl.compile import _gc_paused, compile_routine  # noqa: E402
+from qidsl.loader import Loader  # noqa: E402
+from qidsl.parser import _lark  # noqa: E402
+
+SHIPPED = ROOT / "routines" / "rolling-the-hands-backwards.qi"
+QIDSL = Path(sys.executable).parent / "qidsl"
+
+
+def generate(lines_wanted: int = 10_000) -> str:
+    """A long, valid routine using every construct, kept under the length limits (about 4 hours)."""
+    lines = ["# A long routine made up for the benchmark.", 'title: "Benchmark"', 'author: "qidsl"',
+             "language: en", "tempo: 1", "tags: long, generated", ""]
+    part = 0
+    while len(lines) < lines_wanted:
+        part += 1
+        lines += [
+            f'define "flow {part}":',
+            '    inhale 1s "Up."',
+            '    exhale 1.5s "Down, slowly."',
+            "",
+            f'section "Part {part}":',
+            "    say \"Stand tall, don't lock the knees.\"  # a trailing comment",
+            "    # an own-line comment",
+            "    repeat 2 counted:",
+            f'        do "flow {part}"',
+            "        hold 1s",
+            "    each side left, right:",
+            '        say "Turn to the {side}."',
+            "        pause 1s",
+            "    breathe 1-1-1 x1",
+            '    note "Props: none."',
+            '    say "你好。Καλημέρα, \\"friends\\"."',
+            "    inhale 1s",
+            '    exhale 1s "Let go."',
+            '    do "flow 1" 2 times' if part > 1 else "    pause 1s",
+            "    bell 1s",
+            "",
+        ]
+    return "\n".join(lines[:lines_wanted]) + "\n"
+
+
+def best_of(runs: int, work) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        started = time.perf_counter()
+        work()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def parse_and_check(text: str, path: str) -> None:
+    with _gc_paused():  # as compile_routine runs it
+        loader = Loader()
+        result = loader.parse_text(text, path)
+        check(result.routine, loader.library(result.routine))
+
+
+def baseline(text: str) -> None:
+    text.splitlines()
+    for _ in _lark().lex(text):
+        pass
+
+
+def wall(argv: list[str], runs: int = 5) -> float:
+    def once():
+        done = subprocess.run(argv, cwd=ROOT, capture_output=True)
+        if done.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed:\n{done.stdout.decode()}{done.stderr.decode()}")
+    return best_of(runs, once)
+
+
+def main() -> None:
+    wanted = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    text = generate(wanted)
+    lines = text.count("\n")
+    path = str(ROOT / "benchmark.qi")  # never written: the text is given directly
+    compiled = compile_routine(path, Loader(), text=text)
+    if compiled.errors:
+        raise SystemExit("the generated routine has errors: " + compiled.errors[0].message)
+    steps = len(compiled.expanded.steps)
+    _lark()  # grammar loaded once, as in any run of qidsl check
+
+    checking = best_of(5, lambda: parse_and_check(text, path))
+    front_end = best_of(5, lambda: compile_routine(path, Loader(), text=text))
+    tokenising = best_of(5, lambda: baseline(text))
+
+    print(f"generated routine: {lines:,} lines, {steps:,} steps after expansion, "
+          f"{compiled.estimate.duration / 3600:.1f} h estimated")
+    print(f"parse + check:         {checking:.3f} s = {lines / checking:>9,.0f} lines/s   (target >= 30,000)")
+    print(f"whole check front end: {front_end:.3f} s = {lines / front_end:>9,.0f} lines/s   "
+          "(+ expansion and estimated timeline)")
+    print(f"baseline, read + tokenise only (str.splitlines + Lark's lexer): {tokenising:.3f} s = "
+          f"{lines / tokenising:,.0f} lines/s")
+    print(f"parse + check takes {checking / tokenising:.2f}x the baseline's time "
+          f"(whole front end {front_end / tokenising:.2f}x)")
+
+    startup = wall([str(QIDSL), "check", str(SHIPPED.relative_to(ROOT))])
+    python = wall([sys.executable, "-c", "pass"])
+    print(f"start-up: qidsl check {SHIPPED.name}: {startup:.3f} s wall, best of 5   (target < 0.4 s)")
+    print(f"baseline, python -c pass: {python:.3f} s; qidsl check takes {startup / python:.1f}x that")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""The estimated timeline that `plan` and `check` show before any speech is made."""
+
+from __future__ import annotations
+
+import pytest
+
+from qidsl.compile import compile_routine
+from qidsl.loader import Loader
+from qidsl.timeline import INTRO_SECONDS, OUTRO_SECONDS, SPEECH_MARGIN, EstimatedSpeech
+
+FIVE_WORDS = "One two three four five."  # 2 s at 150 words a minute
+
+
+def estimate(body: str, settings: str = ""):
+    result = compile_routine("t.qi", Loader(), text=f'title: "T"\n{settings}\n{body}')
+    assert not result.errors, [d.message for d in result.errors]
+    return result.estimate
+
+
+def events(timeline, *kinds):
+    return [(e.kind, e.start, e.end) for e in timeline.events if not kinds or e.kind in kinds]
+
+
+def test_speech_is_estimated_at_150_words_a_minute_plus_the_gap():
+    timeline = estimate(f'say "{FIVE_WORDS}"\n')
+    assert events(timeline) == [("intro", 0.0, INTRO_SECONDS), ("say", 3.0, 5.5), ("outro", 5.5, 9.5)]
+    assert timeline.duration == 5.5 + OUTRO_SECONDS
+
+
+@pytest.mark.parametrize("rate, seconds", [("2", 1.0), ("0.5", 4.0), ("1.25", 1.6)])
+def test_rate_scales_the_speaking_speed(rate, seconds):
+    timeline = estimate(f'say "{FIVE_WORDS}"\n', settings=f"rate: {rate}\n")
+    (say,) = timeline.of_kind("say")
+    assert say.duration == pytest.approx(seconds + 0.5)
+
+
+def test_gap_is_the_silence_after_each_say():
+    (say,) = estimate(f'say "{FIVE_WORDS}"\n', settings="gap: 1.5s\n").of_kind("say")
+    assert say.duration == pytest.approx(3.5)
+
+
+def test_sentences_are_timed_inside_a_cue():
+    (say,) = estimate('say "Stand tall. Breathe in slowly now."\n').of_kind("say")
+    assert [(s.text, s.start, s.end) for s in say.speech] == [
+        ("Stand tall.", 3.0, 3.8), ("Breathe in slowly now.", 3.8, 5.4)]
+
+
+def test_unspaced_scripts_count_characters():
+    # 8 Chinese characters count as 4 words: 1.6 s
+    (say,) = estimate('say "双脚与肩同宽微屈"\n', settings="language: zh-CN\n").of_kind("say")
+    assert say.duration == pytest.approx(1.6 + 0.5)
+
+
+def test_breath_phases_last_as_written_with_their_cue_spoken_at_the_start():
+    timeline = estimate('inhale 4s "In."\nexhale 6s\nhold 10s "Rest."\npause 2s\nbell 5s\nbell\n')
+    assert events(timeline)[1:-1] == [("inhale", 3.0, 7.0), ("exhale", 7.0, 13.0), ("hold", 13.0, 23.0),
+                                       ("pause", 23.0, 25.0), ("bell", 25.0, 30.0), ("bell", 30.0, 33.0)]
+    inhale = timeline.of_kind("inhale")[0]
+    assert inhale.spoken == "In." and inhale.speech[0].start == inhale.start and inhale.phase == "inhale"
+    assert timeline.of_kind("exhale")[0].spoken is None
+    assert timeline.warnings == ()
+
+
+def test_a_cue_longer_than_its_phase_stretches_it_and_warns():
+    text = "This cue has far too many words to be said in one short second."  # 14 words: 5.6 s
+    timeline = estimate(f'inhale 1s "{text}"\nexhale 4s\n')
+    inhale, exhale = timeline.of_kind("inhale")[0], timeline.of_kind("exhale")[0]
+    assert inhale.duration == pytest.approx(5.6 + SPEECH_MARGIN)
+    assert exhale.start == inhale.end  # speech is never overlapped or cut
+    (warning,) = timeline.warnings
+    assert warning.code == "cue-overruns-phase" and warning.span.line == 3
+    assert "5.6s" in warning.message and "1.0s" in warning.message
+
+
+def test_tempo_divides_written_durations_but_not_speech():
+    timeline = estimate(f'inhale 4s\nsay "{FIVE_WORDS}"\n', settings="tempo: 0.5\n")
+    assert events(timeline, "inhale", "say") == [("inhale", 3.0, 11.0), ("say", 11.0, 13.5)]
+
+
+def test_sections_span_their_events_and_repetitions_are_marked():
+    timeline = estimate('section "A":\n    pause 2s\nsection "B":\n    repeat 2 counted:\n        hold 3s\n')
+    assert [(s.text, s.start, s.end) for s in timeline.sections] == [("A", 3.0, 5.0), ("B", 5.0, 12.8)]
+    holds = timeline.of_kind("hold")
+    assert [(h.section, h.repetition.index, h.repetition.total) for h in holds] == [("B", 1, 2), ("B", 2, 2)]
+    counts = timeline.of_kind("count")
+    assert [c.spoken for c in counts] == ["1", "2"] and counts[0].duration == pytest.approx(0.9)
+
+
+def test_notes_take_no_time():
+    timeline = estimate('say "x"\nnote "Shown only."\npause 1s\n')
+    (note,) = timeline.of_kind("note")
+    assert note.duration == 0 and note.spoken is None
+
+
+def test_the_estimate_is_the_same_on_every_run():
+    body = 'section "A":\n    repeat 3 counted:\n        inhale 4s "Up."\n        exhale 4s "Down."\n' \
+           '    each side left, right:\n        say "Turn {side}."\n'
+    assert estimate(body) == estimate(body)
+
+
+def test_a_routine_longer_than_two_hours_is_warned_about():
+    timeline = estimate("repeat 800:\n    pause 10s\n")
+    assert [w.code for w in timeline.warnings] == ["long-routine"]
+    assert not estimate("repeat 700:\n    pause 10s\n").warnings
+
+
+def test_estimated_speech_directly():
+    timer = EstimatedSpeech(rate=1.0)
+    assert timer.timing(FIVE_WORDS).duration == 2.0
+    assert timer.timing("Hi.").duration == 0.4  # a sentence takes at least 0.4 s
+    assert EstimatedSpeech(rate=2.0).timing(FIVE_WORDS).duration == 1.0
