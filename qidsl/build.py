@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .commands import clock, compile_all, print_diagnostics
+from .check import is_library
 from .errors import BuildError
 from .loader import Loader
 
@@ -212,6 +213,9 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
             print_diagnostics(list(compiled.diagnostics), loader, "text", sys.stderr)
             _say(f"{path} has errors; nothing was built")
             status = EXIT_PROBLEMS
+            continue
+        if is_library(compiled.routine):
+            _say(f"{path} only holds definitions for other routines to include; nothing to build")
             continue
         try:
             if build_one(path, compiled, loader, options) is None:

@@ -137,7 +137,7 @@ class _Checker:
     def run(self) -> list[Diagnostic]:
         settings, problems = resolve_settings(self.routine)
         self.problems.extend(problems)
-        if self.routine.setting("title") is None:
+        if self.routine.setting("title") is None and not is_library(self.routine):
             first = self.routine.settings[0].span if self.routine.settings else None
             line = first.line if first else 1
             self.err("missing-title", "this routine has no title",
@@ -146,7 +146,7 @@ class _Checker:
         for definition in self.library.definitions.values():
             self.body(definition.node.body, depth=1, top=False, in_sides=False, in_define=True)
         for name, definition in self.library.definitions.items():
-            if name not in self.used and definition.file == self.routine.path:
+            if name not in self.used and definition.file == self.routine.path and not is_library(self.routine):
                 self.warn("unused-define", f"the sequence \"{name}\" is defined but never used",
                           definition.node.name.span, f'play it with: do "{name}"')
         self._recursion()
@@ -319,6 +319,12 @@ _KEYWORDS = {m.Section: "section", m.Repeat: "repeat", m.Sides: "each side", m.D
 def _keyword(node) -> str:
     """The word a statement starts with, to underline it."""
     return node.phase if isinstance(node, m.Breath) else _KEYWORDS[type(node)]
+
+
+def is_library(routine: m.Routine) -> bool:
+    """A file of definitions only, with no title: made to be included, not played."""
+    return (routine.setting("title") is None and bool(routine.body)
+            and all(isinstance(node, (m.Define, m.Include)) for node in routine.body))
 
 
 def _over(size: Size) -> bool:

@@ -126,7 +126,11 @@ def _check_layout(lines: list[str], file: str) -> tuple[list[str], list[Diagnost
                 problems.append(error("bad-dedent", "this line's indentation matches no enclosing block",
                                       m.Span(file, number, 1, number, indent + 1),
                                       f"indent it by {known} spaces, like a line above it"))
-                fixed[number - 1] = " " * levels[-1] + line.lstrip(" \t")
+                # Mend the line to the nearest open level (3 spaces in a 4-space block
+                # was meant as 4), so the lines after it are not blamed too.
+                nearest = min(open_levels, key=lambda level: (abs(level - indent), -level))
+                levels = open_levels[: open_levels.index(nearest) + 1]
+                fixed[number - 1] = " " * nearest + line.lstrip(" \t")
     return fixed, problems
 
 

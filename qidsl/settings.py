@@ -104,4 +104,11 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
                 problems.append(error(f"unknown-{key}", f"unknown {key} '{value}'", item.value_span, hint))
             else:
                 values[key] = value
-    return Settings(**values), problems
+    settings = Settings(**values)
+    language_line = seen.get("language")
+    if (language_line is not None and settings.engine == "piper" and settings.voice in (None, "joe")
+            and not settings.language.lower().startswith("en")):
+        problems.append(warning(
+            "voice-language", f"the bundled voice 'joe' speaks English, but this routine is in '{settings.language}'",
+            language_line.value_span, "use engine: gtts, or voice: a Piper .onnx voice for this language"))
+    return settings, problems

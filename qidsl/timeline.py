@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .diagnostics import Diagnostic, warning
+from .model import Span
 from .steps import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine, Repetition, Step
 from .settings import DEFAULT_BELL
 
@@ -149,6 +150,9 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer) -> Timeline:
             close_section(t)
             open_section, section_start, section_at = step, t, len(events)
             continue
+        if open_section is not None and step.section != open_section.text:
+            close_section(t)  # a top-level statement after a section's block is outside it
+            open_section = None
         spoken = step.text if step.kind in (SAY, COUNT) + BREATH_KINDS and step.text else None
         timing = speech.timing(spoken) if spoken else SpokenTiming(0.0, ())
         if step.kind in (SAY, COUNT):
@@ -182,8 +186,8 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer) -> Timeline:
                         None, None, None, None, None, None, None, ()))
     duration = _r(t + OUTRO_SECONDS)
     if duration > LONG_ROUTINE_SECONDS and expanded.steps:
-        first = expanded.steps[0].span
+        file = expanded.steps[0].span.file
         problems.append(warning("long-routine",
                                 f"this routine runs {duration / 3600:.1f} hours, longer than two hours",
-                                first, "split it into several routines"))
+                                Span(file, 1, 1, 1, 1), "split it into several routines"))
     return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems))

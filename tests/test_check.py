@@ -253,3 +253,18 @@ def test_colour_is_only_added_when_asked():
     lines = head("inhale 4\n").split("\n")
     assert "\033[" not in render(result.diagnostics[0], lines)
     assert "\033[1;31merror" in render(result.diagnostics[0], lines, colour=True)
+
+
+def test_a_file_of_definitions_only_needs_no_title_and_builds_nothing(tmp_path, capsys):
+    from qidsl.cli import main
+
+    library = tmp_path / "lib" / "shared.qi"
+    library.parent.mkdir()
+    library.write_text('define "calm":\n    inhale 4s\n    exhale 6s\n', encoding="utf-8")
+    assert main(["check", str(library)]) == 0
+    assert main(["build", str(tmp_path / "lib"), "--out", str(tmp_path / "out")]) == 0
+    err = capsys.readouterr().err
+    assert "shared.qi only holds definitions for other routines to include; nothing to build" in err
+    assert not (tmp_path / "out").exists()
+    # A routine without a title that plays something is still an error.
+    assert codes('section "A":\n    say "x"\n') == ["missing-title"]
