@@ -164,7 +164,8 @@ def test_settings_problems():
     assert bad == ["'tempo' must be between 0.5 and 2", "'rate' must be between 0.5 and 2",
                    "'gap' must be a number, not 'lots'"]
     for tag in ("en", "en-GB", "zh-CN", "zh-Hant-TW", "pt-BR", "es-419"):
-        assert codes(f'title: "T"\nlanguage: {tag}\n\nsay "x"\n') == [], tag
+        assert codes(f'title: "T"\nlanguage: {tag}\nengine: gtts\n\nsay "x"\n') == [], tag
+    assert codes('title: "T"\nlanguage: de\n\nsay "x"\n') == ["voice-language"]
     assert codes('title: "T"\ntempo: 0.5\nrate: 2\ngap: 1s\nengine: gtts\ntheme: light\n\nsay "x"\n') == []
 
 
