@@ -1,0 +1,249 @@
+"""How fast the video renders, against a plain ffmpeg encode of the same size, rate and length.
+
+For the shipped routine (its estimated timeline; about 10 minutes) and for a
+30-minute routine (the shipped routine's steps three times over) it prints:
+  - the render time and speed as a multiple of real time,
+  - the baseline: ffmpeg alone encoding a lavfi colour source with a drawtext
+    clock over it, the same narration to AAC, same preset/CRF/size/rate/length,
+    run in this script, and the render's time as a ratio of the baseline's,
+  - peak memory (RSS) of the Python renderer and of its ffmpeg, each render
+    run in a child process and measured there with getrusage.
+
+Targets on a 2-core machine: >= 10x real time at 1280x720@30, within 3x of
+the baseline, peak memory under 800 MB and not growing with the length.
+
+Usage:
+  python benchmarks/render_speed.py [--routine PATH] [--seconds N] [--narration FILE]
+                                    [--presets superfast,veryfast] [--no-long]
+
+``--seconds`` caps every length for a quick run; ``--presets`` measures each
+x264 preset in turn (how the shipped preset was chosen).  When the routine or
+the front end is missing, a representative ~10-minute timeline is built by
+hand instead (see ``handmade_timeline``).
+
+Measured on the 2-core build machine, shared with other jobs, so single
+runs moved by +-30%; best of 3 interleaved runs, 120 s of the shipped routine
+at 1280x720@30 (render / lavfi baseline, x real time; file size):
+    ultrafast  17.0x / 24.1x  3.58 MB  (Constrained Baseline profile, not High)
+    superfast  13.8x / 13.1x  1.35 MB  <- shipped (qidsl.renderers.video.PRESET)
+    veryfast   11.5x / 13.2x  0.83 MB
+    faster      7.0x /  7.7x  0.87 MB
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import wave
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_ROUTINE = ROOT / "routines" / "rolling-the-hands-backwards.qi"
+
+
+# --- timelines --------------------------------------------------------------------------------
+
+def handmade_timeline(repeats: int = 1):
+    """A representative routine built from steps: speech, counted breathing, sides, holds, notes.
+
+    About 10 minutes per repeat.  Used when the .qi front end or the shipped
+    routine is not available.
+    """
+    from qidsl.model import Span
+    from qidsl.settings import Settings
+    from qidsl.steps import ExpandedRoutine, Repetition, Step
+    from qidsl.timeline import EstimatedSpeech, build_timeline
+
+    span = Span("handmade.qi", 1, 1, 1, 2)
+
+    def step(kind, seconds=None, text=None, section=None, repetition=None, side=None):
+        return Step(kind, seconds, text, section, repetition, side, span)
+
+    steps = []
+    for r in range(repeats):
+        for name in ("Arriving", "Warming the Back", "Rolling the Hands Backwards", "Closing"):
+            section = f"{name} {r + 1}" if repeats > 1 else name
+            steps += [step("section", text=section, section=section),
+                      step("say", text="Stand with your feet shoulder-width apart, knees soft.", section=section),
+                      step("note", text="Move within a range that feels easy.", section=section),
+                      step("pause", 3.0, section=section)]
+            for i in range(1, 10):
+                rep = Repetition(i, 9, True)
+                steps += [step("count", text=str(i), section=section, repetition=rep),
+                          step("inhale", 4.0, "Float the hands up along the centre line.", section, rep),
+                          step("hold", 2.0, None, section, rep),
+                          step("exhale", 6.0, "Roll them backwards, forward and down.", section, rep)]
+            for side in ("left", "right"):
+                steps += [step("say", text=f"Turn your gaze gently to the {side}.", section=section, side=side),
+                          step("hold", 8.0, section=section, side=side)]
+            steps += [step("say", text="Rest both hands on the belly and breathe naturally.", section=section),
+                      step("pause", 10.0, section=section)]
+    settings = Settings(title="Rolling the Hands Backwards", author="Qi Studio")
+    return build_timeline(ExpandedRoutine(settings, tuple(steps), ("This practice does not replace "
+                                                                    "medical advice.",)), EstimatedSpeech())
+
+
+def routine_timeline(path: Path, repeats: int = 1):
+    """The routine's estimated timeline, its steps ``repeats`` times over; None without a front end."""
+    try:
+        from qidsl.compile import compile_routine
+        from qidsl.loader import Loader
+        from qidsl.timeline import EstimatedSpeech, build_timeline
+    except ImportError:
+        return None
+    if not path.is_file():
+        return None
+    compiled = compile_routine(path, Loader())
+    if compiled.errors or compiled.expanded is None:
+        raise SystemExit(f"{path} has errors; run qidsl check on it")
+    expanded = compiled.expanded
+    if repeats > 1:
+        expanded = dataclasses.replace(expanded, steps=expanded.steps * repeats)
+    return build_timeline(expanded, EstimatedSpeech(compiled.settings.rate))
+
+
+def capped(timeline, seconds: float | None):
+    """The first ``seconds`` of ``timeline`` (unchanged when None or longer)."""
+    if not seconds or seconds >= timeline.duration:
+        return timeline
+    events = tuple(e for e in timeline.events if e.start < seconds)
+    return dataclasses.replace(timeline, duration=float(seconds), events=events)
+
+
+def cues_for(timeline):
+    """The captions renderer's cues; one cue per spoken sentence if it is not there."""
+    try:
+        from qidsl.renderers.captions import caption_cues
+    except ImportError:
+        from types import SimpleNamespace
+
+        return [SimpleNamespace(start=s.start, end=s.end, lines=(s.text,))
+                for e in timeline.events for s in e.speech]
+    return caption_cues(timeline)
+
+
+def silent_wav(path: Path, seconds: float, rate: int = 24000) -> Path:
+    chunk = b"\0\0" * rate
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        whole, rest = divmod(int(seconds * rate), rate)
+        for _ in range(whole):
+            out.writeframes(chunk)
+        out.writeframes(b"\0\0" * rest)
+    return path
+
+
+# --- child: one render, measured where it runs -----------------------------------------------
+
+def child(spec: dict) -> None:
+    from qidsl.renderers import video
+
+    timeline = routine_timeline(Path(spec["routine"]), spec["repeats"]) if spec["routine"] else None
+    if timeline is None:
+        timeline = handmade_timeline(spec["repeats"])
+    timeline = capped(timeline, spec["seconds"])
+    video.PRESET = spec["preset"]
+    started = time.monotonic()
+    video.render_video(timeline, cues_for(timeline), spec["narration"], spec["out"], width=spec["width"],
+                       height=spec["height"], fps=spec["fps"], progress=False)
+    elapsed = time.monotonic() - started
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    ffmpeg = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(json.dumps({"elapsed": elapsed, "duration": timeline.duration, "python_mb": own,
+                      "ffmpeg_mb": ffmpeg, "bytes": os.path.getsize(spec["out"])}))
+
+
+def run_child(spec: dict) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def baseline(seconds: float, narration: str, out: Path, width: int, height: int, fps: int, preset: str) -> float:
+    """Seconds ffmpeg alone takes for a lavfi colour + drawtext clock of the same shape, with the narration."""
+    import imageio_ffmpeg
+    from importlib import resources
+
+    from qidsl.renderers.video import AUDIO_BITRATE, AUDIO_RATE, CRF
+
+    with resources.as_file(resources.files("qidsl.fonts").joinpath("DejaVuSans.ttf")) as font:
+        text = r"Breathe in %{pts\:hms}"
+        command = [
+            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", f"color=c=0x0f1b24:s={width}x{height}:r={fps}:d={seconds:.3f}",
+            "-i", narration, "-map", "0:v", "-map", "1:a",
+            "-vf", f"drawtext=fontfile={font}:text='{text}':fontsize={height // 12}:fontcolor=white:"
+                   f"x=(w-text_w)/2:y=(h-text_h)/2",
+            "-c:v", "libx264", "-preset", preset, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-t", f"{seconds:.3f}",
+            "-movflags", "+faststart", str(out),
+        ]
+        started = time.monotonic()
+        subprocess.run(command, check=True)
+        return time.monotonic() - started
+
+
+def measure(label: str, routine: str | None, repeats: int, args, preset: str, work: Path) -> None:
+    # The length is known only once the timeline is built; a dry child would cost a build,
+    # so the parent builds it too (cheap) to size the narration and the baseline.
+    timeline = (routine_timeline(Path(routine), repeats) if routine else None) or handmade_timeline(repeats)
+    timeline = capped(timeline, args.seconds)
+    narration = args.narration or str(silent_wav(work / f"silence-{label}.wav", timeline.duration))
+    spec = {"routine": routine, "repeats": repeats, "seconds": args.seconds, "narration": narration,
+            "out": str(work / f"{label}-{preset}.mp4"), "width": args.width, "height": args.height,
+            "fps": args.fps, "preset": preset}
+    result = run_child(spec)
+    plain = baseline(timeline.duration, narration, work / f"baseline-{preset}.mp4", args.width, args.height,
+                     args.fps, preset)
+    duration = result["duration"]
+    print(f"{label:<40} {preset:<10} {duration / 60:6.1f} min  "
+          f"render {result['elapsed']:7.1f}s = {duration / result['elapsed']:5.1f}x real time  "
+          f"baseline {plain:6.1f}s = {duration / plain:5.1f}x  ratio {result['elapsed'] / plain:4.2f}  "
+          f"peak RSS python {result['python_mb']:5.0f} MB + ffmpeg {result['ffmpeg_mb']:4.0f} MB  "
+          f"file {result['bytes'] / 1e6:5.1f} MB", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--routine", default=str(DEFAULT_ROUTINE))
+    parser.add_argument("--seconds", type=float, default=None, help="cap every length (quick runs)")
+    parser.add_argument("--narration", default=None, help="an audio file to use instead of silence")
+    parser.add_argument("--presets", default=None, help="x264 presets to compare, comma-separated")
+    parser.add_argument("--no-long", action="store_true", help="skip the 30-minute routine")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=720)
+    parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(json.loads(args.child))
+        return
+
+    from qidsl.renderers.video import PRESET
+
+    routine = args.routine if Path(args.routine).is_file() else None
+    name = Path(args.routine).stem if routine else "handmade routine"
+    if routine is None:
+        print(f"{args.routine} not found: using a hand-made ~10-minute timeline")
+    print(f"{os.cpu_count()} CPUs, {args.width}x{args.height}@{args.fps}")
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        for preset in (args.presets.split(",") if args.presets else [PRESET]):
+            measure(name, routine, 1, args, preset.strip(), work)
+        if not args.no_long:
+            measure(f"{name} x3 (30 min)", routine, 3, args, PRESET, work)
+
+
+if __name__ == "__main__":
+    main()

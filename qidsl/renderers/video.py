@@ -1,0 +1,508 @@
+"""The video: a captioned, paced picture of the timeline, encoded with the narration.
+
+One moviepy ``VideoClip`` whose frame function draws from cached layers.
+What stays still for a while (a :class:`~qidsl.renderers.video_layers.Screen`:
+section title, caption, counter, side, next-up, a card) is composed once with
+Pillow; per frame only the moving parts are redrawn into a reused buffer:
+the breath pacer (a small patch) with its seconds-left number, and the
+progress bar.  The state at a time is found by bisecting event start times.
+
+The clip's frames go to ffmpeg (libx264 + AAC, faststart) through a pipe we
+open ourselves rather than ``write_videofile``, for three measured reasons on
+the 2-core machine: moviepy's 64 KiB pipe capped raw throughput near 300
+frames/s before any encoding (a 1 MiB pipe roughly tripled it); frames sent
+as yuv420p, kept up to date here only where the picture changed, halve the
+bytes and spare ffmpeg a whole-frame colour conversion (about 1.5x faster
+end to end); and the pixel format is named once (moviepy 2.2 appends a
+second, ``yuva420p``, that ffmpeg then has to override).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import math
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from ..errors import BuildError
+from ..outputs import atomic_path
+from ..steps import BREATH_KINDS, NOTE, PAUSE, SECTION
+from .pacer import DiskPatch, breath_levels, level_at
+from .themes import Theme, theme_named
+from .video_layers import LABELS, CardText, Layout, Painter, Screen, text_layer
+
+try:  # enlarging the frame pipe is a Linux nicety; elsewhere the default pipe works, only slower
+    import fcntl
+except ImportError:  # pragma: no cover - not Linux
+    fcntl = None
+
+NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
+NEXT_UP_SECONDS = 5.0  # "Next: <section>" shows this long before a section starts
+
+# Encoding.  x264 preset chosen by measuring (benchmarks/render_speed.py --presets ...,
+# 120 s of the shipped routine at 1280x720@30 on the 2-core machine, best of 3
+# interleaved runs; speed as a multiple of real time, render / lavfi baseline, file size):
+#   ultrafast  17.0x / 24.1x  3.58 MB  -- but Constrained Baseline, not High profile
+#   superfast  13.8x / 13.1x  1.35 MB
+#   veryfast   11.5x / 13.2x  0.83 MB
+#   faster      7.0x /  7.7x  0.87 MB  -- below the 10x target
+# superfast is the fastest preset that keeps High profile (CABAC, 8x8 transform) and
+# leaves a margin over the 10x target on a busy machine; veryfast files are ~40% smaller
+# but a 10-minute routine is under 7 MB either way, so speed wins.  Passing x264
+# -threads 2 or 4 changed nothing measurable, so x264 picks its own thread count.
+PRESET = "superfast"
+CRF = 21
+PREVIEW = dict(width=640, height=360, fps=15, preset="ultrafast", crf=28)
+AUDIO_BITRATE = "160k"
+AUDIO_RATE = 48000
+THREADS: int | None = None  # x264 threads; None lets x264 choose (see above)
+PIPE_BYTES = 1 << 20  # Linux's unprivileged maximum (/proc/sys/fs/pipe-max-size)
+
+
+class CueLike(Protocol):
+    """A caption cue as the captions renderer gives it."""
+
+    start: float
+    end: float
+    lines: tuple[str, ...]
+
+
+def format_length(seconds: float) -> str:
+    """``m:ss`` (minutes may exceed 59), rounded to the second."""
+    total = max(0, round(seconds))
+    return f"{total // 60}:{total % 60:02d}"
+
+
+@dataclass(frozen=True)
+class Moment:
+    """What is on screen at one instant: the still :class:`Screen` and the moving values."""
+
+    screen: Screen
+    level: float | None  # pacer fullness 0..1 during a breath phase
+    seconds_left: int | None  # whole seconds left in a breath phase or pause
+    progress: float  # 0..1 through the whole routine
+
+
+class Scene:
+    """The timeline and captions indexed by time, for fast lookups frame after frame."""
+
+    def __init__(self, timeline, cues: Sequence[CueLike]):
+        self.duration = float(timeline.duration)
+        events = sorted(timeline.events, key=lambda e: e.start)
+        # Sections and notes are markers; everything else occupies time back to back.
+        self._timed = [e for e in events if e.kind not in (SECTION, NOTE)]
+        self._timed_starts = [e.start for e in self._timed]
+        self._levels = breath_levels(self._timed)
+        sections = [e for e in events if e.kind == SECTION]
+        self._section_starts = [e.start for e in sections]
+        self._section_names = [e.text or "" for e in sections]
+        self._cues = sorted(cues, key=lambda c: c.start)
+        self._cue_starts = [c.start for c in self._cues]
+        self._notes = self._note_windows(timeline, events, sections)
+        self._note_starts = [start for start, _, _ in self._notes]
+
+    @staticmethod
+    def _note_windows(timeline, events, sections) -> list[tuple[float, float, str]]:
+        # Notes at the same instant are shown together; each lasts until NOTE_SECONDS
+        # pass or the next note arrives.  Notes before the first section are on the
+        # title card already (timeline.notes) and are not repeated.
+        first_section = sections[0].start if sections else math.inf
+        grouped: dict[float, list[str]] = {}
+        for e in events:
+            if e.kind != NOTE or not e.text:
+                continue
+            if e.start < first_section and e.text in timeline.notes:
+                continue
+            grouped.setdefault(e.start, []).append(e.text)
+        starts = sorted(grouped)
+        windows = []
+        for i, start in enumerate(starts):
+            end = start + NOTE_SECONDS
+            if i + 1 < len(starts):
+                end = min(end, starts[i + 1])
+            windows.append((start, end, " ".join(grouped[start])))
+        return windows
+
+    def _current(self, starts: list[float], t: float) -> int:
+        return bisect.bisect_right(starts, t) - 1
+
+    def at(self, t: float) -> Moment:
+        """What to show at ``t`` seconds."""
+        t = min(max(t, 0.0), self.duration)
+        progress = t / self.duration if self.duration > 0 else 1.0
+        i = self._current(self._timed_starts, t)
+        event = self._timed[max(i, 0)] if self._timed else None
+        if event is None or event.kind in ("intro", "outro"):
+            card = event.kind if event is not None else "intro"
+            return Moment(Screen(card=card), None, None, progress)
+
+        caption: tuple[str, ...] = ()
+        c = self._current(self._cue_starts, t)
+        if c >= 0 and t < self._cues[c].end:
+            caption = tuple(self._cues[c].lines)
+        note = None
+        n = self._current(self._note_starts, t)
+        if n >= 0 and t < self._notes[n][1]:
+            note = self._notes[n][2]
+        next_up = None
+        s = bisect.bisect_right(self._section_starts, t)
+        if s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS:
+            next_up = self._section_names[s]
+        repetition = event.repetition
+        counter = f"{repetition.index} / {repetition.total}" if repetition and repetition.counted else None
+        side = event.side[:1].upper() + event.side[1:] if event.side else None
+
+        level = seconds_left = None
+        phase = pacer = None
+        if event.kind in BREATH_KINDS:
+            phase, pacer = LABELS[event.kind], "breath"
+            level = level_at(self._levels[i], event.start, event.end, t)
+        elif event.kind == PAUSE:
+            phase, pacer = LABELS["pause"], "count"
+        if pacer:
+            # Whole seconds left, counting down to 1 (never 0 while the phase lasts).
+            seconds_left = max(1, math.ceil(event.end - t - 1e-6))
+        screen = Screen(section=event.section, caption=caption, counter=counter, side=side, note=note,
+                        next_up=next_up, phase=phase, pacer=pacer)
+        return Moment(screen, level, seconds_left, progress)
+
+
+# BT.709 studio-range RGB -> Y'CbCr, the matrix HD players assume; the stream is tagged with it.
+_Y_ROW = (np.array([0.2126, 0.7152, 0.0722], dtype=np.float32) * np.float32(219 / 255))
+_C_ROWS = (np.array([[-0.1146, -0.3854, 0.5], [0.5, -0.4542, -0.0458]], dtype=np.float32)
+           * np.float32(224 / 255 / 4)).T  # / 4: applied to the sum of a 2x2 block
+
+
+def rgb_to_yuv420(rgb: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
+    """Convert an RGB region (even height and width) into Y, Cb and Cr planes, in place.
+
+    Chroma is the mean of each 2x2 block, as ffmpeg's own conversion does.
+    """
+    f = rgb.astype(np.float32)
+    luma = f @ _Y_ROW
+    luma += 16.5  # +0.5 so the uint8 cast rounds
+    y[...] = luma
+    block = f[0::2] + f[1::2]
+    block = block[:, 0::2] + block[:, 1::2]
+    chroma = block @ _C_ROWS
+    chroma += 128.5
+    u[...] = chroma[..., 0]
+    v[...] = chroma[..., 1]
+
+
+class VideoFrames:
+    """The frame function: ``frames(t)`` is the (height, width, 3) uint8 RGB picture at ``t``.
+
+    The returned array is one buffer reused for every call (that is what keeps
+    rendering cheap): copy it if you keep it past the next call.
+
+    With ``planar=True`` the same picture is also kept as yuv420p bytes in
+    :attr:`yuv`, updated only where the picture changed.  The encoder reads
+    that: it halves what goes down the pipe and spares ffmpeg a whole-frame
+    colour conversion per frame: the whole render measured about 1.5x faster.
+    """
+
+    _BASES = 4  # composed still images kept (a few MB each at 720p)
+
+    def __init__(self, timeline, cues: Sequence[CueLike], width: int = 1280, height: int = 720,
+                 planar: bool = False):
+        if width < 16 or height < 16 or width % 2 or height % 2:
+            raise ValueError("video width and height must be even numbers of at least 16 pixels")
+        self.layout = layout = Layout(width, height)
+        self.theme: Theme = theme_named(getattr(timeline.settings, "theme", None))
+        self.scene = Scene(timeline, cues)
+        settings = timeline.settings
+        card = CardText(settings.title or "", settings.author, format_length(timeline.duration),
+                        tuple(timeline.notes))
+        self._painter = Painter(layout, self.theme, card)
+        self._bases: OrderedDict[Screen, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+        self._out = np.empty((height, width, 3), dtype=np.uint8)
+        self.planar = planar
+        self.yuv = np.empty(width * height * 3 // 2, dtype=np.uint8) if planar else None
+        self._screen: Screen | None = None
+        self._base: np.ndarray | None = None
+        self._pacer_state = None
+        self._pacer_reach = 0
+        self._bar_fill: int | None = None
+        self._disk = DiskPatch(layout.pacer_box, layout.pacer_centre, self.theme.accent)
+        self._bar_track, self._bar_done = self._bar_strips(timeline)
+
+    def _planes(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        w, h = self.layout.width, self.layout.height
+        y = flat[:w * h].reshape(h, w)
+        u = flat[w * h:w * h * 5 // 4].reshape(h // 2, w // 2)
+        v = flat[w * h * 5 // 4:].reshape(h // 2, w // 2)
+        return y, u, v
+
+    def _bar_strips(self, timeline) -> tuple[np.ndarray, np.ndarray]:
+        # The bar is drawn once empty and once full, with a small gap at each section
+        # start (chapters at a glance); per frame we copy columns from one or the other.
+        left, top, right, bottom = self.layout.bar_box
+        track = np.empty((bottom - top, right - left, 3), dtype=np.uint8)
+        done = np.empty_like(track)
+        track[...] = self.theme.track
+        done[...] = self.theme.accent
+        gap = max(1, self.layout.px(3))
+        for section in timeline.sections:
+            if 0 < section.start < timeline.duration:
+                x = round(section.start / timeline.duration * (right - left))
+                track[:, max(0, x - gap // 2): x - gap // 2 + gap] = self.theme.background
+                done[:, max(0, x - gap // 2): x - gap // 2 + gap] = self.theme.background
+        return track, done
+
+    def _base_for(self, screen: Screen) -> tuple[np.ndarray, np.ndarray | None]:
+        cached = self._bases.get(screen)
+        if cached is None:
+            rgb = self._painter.compose(screen)
+            yuv = None
+            if self.planar:
+                yuv = np.empty_like(self.yuv)
+                rgb_to_yuv420(rgb, *self._planes(yuv))
+            cached = self._bases[screen] = (rgb, yuv)
+            if len(self._bases) > self._BASES:
+                self._bases.popitem(last=False)
+        else:
+            self._bases.move_to_end(screen)
+        return cached
+
+    def __call__(self, t: float) -> np.ndarray:
+        moment = self.scene.at(float(t))
+        out = self._out
+        if moment.screen != self._screen:
+            self._base, base_yuv = self._base_for(moment.screen)
+            np.copyto(out, self._base)
+            if self.planar:
+                np.copyto(self.yuv, base_yuv)
+            self._screen = moment.screen
+            self._pacer_state = None
+            self._pacer_reach = 0
+            self._bar_fill = None
+        if moment.screen.pacer:
+            self._draw_pacer(moment)
+        self._draw_bar(moment.progress)
+        return out
+
+    def _changed(self, left: int, top: int, right: int, bottom: int) -> None:
+        # Keep the yuv420p copy in step with the RGB picture (boxes have even corners).
+        if self.planar:
+            y, u, v = self._planes(self.yuv)
+            rgb_to_yuv420(self._out[top:bottom, left:right], y[top:bottom, left:right],
+                          u[top // 2:bottom // 2, left // 2:right // 2], v[top // 2:bottom // 2, left // 2:right // 2])
+
+    def _draw_pacer(self, moment: Moment) -> None:
+        lay = self.layout
+        radius = None
+        if moment.level is not None:
+            radius = lay.pacer_min_radius + (lay.pacer_max_radius - lay.pacer_min_radius) * moment.level
+            radius = round(radius * 8) / 8  # an eighth of a pixel is invisible; skips redraws on holds
+        state = (radius, moment.seconds_left)
+        if state == self._pacer_state:
+            return
+        self._pacer_state = state
+        box_left, box_top, box_right, box_bottom = lay.pacer_box
+        half = (box_right - box_left) // 2
+        number = None
+        if moment.seconds_left is not None:
+            number = text_layer(str(moment.seconds_left), lay.px(56 if radius is not None else 72), True, lay.width)
+        # Only the square holding the old and the new drawing is redrawn.
+        reach = half if radius is None else math.ceil(radius) + 2
+        if number is not None:
+            reach = max(reach, max(number.size) // 2 + 2)
+        reach = min(half, reach + reach % 2)
+        square = max(reach, self._pacer_reach)
+        self._pacer_reach = reach
+        patch = self._out[box_top:box_bottom, box_left:box_right]
+        lo, hi = half - square, half + square
+        np.copyto(patch[lo:hi, lo:hi], self._base[box_top + lo:box_top + hi, box_left + lo:box_left + hi])
+        if radius is not None:
+            self._disk.draw(patch, radius)
+        if number is not None:
+            colour = self.theme.on_accent if radius is not None else self.theme.text
+            _blend_mask(patch, number.mask, colour, half, half)
+        self._changed(box_left + lo, box_top + lo, box_left + hi, box_top + hi)
+
+    def _draw_bar(self, progress: float) -> None:
+        left, top, right, bottom = self.layout.bar_box
+        fill = round(progress * (right - left))
+        if fill == self._bar_fill:
+            return
+        self._bar_fill = fill
+        bar = self._out[top:bottom, left:right]
+        bar[:, :fill] = self._bar_done[:, :fill]
+        bar[:, fill:] = self._bar_track[:, fill:]
+        self._changed(left, top, right, bottom)
+
+
+def _blend_mask(patch: np.ndarray, mask, colour, cx: float, cy: float) -> None:
+    """Fill ``colour`` through the 8-bit ``mask`` centred at (cx, cy) of ``patch``, in place."""
+    coverage = np.asarray(mask, dtype=np.float32) * np.float32(1 / 255)
+    h, w = coverage.shape
+    x0, y0 = round(cx - w / 2), round(cy - h / 2)
+    x1, y1 = min(patch.shape[1], x0 + w), min(patch.shape[0], y0 + h)
+    sx, sy = max(0, -x0), max(0, -y0)
+    x0, y0 = max(0, x0), max(0, y0)
+    if x1 <= x0 or y1 <= y0:
+        return
+    coverage = coverage[sy:sy + y1 - y0, sx:sx + x1 - x0]
+    region = patch[y0:y1, x0:x1]
+    mixed = region.astype(np.float32)
+    mixed += (np.asarray(colour, dtype=np.float32) - mixed) * coverage[..., None]
+    mixed += 0.5
+    region[...] = mixed
+
+
+class _Encoder:
+    """An ffmpeg process that takes raw yuv420p frames on stdin and writes the MP4."""
+
+    def __init__(self, out: Path, audio: Path, width: int, height: int, fps: int, frames: int,
+                 preset: str, crf: int, threads: int | None):
+        import imageio_ffmpeg  # heavy-ish; only the video needs it
+
+        seconds = frames / fps
+        self._audio = audio
+        command = [
+            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+            # Frames arrive already in yuv420p (see VideoFrames.planar), BT.709 studio range.
+            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-framerate", str(fps),
+            "-color_range", "tv", "-colorspace", "bt709", "-i", "pipe:0",
+            "-i", str(audio),
+            "-map", "0:v:0", "-map", "1:a:0",
+            "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
+            "-pix_fmt", "yuv420p", "-color_range", "tv", "-colorspace", "bt709",
+            "-color_primaries", "bt709", "-color_trc", "bt709",
+            # Narration shorter than the picture is padded with silence, longer is cut,
+            # so the file lasts exactly as long as the frames.
+            "-af", "apad", "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE),
+            "-t", f"{seconds:.6f}",
+            "-movflags", "+faststart",
+        ]
+        if threads:
+            command += ["-threads", str(threads)]
+        command.append(str(out))
+        self._log = tempfile.TemporaryFile()
+        try:
+            self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                             stderr=self._log)
+        except OSError as exc:
+            self._log.close()
+            raise BuildError(f"could not start ffmpeg to write the video: {exc.strerror or exc}") from exc
+        if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
+            with contextlib.suppress(OSError):
+                fcntl.fcntl(self._process.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+    def write(self, frame: np.ndarray) -> None:
+        try:
+            self._process.stdin.write(memoryview(frame))
+        except (BrokenPipeError, OSError, ValueError) as exc:
+            raise BuildError(self._failure("stopped while writing the video")) from exc
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError):
+            self._process.stdin.close()
+        if self._process.wait() != 0:
+            raise BuildError(self._failure("could not write the video"))
+
+    def _failure(self, what: str) -> str:
+        """One sentence from ffmpeg's last words, naming the narration if that was the trouble."""
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            self._process.stdin.close()
+            self._process.wait(timeout=30)
+        self._log.seek(0)
+        log = self._log.read().decode("utf-8", "replace")
+        lines = [re.sub(r"^\[[^]]*\]\s*", "", line).strip() for line in log.splitlines()]
+        lines = [line for line in lines if line]
+        reason = lines[-1].rstrip(".") if lines else f"exit status {self._process.returncode}"
+        if f"input file {self._audio}" in log:
+            return f"ffmpeg could not read the narration audio {self._audio}: {reason}"
+        return f"ffmpeg {what}: {reason}"
+
+    def close(self) -> None:
+        """Make sure no ffmpeg outlives the render: a finished one is reaped, any other is killed.
+
+        Called after :meth:`finish` on success; on any failure (including
+        Ctrl-C) ffmpeg is stopped at once rather than left to finalise a file
+        that is about to be thrown away.
+        """
+        process = self._process
+        if process.poll() is None:
+            process.kill()
+        with contextlib.suppress(OSError):
+            process.stdin.close()
+        process.wait()
+        self._log.close()
+
+
+def _progress_bar(enabled: bool, total: int):
+    if not (enabled and sys.stderr.isatty()):
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="frame", desc="video", leave=False, mininterval=0.5)
+
+
+def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, width: int = 1280,
+                 height: int = 720, fps: int = 30, preview: bool = False, progress: bool = True) -> None:
+    """Render ``timeline`` as an MP4 at ``out_path`` with ``audio_path`` as its sound.
+
+    ``cues`` are the caption cues (objects with ``start``, ``end`` and
+    ``lines``) so the picture shows exactly what the SRT says.  H.264 High
+    profile, yuv420p, AAC 48 kHz, moov atom first (``+faststart``).  With
+    ``preview`` a quick low-resolution draft is made instead (640x360 at 15
+    frames/s, x264 ultrafast, so Constrained Baseline rather than High).
+    ``progress`` shows a bar over the frames when stderr is a terminal.  The file is written under a temporary name and renamed, so a
+    failure leaves any previous ``out_path`` untouched; failures raise
+    :class:`~qidsl.errors.BuildError` with one sentence.
+    """
+    from moviepy import VideoClip
+
+    preset, crf = PRESET, CRF
+    if preview:
+        width, height, fps = PREVIEW["width"], PREVIEW["height"], PREVIEW["fps"]
+        preset, crf = PREVIEW["preset"], PREVIEW["crf"]
+    audio = Path(audio_path)
+    if not audio.is_file():
+        raise BuildError(f"the narration audio {audio} is missing")
+    if not os.access(audio, os.R_OK):
+        raise BuildError(f"the narration audio {audio} cannot be read")
+    if timeline.duration <= 0:
+        raise BuildError("the routine has no length, so there is no video to make")
+    try:
+        frames = VideoFrames(timeline, cues, width, height, planar=True)
+        frames(0.0)  # draws the title card, so a font problem shows here, before ffmpeg starts
+    except ValueError as exc:
+        raise BuildError(str(exc)) from exc
+    except OSError as exc:  # the shipped fonts could not be read
+        raise BuildError(f"could not load the video's fonts: {exc.strerror or exc}") from exc
+
+    count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
+    clip = VideoClip(frame_function=frames, duration=count / fps)
+    bar = None
+    try:
+        with atomic_path(out_path) as tmp:
+            encoder = _Encoder(tmp, audio, width, height, fps, count, preset, crf, THREADS)
+            try:
+                bar = _progress_bar(progress, count)
+                for index in range(count):
+                    clip.get_frame(index / fps)  # draws the picture and its yuv420p copy
+                    encoder.write(frames.yuv)
+                    if bar is not None:
+                        bar.update(1)
+                encoder.finish()
+            finally:
+                encoder.close()
+    except OSError as exc:
+        raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
+    finally:
+        if bar is not None:
+            bar.close()
+        clip.close()
