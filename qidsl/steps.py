@@ -7,8 +7,12 @@ sides into these; the timeline gives each one its time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .model import Span
+
+if TYPE_CHECKING:  # only for the annotation: importing it here would make a cycle
+    from .settings import Settings
 
 # Step kinds, in the order a reader meets them in docs/language.md.
 SECTION = "section"  # a section starts (text = its name)
@@ -52,6 +56,6 @@ class Step:
 class ExpandedRoutine:
     """The routine flattened, with its settings and its top-level notes."""
 
-    settings: "Settings"  # noqa: F821 - qidsl.settings.Settings, imported lazily to avoid a cycle
+    settings: "Settings"
     steps: tuple[Step, ...]
     notes: tuple[str, ...]  # notes before the first section: shown on the title card

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from .diagnostics import Diagnostic, warning
 from .model import Span
+
+if TYPE_CHECKING:  # only for the annotation: importing it here would make a cycle
+    from .settings import Settings
 from .steps import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine, Repetition, Step
 from .settings import DEFAULT_BELL
 
@@ -73,7 +76,7 @@ class Event:
 class Timeline:
     """The one truth every renderer reads."""
 
-    settings: "Settings"  # noqa: F821 - qidsl.settings.Settings
+    settings: "Settings"
     notes: tuple[str, ...]
     duration: float
     events: tuple[Event, ...]

@@ -96,7 +96,8 @@ def test_check_searches_folders_for_qi_files(tmp_path, capsys):
 
 
 def test_check_several_paths_at_once(tmp_path, capsys):
-    first, second = write(tmp_path, "one.qi", CLEAN), write(tmp_path, "two/two.qi", WARNS)
+    first = write(tmp_path, "one.qi", CLEAN)
+    write(tmp_path, "two/two.qi", WARNS)
     code, out, err = run(capsys, "check", first, tmp_path / "two")
     assert code == 0 and "two.qi:4:1: warning" in out and "in 2 files" in err
 

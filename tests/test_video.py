@@ -223,11 +223,17 @@ def test_themes_give_different_backgrounds(tmp_path):
     assert np.abs(pictures["calm"][2:12, 2:12].mean() - pictures["light"][2:12, 2:12].mean()) > 100
 
 
-def test_progress_stays_quiet_off_a_terminal(rendered, capfd):
-    # The shared render asked for progress=True while pytest holds stderr: nothing was drawn.
-    timeline = make_timeline([step("pause", 1.0)])
-    out = rendered[1].parent / "quiet.mp4"
+def test_progress_off_a_terminal_is_a_few_plain_lines(rendered, capfd):
+    # Off a terminal (pytest holds stderr) the render reports in plain lines, at most ten of them.
+    timeline = make_timeline([step("pause", 10.0)])
+    out = rendered[1].parent / "lines.mp4"
     render_video(timeline, [], tone_wav(rendered[1].parent / "q.wav", 2.0), out, width=W, height=H, fps=FPS)
+    lines = capfd.readouterr().err.splitlines()
+    assert 1 <= len(lines) <= 10
+    assert all(line.startswith("video ") and line.endswith(" frames)") for line in lines)
+    assert lines[-1].startswith("video 100% (")
+    render_video(timeline, [], tone_wav(rendered[1].parent / "q.wav", 2.0), out, width=W, height=H, fps=FPS,
+                 progress=False)
     assert capfd.readouterr().err == ""
 
 

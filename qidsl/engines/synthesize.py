@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import BuildError
+from ..progress import Progress
 from .base import MeasuredSpeech, SpeechClip, SpeechEngine
 from .cache import SpeechCache
 
@@ -47,37 +47,6 @@ def _short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class _Progress:
-    """A tqdm bar on a terminal, plain lines otherwise, nothing when turned off."""
-
-    def __init__(self, total: int, enabled: bool | None, label: str):
-        stream = sys.stderr
-        if enabled is None:
-            enabled = True
-            bar = stream.isatty()
-        else:
-            bar = enabled and stream.isatty()
-        self.total, self.done, self.label = total, 0, label
-        self.plain = enabled and not bar
-        self.bar = None
-        if bar and total:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=f"speech ({label})", unit="cue", file=stream, leave=False)
-
-    def step(self, text: str) -> None:
-        self.done += 1
-        if self.bar is not None:
-            self.bar.set_postfix_str(_short(text, 30), refresh=False)
-            self.bar.update(1)
-        elif self.plain:
-            print(f"speech {self.done}/{self.total} ({self.label}): {_short(text)}", file=sys.stderr, flush=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
 def synthesize_all(texts: Sequence[str], engine: SpeechEngine, cache: SpeechCache | None,
                    progress: bool | None = None) -> SynthesisResult:
     """Clips for every distinct text in ``texts``; only those not in ``cache`` are synthesised.
@@ -96,7 +65,8 @@ def synthesize_all(texts: Sequence[str], engine: SpeechEngine, cache: SpeechCach
         else:
             clips[text] = clip
     cached = len(clips)
-    reporter = _Progress(len(missing), progress, engine.name)
+    reporter = Progress(len(missing), progress, f"speech ({engine.name})", "cue",
+                        lambda done, total, text: f"speech {done}/{total} ({engine.name}): {_short(text)}")
     try:
         for text in missing:
             clip = engine.synthesize(text)

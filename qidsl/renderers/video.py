@@ -25,7 +25,6 @@ import math
 import os
 import re
 import subprocess
-import sys
 import tempfile
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ import numpy as np
 
 from ..errors import BuildError
 from ..outputs import atomic_path
+from ..progress import Progress
 from ..steps import BREATH_KINDS, NOTE, PAUSE, SECTION
 from .pacer import DiskPatch, breath_levels, level_at
 from .themes import Theme, theme_named
@@ -442,16 +442,8 @@ class _Encoder:
         self._log.close()
 
 
-def _progress_bar(enabled: bool, total: int):
-    if not (enabled and sys.stderr.isatty()):
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="frame", desc="video", leave=False, mininterval=0.5)
-
-
 def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, width: int = 1280,
-                 height: int = 720, fps: int = 30, preview: bool = False, progress: bool = True) -> None:
+                 height: int = 720, fps: int = 30, preview: bool = False, progress: bool | None = None) -> None:
     """Render ``timeline`` as an MP4 at ``out_path`` with ``audio_path`` as its sound.
 
     ``cues`` are the caption cues (objects with ``start``, ``end`` and
@@ -459,8 +451,9 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
     profile, yuv420p, AAC 48 kHz, moov atom first (``+faststart``).  With
     ``preview`` a quick low-resolution draft is made instead (640x360 at 15
     frames/s, x264 ultrafast, so Constrained Baseline rather than High).
-    ``progress`` shows a bar over the frames when stderr is a terminal.  The file is written under a temporary name and renamed, so a
-    failure leaves any previous ``out_path`` untouched; failures raise
+    ``progress`` shows a bar over the frames on a terminal and ten plain lines
+    otherwise (None: automatic, False: nothing).  The file is written under a
+    temporary name and renamed, so a failure leaves any previous ``out_path`` untouched; failures raise
     :class:`~qidsl.errors.BuildError` with one sentence.
     """
     from moviepy import VideoClip
@@ -491,12 +484,12 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
         with atomic_path(out_path) as tmp:
             encoder = _Encoder(tmp, audio, width, height, fps, count, preset, crf, THREADS)
             try:
-                bar = _progress_bar(progress, count)
+                bar = Progress(count, progress, "video", "frame", lambda done, total, _: (
+                    f"video {done * 100 // total}% ({done}/{total} frames)"), lines=10)
                 for index in range(count):
                     clip.get_frame(index / fps)  # draws the picture and its yuv420p copy
                     encoder.write(frames.yuv)
-                    if bar is not None:
-                        bar.update(1)
+                    bar.step()
                 encoder.finish()
             finally:
                 encoder.close()
