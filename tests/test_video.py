@@ -413,3 +413,13 @@ def test_odd_sizes_are_refused_with_one_sentence(tmp_path):
     timeline = make_timeline([step("say", text="Hi.")])
     with pytest.raises(BuildError, match="even"):
         render_video(timeline, [], tone_wav(tmp_path / "a.wav", 1.0), tmp_path / "x.mp4", width=321, height=180)
+
+
+def test_chinese_text_is_drawn_with_real_glyphs_not_boxes():
+    from qidsl.renderers.video_layers import text_layer
+
+    # A font without the glyphs draws the same empty box for every character.
+    first = text_layer("八", 40, False, 400).mask.tobytes()
+    second = text_layer("锦", 40, False, 400).mask.tobytes()
+    assert first != second
+    assert any(first) and any(second)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import re
 from dataclasses import dataclass
 from importlib import resources
 
@@ -33,20 +34,31 @@ LABELS = {
 }
 
 _FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
+# DejaVu has no Chinese, Japanese or Korean; text in those scripts is drawn
+# with the shipped Droid Sans Fallback instead (it has Latin too, no bold).
+_CJK_FONT_FILE = "DroidSansFallbackFull.ttf"
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
+                  r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 _LINE_SPACING = 1.12
 _ELLIPSIS = "…"
 
 
-@functools.lru_cache(maxsize=2)
-def _font_bytes(bold: bool) -> bytes:
+@functools.lru_cache(maxsize=3)
+def _font_bytes(name: str) -> bytes:
     # Read through importlib.resources so the fonts are found inside a wheel or zip too.
-    return resources.files("qidsl.fonts").joinpath(_FONT_FILES[bold]).read_bytes()
+    return resources.files("qidsl.fonts").joinpath(name).read_bytes()
 
 
 @functools.lru_cache(maxsize=64)
-def font(size: int, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """The shipped DejaVu Sans at ``size`` pixels."""
-    return ImageFont.truetype(io.BytesIO(_font_bytes(bold)), max(1, int(size)))
+def font(size: int, bold: bool = False, cjk: bool = False) -> ImageFont.FreeTypeFont:
+    """The shipped DejaVu Sans at ``size`` pixels (Droid Sans Fallback for CJK text)."""
+    name = _CJK_FONT_FILE if cjk else _FONT_FILES[bold]
+    return ImageFont.truetype(io.BytesIO(_font_bytes(name)), max(1, int(size)))
+
+
+def needs_cjk(text: str) -> bool:
+    """Whether ``text`` has characters only the CJK font can draw."""
+    return _CJK.search(text) is not None
 
 
 def _split_long(word: str, face: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
@@ -124,8 +136,9 @@ def text_layer(text: str, size: int, bold: bool, max_width: int, max_lines: int 
     """
     min_size = min(size, min_size or int(size * 0.75))
     current = size
+    cjk = needs_cjk(text)
     while True:
-        face = font(current, bold)
+        face = font(current, bold, cjk)
         lines = wrap(text, face, max_width)
         if len(lines) <= max_lines or current <= min_size:
             break
@@ -139,10 +152,11 @@ def text_layer(text: str, size: int, bold: bool, max_width: int, max_lines: int 
 def lines_layer(lines: tuple[str, ...], size: int, bold: bool, max_width: int,
                 align: str = "center") -> TextLayer:
     """Lines kept exactly as given (a caption cue), shrunk only if one is too wide."""
-    face = font(size, bold)
+    cjk = needs_cjk("".join(lines))
+    face = font(size, bold, cjk)
     widest = max((face.getlength(line) for line in lines), default=0.0)
     if widest > max_width:
-        face = font(max(1, int(size * max_width / widest)), bold)
+        face = font(max(1, int(size * max_width / widest)), bold, cjk)
     return _render_lines(list(lines) or [""], face, align)
 
 
