@@ -34,3 +34,22 @@ def probe(path) -> dict:
         check=True, capture_output=True, text=True,
     )
     return json.loads(out.stdout)
+
+
+def ffmpeg_exe() -> str:
+    """The static ffmpeg that ships beside the test ffprobe."""
+    return str(Path(ffprobe_exe()).with_name("ffmpeg"))
+
+
+def loudness(path) -> tuple[float, float]:
+    """(integrated loudness in LUFS, true peak in dBTP) of a file, by ffmpeg's ebur128 filter."""
+    import re
+
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path),
+         "-af", "ebur128=peak=true:framelog=verbose", "-f", "null", "-"],
+        check=True, capture_output=True, text=True,
+    ).stderr
+    integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", out)[-1])
+    peak = float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", out)[-1])
+    return integrated, peak

@@ -19,7 +19,7 @@ import pytest
 import srt
 
 from qidsl.cli import main
-from tests.probe import probe
+from tests.probe import loudness, probe
 
 ROUTINE = """\
 title: "Short Practice"
@@ -179,3 +179,8 @@ def test_full_build_makes_a_playable_video(built, tmp_path):
     assert abs(float(info["format"]["duration"]) - timeline["duration"]) <= 1.0 / fps + 0.05
     assert not (folder / "short.wav").exists()  # the video's temporary narration is not left behind
     assert not list(folder.glob(".*part*"))
+    # Judged by ffmpeg's own BS.1770 meter: on target and under -1 dBTP after lossy encoding.
+    for media in (folder / "short.mp4", folder / "short.mp3"):
+        integrated, peak = loudness(media)
+        assert abs(integrated - (-16.0)) <= 1.0, (media.name, integrated)
+        assert peak <= -1.0, (media.name, peak)
