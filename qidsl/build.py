@@ -121,7 +121,9 @@ def _say(message: str) -> None:
 
 def _size(path: Path) -> str:
     size = path.stat().st_size
-    return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+    if size >= 1e6:
+        return f"{size / 1e6:.1f} MB"
+    return f"{size / 1e3:.0f} kB" if size >= 1e4 else f"{size:,} bytes"
 
 
 def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> BuildReport | None:
