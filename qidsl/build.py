@@ -15,10 +15,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .commands import clock, compile_all, print_diagnostics
 from .check import is_library
+from .commands import compile_paths, print_diagnostics
 from .errors import BuildError
 from .loader import Loader
+from .timefmt import clock
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
@@ -200,15 +201,10 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
 
 def run_build(paths: list[str], options: BuildOptions) -> int:
     """``qidsl build``: build every routine named; exit 1 if any failed."""
-    from .commands import _routines_or_usage
-
-    files = _routines_or_usage(paths)
-    if files is None:
-        return EXIT_USAGE
-    loader = Loader()
-    results = compile_all(files, loader)
-    if results is None:
-        return EXIT_PROBLEMS
+    compiled_paths = compile_paths(paths)
+    if isinstance(compiled_paths, int):
+        return compiled_paths
+    files, loader, results = compiled_paths
     status = EXIT_OK
     for path, compiled in zip(files, results):
         if compiled.errors:

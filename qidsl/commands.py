@@ -15,6 +15,7 @@ from .formatter import format_routine
 from .loader import Loader
 from .outputs import write_text_atomic
 from .parser import decode_source, display_source, parse_source
+from .timefmt import clock
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -51,6 +52,18 @@ def compile_all(files: list[Path], loader: Loader) -> list[Compiled] | None:
     return results
 
 
+def compile_paths(paths: list[str]) -> tuple[list[Path], Loader, list[Compiled]] | int:
+    """Find the routines named (files or folders) and compile each; an exit code when that fails."""
+    files = _routines_or_usage(paths)
+    if files is None:
+        return EXIT_USAGE
+    loader = Loader()
+    results = compile_all(files, loader)
+    if results is None:
+        return EXIT_PROBLEMS
+    return files, loader, results
+
+
 def _github(diagnostic: Diagnostic) -> str:
     def escape(text: str, prop: bool = False) -> str:
         text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -84,13 +97,10 @@ def _count(n: int, word: str) -> str:
 
 def run_check(paths: list[str], fmt: str = "text", strict: bool = False) -> int:
     """``qidsl check``: report every problem; exit 1 on errors (or warnings with ``strict``)."""
-    files = _routines_or_usage(paths)
-    if files is None:
-        return EXIT_USAGE
-    loader = Loader()
-    results = compile_all(files, loader)
-    if results is None:
-        return EXIT_PROBLEMS
+    compiled = compile_paths(paths)
+    if isinstance(compiled, int):
+        return compiled
+    files, loader, results = compiled
     # A file included by several routines checked together is reported once.
     diagnostics = list(dict.fromkeys(d for result in results for d in result.diagnostics))
     print_diagnostics(diagnostics, loader, fmt)
@@ -145,14 +155,6 @@ def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> i
     return EXIT_OK
 
 
-def clock(seconds: float) -> str:
-    """``m:ss`` (or ``h:mm:ss``), rounded down to the second."""
-    whole = int(seconds + 1e-6)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def _width(char: str) -> int:
     """Columns a character takes in a terminal: 2 for CJK and emoji, 0 for combining marks."""
     if char == "\ufe0f":  # emoji presentation: the symbol before it is drawn two columns wide
@@ -204,17 +206,13 @@ def plan_table(compiled: Compiled) -> str:
 
 def run_plan(path: str) -> int:
     """``qidsl plan``: the estimated timeline as a table."""
-    files = _routines_or_usage([path])
-    if files is None:
+    if Path(path).is_dir():
+        _say("plan takes one .qi file, not a folder")
         return EXIT_USAGE
-    if len(files) != 1:
-        _say("plan takes one .qi file")
-        return EXIT_USAGE
-    loader = Loader()
-    results = compile_all(files, loader)
-    if results is None:
-        return EXIT_PROBLEMS
-    compiled = results[0]
+    compiled_paths = compile_paths([path])
+    if isinstance(compiled_paths, int):
+        return compiled_paths
+    _, loader, (compiled,) = compiled_paths
     if compiled.errors:
         print_diagnostics(list(compiled.diagnostics), loader, "text", sys.stderr)
         return EXIT_PROBLEMS

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..outputs import write_text_atomic
 from ..steps import BELL, BREATH_KINDS, COUNT, PAUSE, SAY
+from ..timefmt import clock
 from ..timeline import Timeline
 
 # What counts as content before the first section: anything heard or timed.
@@ -55,17 +56,9 @@ def chapters(timeline: Timeline) -> list[Chapter]:
     return result
 
 
-def _clock(seconds: float) -> str:
-    # Whole seconds, rounded down: a chapter link never lands after its first words.
-    total = int(seconds + 1e-6)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def youtube_lines(chapters: list[Chapter]) -> str:
     """Chapter lines for a YouTube description: ``0:00 Arriving``, one per line."""
-    return "\n".join(f"{_clock(c.start)} {c.title}" for c in chapters)
+    return "\n".join(f"{clock(c.start)} {c.title}" for c in chapters)
 
 
 def youtube_warnings(chapters: list[Chapter]) -> list[str]:
@@ -77,8 +70,8 @@ def youtube_warnings(chapters: list[Chapter]) -> list[str]:
     problems: list[str] = []
     if not chapters:
         return [f"YouTube needs at least {YOUTUBE_MIN_CHAPTERS} chapters; this routine has none."]
-    if _clock(chapters[0].start) != "0:00":
-        problems.append(f"YouTube needs the first chapter to start at 0:00, not {_clock(chapters[0].start)}.")
+    if clock(chapters[0].start) != "0:00":
+        problems.append(f"YouTube needs the first chapter to start at 0:00, not {clock(chapters[0].start)}.")
     if len(chapters) < YOUTUBE_MIN_CHAPTERS:
         problems.append(f"YouTube needs at least {YOUTUBE_MIN_CHAPTERS} chapters; this routine has "
                         f"{len(chapters)}.")
