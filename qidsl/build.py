@@ -147,7 +147,8 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
     speech_started = time.monotonic()
     speech = synthesize_all(texts, engine, cache, progress=options.progress)
     speech_seconds = time.monotonic() - speech_started
-    _say(f"speech: {len(texts)} cues, {speech.synthesised} synthesised, {speech.cached} from the cache")
+    _say(f"speech: {len(texts)} cue{'' if len(texts) == 1 else 's'}, {speech.synthesised} synthesised, "
+         f"{speech.cached} from the cache")
 
     timeline = tl.build_timeline(expanded, speech.timer())
     # The estimate's timing warnings are replaced by those measured on the real speech.

@@ -327,6 +327,15 @@ def is_library(routine: m.Routine) -> bool:
             and all(isinstance(node, (m.Define, m.Include)) for node in routine.body))
 
 
+def empty_routine(routine: m.Routine, steps: int) -> Diagnostic | None:
+    """A warning for a titled routine that expands to nothing at all."""
+    title = routine.setting("title")
+    if title is None or steps:
+        return None
+    return warning("empty-routine", "this routine has nothing to say or do", title.span,
+                   'add a section, for example: section "Arriving":')
+
+
 def _over(size: Size) -> bool:
     return size.steps > MAX_STEPS or size.seconds > MAX_SECONDS
 

@@ -11,7 +11,7 @@ import gc
 from dataclasses import dataclass
 from pathlib import Path
 
-from .check import check
+from .check import check, empty_routine
 from .diagnostics import Diagnostic, sort_key
 from .expand import expand
 from .loader import Library, Loader
@@ -98,6 +98,9 @@ def _compile(path: str | Path, loader: Loader, text: str | None) -> Compiled:
         return Compiled(display, routine, None, library, None, None, _sorted(problems))
     settings, _ = resolve_settings(routine)  # its problems were reported by check
     expanded = expand(routine, library, settings)
+    empty = empty_routine(routine, len(expanded.steps))
+    if empty is not None:
+        problems.append(empty)
     estimate = build_timeline(expanded, _MemoSpeech(EstimatedSpeech(settings.rate)))
     problems.extend(estimate.warnings)
     return Compiled(display, routine, settings, library, expanded, estimate, _sorted(problems))
