@@ -222,6 +222,24 @@ def _unquoted_text(file: str, number: int, line: str, column: int) -> Diagnostic
                  f"write {quote_text(inner)}")
 
 
+_SPACED_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s+$")
+_UNIT_WORDS = {"s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+               "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m", "h": "h"}
+
+
+def _spaced_unit(file: str, number: int, line: str, column: int) -> Diagnostic | None:
+    """``hold 10 s`` or ``pause 2 minutes``: a duration split by a space, or with its unit spelt out."""
+    unit = re.match(r"[A-Za-z]+", line[column - 1:])
+    amount = _SPACED_UNIT.search(line[:column - 1])
+    if not unit or not amount or unit.group(0).lower() not in _UNIT_WORDS:
+        return None
+    start = amount.start() + 1
+    span = m.Span(file, number, start, number, column + len(unit.group(0)))
+    written = f"{amount.group(1)}{_UNIT_WORDS[unit.group(0).lower()]}"
+    return error("spaced-duration", "a duration is written as one word, with a short unit", span,
+                 f"write {written}")
+
+
 def quote_text(text: str) -> str:
     """``text`` as a .qi string: in double quotes, with ``\\`` and ``\"`` escaped."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -249,6 +267,9 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
         word = re.match(r"[^\s\"#:,]+", line[exc.column - 1:])
         width = len(word.group(0)) if word else 1
         span = m.Span(file, exc.line, exc.column, exc.line, exc.column + width)
+        spaced = _spaced_unit(file, exc.line, line, exc.column)
+        if spaced is not None:
+            return spaced
         if "STRING" in allowed and word:
             return _unquoted_text(file, exc.line, line, exc.column)
         if exc.column == _first_column(line) and word:
@@ -295,6 +316,9 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
             if "TIMES_COUNT" in expected:
                 return error("missing-count", "a breath pattern needs a count", span,
                              "add how many times, for example: breathe 4-7-8 x3")
+            if "SETTING_TEXT" in expected and lead:
+                return error("empty-setting", f"the setting '{lead[0]}' has no value", span,
+                             f'write for example {lead[0]}: "…"')
             return error("syntax", f"this line ends too early; expected {_describe_expected(expected)}", span)
         at_line_start = token.column == _first_column(line)
         if at_line_start and token.type not in ("STRING",) and re.match(r"\w", str(token)):
@@ -304,6 +328,9 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
                              span, "move it up to the settings at the top of the file")
             if str(token) not in STATEMENTS:
                 return _unknown_statement(str(token), span, lines)
+        spaced = _spaced_unit(file, token.line, line, token.column)
+        if spaced is not None:
+            return spaced
         if "STRING" in expected and token.type != "STRING":
             return _unquoted_text(file, token.line, line, token.column)
         if expected & {"DURATION", "NUMBER"}:
@@ -335,6 +362,17 @@ def _unknown_statement(word: str, span: m.Span, lines: list[str]) -> Diagnostic:
 
 
 _PLACEHOLDER = 'note "…"'
+_BLOCK_PLACEHOLDER = "repeat 1:"
+_SIDES_PLACEHOLDER = 'each side "…":'  # keeps {side} known inside a broken `each side` header
+
+
+def _opens_block(lines: list[str], number: int) -> bool:
+    """Whether the next non-blank line after ``number`` is indented deeper (a block under it)."""
+    indent = _indent_width(lines[number - 1])
+    for following in lines[number:]:
+        if not _is_blank(following):
+            return _indent_width(following) > indent
+    return False
 
 
 def _indent_width(line: str) -> int:
@@ -360,8 +398,17 @@ def _repair(lines: list[str], diagnostic: Diagnostic) -> bool:
     """
     span = diagnostic.span
     line = lines[span.line - 1]
+    if diagnostic.code == "empty-setting":
+        lines[span.line - 1] = line[:_code_end(line) - 1].rstrip() + ' "…"'
+        return True
     if diagnostic.code != "missing-colon":
         indent = _first_column(line) - 1
+        if diagnostic.code != "unexpected-indent" and _opens_block(lines, span.line):
+            # A wrong block header: keep its block under a neutral header, so
+            # the mistakes inside the block are found in the same run.
+            sides = line.lstrip().startswith("each")
+            lines[span.line - 1] = " " * indent + (_SIDES_PLACEHOLDER if sides else _BLOCK_PLACEHOLDER)
+            return True
         _blank_lines(lines, span.line)
         if indent and diagnostic.code != "unexpected-indent":
             lines[span.line - 1] = " " * indent + _PLACEHOLDER
