@@ -184,3 +184,13 @@ def test_full_build_makes_a_playable_video(built, tmp_path):
         integrated, peak = loudness(media)
         assert abs(integrated - (-16.0)) <= 1.0, (media.name, integrated)
         assert peak <= -1.0, (media.name, peak)
+
+
+def test_resolution_and_frame_rate_options_reach_the_video(tmp_path):
+    routine = tmp_path / "tiny.qi"
+    routine.write_text('title: "Tiny"\n\nsection "Only":\n    pause 1s\n', encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["build", str(routine), "--resolution", "1080p", "--fps", "10", "--out", str(out)]) == 0
+    video = next(s for s in probe(out / "tiny" / "tiny.mp4")["streams"] if s["codec_type"] == "video")
+    assert (video["width"], video["height"], video["avg_frame_rate"]) == (1920, 1080, "10/1")
+    assert video["profile"] == "High"
