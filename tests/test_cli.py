@@ -298,3 +298,21 @@ def test_light_commands_import_no_moviepy_piper_or_numpy(command):
     )
     done = _subprocess(sys.executable, "-c", script)
     assert done.stderr.strip().splitlines()[-1] == "HEAVY 0"
+
+
+def test_an_internal_error_is_one_sentence_unless_debugging(tmp_path, capsys, monkeypatch):
+    import qidsl.commands
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("something we did not foresee")
+
+    monkeypatch.setattr(qidsl.commands, "run_check", broken)
+    routine = tmp_path / "r.qi"
+    routine.write_text('title: "T"\n\nsay "x"\n', encoding="utf-8")
+    assert main(["check", str(routine)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("qidsl: internal error (RuntimeError: something we did not foresee)")
+    assert "Traceback" not in err
+    monkeypatch.setenv("QIDSL_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        main(["check", str(routine)])
