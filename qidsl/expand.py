@@ -29,11 +29,11 @@ class _Expander:
     def seconds(self, duration: m.Duration | None) -> float | None:
         return None if duration is None else duration.seconds / self.settings.tempo
 
-    def add(self, kind, seconds, text, span, ctx) -> None:
+    def add(self, kind, seconds, text, span, ctx, text_span=None) -> None:
         section, repetition, side = ctx
         if text is not None and side is not None:
             text = text.replace("{side}", side)
-        self.steps.append(Step(kind, seconds, text, section, repetition, side, span))
+        self.steps.append(Step(kind, seconds, text, section, repetition, side, span, text_span))
 
     def body(self, body, ctx) -> None:
         for node in body:
@@ -50,7 +50,7 @@ class _Expander:
             self.add(NOTE, None, node.text.value, node.span, ctx)
         elif isinstance(node, m.Breath):
             self.add(node.phase, self.seconds(node.duration), node.text.value if node.text else None,
-                     node.span, ctx)
+                     node.span, ctx, node.text.span if node.text else None)
         elif isinstance(node, m.Pause):
             self.add(PAUSE, self.seconds(node.duration), None, node.span, ctx)
         elif isinstance(node, m.Bell):

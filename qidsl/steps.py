@@ -50,6 +50,7 @@ class Step:
     repetition: Repetition | None
     side: str | None
     span: Span
+    text_span: Span | None = None  # where the spoken text is written, for warnings about it
 
 
 @dataclass(frozen=True)

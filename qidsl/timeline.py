@@ -168,7 +168,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer) -> Timeline:
                     "cue-overruns-phase",
                     f"this cue takes {timing.duration:.1f}s to say but the {step.kind} lasts "
                     f"{step.seconds:.1f}s; the {step.kind} is stretched by {overrun + SPEECH_MARGIN:.1f}s",
-                    step.span, "shorten the text or lengthen the phase"))
+                    step.text_span or step.span, "shorten the text or lengthen the phase"))
                 length = timing.duration + SPEECH_MARGIN
         elif step.kind == PAUSE:
             length = step.seconds
