@@ -11,12 +11,10 @@ from .check import MAX_SECONDS, MAX_STEPS, Sizer
 from .diagnostics import QiError, error
 from .loader import Library
 from .settings import Settings
+from .words import pattern_words
 from .steps import (BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine,
                     Repetition, Step)
 
-# Words spoken on each phase of a `breathe` pattern.  Only English routines get
-# them; in other languages the pattern is guided by the picture and silence.
-PATTERN_WORDS = {INHALE: "In.", HOLD: "Hold.", EXHALE: "Out."}
 
 
 class _Expander:
@@ -24,7 +22,9 @@ class _Expander:
         self.library = library
         self.settings = settings
         self.steps: list[Step] = []
-        self.spoken_pattern = settings.language.lower().startswith("en")
+        # The words said on each phase of a `breathe` pattern; None in a language
+        # we have no words for, where the picture and silence guide the breath.
+        self.pattern_words = pattern_words(settings.language)
 
     def seconds(self, duration: m.Duration | None) -> float | None:
         return None if duration is None else duration.seconds / self.settings.tempo
@@ -79,7 +79,7 @@ class _Expander:
             inner = (section, Repetition(index, node.count, False), side)
             for kind, seconds in phases:
                 if seconds > 0:
-                    text = PATTERN_WORDS[kind] if self.spoken_pattern else None
+                    text = self.pattern_words[kind] if self.pattern_words else None
                     self.add(kind, seconds / self.settings.tempo, text, node.span, inner)
 
 

@@ -88,8 +88,12 @@ def test_breathe_patterns_become_their_phases():
     assert [(s.kind, s.seconds) for s in no_hold] == [("inhale", 4.0), ("exhale", 6.0)]
 
 
-def test_pattern_words_are_spoken_in_english_only():
+def test_pattern_words_follow_the_language_and_are_silent_without_words():
     steps = steps_of("breathe 4-7-8 x1\n", settings="language: zh-CN\n")
+    assert [s.text for s in steps] == ["吸气。", "屏息。", "呼气。"]
+    steps = steps_of("breathe 4-7-8 x1\n", settings="language: de-AT\n")
+    assert [s.text for s in steps] == ["Ein.", "Halten.", "Aus."]
+    steps = steps_of("breathe 4-7-8 x1\n", settings="language: fi\n")  # no words for Finnish: silent
     assert [s.text for s in steps] == [None, None, None]
 
 

@@ -423,3 +423,16 @@ def test_chinese_text_is_drawn_with_real_glyphs_not_boxes():
     second = text_layer("锦", 40, False, 400).mask.tobytes()
     assert first != second
     assert any(first) and any(second)
+
+
+def test_on_screen_words_follow_the_routine_language():
+    from dataclasses import replace
+
+    from qidsl.renderers.video import Scene
+
+    timeline = make_timeline([step("inhale", 4.0)])
+    german = replace(timeline, settings=replace(timeline.settings, language="de"))
+    finnish = replace(timeline, settings=replace(timeline.settings, language="fi"))
+    t = next(e for e in timeline.events if e.kind == "inhale").start + 1.0
+    assert Scene(german, []).at(t).screen.phase == "Einatmen"
+    assert Scene(finnish, []).at(t).screen.phase == "Breathe in"  # no words yet: English

@@ -39,7 +39,8 @@ from ..progress import Progress
 from ..steps import BREATH_KINDS, NOTE, PAUSE, SECTION
 from .pacer import DiskPatch, breath_levels, level_at
 from .themes import Theme, theme_named
-from .video_layers import LABELS, CardText, Layout, Painter, Screen, text_layer
+from ..words import screen_words
+from .video_layers import CardText, Layout, Painter, Screen, text_layer
 
 try:  # enlarging the frame pipe is a Linux nicety; elsewhere the default pipe works, only slower
     import fcntl
@@ -98,6 +99,7 @@ class Scene:
 
     def __init__(self, timeline, cues: Sequence[CueLike]):
         self.duration = float(timeline.duration)
+        self.words = screen_words(getattr(timeline.settings, "language", "en"))
         events = sorted(timeline.events, key=lambda e: e.start)
         # Sections and notes are markers; everything else occupies time back to back.
         self._timed = [e for e in events if e.kind not in (SECTION, NOTE)]
@@ -165,10 +167,10 @@ class Scene:
         level = seconds_left = None
         phase = pacer = None
         if event.kind in BREATH_KINDS:
-            phase, pacer = LABELS[event.kind], "breath"
+            phase, pacer = self.words[event.kind], "breath"
             level = level_at(self._levels[i], event.start, event.end, t)
         elif event.kind == PAUSE:
-            phase, pacer = LABELS["pause"], "count"
+            phase, pacer = self.words["pause"], "count"
         if pacer:
             # Whole seconds left, counting down to 1 (never 0 while the phase lasts).
             seconds_left = max(1, math.ceil(event.end - t - 1e-6))
@@ -224,7 +226,7 @@ class VideoFrames:
         settings = timeline.settings
         card = CardText(settings.title or "", settings.author, format_length(timeline.duration),
                         tuple(timeline.notes))
-        self._painter = Painter(layout, self.theme, card)
+        self._painter = Painter(layout, self.theme, card, self.scene.words)
         self._bases: OrderedDict[Screen, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
         self._out = np.empty((height, width, 3), dtype=np.uint8)
         self.planar = planar

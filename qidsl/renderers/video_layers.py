@@ -21,17 +21,10 @@ from importlib import resources
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..words import screen_words
+
 from .themes import Theme
 
-# Words on screen.  Kept together so a translation has one place to go.
-LABELS = {
-    "inhale": "Breathe in",
-    "exhale": "Breathe out",
-    "hold": "Hold",
-    "pause": "Pause",
-    "next": "Next: {}",
-    "end": "Thank you for practising",
-}
 
 _FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
 # DejaVu has no Chinese, Japanese or Korean; text in those scripts is drawn
@@ -291,10 +284,11 @@ class CardText:
 class Painter:
     """Composes the still image of a :class:`Screen` with Pillow."""
 
-    def __init__(self, layout: Layout, theme: Theme, card: CardText):
+    def __init__(self, layout: Layout, theme: Theme, card: CardText, words: dict[str, str] | None = None):
         self.layout = layout
         self.theme = theme
         self.card = card
+        self.words = words or screen_words("en")
         self._background = Image.new("RGB", (layout.width, layout.height), theme.background)
 
     def _place(self, image: Image.Image, layer: TextLayer, x: float, y: float, colour,
@@ -341,7 +335,7 @@ class Painter:
     def _end_card(self, image: Image.Image) -> None:
         lay, theme, card = self.layout, self.theme, self.card
         width = lay.content_width
-        thanks = text_layer(LABELS["end"], lay.px(60), True, width, 2, "center")
+        thanks = text_layer(self.words["end"], lay.px(60), True, width, 2, "center")
         y = round(0.40 * lay.height) - thanks.size[1]
         self._place(image, thanks, lay.width / 2, y, theme.text, "center")
         y = round(0.40 * lay.height) + lay.px(30)
@@ -377,7 +371,7 @@ class Painter:
             side = text_layer(screen.side, lay.px(38), True, right_width, 1, "right", lay.px(28))
             y = self._place(image, side, right, y, theme.text, "right")[3] + lay.px(14)
         if screen.next_up:
-            label = LABELS["next"].format(screen.next_up)
+            label = self.words["next"].format(screen.next_up)
             nxt = text_layer(label, lay.px(32), True, right_width, 2, "right", lay.px(26))
             self._place(image, nxt, right, max(y, top + lay.px(66)), theme.accent, "right")
         if screen.pacer == "breath":
