@@ -75,14 +75,15 @@ class StagedOutputs:
     def __init__(self, folder: Path):
         self.folder = folder
         self.staged: dict[Path, Path] = {}
+        self.scratches: list[Path] = []
         self._remove_leftovers()
 
     def _remove_leftovers(self) -> None:
         """Delete temporary files of builds that were killed before they could clean up."""
         if not self.folder.is_dir():
             return
-        for leftover in self.folder.glob(".*.part*"):
-            pid = leftover.name.split(".part")[0].rsplit(".", 1)[-1]
+        for leftover in [*self.folder.glob(".*.part*"), *self.folder.glob(".*.scratch*")]:
+            pid = leftover.name.split(".part")[0].split(".scratch")[0].rsplit(".", 1)[-1]
             if pid.isdigit() and not _alive(int(pid)):
                 with contextlib.suppress(OSError):
                     leftover.unlink()
@@ -95,13 +96,25 @@ class StagedOutputs:
         self.staged[self.folder / name] = temp
         return temp
 
+    def scratch(self, name: str) -> Path:
+        """A temporary path that is never renamed into place (removed by commit or discard)."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temp = self.folder / f".{name}.{os.getpid()}.scratch{''.join(Path(name).suffixes[-1:])}"
+        self.scratches.append(temp)
+        return temp
+
     def commit(self) -> list[Path]:
         for final, temp in self.staged.items():
             os.replace(temp, final)
+        self._remove(self.scratches)
         return list(self.staged)
 
     def discard(self) -> None:
-        for temp in self.staged.values():
+        self._remove(list(self.staged.values()) + self.scratches)
+
+    @staticmethod
+    def _remove(paths: list[Path]) -> None:
+        for temp in paths:
             with contextlib.suppress(FileNotFoundError):
                 temp.unlink()
 
@@ -173,21 +186,15 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
         mp3.write_mp3(staged.path(f"{name}.mp3"), mixed, audio.SAMPLE_RATE, settings.title, settings.author,
                       [(c.title, c.start, c.end) for c in chapter_list])
         if options.wav or options.video:
-            wav_path = staged.path(f"{name}.wav")
+            # Without --wav the WAV is only the video's narration, so it is scratch.
+            wav_path = (staged.path if options.wav else staged.scratch)(f"{name}.wav")
             audio.write_wav(wav_path, mixed, audio.SAMPLE_RATE)
-            if not options.wav:
-                del staged.staged[folder / f"{name}.wav"]  # only the video needs it
         if options.video:
             from .renderers.video import render_video
 
-            try:
-                render_video(timeline, cues, wav_path, staged.path(f"{name}.mp4"), width=options.width,
-                             height=options.height, fps=options.fps, preview=options.preview,
-                             progress=options.progress)
-            finally:
-                if not options.wav:
-                    with contextlib.suppress(FileNotFoundError):
-                        wav_path.unlink()
+            render_video(timeline, cues, wav_path, staged.path(f"{name}.mp4"), width=options.width,
+                         height=options.height, fps=options.fps, preview=options.preview,
+                         progress=options.progress)
         written = staged.commit()
     except BaseException:
         staged.discard()

@@ -178,7 +178,7 @@ def test_full_build_makes_a_playable_video(built, tmp_path):
     fps = eval(kinds["video"]["avg_frame_rate"])  # "15/1"
     assert abs(float(info["format"]["duration"]) - timeline["duration"]) <= 1.0 / fps + 0.05
     assert not (folder / "short.wav").exists()  # the video's temporary narration is not left behind
-    assert not list(folder.glob(".*part*"))
+    assert not list(folder.glob(".*"))  # no temporary or scratch file is left
     # Judged by ffmpeg's own BS.1770 meter: on target and under -1 dBTP after lossy encoding.
     for media in (folder / "short.mp4", folder / "short.mp3"):
         integrated, peak = loudness(media)
