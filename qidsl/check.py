@@ -184,7 +184,7 @@ class _Checker:
                      _sub_span(node.span, len("include")), "move it out of the block")
 
     def block(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
-        keyword = {m.Section: "section", m.Repeat: "repeat", m.Sides: "each side", m.Define: "define"}[type(node)]
+        keyword = _keyword(node)
         header = _sub_span(node.span, len(keyword))
         if depth >= MAX_NESTING:
             self.err("too-deep", f"blocks are nested more than {MAX_NESTING} deep", header)
@@ -209,8 +209,7 @@ class _Checker:
                 if side.value in names[:index]:
                     self.err("duplicate-side", f"the side '{side.value}' is listed twice", side.span)
         if not node.body:
-            what = "section" if isinstance(node, m.Section) else keyword
-            self.warn("empty-block", f"this {what} is empty", header,
+            self.warn("empty-block", f"this {keyword} is empty", header,
                       "indent the statements that belong to it under this line")
         if isinstance(node, m.Define) and top:
             return  # checked once, through the library, below

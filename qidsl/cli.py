@@ -145,15 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("qidsl: interrupted; earlier outputs were left as they were", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:  # a bug of ours: one sentence for the user, the traceback on request
         if os.environ.get("QIDSL_DEBUG"):
             raise
         print(f"qidsl: internal error ({type(exc).__name__}: {exc}); earlier outputs were left as they "
               "were. Run again with QIDSL_DEBUG=1 to see the details, and please report it.", file=sys.stderr)
         return EXIT_PROBLEMS
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Protocol
 
 from .diagnostics import Diagnostic, warning
 from .model import Span
-
-if TYPE_CHECKING:  # only for the annotation: importing it here would make a cycle
-    from .settings import Settings
-from .steps import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine, Repetition, Step
 from .settings import DEFAULT_BELL
+from .steps import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine, Repetition, Step
+
+if TYPE_CHECKING:  # only for the annotation
+    from .settings import Settings
 
 INTRO_SECONDS = 3.0  # the title card, before the first cue
 OUTRO_SECONDS = 4.0  # the end card, after the last event

@@ -316,3 +316,16 @@ def test_an_internal_error_is_one_sentence_unless_debugging(tmp_path, capsys, mo
     monkeypatch.setenv("QIDSL_DEBUG", "1")
     with pytest.raises(RuntimeError):
         main(["check", str(routine)])
+
+
+def test_output_into_a_closed_pipe_is_not_an_error(tmp_path, capfd, monkeypatch):
+    # `qidsl plan x.qi | head`: the reader stops early and the next write fails.
+    import qidsl.commands
+
+    def closed_pipe(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(qidsl.commands, "run_plan", closed_pipe)
+    routine = write(tmp_path, "r.qi", CLEAN)
+    assert main(["plan", str(routine)]) == 0
+    assert "internal error" not in capfd.readouterr().err
