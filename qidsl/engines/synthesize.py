@@ -8,7 +8,7 @@ from typing import Sequence
 
 from ..errors import BuildError
 from ..progress import Progress
-from .base import MeasuredSpeech, SpeechClip, SpeechEngine
+from .base import MeasuredSpeech, SpeechClip, SpeechEngine, short_text
 from .cache import SpeechCache
 
 
@@ -42,11 +42,6 @@ def make_engine(settings, base_dir: Path, tld: str = "com") -> SpeechEngine:
     raise BuildError(f"unknown speech engine '{settings.engine}'; choose piper or gtts.")
 
 
-def _short(text: str, limit: int = 48) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def synthesize_all(texts: Sequence[str], engine: SpeechEngine, cache: SpeechCache | None,
                    progress: bool | None = None) -> SynthesisResult:
     """Clips for every distinct text in ``texts``; only those not in ``cache`` are synthesised.
@@ -66,7 +61,7 @@ def synthesize_all(texts: Sequence[str], engine: SpeechEngine, cache: SpeechCach
             clips[text] = clip
     cached = len(clips)
     reporter = Progress(len(missing), progress, f"speech ({engine.name})", "cue",
-                        lambda done, total, text: f"speech {done}/{total} ({engine.name}): {_short(text)}")
+                        lambda done, total, text: f"speech {done}/{total} ({engine.name}): {short_text(text)}")
     try:
         for text in missing:
             clip = engine.synthesize(text)
