@@ -46,9 +46,3 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> None:
     """Write ``text`` as UTF-8 to ``target`` atomically."""
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8", newline="\n")
-
-
-def write_bytes_atomic(target: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically."""
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
