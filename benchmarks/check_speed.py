@@ -26,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qidsl.check import check  # noqa: E402
+from qidsl.lang.check import check  # noqa: E402
 from qidsl.compile import _gc_paused, compile_routine  # noqa: E402
-from qidsl.loader import Loader  # noqa: E402
-from qidsl.parser import _lark  # noqa: E402
+from qidsl.lang.loader import Loader  # noqa: E402
+from qidsl.lang.parser import _lark  # noqa: E402
 
 SHIPPED = ROOT / "routines" / "rolling-the-hands-backwards.qi"
 QIDSL = Path(sys.executable).parent / "qidsl"

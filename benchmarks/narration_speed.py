@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from qidsl.build import BuildOptions, build_one  # noqa: E402
 from qidsl.compile import compile_routine  # noqa: E402
 from qidsl.engines.synthesize import make_engine  # noqa: E402
-from qidsl.loader import Loader  # noqa: E402
+from qidsl.lang.loader import Loader  # noqa: E402
 
 
 def main() -> None:

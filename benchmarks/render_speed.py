@@ -58,9 +58,9 @@ def handmade_timeline(repeats: int = 1):
     About 10 minutes per repeat.  Used when the .qi front end or the shipped
     routine is not available.
     """
-    from qidsl.model import Span
-    from qidsl.settings import Settings
-    from qidsl.steps import ExpandedRoutine, Repetition, Step
+    from qidsl.lang.model import Span
+    from qidsl.lang.settings import Settings
+    from qidsl.lang.steps import ExpandedRoutine, Repetition, Step
     from qidsl.timeline import EstimatedSpeech, build_timeline
 
     span = Span("handmade.qi", 1, 1, 1, 2)
@@ -96,7 +96,7 @@ def routine_timeline(path: Path, repeats: int = 1):
     """The routine's timeline (speech from the warm cache), its steps ``repeats`` times over."""
     try:
         from qidsl.compile import compile_routine
-        from qidsl.loader import Loader
+        from qidsl.lang.loader import Loader
         from qidsl.timeline import build_timeline
     except ImportError:
         return None

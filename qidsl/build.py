@@ -15,11 +15,11 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .check import is_library
+from .lang.check import is_library
 from .commands import compile_paths, print_diagnostics
 from .errors import BuildError
-from .loader import Loader
-from .settings import is_bundled_voice
+from .lang.loader import Loader
+from .lang.settings import is_bundled_voice
 from .timefmt import clock
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2

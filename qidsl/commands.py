@@ -10,11 +10,11 @@ import unicodedata
 from pathlib import Path
 
 from .compile import Compiled, compile_routine, find_routines
-from .diagnostics import Diagnostic, render
-from .formatter import format_routine
-from .loader import Loader
+from .lang.diagnostics import Diagnostic, render
+from .lang.formatter import format_routine
+from .lang.loader import Loader
 from .outputs import write_text_atomic
-from .parser import decode_source, display_source, parse_source
+from .lang.parser import decode_source, display_source, parse_source
 from .timefmt import clock
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2

@@ -11,13 +11,13 @@ import gc
 from dataclasses import dataclass
 from pathlib import Path
 
-from .check import check, empty_routine
-from .diagnostics import Diagnostic, sort_key
-from .expand import expand
-from .loader import Library, Loader
-from .model import Routine
-from .settings import Settings, resolve_settings
-from .steps import ExpandedRoutine
+from .lang.check import check, empty_routine
+from .lang.diagnostics import Diagnostic, sort_key
+from .lang.expand import expand
+from .lang.loader import Library, Loader
+from .lang.model import Routine
+from .lang.settings import Settings, resolve_settings
+from .lang.steps import ExpandedRoutine
 from .timeline import EstimatedSpeech, SpokenTiming, Timeline, build_timeline
 
 

@@ -12,13 +12,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from .diagnostics import Diagnostic, warning
-from .model import Span
-from .settings import DEFAULT_BELL
-from .steps import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine, Repetition, Step
+from .lang.diagnostics import Diagnostic, warning
+from .lang.model import Span
+from .lang.settings import DEFAULT_BELL
+from .lang.steps import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine, Repetition, Step
 
 if TYPE_CHECKING:  # only for the annotation
-    from .settings import Settings
+    from .lang.settings import Settings
 
 INTRO_SECONDS = 3.0  # the title card, before the first cue
 OUTRO_SECONDS = 4.0  # the end card, after the last event

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qidsl.model import Span
-from qidsl.settings import Settings
-from qidsl.steps import ExpandedRoutine, Step
+from qidsl.lang.model import Span
+from qidsl.lang.settings import Settings
+from qidsl.lang.steps import ExpandedRoutine, Step
 from qidsl.timeline import Sentence, SpokenTiming, Timeline, build_timeline
 
 CLIP_RATE = 22050  # Piper's rate: the mix must resample it

@@ -23,7 +23,7 @@ import pytest
 
 from qidsl.cli import main
 from qidsl.compile import compile_routine
-from qidsl.loader import Loader
+from qidsl.lang.loader import Loader
 
 CASES = Path(__file__).parent / "cases"
 VALID = sorted((CASES / "valid").glob("*.qi"))

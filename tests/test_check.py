@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qidsl.check import MAX_NESTING, MAX_REPEAT
+from qidsl.lang.check import MAX_NESTING, MAX_REPEAT
 from qidsl.compile import compile_routine
-from qidsl.diagnostics import render
-from qidsl.loader import Loader
+from qidsl.lang.diagnostics import render
+from qidsl.lang.loader import Loader
 
 
 def compile_text(text: str, path: str = "r.qi"):

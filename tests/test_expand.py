@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from qidsl.compile import compile_routine
-from qidsl.diagnostics import QiError
-from qidsl.expand import expand
-from qidsl.loader import Loader
-from qidsl.parser import parse_text
-from qidsl.settings import resolve_settings
-from qidsl.steps import Repetition
+from qidsl.lang.diagnostics import QiError
+from qidsl.lang.expand import expand
+from qidsl.lang.loader import Loader
+from qidsl.lang.parser import parse_text
+from qidsl.lang.settings import resolve_settings
+from qidsl.lang.steps import Repetition
 
 
 def steps_of(body: str, settings: str = ""):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from qidsl.formatter import duration, format_routine
-from qidsl.parser import parse_text
+from qidsl.lang.formatter import duration, format_routine
+from qidsl.lang.parser import parse_text
 
 CASES = Path(__file__).parent / "cases" / "valid"
 

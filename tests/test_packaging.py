@@ -40,7 +40,7 @@ def test_the_wheel_holds_the_grammar_and_the_fonts(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "qidsl/grammar/qi.lark" in names
     assert {"qidsl/fonts/DejaVuSans.ttf", "qidsl/fonts/DejaVuSans-Bold.ttf"} <= names
-    assert "qidsl/parser.py" in names and "qidsl/cli.py" in names
+    assert "qidsl/lang/parser.py" in names and "qidsl/cli.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "qidsl = qidsl.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
     grammar = zipfile.ZipFile(wheel).read("qidsl/grammar/qi.lark").decode()
@@ -54,10 +54,10 @@ def test_the_unpacked_wheel_parses_and_checks_from_another_folder(wheel, tmp_pat
     elsewhere.mkdir()
     (elsewhere / "r.qi").write_text('title: "Away"\n\nsay "Hello."\ninhal 4s\n', encoding="utf-8")
     script = textwrap.dedent(f"""
-        import qidsl, qidsl.parser
+        import qidsl, qidsl.lang.parser
         from pathlib import Path
         assert Path(qidsl.__file__).resolve().is_relative_to(Path({str(unpacked)!r}).resolve()), qidsl.__file__
-        result = qidsl.parser.parse_text('title: "T"\\n\\nsection "A":\\n    inhale 4s "In."\\n')
+        result = qidsl.lang.parser.parse_text('title: "T"\\n\\nsection "A":\\n    inhale 4s "In."\\n')
         assert not result.diagnostics and result.routine.body[0].body[0].phase == "inhale"
         from qidsl.cli import main
         raise SystemExit(main(["check", "r.qi"]))

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from qidsl import model as m
-from qidsl.parser import MAX_SYNTAX_ERRORS, decode_source, parse_text
+from qidsl.lang import model as m
+from qidsl.lang.parser import MAX_SYNTAX_ERRORS, decode_source, parse_text
 
 
 ANY = m.Span("t.qi", 0, 0, 0, 0)  # spans take no part in model equality

@@ -8,12 +8,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qidsl import model as m
+from qidsl.lang import model as m
 from qidsl.compile import compile_routine
-from qidsl.diagnostics import Diagnostic, render
-from qidsl.formatter import format_routine
-from qidsl.loader import Loader
-from qidsl.parser import parse_text
+from qidsl.lang.diagnostics import Diagnostic, render
+from qidsl.lang.formatter import format_routine
+from qidsl.lang.loader import Loader
+from qidsl.lang.parser import parse_text
 
 ROOT = Path(__file__).parent.parent
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

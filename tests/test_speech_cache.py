@@ -13,7 +13,7 @@ from qidsl.engines.gtts_engine import GttsEngine
 from qidsl.engines.piper_engine import PiperEngine
 from qidsl.engines.synthesize import make_engine, synthesize_all
 from qidsl.errors import BuildError
-from qidsl.settings import Settings
+from qidsl.lang.settings import Settings
 from qidsl.timeline import Sentence
 
 TEXTS = ["Inhale.", "Exhale.", "Rest now. Good."]

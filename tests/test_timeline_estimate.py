@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qidsl.compile import compile_routine
-from qidsl.loader import Loader
+from qidsl.lang.loader import Loader
 from qidsl.timeline import INTRO_SECONDS, OUTRO_SECONDS, SPEECH_MARGIN, EstimatedSpeech
 
 FIVE_WORDS = "One two three four five."  # 2 s at 150 words a minute

@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 
 from qidsl.errors import BuildError
-from qidsl.model import Span
+from qidsl.lang.model import Span
 from qidsl.renderers.themes import THEMES
 from qidsl.renderers.video import VideoFrames, format_length, render_video, rgb_to_yuv420
 from qidsl.renderers.video_layers import Layout
-from qidsl.settings import Settings
-from qidsl.steps import ExpandedRoutine, Repetition, Step
+from qidsl.lang.settings import Settings
+from qidsl.lang.steps import ExpandedRoutine, Repetition, Step
 from qidsl.timeline import EstimatedSpeech, build_timeline
 from tests.probe import probe
 

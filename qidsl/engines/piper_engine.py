@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BuildError
-from ..settings import is_bundled_voice
+from ..lang.settings import is_bundled_voice
 from ..timeline import split_sentences
 from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_silence
 

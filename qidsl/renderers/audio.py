@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import BuildError
 from ..outputs import atomic_path
-from ..steps import BELL
+from ..lang.steps import BELL
 from ..timeline import Timeline
 from .bell import bell
 

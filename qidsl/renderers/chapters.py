@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass
 
 from ..outputs import write_text_atomic
-from ..steps import BELL, BREATH_KINDS, COUNT, PAUSE, SAY
+from ..lang.steps import BELL, BREATH_KINDS, COUNT, PAUSE, SAY
 from ..timefmt import clock
 from ..timeline import Timeline
 

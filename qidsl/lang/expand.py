@@ -11,7 +11,7 @@ from .check import MAX_SECONDS, MAX_STEPS, Sizer
 from .diagnostics import QiError, error
 from .loader import Library
 from .settings import Settings
-from .words import pattern_words
+from ..words import pattern_words
 from .steps import (BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine,
                     Repetition, Step)
 

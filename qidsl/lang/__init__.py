@@ -1,0 +1,1 @@
+"""The front end: source text to a checked, expanded routine (parser, model, check, expand, fmt, settings)."""
