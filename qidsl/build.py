@@ -16,13 +16,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .lang.check import is_library
-from .commands import compile_paths, print_diagnostics
+from .compile import EXIT_OK, EXIT_PROBLEMS, compile_paths, print_diagnostics
 from .errors import BuildError
 from .lang.loader import Loader
 from .lang.settings import is_bundled_voice
 from .timefmt import clock
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 

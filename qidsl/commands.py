@@ -3,92 +3,21 @@
 from __future__ import annotations
 
 import difflib
-import json
-import os
 import sys
 import unicodedata
 from pathlib import Path
 
-from .compile import Compiled, compile_routine, find_routines
-from .lang.diagnostics import Diagnostic, render
+from .compile import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_paths, print_diagnostics,
+                      routines_or_usage)
 from .lang.formatter import format_routine
 from .lang.loader import Loader
-from .outputs import write_text_atomic
 from .lang.parser import decode_source, display_source, parse_source
+from .outputs import write_text_atomic
 from .timefmt import clock
-
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
-
-
-def _colour(stream) -> bool:
-    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
 
 
 def _say(message: str) -> None:
     print(f"qidsl: {message}", file=sys.stderr)
-
-
-def _routines_or_usage(paths: list[str]) -> list[Path] | None:
-    found, missing = find_routines(paths)
-    for name in missing:
-        _say(f"no such file or folder: {name}")
-    if missing:
-        return None
-    if not found:
-        _say("no .qi files found in " + ", ".join(paths))
-        return None
-    return found
-
-
-def compile_all(files: list[Path], loader: Loader) -> list[Compiled] | None:
-    """Compile each file; None (after saying why) when one cannot be read at all."""
-    results = []
-    for file in files:
-        try:
-            results.append(compile_routine(file, loader))
-        except OSError as exc:
-            _say(f"cannot read {file}: {exc.strerror or exc}")
-            return None
-    return results
-
-
-def compile_paths(paths: list[str]) -> tuple[list[Path], Loader, list[Compiled]] | int:
-    """Find the routines named (files or folders) and compile each; an exit code when that fails."""
-    files = _routines_or_usage(paths)
-    if files is None:
-        return EXIT_USAGE
-    loader = Loader()
-    results = compile_all(files, loader)
-    if results is None:
-        return EXIT_PROBLEMS
-    return files, loader, results
-
-
-def _github(diagnostic: Diagnostic) -> str:
-    def escape(text: str, prop: bool = False) -> str:
-        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
-
-    span = diagnostic.span
-    message = diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
-    return (f"::{diagnostic.severity} file={escape(span.file, True)},line={span.line},col={span.column},"
-            f"endLine={span.end_line},endColumn={span.end_column},title={escape(diagnostic.code, True)}::"
-            f"{escape(message)}")
-
-
-def print_diagnostics(diagnostics: list[Diagnostic], loader: Loader, fmt: str = "text", stream=None) -> None:
-    """Write diagnostics in one of the three formats of ``qidsl check``."""
-    stream = stream or sys.stdout
-    if fmt == "json":
-        json.dump([d.to_dict() for d in diagnostics], stream, ensure_ascii=False, indent=2)
-        stream.write("\n")
-        return
-    colour = _colour(stream)
-    for diagnostic in diagnostics:
-        if fmt == "github":
-            print(_github(diagnostic), file=stream)
-        else:
-            print(render(diagnostic, loader.lines(diagnostic.span.file), colour), file=stream)
 
 
 def _count(n: int, word: str) -> str:
@@ -114,7 +43,7 @@ def run_check(paths: list[str], fmt: str = "text", strict: bool = False) -> int:
 
 def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> int:
     """``qidsl fmt``: rewrite files in the canonical layout (or report with --check / --diff)."""
-    files = _routines_or_usage(paths)
+    files = routines_or_usage(paths)
     if files is None:
         return EXIT_USAGE
     changed, failed = [], False

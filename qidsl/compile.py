@@ -1,6 +1,7 @@
 """The front end in one call: read, parse, check, expand and estimate a routine.
 
-``check``, ``plan`` and ``build`` all start here; nothing in this module
+``check``, ``plan`` and ``build`` all start here (:func:`compile_paths`), and
+report what they found with :func:`print_diagnostics`; nothing in this module
 loads speech engines, numpy or moviepy.
 """
 
@@ -8,17 +9,22 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import json
+import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from .lang.check import check, empty_routine
-from .lang.diagnostics import Diagnostic, sort_key
+from .lang.diagnostics import Diagnostic, render, sort_key
 from .lang.expand import expand
 from .lang.loader import Library, Loader
 from .lang.model import Routine
 from .lang.settings import Settings, resolve_settings
 from .lang.steps import ExpandedRoutine
 from .timeline import EstimatedSpeech, SpokenTiming, Timeline, build_timeline
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 @dataclass(frozen=True)
@@ -124,3 +130,75 @@ def find_routines(paths: list[str]) -> tuple[list[Path], list[str]]:
         else:
             missing.append(name)
     return found, missing
+
+
+def _say(message: str) -> None:
+    print(f"qidsl: {message}", file=sys.stderr)
+
+
+def _colour(stream) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+
+
+def routines_or_usage(paths: list[str]) -> list[Path] | None:
+    """The routine files named (folders searched for *.qi); None, after saying why, when there are none."""
+    found, missing = find_routines(paths)
+    for name in missing:
+        _say(f"no such file or folder: {name}")
+    if missing:
+        return None
+    if not found:
+        _say("no .qi files found in " + ", ".join(paths))
+        return None
+    return found
+
+
+def compile_all(files: list[Path], loader: Loader) -> list[Compiled] | None:
+    """Compile each file; None (after saying why) when one cannot be read at all."""
+    results = []
+    for file in files:
+        try:
+            results.append(compile_routine(file, loader))
+        except OSError as exc:
+            _say(f"cannot read {file}: {exc.strerror or exc}")
+            return None
+    return results
+
+
+def compile_paths(paths: list[str]) -> tuple[list[Path], Loader, list[Compiled]] | int:
+    """Find the routines named (files or folders) and compile each; an exit code when that fails."""
+    files = routines_or_usage(paths)
+    if files is None:
+        return EXIT_USAGE
+    loader = Loader()
+    results = compile_all(files, loader)
+    if results is None:
+        return EXIT_PROBLEMS
+    return files, loader, results
+
+
+def _github(diagnostic: Diagnostic) -> str:
+    def escape(text: str, prop: bool = False) -> str:
+        text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+        return text.replace(":", "%3A").replace(",", "%2C") if prop else text
+
+    span = diagnostic.span
+    message = diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
+    return (f"::{diagnostic.severity} file={escape(span.file, True)},line={span.line},col={span.column},"
+            f"endLine={span.end_line},endColumn={span.end_column},title={escape(diagnostic.code, True)}::"
+            f"{escape(message)}")
+
+
+def print_diagnostics(diagnostics: list[Diagnostic], loader: Loader, fmt: str = "text", stream=None) -> None:
+    """Write diagnostics in one of the three formats of ``qidsl check``."""
+    stream = stream or sys.stdout
+    if fmt == "json":
+        json.dump([d.to_dict() for d in diagnostics], stream, ensure_ascii=False, indent=2)
+        stream.write("\n")
+        return
+    colour = _colour(stream)
+    for diagnostic in diagnostics:
+        if fmt == "github":
+            print(_github(diagnostic), file=stream)
+        else:
+            print(render(diagnostic, loader.lines(diagnostic.span.file), colour), file=stream)

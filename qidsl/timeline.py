@@ -15,7 +15,10 @@ from typing import TYPE_CHECKING, Protocol
 from .lang.diagnostics import Diagnostic, warning
 from .lang.model import Span
 from .lang.settings import DEFAULT_BELL
-from .lang.steps import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine, Repetition, Step
+from .engines.timing import Sentence, SpokenTiming, split_sentences  # speech's own types, read here
+# The event kinds renderers read come from here, the timeline, never from the front end.
+from .lang.steps import (BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION,  # noqa: F401
+                         ExpandedRoutine, Repetition, Step)
 
 if TYPE_CHECKING:  # only for the annotation
     from .lang.settings import Settings
@@ -25,23 +28,6 @@ OUTRO_SECONDS = 4.0  # the end card, after the last event
 SPEECH_MARGIN = 0.25  # least silence after a cue that stretched its breath phase
 WORDS_PER_MINUTE = 150.0
 LONG_ROUTINE_SECONDS = 2 * 3600
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A stretch of speech; times in seconds, relative to the cue or absolute in an Event."""
-
-    start: float
-    end: float
-    text: str
-
-
-@dataclass(frozen=True)
-class SpokenTiming:
-    """How long a cue takes to say, and where its sentences fall inside it."""
-
-    duration: float
-    sentences: tuple[Sentence, ...]
 
 
 class SpeechTimer(Protocol):
@@ -95,15 +81,8 @@ class Timeline:
         return list(dict.fromkeys(e.spoken for e in self.events if e.spoken))
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s+|(?<=[。！？])")
 # Scripts written without spaces between words: count characters instead of words.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
-
-
-def split_sentences(text: str) -> list[str]:
-    """Sentences of a cue, as a reader would split them."""
-    parts = [p.strip() for p in _SENTENCE_END.split(text)]
-    return [p for p in parts if p] or [text.strip() or text]
 
 
 def estimated_words(text: str) -> float:

@@ -13,7 +13,7 @@ from typing import Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from ..timeline import Sentence, SpokenTiming
+from .timing import Sentence, SpokenTiming
 
 SENTENCE_PAUSE = 0.3  # seconds of silence between two sentences of one cue
 TARGET_RMS = 0.1  # about -20 dBFS for the voiced part of each sentence

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..errors import BuildError
 from ..outputs import atomic_path
-from ..timeline import Sentence
+from .timing import Sentence
 from .base import SpeechClip, SpeechEngine
 
 MAGIC = b"QIDSL-SPEECH\x01\n"

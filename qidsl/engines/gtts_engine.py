@@ -18,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from ..errors import BuildError
-from ..timeline import split_sentences
+from .timing import split_sentences
 from .base import SHAPING_KEY, SpeechClip, assemble
 
 SAMPLE_RATE = 24000  # what Google's MP3s carry; decoding keeps it

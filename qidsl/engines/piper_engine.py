@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import BuildError
 from ..lang.settings import is_bundled_voice
-from ..timeline import split_sentences
+from .timing import split_sentences
 from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_silence
 
 

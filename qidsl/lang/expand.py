@@ -1,6 +1,6 @@
 """Expansion: definitions, repetitions, sides and breath patterns into a flat list of steps.
 
-Sizes are checked on the model first (:class:`qidsl.check.Sizer`), so an
+Sizes are checked on the model first (:class:`qidsl.lang.check.Sizer`), so an
 over-large routine is refused before a single step is made.
 """
 

@@ -1,4 +1,4 @@
-"""Parsing: ``.qi`` text in, a :class:`~qidsl.model.Routine` and diagnostics out.
+"""Parsing: ``.qi`` text in, a :class:`~qidsl.lang.model.Routine` and diagnostics out.
 
 Lark (LALR, positions propagated) does the parsing; this module turns its
 exceptions into our diagnostics, with expected tokens in words.  After a

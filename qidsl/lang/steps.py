@@ -1,6 +1,6 @@
 """The expanded routine: a flat sequence of steps, the input of the timeline.
 
-Expansion (``qidsl.expand``) turns includes, definitions, repetitions and
+Expansion (``qidsl.lang.expand``) turns includes, definitions, repetitions and
 sides into these; the timeline gives each one its time.
 """
 

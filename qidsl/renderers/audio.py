@@ -18,8 +18,7 @@ import numpy as np
 
 from ..errors import BuildError
 from ..outputs import atomic_path
-from ..lang.steps import BELL
-from ..timeline import Timeline
+from ..timeline import BELL, Timeline
 from .bell import bell
 
 SAMPLE_RATE = 48000

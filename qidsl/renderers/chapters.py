@@ -10,9 +10,8 @@ import os
 from dataclasses import dataclass
 
 from ..outputs import write_text_atomic
-from ..lang.steps import BELL, BREATH_KINDS, COUNT, PAUSE, SAY
 from ..timefmt import clock
-from ..timeline import Timeline
+from ..timeline import BELL, BREATH_KINDS, COUNT, PAUSE, SAY, Timeline
 
 # What counts as content before the first section: anything heard or timed.
 _CONTENT = (SAY, COUNT, PAUSE, BELL) + BREATH_KINDS

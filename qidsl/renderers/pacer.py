@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..lang.steps import EXHALE, HOLD, INHALE
+from ..timeline import EXHALE, HOLD, INHALE
 
 NEUTRAL_LEVEL = 0.5  # a hold that follows no breath (holding a posture)
 

@@ -36,7 +36,7 @@ import numpy as np
 from ..errors import BuildError
 from ..outputs import atomic_path
 from ..progress import Progress
-from ..lang.steps import BREATH_KINDS, NOTE, PAUSE, SECTION
+from ..timeline import BREATH_KINDS, NOTE, PAUSE, SECTION
 from .pacer import DiskPatch, breath_levels, level_at
 from .themes import Theme, theme_named
 from ..words import screen_words

@@ -1,0 +1,94 @@
+"""Imports run one way (ARCHITECTURE.md, "Which way imports run").
+
+The command line sits on top, then the build, then the renderers and the
+speech engines side by side, then the timeline, then the front end
+(``qidsl.lang``).  A module may import its own layer or those below it; the
+leaf helpers (errors, outputs, timefmt, progress, words) serve every layer.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parent.parent / "qidsl"
+LEAVES = {"qidsl", "qidsl.errors", "qidsl.outputs", "qidsl.timefmt", "qidsl.progress", "qidsl.words",
+          "qidsl.fonts", "qidsl.grammar"}
+
+
+def layer(module: str) -> str:
+    parts = module.split(".")
+    if parts[1:2] in (["lang"], ["engines"], ["renderers"]):
+        return parts[1]
+    return module
+
+
+# What each layer may import besides the leaves and itself.
+ALLOWED = {
+    "lang": set(),
+    "qidsl.compile": {"lang", "qidsl.timeline"},
+    "qidsl.timeline": {"lang", "engines.timing"},
+    "engines": {"lang"},
+    "renderers": {"qidsl.timeline", "engines.timing"},
+}
+FORBIDDEN_EVERYWHERE = {"qidsl.cli"}
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(PACKAGE.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def imports_of(path: Path) -> set[str]:
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            if target.startswith("qidsl"):
+                if node.module is None or target in ("qidsl", "qidsl.lang"):
+                    found.update(f"{target}.{alias.name}" for alias in node.names)
+                else:
+                    found.add(target)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("qidsl"))
+    return found
+
+
+MODULES = sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def allowed(source: str, target: str) -> bool:
+    if target in LEAVES or target.startswith("qidsl.fonts"):
+        return True
+    if target in FORBIDDEN_EVERYWHERE:
+        return False
+    src, dst = layer(source), layer(target)
+    if src == dst:
+        return True
+    rule = ALLOWED.get(src)
+    if rule is None:
+        return True  # the top layers (build, commands, cli) may import what lies below them
+    return dst in rule or ("engines.timing" in rule and target == "qidsl.engines.timing")
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_imports_run_one_way(path):
+    source = module_name(path)
+    wrong = sorted(t for t in imports_of(path) if not allowed(source, t))
+    assert not wrong, f"{source} imports {wrong} against the layering"
+
+
+def test_the_build_does_not_import_the_command_layer():
+    assert not {"qidsl.commands", "qidsl.cli"} & imports_of(PACKAGE / "build.py")
