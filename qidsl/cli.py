@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="video frame rate, 1 to 60 (default: 30)")
     build.add_argument("--preview", action="store_true", help="a fast low-resolution draft video")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("-j", "--jobs", type=_ranged(int, 1, 256), default=None, metavar="N",
+                       help="work on N things side by side: routines, encodes and video segments "
+                       "(default: the number of cores)")
 
     commands.add_parser("voices", help="list engines and voices", description="List the speech engines and "
                         "voices available on this machine.")
