@@ -125,12 +125,28 @@ def _tool_version() -> str:
     return Path(imageio_ffmpeg.get_ffmpeg_exe()).name
 
 
+def _code_version() -> str:
+    """A hash of qidsl's own source files: any change to the code makes every build look new.
+
+    (Products keep their explicit recipe versions, so unrelated code changes
+    still reuse them; this is only for the nothing-changed shortcut.)
+    """
+    import hashlib
+
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(str(source.relative_to(package)).encode("utf-8"))
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
 def _fingerprint(compiled, settings, engine, options: BuildOptions) -> str:
     """Everything a build's outputs depend on, hashed without making any of them.
 
     The routine as expanded (every statement, its text and its place in the
     source), its settings, the speech engine and voice, the options that change
-    an output, the qidsl version and the encoder's version.  Equal fingerprints
+    an output, the qidsl version and its code, and the encoder's version.  Equal fingerprints
     mean equal outputs, since every product is a pure function of these.
     """
     from .graph import product_key
@@ -138,7 +154,8 @@ def _fingerprint(compiled, settings, engine, options: BuildOptions) -> str:
     expanded = replace(compiled.expanded, settings=settings)
     return product_key("build", 1, repr(expanded), engine.name, engine.version, engine.voice_id,
                        engine.settings_key(), options.loudness, options.video, options.wav, options.width,
-                       options.height, options.fps, options.preview, options.tld, _tool_version())
+                       options.height, options.fps, options.preview, options.tld, _tool_version(),
+                       _code_version())
 
 
 class _Manifest:

@@ -98,8 +98,11 @@ class Graph:
 
     def count(self, kind: str, made: int, reused: int) -> None:
         """Count products kept elsewhere (speech clips live in the speech cache)."""
-        self.made[kind] += made
-        self.reused[kind] += reused
+        with self._lock:
+            if made:
+                self.made[kind] += made
+            if reused:
+                self.reused[kind] += reused
 
     def summary(self) -> str:
         """``12 made, 130 reused (made: 1 speech, 1 level, ...)``."""
