@@ -234,3 +234,17 @@ def test_j2_builds_two_routines_side_by_side_over_one_cache(speech, tmp_path):
     for name in ("a", "b"):
         _build(routines / f"{name}.qi", alone, _fresh_cache(speech, tmp_path / f"cache-{name}"), video=False)
         assert _digests(tmp_path / "par" / name) == _digests(alone / name)
+
+
+def test_a_build_with_nothing_changed_loads_neither_numpy_nor_piper(speech, tmp_path):
+    cache = _fresh_cache(speech, tmp_path / "cache")
+    routine = tmp_path / "short.qi"
+    routine.write_text(ROUTINE, encoding="utf-8")
+    _build(routine, tmp_path / "out", cache, video=False)
+    script = ("import sys; from qidsl.cli import main; "
+              f"code = main(['build', {str(routine)!r}, '--no-video', '--out', {str(tmp_path / 'out')!r}, "
+              f"'--cache-dir', {str(cache)!r}]); "
+              "print(code, sorted(m for m in ('numpy', 'piper', 'onnxruntime', 'scipy') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert "up to date" in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "0 []"
