@@ -63,25 +63,33 @@ class Graph:
         self.reused: Counter[str] = Counter()
         self._lock = threading.Lock()
         self._known: dict[str, Path] = {}
+        self._making: dict[str, threading.Lock] = {}
 
     def need(self, product: Product) -> Path:
         """The file of ``product``, made (with whatever of its inputs is missing) only if its key is new."""
-        known = self._known.get(product.key)
-        if known is not None:
-            return known
-        path = self.store.get(product.key, product.ext)
-        if path is None:
-            inputs = [self.need(item) for item in product.inputs]
-            with self.store.put(product.key, product.ext) as tmp:
-                product.make(tmp, *inputs)
-            path = self.store.path(product.key, product.ext)
-            counter = self.made
-        else:
-            counter = self.reused
         with self._lock:
-            counter[product.kind] += 1
-            self._known[product.key] = path
-        return path
+            known = self._known.get(product.key)
+            if known is not None:
+                return known
+            key_lock = self._making.setdefault(product.key, threading.Lock())
+        with key_lock:  # two threads needing one product: one makes it, the other waits and reuses it
+            with self._lock:
+                known = self._known.get(product.key)
+            if known is not None:
+                return known
+            path = self.store.get(product.key, product.ext)
+            if path is None:
+                inputs = [self.need(item) for item in product.inputs]
+                with self.store.put(product.key, product.ext) as tmp:
+                    product.make(tmp, *inputs)
+                path = self.store.path(product.key, product.ext)
+                counter = self.made
+            else:
+                counter = self.reused
+            with self._lock:
+                counter[product.kind] += 1
+                self._known[product.key] = path
+            return path
 
     def need_all(self, products: Sequence[Product]) -> list[Path]:
         """Files of several independent products, made side by side on ``jobs`` threads.
