@@ -183,7 +183,7 @@ class _Manifest:
         from .outputs import write_text_atomic
 
         record = {"fingerprint": fingerprint, "messages": messages,
-                  "outputs": {str(p): [p.stat().st_size, p.stat().st_mtime_ns] for p in outputs}}
+                  "outputs": {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in outputs}}
         with contextlib.suppress(OSError):  # only a shortcut: losing it costs one full build next time
             write_text_atomic(self.path, json.dumps(record, ensure_ascii=False))
 
@@ -196,12 +196,12 @@ class _Manifest:
             return False
         for name in owned:
             path = folder / name
-            if str(path) in outputs:
+            if name in outputs:
                 try:
                     stat = path.stat()
                 except OSError:
                     return False
-                if [stat.st_size, stat.st_mtime_ns] != outputs[str(path)]:
+                if [stat.st_size, stat.st_mtime_ns] != outputs[name]:
                     return False
             elif path.exists():
                 return False
@@ -262,7 +262,7 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
         if options.strict and said:
             _say(f"{path} has warnings and --strict is on; nothing was written")
             return None
-        written = [folder / n for n in owned if str(folder / n) in record["outputs"]]
+        written = [folder / n for n in owned if n in record["outputs"]]
         elapsed = time.monotonic() - started
         _say(f"up to date: nothing changed since the last build; {len(written)} outputs kept")
         for output in written:
