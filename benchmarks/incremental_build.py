@@ -166,7 +166,7 @@ def main() -> None:
     print(f"routine: {routine.name}, {length / 60:.1f} min{' (no video)' if video else ', 1280x720@30'}")
     print(f"1. full build, warm speech, empty product store: {full:.1f}s = {length / full:.1f}x real time "
           f"(target >= 20x); peak memory {full_peak / 1e6:.0f} MB (target <= 400 MB)")
-    if video:
+    if not args.no_video:
         base = baseline(length, out / routine.stem / f"{routine.stem}.wav", work / "baseline.mp4")
         print(f"   baseline, ffmpeg lavfi colour + drawtext, same length/size/rate/preset: {base:.1f}s = "
               f"{length / base:.1f}x real time; baseline / build = {base / full:.2f} (target >= 1.5)")

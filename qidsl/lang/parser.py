@@ -49,7 +49,7 @@ def _lark() -> Lark:
     # need not be propagated into a tree: see _ToModel.
     grammar = resources.files("qidsl.grammar").joinpath("qi.lark").read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", postlex=_QiIndenter(), transformer=_ToModel(),
-                maybe_placeholders=False)
+                maybe_placeholders=False, cache=True)
 
 
 # ---------------------------------------------------------------------------
