@@ -124,11 +124,11 @@ def baseline(seconds: float, narration: Path, out: Path) -> float:
 
 
 def long_routine(work: Path, times: int = 10) -> Path:
-    """The shipped routine's sections ``times`` over (section names numbered): about 94 minutes."""
+    """The shipped routine's sections ``times`` over (sections and sequences numbered): about 94 minutes."""
     text = ROUTINE.read_text(encoding="utf-8")
     head, _, body = text.partition('section "')
     body = 'section "' + body
-    copies = [re.sub(r'section "([^"]+)"', lambda m: f'section "{m.group(1)} {i + 1}"', body)
+    copies = [re.sub(r'(section|define|do) "([^"]+)"', lambda m: f'{m.group(1)} "{m.group(2)} {i + 1}"', body)
               for i in range(times)]
     path = work / "long-routine.qi"
     path.write_text(head + "\n".join(copies), encoding="utf-8")
