@@ -185,7 +185,7 @@ def main() -> None:
         run(qidsl + [str(long), "--no-video", "--out", str(work / "warm"), "--cache-dir", str(cache)])
         for made_dir in ("products", "builds"):
             shutil.rmtree(cache / made_dir, ignore_errors=True)
-        seconds, peak, _ = run(qidsl + [str(long), "--out", str(out), "--cache-dir", str(cache)] + video)
+        seconds, peak, _ = run(qidsl + [str(long), "--out", str(out), "--cache-dir", str(cache), "--wav"] + video)
         long_length = float(re.search(r'"duration": ([\d.]+)', (out / long.stem / f"{long.stem}.timeline.json")
                                       .read_text(encoding="utf-8")).group(1))
         print(f"4. {long_length / 60:.0f}-minute routine, full build: {seconds:.1f}s = {long_length / seconds:.1f}x "
