@@ -289,7 +289,7 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
 
 
 def _resampled_length(n: int, from_rate: int, to_rate: int) -> int:
-    """How many samples ``n`` samples at ``from_rate`` become at ``to_rate`` (as scipy's resample_poly makes them)."""
+    """How many samples ``n`` samples at ``from_rate`` become at ``to_rate`` (as the mix's resampling makes them)."""
     if from_rate == to_rate:
         return n
     g = math.gcd(int(from_rate), int(to_rate))
