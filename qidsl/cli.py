@@ -25,6 +25,7 @@ commands:
   plan FILE       show the estimated timeline of a routine
   build PATH...   make audio, captions, chapters, timeline and video in build/NAME/
   voices          list the speech engines and voices available here
+  lsp             the language server for editors (over stdio; needs qidsl[lsp])
 
 Run 'qidsl COMMAND --help' for a command's options.
 """
@@ -102,6 +103,13 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("voices", help="list engines and voices", description="List the speech engines and "
                         "voices available on this machine.")
+
+    lsp = commands.add_parser("lsp", help="the language server for editors",
+                              description="Speak the Language Server Protocol on standard input and output: "
+                              "diagnostics as you type, formatting, hover, completion, definitions. Editors "
+                              "start it themselves (see docs/editors.md). Needs pip install 'qidsl[lsp]'.")
+    lsp.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the "
+                     "only transport")
     return parser
 
 
@@ -136,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "plan":
             from .commands import run_plan
             return run_plan(args.path)
+        if args.command == "lsp":
+            from .lsp import main as serve_lsp
+            return serve_lsp()
         if args.command == "voices":
             from .engines.voices import list_voices
             print("\n".join(list_voices()))
