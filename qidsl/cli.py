@@ -62,15 +62,16 @@ def _parser() -> argparse.ArgumentParser:
                                 "Exit 0 when clean, 1 on any error (or any warning with --strict), 2 on a "
                                 "usage problem.")
     check.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
-    check.add_argument("--format", choices=("text", "json", "github"), default="text",
+    check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text",
                        help="text (default; coloured on a terminal), json (a list of diagnostics, see "
-                       "docs/cli.md) or github (workflow annotations)")
+                       "docs/cli.md), github (workflow annotations) or sarif (SARIF 2.1.0 for code scanning)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
     fmt = commands.add_parser("fmt", help="rewrite routines in the canonical layout",
                               description="Rewrite routines in the one canonical layout, keeping comments "
                               "and meaning. Files are rewritten atomically.")
-    fmt.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi; - alone "
+                     "reads standard input and writes standard output")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change")
 
