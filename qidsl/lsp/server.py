@@ -20,8 +20,9 @@ from .. import __version__
 from ..lang import model as m
 from ..lang.diagnostics import Diagnostic
 from ..lang.loader import Loader
-from ..lang.parser import ParseResult
+from ..lang.parser import ParseResult, Source
 from . import features as f
+from .incremental import IncrementalParser
 
 
 class _EditorLoader(Loader):
@@ -31,12 +32,19 @@ class _EditorLoader(Loader):
         super().__init__()
         self.server = server
 
+    def parse_text(self, text: str, display: str) -> ParseResult:
+        # The edited document itself: only the top-level statements an edit touched are parsed again.
+        source = Source(display, f.normalise(text))
+        self.sources[display] = source
+        result = self._parsed[display] = self.server.parser.parse(source)
+        return result
+
     def read(self, path: Path, display: str | None = None) -> ParseResult:
         display = display or str(path)
         if display not in self._parsed:
             open_doc = self.server.workspace.text_documents.get(from_fs_path(str(path)))
             if open_doc is not None:
-                return self.parse_text(open_doc.source, display)
+                return super().parse_text(open_doc.source, display)
         return super().read(path, display)
 
 
@@ -60,6 +68,7 @@ class QiServer(LanguageServer):
         self.checked: dict[str, tuple[f.Document, Loader]] = {}  # uri -> the latest check of its text
         self.versions: dict[str, int] = {}  # uri -> the newest version asked to be checked
         self.others: dict[str, set[str]] = {}  # uri -> included files it published diagnostics to
+        self.parser = IncrementalParser()
 
     # -- positions -------------------------------------------------------
 
@@ -128,6 +137,7 @@ class QiServer(LanguageServer):
         self.others[uri] = set(others)
 
     def close(self, uri: str) -> None:
+        self.parser.forget(_path_of(uri))
         self.versions.pop(uri, None)
         self.checked.pop(uri, None)
         for other in self.others.pop(uri, set()) | {uri}:
