@@ -69,3 +69,14 @@ def test_the_language_configuration_indents_after_block_headers_only():
     for pattern in (indent, on_enter):
         assert all(pattern.search(line) for line in headers)
         assert not any(pattern.search(line) for line in others)
+
+
+def test_qidsl_lsp_without_pygls_says_how_to_install_it():
+    import sys
+
+    code = ("import sys; sys.modules['pygls'] = None; from qidsl.cli import main; "
+            "sys.exit(main(['lsp']))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    assert done.returncode == 1
+    assert done.stderr == "qidsl: the language server needs pygls: pip install 'qidsl[lsp]'\n"
+    assert done.stdout == ""
