@@ -1,0 +1,31 @@
+"""The language server's answers worked out from the front end (qidsl.lsp.features), without the protocol."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qidsl.lang import model as m
+from qidsl.lsp import features as f
+from qidsl.timefmt import clock
+
+SHIPPED = Path(__file__).resolve().parent.parent / "routines" / "rolling-the-hands-backwards.qi"
+
+
+def test_hover_times_of_sections_are_those_qidsl_plan_shows():
+    doc = f.analyse(str(SHIPPED), SHIPPED.read_text(encoding="utf-8"))
+    plan = {event.text: event.duration for event in doc.compiled.estimate.sections}
+    sections = [node for node in doc.compiled.routine.body if isinstance(node, m.Section)]
+    assert [s.name.value for s in sections] == list(plan)
+    for section in sections:
+        markdown, span = f.hover(doc, section.span.line, section.span.column)
+        assert span == section.span
+        assert f"Lasts about **{clock(plan[section.name.value])}** (estimated" in markdown
+
+
+def test_nothing_to_say_about_a_document_that_cannot_be_read():
+    doc = f.analyse("empty.qi", "")
+    assert doc.compiled.routine is None
+    assert f.hover(doc, 1, 1) is None and f.symbols(doc) == [] and f.folding(doc) == []
+    assert f.definition(doc, 1, 1) is None and f.references(doc, 1, 1) == []
+    assert f.formatted("empty.qi", "") is None
+    assert [c.label for c in f.complete(doc, 1, 1)][:2] == ["title", "author"]
