@@ -291,3 +291,13 @@ async def test_a_mistake_in_an_included_file_is_shown_in_that_file(client, tmp_p
     found = await diagnostics_for(client, lib)
     assert [(d.code, d.range.start.line, d.range.start.character) for d in found] == [("missing-unit", 1, 10)]
     assert list(client.diagnostics[uri]) == []
+
+
+async def test_several_documents_opened_at_once_each_get_their_own_diagnostics(client, tmp_path):
+    texts = {f"doc{n}.qi": f'title: "Doc {n}"\n\nsection "S":\n' + "    inhale 4s\n" * n + "    pause 4\n"
+             for n in range(1, 6)}
+    uris = {name: open_file(client, tmp_path / name, text) for name, text in texts.items()}  # no waiting between
+    for n, (name, uri) in enumerate(uris.items(), start=1):
+        found = await diagnostics_for(client, uri)
+        # Each sees its own missing unit, on its own line (after its own n inhales).
+        assert [(d.code, d.range.start.line) for d in found if d.code == "missing-unit"] == [("missing-unit", 3 + n)]
