@@ -91,6 +91,11 @@ def _header(node) -> str:
     raise TypeError(f"no layout for {type(node).__name__}")  # pragma: no cover
 
 
+def statement_line(node) -> str:
+    """A statement's first line in the canonical layout, without indentation or comment."""
+    return _header(node)
+
+
 def _duration(value: m.Duration) -> str:
     # A bare number (a check error) is kept bare so fmt never changes meaning.
     return number(value.seconds) if value.unit_missing else duration(value.seconds)
