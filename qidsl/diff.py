@@ -113,7 +113,8 @@ class RoutineDiff:
 
 
 def _section_times(compiled: Compiled) -> list[tuple[str, float]]:
-    return [(event.text, event.duration) for event in compiled.estimate.sections]
+    # Rounded to the millisecond, as the timeline's times are, so that equal times compare equal.
+    return [(event.text, round(event.duration, 3)) for event in compiled.estimate.sections]
 
 
 def _sections(old: Compiled, new: Compiled) -> tuple[list[SectionTime], list[Move]]:
