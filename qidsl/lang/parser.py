@@ -255,6 +255,26 @@ def _repeat_times(file: str, number: int, line: str, column: int) -> Diagnostic 
                  f"write repeat {match.group(1)}{counted}:")
 
 
+def _variant_header(file: str, number: int, line: str, column: int, width: int) -> Diagnostic | None:
+    """A ``for``/``unless`` line whose variant names are missing, quoted, or not separated by commas."""
+    lead = _leading_word(line)
+    if not lead or lead[0] not in ("for", "unless") or column <= lead[1]:
+        return None
+    keyword = lead[0]
+    written = line[lead[1] - 1 + len(keyword):_code_end(line) - 1].strip().rstrip(":").strip()
+    names = [n.strip(_QUOTE_LIKE + '"') for n in re.split(r"[,\s]+", written)]
+    names = [n for n in names if _WORD.fullmatch(n)]
+    span = m.Span(file, number, column, number, column + max(1, width))
+    if not names:
+        return error("bad-variant-block", f"'{keyword}' needs the names of the variants it plays in", span,
+                     f"write for example: {keyword} seated:")
+    example = f"{keyword} {', '.join(names)}:"
+    if "," not in written and len(names) > 1 and '"' not in written:
+        return error("bad-variant-block", "separate the variants with commas", span, f"write {example}")
+    return error("bad-variant-block", f"'{keyword}' is followed by variant names, one word each, "
+                 "separated by commas", span, f"write {example}")
+
+
 def quote_text(text: str) -> str:
     """``text`` as a .qi string: in double quotes, with ``\\`` and ``\"`` escaped."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -282,7 +302,8 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
         word = re.match(r"[^\s\"#:,]+", line[exc.column - 1:])
         width = len(word.group(0)) if word else 1
         span = m.Span(file, exc.line, exc.column, exc.line, exc.column + width)
-        spaced = _spaced_unit(file, exc.line, line, exc.column) or _repeat_times(file, exc.line, line, exc.column)
+        spaced = (_spaced_unit(file, exc.line, line, exc.column) or _repeat_times(file, exc.line, line, exc.column)
+                  or _variant_header(file, exc.line, line, exc.column, width))
         if spaced is not None:
             return spaced
         if "STRING" in allowed and word:
@@ -343,8 +364,9 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
                              span, "move it up to the settings at the top of the file")
             if str(token) not in STATEMENTS:
                 return _unknown_statement(str(token), span, lines)
-        spaced = _spaced_unit(file, token.line, line, token.column) or _repeat_times(file, token.line, line,
-                                                                                     token.column)
+        spaced = (_spaced_unit(file, token.line, line, token.column)
+                  or _repeat_times(file, token.line, line, token.column)
+                  or _variant_header(file, token.line, line, token.column, span.end_column - span.column))
         if spaced is not None:
             return spaced
         if "STRING" in expected and token.type != "STRING":
