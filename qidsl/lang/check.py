@@ -152,8 +152,7 @@ class _Checker:
         settings, problems = resolve_settings(self.routine)
         self.settings = settings
         self.problems.extend(problems)
-        if not any(p.is_error and p.code.startswith("unknown-engine") for p in problems):
-            self.problems.extend(voice_file_problems(self.routine, settings))
+        self.problems.extend(voice_file_problems(self.routine, settings))
         if self.routine.setting("title") is None and not is_library(self.routine):
             first = self.routine.settings[0].span if self.routine.settings else None
             line = first.line if first else 1
@@ -269,7 +268,7 @@ class _Checker:
                 self.variants_named.add(close[0])
 
     def _unused_variants(self) -> None:
-        """A declared variant that no block names plays the same as any other such variant."""
+        """A declared variant that no for/unless block names (forgotten, or misspelt in the blocks)."""
         line = self.routine.setting("variants")
         if line is None or not self.settings or not self.settings.variants:
             return
