@@ -106,13 +106,17 @@ def test_usage_problems(monkeypatch, capsys):
 
 
 def test_the_count_of_new_speech_is_what_a_build_synthesises(tmp_path, monkeypatch, capsys):
-    """Build base.qi, then reword.qi with the same cache: the build synthesises what diff said."""
+    """Build OLD, then NEW with the same cache: the build synthesises as many cues as diff said."""
     monkeypatch.setenv("QIDSL_CACHE_DIR", str(tmp_path / "cache"))
-    code, out, _ = _run(monkeypatch, capsys, DIFF, ["diff", "base.qi", "reword.qi"])
-    promised = int(re.search(r"speech: (\d+) of (\d+) cues to synthesise anew", out).group(1))
+    (tmp_path / "old.qi").write_text('title: "T"\n\nsay "Stand tall."\nrepeat 2 counted:\n    inhale 3s "In."\n'
+                                     '    exhale 3s\n', encoding="utf-8")
+    (tmp_path / "new.qi").write_text('title: "T"\n\nsay "Stand up tall."\nrepeat 3 counted:\n    inhale 3s "In."\n'
+                                     '    exhale 3s\n', encoding="utf-8")
+    code, out, _ = _run(monkeypatch, capsys, tmp_path, ["diff", "old.qi", "new.qi"])
+    assert "speech: 2 of 5 cues to synthesise anew" in out  # "Stand up tall." and the count "3"
     made = []
-    for name in ("base.qi", "reword.qi"):
-        code, _, err = _run(monkeypatch, capsys, DIFF, ["build", "--no-video", "--out", str(tmp_path / "out"), name])
+    for name in ("old.qi", "new.qi"):
+        code, _, err = _run(monkeypatch, capsys, tmp_path, ["build", "--no-video", "--out", "out", name])
         assert code == 0, err
         made.append(int(re.search(r"speech: \d+ cues, (\d+) synthesised", err).group(1)))
-    assert made == [12, promised] and promised == 3
+    assert made == [4, 2]
