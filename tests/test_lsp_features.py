@@ -29,3 +29,29 @@ def test_nothing_to_say_about_a_document_that_cannot_be_read():
     assert f.definition(doc, 1, 1) is None and f.references(doc, 1, 1) == []
     assert f.formatted("empty.qi", "") is None
     assert [c.label for c in f.complete(doc, 1, 1)][:2] == ["title", "author"]
+
+
+VARIANTS = '''title: "Waist"
+variants: standing, seated
+
+section "Waking":
+    for seated:
+        say "Sit tall."
+    unless seated:
+        say "Stand tall."
+    for 
+'''
+
+
+def test_variant_blocks_get_hover_completion_and_a_place_in_the_outline():
+    doc = f.analyse("waist.qi", VARIANTS)
+    markdown, span = f.hover(doc, 5, 5)
+    assert markdown.startswith("```qi\nfor a[, b]:\n```\n\nThe block plays only in the variants named")
+    assert (span.line, span.end_line) == (5, 6)
+    assert f.hover(doc, 7, 5)[0].startswith("```qi\nunless a[, b]:")
+    assert [(c.label, c.start, c.end) for c in f.complete(doc, 9, 9)] == [("standing", 9, 9), ("seated", 9, 9)]
+    assert [c.label for c in f.complete(doc, 2, 11)] == []  # `variants:` takes the author's own names
+    (section,) = f.symbols(doc)
+    assert [(s.name, s.kind) for s in section.children] == [("for seated", "variants"), ("unless seated", "variants")]
+    level = f.analyse("l.qi", 'title: "T"\nlevel: \n')
+    assert [c.label for c in f.complete(level, 2, 8)] == ["beginner", "intermediate", "advanced"]

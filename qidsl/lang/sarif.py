@@ -63,6 +63,14 @@ RULES = {
     "too-many-steps": ("error", "More than 100,000 steps after expansion."),
     "too-long": ("error", "More than 12 hours of written time."),
     "too-large": ("error", "The routine is too large to expand."),
+    "repeat-times": ("error", "A word after a repeat's count (write repeat 3:, not repeat 3 times:)."),
+    "voice-missing": ("error", "The voice: file does not exist."),
+    "voice-not-piper": ("error", "The voice: is not a Piper voice (an .onnx file with its .onnx.json config)."),
+    "unknown-level": ("error", "The level is not beginner, intermediate or advanced."),
+    "bad-variant": ("error", "A variant name that is not one word, is listed twice, or is all."),
+    "duplicate-variant": ("error", "A for or unless that names a variant twice."),
+    "bad-variant-block": ("error", "A for or unless without variant names, with quoted names, or with names "
+                          "not separated by commas."),
     "syntax": ("error", "Something the grammar does not accept; the message says what was expected."),
     "duplicate-setting": ("warning", "A setting is given twice; the last one wins."),
     "breath-twice": ("warning", "Two inhales (or two exhales) in a row in the same block."),
@@ -72,6 +80,11 @@ RULES = {
     "long-routine": ("warning", "The routine runs longer than two hours."),
     "voice-language": ("warning", "The bundled English voice is asked to speak another language."),
     "empty-routine": ("warning", "A routine with a title but nothing to say or do."),
+    "unknown-variant": ("warning", "A for or unless names a variant the routine does not declare."),
+    "unused-variant": ("warning", "A declared variant that no for or unless block names."),
+    "long-retention": ("warning", "The breath is held longer than the routine's level allows."),
+    "long-fast-breathing": ("warning", "Fast breathing goes on longer than the routine's level allows."),
+    "no-safety-note": ("warning", "A retention longer than 10 s in a routine without a note."),
 }
 
 

@@ -21,7 +21,8 @@ from ..lang.expand import expand
 from ..lang.formatter import format_routine
 from ..lang.loader import Loader
 from ..lang.parser import STATEMENTS, Source, parse_source
-from ..lang.settings import BUNDLED_VOICE, ENGINES, KNOWN_KEYS, THEMES, resolve_settings
+from ..lang.variants import variant_names
+from ..lang.settings import BUNDLED_VOICE, ENGINES, KNOWN_KEYS, LEVELS, THEMES, resolve_settings
 from ..timefmt import clock
 from ..timeline import EstimatedSpeech, build_timeline
 from ..words import SCREEN
@@ -75,6 +76,8 @@ STATEMENT_HELP = {
     "each": ("each side a, b:", "The block once per side, with {side} replaced in every text."),
     "define": ('define "name":', "A reusable sequence, played with `do`; it may come before or after "
                "its use."),
+    "for": ("for a[, b]:", "The block plays only in the variants named (see `variants:`)."),
+    "unless": ("unless a[, b]:", "The block plays in every variant but those named (see `variants:`)."),
 }
 
 SETTING_HELP = {
@@ -89,6 +92,9 @@ SETTING_HELP = {
     "gap": "Silence after each `say`, in seconds (about 0.5 s unless given).",
     "engine": "The speech engine: piper (offline, the default) or gtts (online).",
     "theme": "The video's colours: " + ", ".join(THEMES) + ".",
+    "level": "Who the routine is for: " + ", ".join(LEVELS) + "; sets which breath-safety warnings "
+             "`check` gives.",
+    "variants": "The audiences this routine is written for, separated by commas; the first is the default.",
 }
 
 _KEYWORD = {m.Say: "say", m.Pause: "pause", m.Bell: "bell", m.Note: "note", m.BreathPattern: "breathe",
@@ -98,7 +104,11 @@ _KEYWORD = {m.Say: "say", m.Pause: "pause", m.Bell: "bell", m.Note: "note", m.Br
 
 def keyword(node) -> str:
     """The statement word a node was written with."""
-    return node.phase if isinstance(node, m.Breath) else _KEYWORD[type(node)]
+    if isinstance(node, m.Breath):
+        return node.phase
+    if isinstance(node, m.ForVariants):
+        return "unless" if node.unless else "for"
+    return _KEYWORD[type(node)]
 
 
 # ---------------------------------------------------------------------------
@@ -145,14 +155,18 @@ def _include_target(doc: Document, node: m.Include) -> Path:
 
 
 def estimate_seconds(doc: Document, node) -> float | None:
-    """How long ``node`` lasts in the estimated timeline (speech at 150 words a minute), or None."""
+    """How long ``node`` lasts in the estimated timeline (speech at 150 words a minute), or None.
+
+    In a routine with variants, it is the time in the default (first) variant, as ``qidsl plan`` shows.
+    """
     routine, library = doc.compiled.routine, doc.compiled.library
     if routine is None or library is None:
         return None
     settings = doc.compiled.settings or resolve_settings(routine)[0]
     body = node.body if isinstance(node, m.Define) else (node,)
     try:
-        expanded = expand(m.Routine(routine.path, routine.settings, body), library, settings)
+        expanded = expand(m.Routine(routine.path, routine.settings, body), library, settings,
+                          variant_names(settings)[0])
         timeline = build_timeline(expanded, EstimatedSpeech(settings.rate))
     except (QiError, KeyError, RecursionError, ValueError):  # an unknown or recursive `do`, too large
         return None
@@ -172,7 +186,7 @@ def _played_texts(doc: Document, body, depth: int = 0) -> list[str]:
             found = definition_of(doc, node.name.value)
             inner = _played_texts(doc, found.node.body, depth + 1) if found else []
             out.extend(inner * node.times)
-        elif isinstance(node, (m.Repeat, m.Sides)):
+        elif isinstance(node, (m.Repeat, m.Sides, m.ForVariants)):
             out.append(f"{keyword(node)} …:")
             out.extend("    " + text for text in _played_texts(doc, node.body, depth + 1))
         elif isinstance(node, (m.Pause, m.Bell, m.BreathPattern)):
@@ -320,11 +334,18 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
         return [Completion(name, "file", "a routine file", f'"{name}"', start, end)
                 for name in _files(folder, ".qi", exclude)]
 
+    block = re.match(r"^\s*(for|unless)\s+(?:[\w-]+\s*,\s*)*([\w-]*)$", before)
+    if block:
+        declared = doc.compiled.routine.setting("variants") if doc.compiled.routine else None
+        names = [name.strip() for name in declared.value.split(",") if name.strip()] if declared else []
+        start = column - len(block.group(2))
+        return [Completion(name, "value", f"the variant {name}", name, start, column) for name in names]
+
     value = re.match(r"^([A-Za-z_]+):\s*(\S*)$", before)
     if value and value.group(1) in KNOWN_KEYS and not _in_body(lines, line):
         key, start = value.group(1), len(before) - len(value.group(2)) + 1
         choices = {"language": _language_tags(), "theme": list(THEMES), "engine": list(ENGINES),
-                   "voice": [BUNDLED_VOICE] + _files(folder, ".onnx", None),
+                   "voice": [BUNDLED_VOICE] + _files(folder, ".onnx", None), "level": list(LEVELS),
                    "tempo": ["0.8", "1", "1.2"], "rate": ["0.9", "1", "1.1"], "gap": ["0.5s", "1s"]}
         return [Completion(choice, "value", f"{key}: {choice}", choice, start, column)
                 for choice in choices.get(key, [])]
@@ -394,7 +415,7 @@ class Symbol:
     """An entry of the outline: a section, a sequence, or a block inside them."""
 
     name: str
-    kind: str  # section, define, repeat, sides
+    kind: str  # section, define, repeat, sides, variants
     span: m.Span
     name_span: m.Span
     children: tuple["Symbol", ...]
@@ -419,6 +440,9 @@ def symbols(doc: Document) -> list[Symbol]:
             elif isinstance(node, m.Sides):
                 out.append(Symbol("each side " + ", ".join(s.value for s in node.sides), "sides", node.span,
                                   _header_span(node), of(node.body)))
+            elif isinstance(node, m.ForVariants):
+                out.append(Symbol(keyword(node) + " " + ", ".join(v.value for v in node.variants), "variants",
+                                  node.span, _header_span(node), of(node.body)))
         return tuple(out)
 
     routine = doc.compiled.routine

@@ -53,7 +53,7 @@ _COMPLETION_KIND = {"keyword": t.CompletionItemKind.Keyword, "property": t.Compl
                     "value": t.CompletionItemKind.Value, "reference": t.CompletionItemKind.Function,
                     "file": t.CompletionItemKind.File, "placeholder": t.CompletionItemKind.Variable}
 _SYMBOL_KIND = {"section": t.SymbolKind.Module, "define": t.SymbolKind.Function,
-                "repeat": t.SymbolKind.Array, "sides": t.SymbolKind.Array}
+                "repeat": t.SymbolKind.Array, "sides": t.SymbolKind.Array, "variants": t.SymbolKind.Namespace}
 
 
 def _path_of(uri: str) -> str:
