@@ -64,7 +64,7 @@ def test_the_language_configuration_indents_after_block_headers_only():
     indent = re.compile(config["indentationRules"]["increaseIndentPattern"])
     on_enter = re.compile(config["onEnterRules"][0]["beforeText"])
     headers = ['section "Arriving":', "    repeat 9 counted:", "    each side left, right:  # both",
-               'define "rolling breath":']
+               "    for seated, short:", "    unless seated:", 'define "rolling breath":']
     others = ['say "Look: here."', "    inhale 4s", 'title: "T"', "# section:"]
     for pattern in (indent, on_enter):
         assert all(pattern.search(line) for line in headers)
