@@ -55,3 +55,17 @@ def test_variant_blocks_get_hover_completion_and_a_place_in_the_outline():
     assert [(s.name, s.kind) for s in section.children] == [("for seated", "variants"), ("unless seated", "variants")]
     level = f.analyse("l.qi", 'title: "T"\nlevel: \n')
     assert [c.label for c in f.complete(level, 2, 8)] == ["beginner", "intermediate", "advanced"]
+
+
+def test_every_statement_of_the_model_has_a_keyword_and_help_for_hover():
+    import typing
+
+    kinds = typing.get_args(m.Statement)
+    assert kinds  # a new statement must be taught to the server's hover (features.keyword, STATEMENT_HELP)
+    for kind in kinds:
+        if kind is m.Breath:
+            continue
+        node = object.__new__(kind)
+        if kind is m.ForVariants:
+            object.__setattr__(node, "unless", False)
+        assert f.keyword(node) in f.STATEMENT_HELP, kind.__name__
