@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .lang.check import is_library
-from .compile import EXIT_OK, EXIT_PROBLEMS, compile_paths, print_diagnostics
+from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, compile_paths, print_diagnostics
 from .errors import BuildError
 from .lang.loader import Loader
 from .lang.settings import is_bundled_voice
@@ -55,6 +55,8 @@ class BuildOptions:
     preview: bool = False
     strict: bool = False
     progress: bool | None = None  # None: bars on a terminal, plain lines otherwise
+    variant: str | None = None  # a variant's name, "all", or None for the default variant
+    level: str | None = None  # the breath-safety level, instead of the routine's
     jobs: int = 1  # encoders side by side, routines side by side (-j)
     video_jobs: int | None = None  # the video renderer's share of the cores (None: jobs)
 
@@ -67,7 +69,8 @@ class BuildOptions:
         return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
-                   preview=args.preview, strict=args.strict, jobs=args.jobs or os.cpu_count() or 1)
+                   preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
+                   jobs=args.jobs or os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -166,10 +169,10 @@ class _Manifest:
     every output is still what it made, and do nothing.
     """
 
-    def __init__(self, cache_dir: Path, folder: Path):
+    def __init__(self, cache_dir: Path, folder: Path, name: str):
         import hashlib
 
-        digest = hashlib.sha256(str(folder.resolve()).encode("utf-8")).hexdigest()[:32]
+        digest = hashlib.sha256(f"{folder.resolve()}\n{name}".encode("utf-8")).hexdigest()[:32]
         self.path = Path(cache_dir) / "builds" / f"{digest}.json"
 
     def read(self) -> dict | None:
@@ -235,25 +238,30 @@ def _render_video(timeline, cues, audio: Path, out: Path, options: BuildOptions,
     return int(stats.made), int(getattr(stats, "reused", 0))
 
 
-def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> BuildReport | None:
-    """Build one compiled routine; None when --strict refused its warnings."""
+def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
+              name: str | None = None) -> BuildReport | None:
+    """Build one compiled routine (one variant of it); None when --strict refused its warnings.
+
+    Outputs are named ``name`` (default: the file's stem) in ``OUT/STEM/``.
+    """
     import io
 
     from .engines.cache import default_cache_dir
     from .engines.synthesize import make_engine
     from .outputs import publish
 
-    name = path.stem
-    folder = options.out / name
+    name = name or path.stem
+    folder = options.out / path.stem
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
-    _say(f"building {path} -> {folder}/ (speech: {settings.engine})")
+    variant = compiled.variants[0].name if len(compiled.variants) == 1 else None
+    _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ (speech: {settings.engine})")
     engine = make_engine(settings, base_dir=path.parent, tld=options.tld)
     cache_dir = options.cache_dir or default_cache_dir(options.out)
     owned = _owned(name)
 
     fingerprint = _fingerprint(compiled, settings, engine, options)
-    manifest = _Manifest(cache_dir, folder)
+    manifest = _Manifest(cache_dir, folder, name)
     record = manifest.read()
     if _Manifest.matches(record, fingerprint, folder, owned):
         # Nothing this build depends on has changed, and every output is as the last build left it.
@@ -271,7 +279,7 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
                            up_to_date=True)
 
     messages = io.StringIO()  # warnings, kept so that a build with nothing changed says them again
-    made = _make(path, compiled, loader, options, settings, engine, cache_dir, messages)
+    made = _make(path, name, compiled, loader, options, settings, engine, cache_dir, messages)
     if made is None:
         return None
     files, graph, timeline, speech_seconds, speech = made
@@ -297,8 +305,8 @@ def _resampled_length(n: int, from_rate: int, to_rate: int) -> int:
     return -(-n * up // down)
 
 
-def _make(path: Path, compiled, loader: Loader, options: BuildOptions, settings, engine, cache_dir: Path,
-          messages):
+def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions, settings, engine,
+          cache_dir: Path, messages):
     """Declare every product of the build and make the outputs (whatever is in the store is reused)."""
     import numpy as np
 
@@ -309,7 +317,6 @@ def _make(path: Path, compiled, loader: Loader, options: BuildOptions, settings,
     from .renderers import audio, captions, chapters, mp3, timeline_json
     from .store import ProductStore
 
-    name = path.stem
     cache = SpeechCache(cache_dir)
     store = ProductStore(Path(cache_dir) / "products")
     graph = Graph(store, jobs=options.jobs)
@@ -444,11 +451,24 @@ def _make(path: Path, compiled, loader: Loader, options: BuildOptions, settings,
     return files, graph, timeline, speech_seconds, speech
 
 
+def variants_to_build(path: Path, compiled, wanted: str | None) -> list[tuple[str | None, str]]:
+    """The variants ``--variant`` asks for, each with its outputs' name.
+
+    The default (first declared) variant keeps the plain name ``STEM``, so a
+    routine that gains variants keeps its outputs; any other is ``STEM.VARIANT``.
+    """
+    declared = [v.name for v in compiled.variants]
+    chosen = declared if wanted == "all" else [wanted if wanted is not None else declared[0]]
+    return [(v, path.stem if v == declared[0] else f"{path.stem}.{v}") for v in chosen]
+
+
 def _build_checked(path: Path, compiled, loader: Loader, options: BuildOptions) -> int:
-    """Build one routine that compiled without errors; the exit status, failures said in one sentence."""
+    """Build the variants asked for of one routine that compiled without errors; the exit status."""
+    status = EXIT_OK
     try:
-        if build_one(path, compiled, loader, options) is None:
-            return EXIT_PROBLEMS
+        for variant, name in variants_to_build(path, compiled, options.variant):
+            if build_one(path, compiled.variant(variant), loader, options, name) is None:
+                status = EXIT_PROBLEMS
     except BuildError as exc:
         _say(str(exc))
         _say(f"{path} was not built; earlier outputs were left as they were")
@@ -458,12 +478,12 @@ def _build_checked(path: Path, compiled, loader: Loader, options: BuildOptions) 
         _say(f"cannot write{where}: {exc.strerror or exc}")
         _say(f"{path} was not built; earlier outputs were left as they were")
         return EXIT_PROBLEMS
-    return EXIT_OK
+    return status
 
 
 def _build_in_worker(path: str, options: BuildOptions) -> int:
     """One routine built in a worker process of ``-j``: compiled again there (it is quick), then built."""
-    compiled_paths = compile_paths([path])
+    compiled_paths = compile_paths([path], options.level)
     if isinstance(compiled_paths, int):
         return compiled_paths
     files, loader, (compiled,) = compiled_paths
@@ -480,11 +500,18 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
     by side in that many worker processes over the one shared speech cache
     and product store; the cores are shared out between their videos.
     """
-    compiled_paths = compile_paths(paths)
+    compiled_paths = compile_paths(paths, options.level)
     if isinstance(compiled_paths, int):
         return compiled_paths
     files, loader, results = compiled_paths
     status = EXIT_OK
+    for path, compiled in zip(files, results):
+        if not compiled.errors and options.variant not in (None, "all") and \
+                options.variant not in compiled.settings.variants:
+            declared = compiled.settings.variants
+            _say(f"{path} has no variant '{options.variant}'" +
+                 (f"; its variants are: {', '.join(declared)}" if declared else "; it declares none"))
+            return EXIT_USAGE
     todo = []
     for path, compiled in zip(files, results):
         if compiled.errors:

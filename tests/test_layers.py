@@ -1,9 +1,10 @@
 """Imports run one way (ARCHITECTURE.md, "Which way imports run").
 
-The command line sits on top, then the build (``qidsl.build`` declaring the
-products, over the generic build graph ``qidsl.graph`` and its product store
-``qidsl.store``), then the renderers and the speech engines side by side, then
-the timeline, then the front end (``qidsl.lang``).  A module may import its own layer or those below it; the
+The command line (and the language server, ``qidsl.lsp``) sits on top, then the
+build (``qidsl.build`` declaring the products, over the generic build graph
+``qidsl.graph`` and its product store ``qidsl.store``), then the renderers and
+the speech engines side by side, then the timeline, then the front end
+(``qidsl.lang``).  A module may import its own layer or those below it; the
 leaf helpers (errors, outputs, timefmt, progress, words) serve every layer.
 """
 
@@ -21,13 +22,15 @@ LEAVES = {"qidsl", "qidsl.__version__", "qidsl.errors", "qidsl.outputs", "qidsl.
 
 def layer(module: str) -> str:
     parts = module.split(".")
-    if parts[1:2] in (["lang"], ["engines"], ["renderers"]):
+    if parts[1:2] in (["lang"], ["engines"], ["renderers"], ["lsp"]):
         return parts[1]
     return module
 
 
 # What each layer may import besides the leaves and itself.
 ALLOWED = {
+    # the language server sits beside the command line: the front end and its estimate, nothing heavier
+    "lsp": {"lang", "qidsl.compile", "qidsl.timeline"},
     "lang": set(),
     "qidsl.compile": {"lang", "qidsl.timeline"},
     "qidsl.timeline": {"lang", "engines.timing"},
