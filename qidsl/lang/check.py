@@ -11,6 +11,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from ..fonts.textfit import BOXES, text_width, face_name, needs_cjk
+from ..words import screen_words
 from . import model as m
 from .diagnostics import Diagnostic, error, warning
 from .loader import Library
@@ -151,7 +153,55 @@ class _Checker:
                           definition.node.name.span, f'play it with: do "{name}"')
         self._recursion()
         self._limits()
+        self._screen_texts(settings.language)
         return self.problems
+
+    def _screen_text(self, box_name: str, value: str, span: m.Span, what: str) -> bool:
+        """Warn when ``value`` cannot be shown whole in its box at 720p; True when it fits."""
+        box = BOXES[box_name]
+        if box.fit(value).within_limits:
+            return True
+        # About how many characters the box holds at its smallest size, for the hint.
+        face = face_name(box.bold, needs_cjk(value))
+        per_char = text_width(value, box.min_size, face) / max(1, len(value))
+        room = int(box.lines * box.width / max(per_char, 1e-6) * 0.9)
+        self.warn("text-too-long", f"this {what} is too long to show whole on the video at 720p",
+                  span, f"shorten it to about {room} characters; it would be drawn smaller than reads well")
+        return False
+
+    def _screen_texts(self, language: str) -> None:
+        """The texts the video shows fit their boxes (qidsl.fonts.textfit), or a warning says so."""
+        routine = self.routine
+        for key, box in (("title", "title"), ("author", "author")):
+            setting = routine.setting(key)
+            if setting is not None and setting.value.strip() and routine.path == setting.span.file:
+                self._screen_text(box, setting.value, setting.value_span, key)
+        # Notes before the first section or cue are on the title card, together (as expand puts them).
+        card, body = [], list(routine.body)
+        while body and isinstance(body[0], (m.Note, m.Define, m.Include)):
+            node = body.pop(0)
+            if isinstance(node, m.Note):
+                card.append(node)
+                if node.text.value.strip() and not BOXES["card_notes"].fit(
+                        "\n".join(n.text.value for n in card)).within_limits:
+                    self.warn("text-too-long", "the notes on the title card are too long to show whole "
+                              "on the video at 720p", node.text.span,
+                              "shorten them, or move this one into the first section")
+        bodies = [tuple(body)] + [d.node.body for d in self.library.definitions.values()
+                                  if d.file == routine.path]
+        next_label = screen_words(language)["next"]
+        for node in (n for b in bodies for n in m.walk(b)):
+            if isinstance(node, m.Note) and node.text.value.strip():
+                self._screen_text("note", node.text.value, node.text.span, "note")
+            elif isinstance(node, m.Section) and node.name.value.strip():
+                if self._screen_text("section", node.name.value, node.name.span, "section name"):
+                    self._screen_text("next", next_label.format(node.name.value), node.name.span,
+                                      "section name (shown as what comes next)")
+            elif isinstance(node, m.Sides):
+                for side in node.sides:
+                    label = side.value[:1].upper() + side.value[1:]
+                    if label.strip():
+                        self._screen_text("side", label, side.span, "side name")
 
     def body(self, body, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
         previous = None
