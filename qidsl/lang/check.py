@@ -156,7 +156,7 @@ class _Checker:
         self._screen_texts(settings.language)
         return self.problems
 
-    def _screen_text(self, box_name: str, value: str, span: m.Span, what: str) -> bool:
+    def _screen_text(self, box_name: str, value: str, span: m.Span, what: str, extra: int = 0) -> bool:
         """Warn when ``value`` cannot be shown whole in its box at 720p; True when it fits."""
         box = BOXES[box_name]
         if box.fit(value).within_limits:
@@ -164,7 +164,7 @@ class _Checker:
         # About how many characters the box holds at its smallest size, for the hint.
         face = face_name(box.bold, needs_cjk(value))
         per_char = text_width(value, box.min_size, face) / max(1, len(value))
-        room = int(box.lines * box.width / max(per_char, 1e-6) * 0.9)
+        room = int(box.lines * box.width / max(per_char, 1e-6) * 0.9) - extra  # extra: words we add
         self.warn("text-too-long", f"this {what} is too long to show whole on the video at 720p",
                   span, f"shorten it to about {room} characters; it would be drawn smaller than reads well")
         return False
@@ -195,8 +195,9 @@ class _Checker:
                 self._screen_text("note", node.text.value, node.text.span, "note")
             elif isinstance(node, m.Section) and node.name.value.strip():
                 if self._screen_text("section", node.name.value, node.name.span, "section name"):
-                    self._screen_text("next", next_label.format(node.name.value), node.name.span,
-                                      "section name (shown as what comes next)")
+                    label = next_label.format(node.name.value)
+                    self._screen_text("next", label, node.name.span, "section name (shown as what comes next)",
+                                      len(label) - len(node.name.value))
             elif isinstance(node, m.Sides):
                 for side in node.sides:
                     label = side.value[:1].upper() + side.value[1:]
