@@ -18,7 +18,7 @@ from qidsl.fonts.textfit import BOXES
 from qidsl.lang.loader import Loader
 from qidsl.renderers.captions import caption_cues
 from qidsl.renderers.video import VideoFrames
-from qidsl.renderers.video_layers import Layout, Painter, Screen, box_layer, countdown_text
+from qidsl.renderers.video_layers import Layout, box_layer, countdown_text
 
 LONG_NOTE = ("Keep a chair within reach. If you feel dizzy at any moment, sit down, rest and breathe "
              "normally until it passes, then carry on gently.")

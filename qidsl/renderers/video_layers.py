@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from ..fonts import textfit
-from ..fonts.textfit import BOXES, face_name, needs_cjk  # noqa: F401  (needs_cjk is part of this API)
+from ..fonts.textfit import BOXES, face_name, needs_cjk
 from ..words import screen_words
 
 from .themes import Theme
@@ -45,11 +45,6 @@ def _font_bytes(name: str) -> bytes:
 def font(size: int, bold: bool = False, cjk: bool = False) -> ImageFont.FreeTypeFont:
     """The shipped DejaVu Sans at ``size`` pixels (Droid Sans Fallback for CJK text)."""
     return ImageFont.truetype(io.BytesIO(_font_bytes(_FONT_FILES[face_name(bold, cjk)])), max(1, int(size)))
-
-
-def wrap(text: str, face: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
-    """``text`` broken into lines no wider than ``max_width`` pixels as drawn in ``face``."""
-    return textfit.wrap(text, face.getlength, max_width)
 
 
 @dataclass(frozen=True)
