@@ -119,6 +119,8 @@ def fit(text: str, size: int, min_size: int, max_width: int, max_lines: int, bol
     """
     face = face_name(bold, needs_cjk(text))
     current, min_size = max(1, size), max(1, min(size, min_size))
+    if "\n" not in text and text.strip() == text and text_width(text, current, face) <= max_width:
+        return Fit(current, (text,), True)  # one line at full size: most texts, and the quickest answer
     while True:
         lines = wrap(text, lambda s: text_width(s, current, face), max_width)
         within = current >= min_size
@@ -142,6 +144,9 @@ class Box:
 
     def fit(self, text: str, scale: float = 1.0) -> Fit:
         """``text`` in this box on a frame ``scale`` times 1280x720."""
+        if scale == 1.0:
+            return fit(text, self.size, self.min_size, self.width, self.lines, self.bold)
+
         def px(value: float) -> int:
             return max(1, round(value * scale))
         return fit(text, px(self.size), px(self.min_size), px(self.width), self.lines, self.bold)

@@ -139,6 +139,8 @@ class _Checker:
     def run(self) -> list[Diagnostic]:
         settings, problems = resolve_settings(self.routine)
         self.problems.extend(problems)
+        self._next_label = screen_words(settings.language)["next"]
+        self._screen_texts()
         if self.routine.setting("title") is None and not is_library(self.routine):
             first = self.routine.settings[0].span if self.routine.settings else None
             line = first.line if first else 1
@@ -153,7 +155,6 @@ class _Checker:
                           definition.node.name.span, f'play it with: do "{name}"')
         self._recursion()
         self._limits()
-        self._screen_texts(settings.language)
         return self.problems
 
     def _screen_text(self, box_name: str, value: str, span: m.Span, what: str, extra: int = 0) -> bool:
@@ -169,8 +170,11 @@ class _Checker:
                   span, f"shorten it to about {room} characters; it would be drawn smaller than reads well")
         return False
 
-    def _screen_texts(self, language: str) -> None:
-        """The texts the video shows fit their boxes (qidsl.fonts.textfit), or a warning says so."""
+    def _screen_texts(self) -> None:
+        """The title, author and title-card notes fit their boxes (qidsl.fonts.textfit), or a warning says so.
+
+        Notes, section names and side names are measured on the walk (:meth:`_shown`).
+        """
         routine = self.routine
         for key, box in (("title", "title"), ("author", "author")):
             setting = routine.setting(key)
@@ -187,22 +191,24 @@ class _Checker:
                     self.warn("text-too-long", "the notes on the title card are too long to show whole "
                               "on the video at 720p", node.text.span,
                               "shorten them, or move this one into the first section")
-        bodies = [tuple(body)] + [d.node.body for d in self.library.definitions.values()
-                                  if d.file == routine.path]
-        next_label = screen_words(language)["next"]
-        for node in (n for b in bodies for n in m.walk(b)):
-            if isinstance(node, m.Note) and node.text.value.strip():
-                self._screen_text("note", node.text.value, node.text.span, "note")
-            elif isinstance(node, m.Section) and node.name.value.strip():
-                if self._screen_text("section", node.name.value, node.name.span, "section name"):
-                    label = next_label.format(node.name.value)
-                    self._screen_text("next", label, node.name.span, "section name (shown as what comes next)",
-                                      len(label) - len(node.name.value))
-            elif isinstance(node, m.Sides):
-                for side in node.sides:
-                    label = side.value[:1].upper() + side.value[1:]
-                    if label.strip():
-                        self._screen_text("side", label, side.span, "side name")
+        self._card_notes = {id(n) for n in card}
+
+    def _shown(self, node) -> None:
+        """A note, section name or side name of this file fits the screen (called on the walk)."""
+        if node.span.file != self.routine.path:
+            return  # an included file's texts are checked when that file is
+        if isinstance(node, m.Note) and node.text.value.strip() and id(node) not in self._card_notes:
+            self._screen_text("note", node.text.value, node.text.span, "note")
+        elif isinstance(node, m.Section) and node.name.value.strip():
+            if self._screen_text("section", node.name.value, node.name.span, "section name"):
+                label = self._next_label.format(node.name.value)
+                self._screen_text("next", label, node.name.span, "section name (shown as what comes next)",
+                                  len(label) - len(node.name.value))
+        elif isinstance(node, m.Sides):
+            for side in node.sides:
+                label = side.value[:1].upper() + side.value[1:]
+                if label.strip():
+                    self._screen_text("side", label, side.span, "side name")
 
     def body(self, body, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
         previous = None
@@ -217,6 +223,8 @@ class _Checker:
                 previous = node
 
     def statement(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
+        if isinstance(node, (m.Note, m.Section, m.Sides)):
+            self._shown(node)
         for text in _texts_of(node):
             self.text(text, in_sides or in_define)
         for duration in _durations_of(node):
