@@ -65,7 +65,12 @@ def advance(char: str, face: str) -> int:
 
 def text_width(text: str, size: float, face: str) -> float:
     """``text`` on one line at ``size`` pixels, in pixels."""
-    return sum(advance(c, face) for c in text) * size / _advances.UNITS
+    table = _table(face)
+    try:
+        units = sum(table[ord(c)] for c in text)  # the usual case: every character in the table
+    except KeyError:
+        units = sum(advance(c, face) for c in text)
+    return units * size / _advances.UNITS
 
 
 def _split_long(word: str, measure: Callable[[str], float], max_width: float) -> list[str]:
