@@ -110,6 +110,10 @@ _LEANING = {
 # Small words that join the capitalised words of a name ("Rolling the Hands Backwards").
 _NAME_JOINERS = {"the", "of", "and", "de", "del", "la", "le", "du", "von", "van", "da", "di"}
 BORROW = 0.3  # seconds a cue may start after its speech, to let a short cue before it last 1 s
+# Words that open a clause: a break before them is the next best thing to punctuation.
+_CLAUSE_WORDS = frozenset("and or but so then while as when because until which who "
+                          "und oder aber dann wenn weil während et ou mais puis quand "
+                          "y o pero cuando mientras e ma quando mentre".split())
 _CLAUSE_END = (",", ";", ":", "—", "–", ")", "，", "、", "；", "：")
 _SENTENCE_END = (".", "!", "?", "…", "。", "！", "？")
 _TRAILING = "\"'”’»)]"
@@ -142,8 +146,8 @@ class _Breaks:
         if k <= 0 or k >= len(tokens):
             return 0.0
         before, after = tokens[k - 1], tokens[k]
-        if not before.spaced and not after.spaced and not _UNSPACED.match(after.text[:1] or " "):
-            return 50.0  # inside a long word cut to fit a line
+        if not after.spaced and not (_UNSPACED.match(after.text[:1] or " ") or _UNSPACED.match(before.text[-1:] or " ")):
+            return 50.0  # inside a word too long for a line (a link), cut to fit
         end = before.text.rstrip(_TRAILING)
         if end.endswith(_SENTENCE_END):
             return 0.0
@@ -161,7 +165,7 @@ class _Breaks:
             return 50.0
         if word in self.leaning:
             return 10.0
-        if _word(after) in self.clinging and _word(after) in ("and", "or", "but", "und", "oder", "et", "ou", "y", "e"):
+        if _word(after) in _CLAUSE_WORDS:
             return 2.0  # before a conjunction: the clause starts on the new line
         return 4.0
 
