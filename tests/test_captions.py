@@ -285,3 +285,16 @@ def test_a_long_sentence_splits_between_clauses_not_after_the():
     assert [c.lines for c in cues] == [
         ("Bring the arms up in front of the chest", "with the palms facing towards the body"),
         ("and the elbows slightly out to the sides,", "as if you were holding a large balloon.")]
+
+
+def test_german_lines_do_not_end_on_an_article_or_a_preposition():
+    text = ('title: "Atem"\nlanguage: de\nengine: gtts\n\nsection "Ankommen":\n'
+            '    say "Lege die Hände auf den Bauch und spüre, wie er sich mit jedem Atemzug hebt und senkt."\n'
+            '    say "Willkommen. Stell dich aufrecht hin, die Füße hüftbreit auseinander, und lass die Schultern '
+            'locker nach unten sinken, während du ruhig durch die Nase atmest."\n')
+    result = compile_routine("de.qi", Loader(), text=text)
+    assert not result.errors
+    cues = caption_cues(result.estimate)
+    ends = [line.split()[-1] for cue in cues for line in cue.lines]
+    assert not set(ends) & {"die", "den", "der", "mit", "jedem", "auf", "durch"}, [c.lines for c in cues]
+    assert all(cue.end - cue.start >= MIN_SECONDS for cue in cues)

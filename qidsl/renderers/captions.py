@@ -92,7 +92,8 @@ _CLINGING = {
           "your my his her its our their this these those each every no",
     "de": "der die das den dem des ein eine einen einem einer eines und oder aber zu zum zur im in an am "
           "auf aus bei mit nach von vom vor über unter durch für gegen ohne um bis dein deine deinen "
-          "ihr ihre ihren sein seine seinen mein meine meinen",
+          "ihr ihre ihren sein seine seinen mein meine meinen jede jeder jedes jedem jeden kein keine keinen "
+          "diese dieser dieses diesem diesen",
     "fr": "le la les l' un une des du de d' au aux à et ou mais en dans sur sous avec pour par sans "
           "vers chez ton ta tes votre vos son sa ses mon ma mes ce cet cette ces",
     "es": "el la los las un una unos unas de del al a y o pero en con por para sin sobre entre hacia "
