@@ -85,6 +85,8 @@ RULES = {
     "long-retention": ("warning", "The breath is held longer than the routine's level allows."),
     "long-fast-breathing": ("warning", "Fast breathing goes on longer than the routine's level allows."),
     "no-safety-note": ("warning", "A retention longer than 10 s in a routine without a note."),
+    "text-too-long": ("warning", "A text the video shows cannot be shown whole at 720p, even wrapped and "
+                      "at its smallest size."),
 }
 
 
