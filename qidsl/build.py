@@ -140,12 +140,17 @@ def _size(path: Path) -> str:
     return f"{size / 1e3:.0f} kB" if size >= 1e4 else f"{size:,} bytes"
 
 
-def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> BuildReport | None:
-    """Build one compiled routine; None when --strict refused its warnings."""
+def build_one(path: Path, compiled, loader: Loader, options: BuildOptions, *, engine_for=None,
+              cache=None) -> BuildReport | None:
+    """Build one compiled routine; None when --strict refused its warnings.
+
+    ``engine_for`` (like :func:`make_engine`) and ``cache`` let ``qidsl watch``
+    keep its loaded voice and clips between builds.
+    """
     from . import timeline as tl
     from .engines.cache import SpeechCache, default_cache_dir
     from .engines.synthesize import make_engine, synthesize_all
-    from .renderers import audio, captions, chapters, mp3, timeline_json
+    from .renderers import audio, captions, chapters, mp3, page, timeline_json
 
     name = path.stem
     folder = options.out / name
@@ -153,8 +158,8 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
     _say(f"building {path} -> {folder}/ (speech: {settings.engine})")
 
-    engine = make_engine(settings, base_dir=path.parent, tld=options.tld)
-    cache = SpeechCache(options.cache_dir or default_cache_dir(options.out))
+    engine = (engine_for or make_engine)(settings, base_dir=path.parent, tld=options.tld)
+    cache = cache or SpeechCache(options.cache_dir or default_cache_dir(options.out))
     expanded = replace(compiled.expanded, settings=settings)
     texts = compiled.estimate.spoken_texts
     speech_started = time.monotonic()
@@ -182,6 +187,8 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
         captions.write_srt(staged.path(f"{name}.srt"), cues)
         captions.write_vtt(staged.path(f"{name}.vtt"), cues)
         chapters.write_chapters_txt(staged.path(f"{name}.chapters.txt"), chapter_list)
+        # The practice page (issue #11): plays NAME.mp3 beside it, so it only needs the timeline.
+        page.write_page(staged.path(f"{name}.html"), timeline, f"{name}.mp3")
         mixed = audio.normalise(audio.mix(timeline, speech.clips), target_lufs=options.loudness)
         mp3.write_mp3(staged.path(f"{name}.mp3"), mixed, audio.SAMPLE_RATE, settings.title, settings.author,
                       [(c.title, c.start, c.end) for c in chapter_list])

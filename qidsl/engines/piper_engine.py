@@ -98,6 +98,10 @@ class PiperEngine:
                 raise BuildError(f"Piper could not load the voice {self.model_path.name}: {exc}") from exc
         return self._voice
 
+    def warm(self) -> None:
+        """Load the voice now (a second or two), so the next :meth:`synthesize` starts at once."""
+        self._load()
+
     def synthesize(self, text: str) -> SpeechClip:
         """Speak ``text`` with one sentence range per sentence."""
         voice = self._load()
