@@ -16,6 +16,7 @@ import sys
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -103,10 +104,13 @@ def preview_mix(timeline, clips) -> tuple[np.ndarray, int]:
 
 
 def build_preview(path: Path, compiled, loader, folder: Path, speech: WarmSpeech, *, engine: str | None = None,
-                  voice: str | None = None) -> Preview:
-    """Build the preview of one compiled, error-free routine into ``folder``; the page is written last.
+                  voice: str | None = None, ready: Callable[[Preview], None] | None = None) -> Preview:
+    """Build the preview of one compiled, error-free routine into ``folder``.
 
-    Engine failures raise :class:`qidsl.errors.BuildError`; I/O failures ``OSError``.
+    The narration and the page are written first and ``ready`` is called with
+    them, so an open page can reload while the captions, chapters and timeline
+    files follow.  Engine failures raise :class:`qidsl.errors.BuildError`; I/O
+    failures ``OSError``.
     """
     started = time.monotonic()
     name = path.stem
@@ -114,19 +118,22 @@ def build_preview(path: Path, compiled, loader, folder: Path, speech: WarmSpeech
     speaker = speech.engine(settings, base_dir=path.parent)
     result = synthesize_all(compiled.estimate.spoken_texts, speaker, speech.cache, progress=False)
     timeline = build_timeline(replace(compiled.expanded, settings=settings), result.timer())
-    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)
-    print_diagnostics(warnings, loader, "text", sys.stderr)
     folder.mkdir(parents=True, exist_ok=True)
     mixed, rate = preview_mix(timeline, result.clips)
     audio.write_wav(folder / f"{name}.wav", mixed, rate)
+    page.write_page(folder / f"{name}.html", timeline, f"{name}.wav")
+    outputs = tuple(folder / n for n in preview_names(name))
+    preview = Preview(outputs, timeline.duration, result.synthesised, time.monotonic() - started)
+    if ready is not None:
+        ready(preview)
+    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)
+    print_diagnostics(warnings, loader, "text", sys.stderr)
     cues = captions.caption_cues(timeline)
     captions.write_srt(folder / f"{name}.srt", cues)
     captions.write_vtt(folder / f"{name}.vtt", cues)
     chapters.write_chapters_txt(folder / f"{name}.chapters.txt", chapters.chapters(timeline))
     timeline_json.write_timeline_json(folder / f"{name}.timeline.json", timeline)
-    page.write_page(folder / f"{name}.html", timeline, f"{name}.wav")
-    outputs = tuple(folder / n for n in preview_names(name))
-    return Preview(outputs, timeline.duration, result.synthesised, time.monotonic() - started)
+    return preview
 
 
 def default_preview_cache(out: Path, cache_dir: Path | None) -> Path:

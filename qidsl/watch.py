@@ -199,24 +199,26 @@ class Handler(BaseHTTPRequestHandler):
                 page = waiting_page(name, served.diagnostics)
                 return self._send(HTTPStatus.OK, page.encode("utf-8"), CONTENT_TYPES[".html"])
             return self._refuse()
+        content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
         try:
-            data = file.read_bytes()
+            if file.suffix == ".html":
+                # The version is read before the file: a page may be newer than the version it is
+                # told (it then reloads once more), never older (it would miss a build).
+                with self.site.lock:
+                    script = _watch_script(name, served.version, served.diagnostics)
+                data = file.read_text(encoding="utf-8")
+                body = data.replace(WATCH_MARKER, script, 1).encode("utf-8")
+                return self._send(HTTPStatus.OK, body, content_type)
+            with file.open("rb") as stream:
+                self._send_ranged(stream, os.fstat(stream.fileno()).st_size, content_type)
         except OSError:
             return self._refuse()
-        content_type = CONTENT_TYPES.get(file.suffix, "application/octet-stream")
-        if file.suffix == ".html":
-            with self.site.lock:
-                script = _watch_script(name, served.version, served.diagnostics)
-            data = data.decode("utf-8").replace(WATCH_MARKER, script, 1).encode("utf-8")
-            return self._send(HTTPStatus.OK, data, content_type)
-        self._send_ranged(data, content_type)
 
-    def _send_ranged(self, data: bytes, content_type: str) -> None:
+    def _send_ranged(self, stream, size: int, content_type: str) -> None:
         # Browsers seek audio with Range requests; without them an <audio> cannot jump.
-        size = len(data)
         match = re.fullmatch(r"bytes=(\d*)-(\d*)", (self.headers.get("Range") or "").strip())
         if not match or (not match.group(1) and not match.group(2)):
-            return self._send(HTTPStatus.OK, data, content_type, {"Accept-Ranges": "bytes"})
+            return self._send(HTTPStatus.OK, stream.read(), content_type, {"Accept-Ranges": "bytes"})
         first, last = match.groups()
         if first:
             start, end = int(first), min(int(last) if last else size - 1, size - 1)
@@ -225,7 +227,8 @@ class Handler(BaseHTTPRequestHandler):
         if start >= size or start > end:
             return self._send(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", content_type,
                               {"Content-Range": f"bytes */{size}"})
-        self._send(HTTPStatus.PARTIAL_CONTENT, data[start:end + 1], content_type,
+        stream.seek(start)
+        self._send(HTTPStatus.PARTIAL_CONTENT, stream.read(end - start + 1), content_type,
                    {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{size}"})
 
 
@@ -297,22 +300,24 @@ class Watcher:
             with self.site.lock:
                 self.site.routines.pop(name, None)
             return
+        def publish(preview) -> None:
+            with self.site.lock:
+                served.files = {p.name: p for p in preview.outputs}
+                served.diagnostics = ""
+                served.depends = depends
+                served.version += 1
+            new = f", {preview.synthesised} cue{'' if preview.synthesised == 1 else 's'} synthesised" \
+                if preview.synthesised else ""
+            _say(f"{path}: page ready in {preview.seconds:.2f}s (version {served.version}{new})")
+
         try:
-            preview = build_preview(path, compiled, loader, served.folder, self.speech,
-                                    engine=self.options.engine, voice=self.options.voice)
+            build_preview(path, compiled, loader, served.folder, self.speech, engine=self.options.engine,
+                          voice=self.options.voice, ready=publish)
         except (BuildError, OSError) as exc:
             message = str(exc) if isinstance(exc, BuildError) else f"cannot write: {exc.strerror or exc}"
             _say(message)
             self._mistakes(served, f"{path}: {message}\n", depends)
             return
-        with self.site.lock:
-            served.files = {p.name: p for p in preview.outputs}
-            served.diagnostics = ""
-            served.depends = depends
-            served.version += 1
-        new = f", {preview.synthesised} cue{'' if preview.synthesised == 1 else 's'} synthesised" \
-            if preview.synthesised else ""
-        _say(f"{path}: page ready in {preview.seconds:.2f}s (version {served.version}{new})")
         if self.options.video:
             self._video(path, compiled, loader)
 
