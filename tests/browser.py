@@ -41,11 +41,19 @@ def wait_until(page, function: str, timeout: float = 15.0) -> None:
     Content-Security-Policy (no 'unsafe-eval') rightly refuses; evaluate() is
     not eval, so the tests keep the page's own policy on.
     """
+    from playwright.sync_api import Error
+
     deadline = time.monotonic() + timeout
-    while not page.evaluate(function):
+    while True:
+        try:
+            if page.evaluate(function):
+                return
+        except Error as exc:  # the page reloaded under us (qidsl watch): ask the new one
+            if "context was destroyed" not in str(exc) and "navigat" not in str(exc):
+                raise
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {function}")
-        page.wait_for_timeout(20)
+        time.sleep(0.02)
 
 
 def seek(page, seconds: float) -> None:
