@@ -83,7 +83,8 @@ class Preview:
     outputs: tuple[Path, ...]
     duration: float
     synthesised: int
-    seconds: float
+    seconds: float  # from the call to the page written
+    speech_seconds: float  # of which speaking the changed cues
 
 
 def preview_names(name: str) -> tuple[str, ...]:
@@ -117,13 +118,15 @@ def build_preview(path: Path, compiled, loader, folder: Path, speech: WarmSpeech
     settings = compiled.settings.with_overrides(engine=engine, voice=voice)
     speaker = speech.engine(settings, base_dir=path.parent)
     result = synthesize_all(compiled.estimate.spoken_texts, speaker, speech.cache, progress=False)
+    speech_seconds = time.monotonic() - started
     timeline = build_timeline(replace(compiled.expanded, settings=settings), result.timer())
     folder.mkdir(parents=True, exist_ok=True)
     mixed, rate = preview_mix(timeline, result.clips)
     audio.write_wav(folder / f"{name}.wav", mixed, rate)
     page.write_page(folder / f"{name}.html", timeline, f"{name}.wav")
     outputs = tuple(folder / n for n in preview_names(name))
-    preview = Preview(outputs, timeline.duration, result.synthesised, time.monotonic() - started)
+    preview = Preview(outputs, timeline.duration, result.synthesised, time.monotonic() - started,
+                      speech_seconds)
     if ready is not None:
         ready(preview)
     warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)

@@ -306,8 +306,8 @@ class Watcher:
                 served.diagnostics = ""
                 served.depends = depends
                 served.version += 1
-            new = f", {preview.synthesised} cue{'' if preview.synthesised == 1 else 's'} synthesised" \
-                if preview.synthesised else ""
+            new = (f", {preview.synthesised} cue{'' if preview.synthesised == 1 else 's'} synthesised in "
+                   f"{preview.speech_seconds:.2f}s") if preview.synthesised else ""
             _say(f"{path}: page ready in {preview.seconds:.2f}s (version {served.version}{new})")
 
         try:

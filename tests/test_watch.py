@@ -167,7 +167,7 @@ def test_watch_reloads_the_page_on_save_and_shows_mistakes(browser, tmp_path):  
         wait_until(page, "() => !window.oldPage && document.getElementById('audio').readyState >= 1", 60)
         wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - 3.4) < 0.05")
         assert shown(page)["caption"] == "Stand up tall."
-        watching.wait_for(r"watch-test\.qi: page ready in [\d.]+s \(version 2, 1 cue synthesised\)", watching.err)
+        watching.wait_for(r"watch-test\.qi: page ready in [\d.]+s \(version 2, 1 cue synthesised in [\d.]+s\)", watching.err)
 
         # A mistake: the diagnostic shows in the page (and the terminal); the last good page plays on.
         page.evaluate("() => { window.oldPage = true; }")
