@@ -232,12 +232,20 @@ class Handler(BaseHTTPRequestHandler):
                    {"Accept-Ranges": "bytes", "Content-Range": f"bytes {start}-{end}/{size}"})
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A page reloading mid-download drops its connection: routine, not worth a traceback.
+        error = sys.exc_info()[1]
+        if not isinstance(error, ConnectionError):
+            _say(f"the page server could not answer a request: {error}")
+
+
 def make_server(site: Site, port: int) -> ThreadingHTTPServer:
     """An HTTP server for ``site`` on 127.0.0.1:``port`` (0: any free port)."""
     handler = type("SiteHandler", (Handler,), {"site": site})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
-    return server
+    return _Server(("127.0.0.1", port), handler)
 
 
 def _say(message: str) -> None:
