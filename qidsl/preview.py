@@ -105,9 +105,12 @@ def preview_mix(timeline, clips) -> tuple[np.ndarray, int]:
 
 
 def build_preview(path: Path, compiled, loader, folder: Path, speech: WarmSpeech, *, engine: str | None = None,
-                  voice: str | None = None, ready: Callable[[Preview], None] | None = None) -> Preview:
+                  voice: str | None = None, frame_rate: int | None = None,
+                  ready: Callable[[Preview], None] | None = None) -> Preview:
     """Build the preview of one compiled, error-free routine into ``folder``.
 
+    ``frame_rate`` lays the timeline on the video's frame grid, as ``qidsl
+    build`` does, so the page shows the times the built video will have.
     The narration and the page are written first and ``ready`` is called with
     them, so an open page can reload while the captions, chapters and timeline
     files follow.  Engine failures raise :class:`qidsl.errors.BuildError`; I/O
@@ -119,7 +122,7 @@ def build_preview(path: Path, compiled, loader, folder: Path, speech: WarmSpeech
     speaker = speech.engine(settings, base_dir=path.parent)
     result = synthesize_all(compiled.estimate.spoken_texts, speaker, speech.cache, progress=False)
     speech_seconds = time.monotonic() - started
-    timeline = build_timeline(replace(compiled.expanded, settings=settings), result.timer())
+    timeline = build_timeline(replace(compiled.expanded, settings=settings), result.timer(), frame_rate=frame_rate)
     folder.mkdir(parents=True, exist_ok=True)
     mixed, rate = preview_mix(timeline, result.clips)
     audio.write_wav(folder / f"{name}.wav", mixed, rate)

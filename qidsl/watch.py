@@ -53,6 +53,7 @@ class WatchOptions:
     voice: str | None = None
     tld: str = "com"
     cache_dir: Path | None = None
+    fps: int = 30  # the timeline's frame grid: that of a default `qidsl build`
 
     @classmethod
     def from_args(cls, args) -> "WatchOptions":
@@ -320,7 +321,7 @@ class Watcher:
 
         try:
             build_preview(path, compiled, loader, served.folder, self.speech, engine=self.options.engine,
-                          voice=self.options.voice, ready=publish)
+                          voice=self.options.voice, frame_rate=self.options.fps, ready=publish)
         except (BuildError, OSError) as exc:
             message = str(exc) if isinstance(exc, BuildError) else f"cannot write: {exc.strerror or exc}"
             _say(message)
@@ -334,7 +335,7 @@ class Watcher:
 
         options = BuildOptions(out=self.options.out, video=True, engine=self.options.engine,
                                voice=self.options.voice, tld=self.options.tld, cache_dir=self.options.cache_dir,
-                               progress=False)
+                               fps=self.options.fps, progress=False)
         try:
             build_one(path, compiled, loader, options, engine_for=self.speech.engine, cache=self.speech.cache)
         except (BuildError, OSError) as exc:
