@@ -382,6 +382,7 @@ def run_watch(paths: list[str], options: WatchOptions) -> int:
     port = server.server_address[1]
     print(f"qidsl: serving the practice page at http://127.0.0.1:{port}/ (Ctrl-C stops)", flush=True)
     stop = threading.Event()
+    status = EXIT_OK
     try:
         for path in found:
             watcher.build(path)
@@ -394,12 +395,33 @@ def run_watch(paths: list[str], options: WatchOptions) -> int:
                 watcher.build(path)
     except KeyboardInterrupt:
         pass
+    except BuildError as exc:  # the voice could not be loaded: nothing will build
+        _say(str(exc))
+        status = EXIT_PROBLEMS
     finally:
+        previous = _ignore_interrupts()  # a second Ctrl-C must not cut the clean-up short
         stop.set()
         server.shutdown()
         server.server_close()
+        _restore(previous)
     _say("stopped")
-    return EXIT_OK
+    return status
+
+
+def _ignore_interrupts() -> dict:
+    import signal
+
+    try:
+        return {sig: signal.signal(sig, signal.SIG_IGN) for sig in (signal.SIGINT, signal.SIGTERM)}
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        return {}
+
+
+def _restore(previous: dict) -> None:
+    import signal
+
+    for sig, handler in previous.items():
+        signal.signal(sig, handler)
 
 
 def _routine_filter(change, path: str) -> bool:
