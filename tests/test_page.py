@@ -232,6 +232,18 @@ def test_keys_play_pause_and_skip(page):
     assert page.locator("#play").inner_text() == "Play"
 
 
+def test_space_after_clicking_a_chapter_plays_from_there(page, built):
+    line, _ = built
+    sides = _event(line, "section", text="Sides")
+    page.locator("#chapters button", has_text="Sides").click()  # the button keeps the focus
+    wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - %f) < 0.05" % sides.start)
+    page.keyboard.press(" ")
+    wait_until(page, "() => document.getElementById('audio').currentTime > %f" % (sides.start + 0.3))
+    page.keyboard.press(" ")
+    wait_until(page, "() => document.getElementById('audio').paused")
+    assert page.evaluate("() => document.getElementById('audio').currentTime") > sides.start + 0.3
+
+
 def test_printed_page_is_a_short_sheet_with_every_section_and_cue(page, built):
     from pypdf import PdfReader
 

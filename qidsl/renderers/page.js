@@ -160,6 +160,11 @@
   chapterStarts.forEach(function (c) {
     c.li.querySelector("button").addEventListener("click", function () { jump(c.start); });
   });
+  // Space on a focused button would also "click" it on keyup (replaying a chapter's start): the
+  // page's own Space handling wins.
+  document.addEventListener("keyup", function (ev) {
+    if ((ev.key === " " || ev.key === "Spacebar") && ev.target && ev.target.tagName === "BUTTON") ev.preventDefault();
+  });
   document.addEventListener("keydown", function (ev) {
     if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
     var tag = ev.target && ev.target.tagName;
