@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -68,7 +69,8 @@ def main() -> None:
         routine.write_text(original, encoding="utf-8")
 
         watch = subprocess.Popen(QIDSL + ["watch", str(routine), "--port", "0"] + common, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
+                                 stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         err: list[str] = []
         threading.Thread(target=lambda: [err.append(line) for line in watch.stderr], daemon=True).start()
         url = re.search(r"http://127\.0\.0\.1:\d+/", watch.stdout.readline()).group(0)
@@ -97,7 +99,7 @@ def main() -> None:
                 print(f"edit {n}: save -> page reloaded with a new cue in {times[-1]:.2f}s; "
                       f"with a cue already in the cache in {cached_times[-1]:.2f}s", flush=True)
             browser.close()
-        watch.send_signal(2)
+        watch.send_signal(signal.SIGINT)
         try:
             watch.wait(timeout=60)
         except subprocess.TimeoutExpired:

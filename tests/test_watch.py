@@ -126,8 +126,10 @@ class Watching:
     """``qidsl watch`` running in its own process, its output collected line by line."""
 
     def __init__(self, args: list[str], cwd: Path):
+        # Ctrl-C reaches it even when these tests run as a background job (which starts with SIGINT ignored).
         self.process = subprocess.Popen([sys.executable, "-m", "qidsl.cli", "watch", *args], cwd=cwd,
-                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.out: list[str] = []
         self.err: list[str] = []
         for stream, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
