@@ -145,6 +145,7 @@ def test_write_page_replaces_the_file_whole(tmp_path):
 def test_title_card_before_the_first_cue(page):
     seek(page, 1.0)
     assert shown(page)["card"] == "intro"
+    assert page.locator("#card-notes").inner_text() == "This practice does not replace medical advice."
 
 
 def test_counted_inhale_shows_caption_counter_phase_and_growing_pacer(page, built):

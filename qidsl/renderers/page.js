@@ -72,6 +72,13 @@
     return "";
   }
 
+  // The title card shows the routine's notes (disclaimers, props), as the video's does.
+  T.notes.forEach(function (text) {
+    var li = document.createElement("li");
+    li.textContent = text;
+    $("card-notes").appendChild(li);
+  });
+
   var chapterItems = Array.prototype.slice.call(document.querySelectorAll("#chapters li"));
   var chapterStarts = chapterItems.map(function (li) {
     var b = li.querySelector("button");
