@@ -146,6 +146,7 @@ def test_title_card_before_the_first_cue(page):
     seek(page, 1.0)
     assert shown(page)["card"] == "intro"
     assert page.locator("#card-notes").inner_text() == "This practice does not replace medical advice."
+    assert not page.locator(".card-end").is_visible()
 
 
 def test_counted_inhale_shows_caption_counter_phase_and_growing_pacer(page, built):
@@ -206,6 +207,7 @@ def test_end_card(page, built):
     seek(page, line.duration - 1.0)
     assert shown(page)["card"] == "outro"
     assert page.locator(".card-end").inner_text() == "Thank you for practising"
+    assert page.locator(".card-end").is_visible() and not page.locator("#card-notes").is_visible()
 
 
 def test_clicking_a_chapter_moves_the_audio_there(page, built):
