@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="make narration, captions, chapters and video",
                                 description="Build each routine into OUT/NAME/: NAME.mp4, NAME.mp3, NAME.srt, "
-                                "NAME.vtt, NAME.chapters.txt, NAME.timeline.json and NAME.html (the practice page). Every file is written "
+                                "NAME.vtt, NAME.chapters.txt, NAME.timeline.json and NAME.html (the practice "
+                                "page). Every file is written "
                                 "under a temporary name and renamed into place.")
     build.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
     build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
