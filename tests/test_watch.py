@@ -200,3 +200,25 @@ def test_watch_reloads_the_page_on_save_and_shows_mistakes(browser, tmp_path):  
     assert "Traceback" not in "".join(watching.err)
     leftovers = [p.name for p in (tmp_path / "out" / ".watch" / "watch-test").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_a_save_rebuilds_the_routines_that_read_the_file_and_no_others(tmp_path):
+    from qidsl.watch import Watcher, WatchOptions
+
+    for name in ("a", "b", "lib", "new"):
+        (tmp_path / f"{name}.qi").write_text('title: "x"\n', encoding="utf-8")
+    site = Site()
+    watcher = Watcher([str(tmp_path)], WatchOptions(out=tmp_path / "out"), site)
+    a, b, lib, new = (tmp_path / f"{n}.qi" for n in ("a", "b", "lib", "new"))
+    site.routines["a"] = Served("a", a, tmp_path, 1, {"a.html": a}, "", {a.resolve(), lib.resolve()})
+    site.routines["b"] = Served("b", b, tmp_path, 1, {"b.html": b}, "", {b.resolve()})
+    site.routines["lib"] = Served("lib", lib, tmp_path, 1, {"lib.html": lib}, "", {lib.resolve()})
+    site.routines["gone"] = Served("gone", tmp_path / "gone.qi", tmp_path, 1, {}, "", set())
+    # An edit of the included file rebuilds the routine that includes it (and itself); 'new' was never built.
+    assert watcher.changed({lib.resolve()}) == [a, lib, new]
+    assert "gone" not in site.routines  # deleted: no longer served
+    site.routines["new"] = Served("new", new, tmp_path, 1, {"new.html": new}, "", {new.resolve()})
+    assert watcher.changed({b.resolve()}) == [b]
+    # A routine with mistakes is tried again on any save (its includes may be what was wrong).
+    site.routines["b"].diagnostics = "b.qi:1:1: error: ..."
+    assert watcher.changed({a.resolve()}) == [a, b]
