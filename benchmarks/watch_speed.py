@@ -88,13 +88,13 @@ def main() -> None:
                 for words, text, into in (
                         (f"Feel the weight settle, edit {run} {n}.", edited(original, n, f"edit {run}"), times),
                         (CUE, original, cached_times)):  # back to the words the cache already holds
-                    wait_until(page, "() => document.getElementById('audio').readyState >= 1", 120)
+                    wait_until(page, "() => document.getElementById('audio')?.readyState >= 1", 120)
                     page.evaluate("() => { window.oldPage = true; }")
                     time.sleep(0.3)
                     started = time.perf_counter()
                     routine.write_text(text, encoding="utf-8")
-                    wait_until(page, "() => !window.oldPage && document.getElementById('audio').readyState >= 1 && "
-                               f"document.querySelector('.sheet').textContent.includes({words!r})", 120)
+                    wait_until(page, "() => !window.oldPage && document.getElementById('audio')?.readyState >= 1 && "
+                               f"document.querySelector('.sheet')?.textContent.includes({words!r})", 120)
                     into.append(time.perf_counter() - started)
                 print(f"edit {n}: save -> page reloaded with a new cue in {times[-1]:.2f}s; "
                       f"with a cue already in the cache in {cached_times[-1]:.2f}s", flush=True)

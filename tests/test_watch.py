@@ -159,14 +159,14 @@ def test_watch_reloads_the_page_on_save_and_shows_mistakes(browser, tmp_path):  
         page = context.new_page()
         page.goto(url)  # redirected to the routine's page
         assert page.url == url + "watch-test/watch-test.html"
-        wait_until(page, "() => document.getElementById('audio').readyState >= 1")
+        wait_until(page, "() => document.getElementById('audio')?.readyState >= 1")
         seek(page, 3.4)
         assert shown(page)["caption"] == "Stand tall."
         page.evaluate("() => { window.oldPage = true; }")
 
         # A one-cue edit: the open page reloads by itself, at the same moment, with the new words.
         routine.write_text(ROUTINE.replace("Stand tall.", "Stand up tall."), encoding="utf-8")
-        wait_until(page, "() => !window.oldPage && document.getElementById('audio').readyState >= 1", 60)
+        wait_until(page, "() => !window.oldPage && document.getElementById('audio')?.readyState >= 1", 60)
         wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - 3.4) < 0.05")
         assert shown(page)["caption"] == "Stand up tall."
         watching.wait_for(r"watch-test\.qi: page ready in [\d.]+s \(version 2, 1 cue synthesised in [\d.]+s\)", watching.err)
@@ -174,7 +174,7 @@ def test_watch_reloads_the_page_on_save_and_shows_mistakes(browser, tmp_path):  
         # A mistake: the diagnostic shows in the page (and the terminal); the last good page plays on.
         page.evaluate("() => { window.oldPage = true; }")
         routine.write_text(ROUTINE.replace('    say "Thank you."', '    sya "Thank you."'), encoding="utf-8")
-        wait_until(page, "() => !document.getElementById('diagnostics').hidden", 30)
+        wait_until(page, "() => document.getElementById('diagnostics')?.hidden === false", 30)
         panel = page.locator("#diagnostics-text").inner_text()
         assert panel.splitlines()[:3] == [
             "watch-test.qi:9:5: error: unknown statement 'sya'",
@@ -189,7 +189,7 @@ def test_watch_reloads_the_page_on_save_and_shows_mistakes(browser, tmp_path):  
 
         # Mended: the panel goes and the page reloads with the fix.
         routine.write_text(ROUTINE.replace("Thank you.", "Thank you all."), encoding="utf-8")
-        wait_until(page, "() => !window.oldPage && document.getElementById('diagnostics').hidden", 60)
+        wait_until(page, "() => !window.oldPage && document.getElementById('diagnostics')?.hidden", 60)
         assert "Thank you all." in page.locator(".sheet").inner_text()
         context.close()
     finally:
