@@ -79,32 +79,35 @@ def main() -> None:
                 raise SystemExit("qidsl watch stopped:\n" + "".join(err))
             time.sleep(0.05)
         times = []
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page()
-            page.goto(url)
-            cached_times = []
-            for n in range(1, edits + 1):
-                for words, text, into in (
-                        (f"Feel the weight settle, edit {run} {n}.", edited(original, n, f"edit {run}"), times),
-                        (CUE, original, cached_times)):  # back to the words the cache already holds
-                    wait_until(page, "() => document.getElementById('audio')?.readyState >= 1", 120)
-                    page.evaluate("() => { window.oldPage = true; }")
-                    time.sleep(0.3)
-                    started = time.perf_counter()
-                    routine.write_text(text, encoding="utf-8")
-                    wait_until(page, "() => !window.oldPage && document.getElementById('audio')?.readyState >= 1 && "
-                               f"document.querySelector('.sheet')?.textContent.includes({words!r})", 120)
-                    into.append(time.perf_counter() - started)
-                print(f"edit {n}: save -> page reloaded with a new cue in {times[-1]:.2f}s; "
-                      f"with a cue already in the cache in {cached_times[-1]:.2f}s", flush=True)
-            browser.close()
-        watch.send_signal(signal.SIGINT)
         try:
-            watch.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            watch.kill()
-            print("qidsl watch did not stop within 60 s of Ctrl-C; killed")
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                page = browser.new_page()
+                page.goto(url)
+                cached_times = []
+                for n in range(1, edits + 1):
+                    for words, text, into in (
+                            (f"Feel the weight settle, edit {run} {n}.", edited(original, n, f"edit {run}"), times),
+                            (CUE, original, cached_times)):  # back to the words the cache already holds
+                        wait_until(page, "() => document.getElementById('audio')?.readyState >= 1", 120)
+                        page.evaluate("() => { window.oldPage = true; }")
+                        time.sleep(0.3)
+                        started = time.perf_counter()
+                        routine.write_text(text, encoding="utf-8")
+                        wait_until(page, "() => !window.oldPage && "
+                                   "document.getElementById('audio')?.readyState >= 1 && "
+                                   f"document.querySelector('.sheet')?.textContent.includes({words!r})", 120)
+                        into.append(time.perf_counter() - started)
+                    print(f"edit {n}: save -> page reloaded with a new cue in {times[-1]:.2f}s; "
+                          f"with a cue already in the cache in {cached_times[-1]:.2f}s", flush=True)
+                browser.close()
+        finally:  # never leave the watch running
+            watch.send_signal(signal.SIGINT)
+            try:
+                watch.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                watch.kill()
+                print("qidsl watch did not stop within 60 s of Ctrl-C; killed")
         median = statistics.median(times)
         print(f"median save -> reloaded page, new cue: {median:.2f}s (target <= 1 s)")
         print(f"median save -> reloaded page, cue from the cache (everything but speaking it): "
