@@ -19,7 +19,7 @@ from .lang.check import is_library
 from .compile import EXIT_OK, EXIT_PROBLEMS, compile_paths, print_diagnostics
 from .errors import BuildError
 from .lang.loader import Loader
-from .lang.settings import is_bundled_voice
+from .lang.speech import is_bundled_voice
 from .timefmt import clock
 
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
@@ -51,7 +51,9 @@ class BuildOptions:
         voice = args.voice
         if not is_bundled_voice(voice):
             voice = str(Path(voice).resolve())  # a path typed on the command line is from here, not the routine
-        return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=voice,
+        # --voice names a Piper voice, so it means Piper unless an engine is named too.
+        engine = args.engine or ("piper" if args.voice is not None else None)
+        return cls(out=Path(args.out), video=not args.no_video, engine=engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict)

@@ -176,3 +176,8 @@ class GttsEngine:
             reason = detail[-1] if detail else "no audio came out"
             raise BuildError(f"ffmpeg could not decode the speech from Google: {reason}.")
         return np.frombuffer(result.stdout, dtype="<f4").astype(np.float32)
+
+
+def create(settings, base_dir=None, tld: str = "com") -> GttsEngine:
+    """The gTTS engine for a routine's settings (see :func:`qidsl.engines.synthesize.make_engine`)."""
+    return GttsEngine(settings.language, tld=tld, rate=settings.rate)
