@@ -154,7 +154,7 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
     engine = make_engine(settings, base_dir=path.parent, tld=options.tld)
-    _say(f"building {path} -> {folder}/ (speech: {engine.name}, voice {engine.voice_id.split(':')[1]})")
+    _say(f"building {path} -> {folder}/ (speech: {engine.name}, voice {engine.voice_name})")
     cache = SpeechCache(options.cache_dir or default_cache_dir(options.out))
     expanded = replace(compiled.expanded, settings=settings)
     texts = compiled.estimate.spoken_texts

@@ -75,8 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change")
 
     plan = commands.add_parser("plan", help="show the estimated timeline",
-                               description="Print a table of the estimated timeline (speech at about 150 "
-                               "words a minute, scaled by rate) with per-section and total durations.")
+                               description="Print a table of the estimated timeline (speech at the pace "
+                               "measured for the routine's voice, scaled by rate) with per-section and total "
+                               "durations.")
     plan.add_argument("path", metavar="FILE", help="a .qi file")
 
     build = commands.add_parser("build", help="make narration, captions, chapters and video",

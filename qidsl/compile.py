@@ -107,7 +107,7 @@ def _compile(path: str | Path, loader: Loader, text: str | None) -> Compiled:
     empty = empty_routine(routine, len(expanded.steps))
     if empty is not None:
         problems.append(empty)
-    estimate = build_timeline(expanded, _MemoSpeech(EstimatedSpeech(settings.rate)))
+    estimate = build_timeline(expanded, _MemoSpeech(EstimatedSpeech.for_settings(settings)))
     problems.extend(estimate.warnings)
     return Compiled(display, routine, settings, library, expanded, estimate, _sorted(problems))
 

@@ -163,3 +163,24 @@ def test_pico_never_reads_a_routines_text_as_its_markup():
     # As markup this would be said three times faster; as text the tag's words are read too.
     tagged = pico.synthesize('Breathe <speed level="300">out slowly</speed>.').duration
     assert tagged > plain
+
+
+@pytest.mark.parametrize("name", ["atempause-de", "respiration-fr"])
+def test_plans_estimate_lands_within_2_percent_of_the_built_length(name, tmp_path):
+    # Pico is deterministic, so its built length is too (Piper's varies a little from one
+    # synthesis to the next); benchmarks/estimate_error.py measures every routine.
+    from qidsl.compile import compile_routine
+    from qidsl.engines.cache import SpeechCache
+    from qidsl.engines.synthesize import synthesize_all
+    from qidsl.lang.loader import Loader
+    from qidsl.timeline import build_timeline
+
+    path = Path(__file__).parent / "cases" / "valid" / f"{name}.qi"
+    compiled = compile_routine(path, Loader())
+    engine = make_engine(compiled.settings, path.parent)
+    assert engine.name == "pico"
+    speech = synthesize_all(compiled.estimate.spoken_texts, engine, SpeechCache(tmp_path), progress=False)
+    built = build_timeline(compiled.expanded, speech.timer()).duration
+    error = (compiled.estimate.duration - built) / built
+    print(f"{name}: estimate {compiled.estimate.duration:.1f}s, built {built:.1f}s, error {error:+.2%}")
+    assert abs(error) <= 0.02

@@ -105,6 +105,7 @@ class EspeakEngine:
                              "(pip install espeakng-loader).") from None
         # The voices ship inside the package, so its version names them exactly.
         self.voice_id = f"espeak-ng:{voice}"
+        self.voice_name = voice
 
     def settings_key(self) -> str:
         """Words a minute and the shaping of the audio."""

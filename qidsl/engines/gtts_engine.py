@@ -79,6 +79,7 @@ class GttsEngine:
         self.sleep = sleep
         self.version = importlib.metadata.version("gTTS")
         self.voice_id = f"google-translate:{self.lang}@translate.google.{tld}"
+        self.voice_name = f"{self.lang}@translate.google.{tld}"
 
     def settings_key(self) -> str:
         """Language, host (accent), rate and the shaping of the audio."""

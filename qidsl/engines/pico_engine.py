@@ -49,6 +49,7 @@ class PicoEngine:
                              "(pip install py-nanotts).") from None
         # The voices ship inside the package, so its version names them exactly.
         self.voice_id = f"svox-pico:{voice}"
+        self.voice_name = voice
         self._tts = None
 
     def settings_key(self) -> str:

@@ -84,6 +84,11 @@ class PiperEngine:
             self._voice_id = f"{self.model_path.stem}:{digest[:24]}"
         return self._voice_id
 
+    @property
+    def voice_name(self) -> str:
+        """The voice file's name, e.g. en_US-joe-medium."""
+        return self.model_path.stem
+
     def settings_key(self) -> str:
         """The speaking rate and the shaping of the audio."""
         return f"rate={self.rate:.6g};{SHAPING_KEY}"

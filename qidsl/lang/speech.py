@@ -38,20 +38,25 @@ def is_english(language: str) -> bool:
 
 @dataclass(frozen=True)
 class Pace:
-    """How long an engine takes to say a sentence, for ``plan``'s estimate (seconds at rate 1).
+    """How long an engine's voice takes to say a sentence, for ``plan``'s estimate (seconds at rate 1).
 
-    A sentence lasts ``base + per_letter * letters + per_break * breaks``
-    (letters: letters and digits, a CJK character counting as
-    ``cjk_letters``; breaks: commas, colons, semicolons and dashes, where
-    the voice pauses), divided by ``rate``; sentences of one cue are joined
-    by the engine's pause (``SENTENCE_PAUSE``, not scaled by rate).  Fitted
-    by least squares on measured sentences (see benchmarks/estimate_error.py).
+    A sentence lasts ``base`` plus so much per letter, per break (a comma,
+    colon, semicolon or dash, where the voice pauses), per letter of an
+    all-capital word (spelled out), per symbol read as a word and per digit
+    (see :func:`qidsl.timeline.sentence_features`); a character of an
+    unspaced script counts as ``cjk_letters`` letters.  The sum is divided by
+    the routine's ``rate``; sentences of one cue are joined by the engines'
+    pause (``SENTENCE_PAUSE``, not scaled by rate).  Fitted by least squares
+    on measured sentences: ``python benchmarks/estimate_error.py --fit``.
     """
 
     base: float
     per_letter: float
     per_break: float
-    cjk_letters: float = 2.5
+    per_spelled: float
+    per_symbol: float
+    per_digit: float
+    cjk_letters: float = 4.0  # a syllable of Chinese said at about the pace of four letters
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,12 @@ class EngineInfo:
     voice_for: Callable[[str, str | None], str | None]
     languages: Callable[[], tuple[str, ...]]  # the language tags it speaks, for `qidsl voices`
     pace: Pace
+    paces: tuple[tuple[str, Pace], ...] = ()  # (language, pace) where a voice of the engine differs
+
+    def pace_for(self, language: str) -> Pace:
+        """The pace of this engine's voice for ``language``, for ``plan``'s estimate."""
+        own = dict(self.paces)
+        return next((own[tag] for tag in _subtags(language) if tag in own), self.pace)
 
 
 # ---- Piper ---------------------------------------------------------------
@@ -171,15 +182,27 @@ def _gtts_languages() -> tuple[str, ...]:
     return tuple(sorted(tts_langs()))
 
 
+# Paces fitted by `python benchmarks/estimate_error.py --fit` on every sentence of
+# routines/ and tests/cases/valid/, per voice.  A voice's language sets its pace
+# (French spells more letters than it says), so Pico and eSpeak NG have one per
+# language measured; Pico's Spanish, Italian and English take the mean of its
+# German and French, eSpeak NG's other languages the fit over all of its.  Where
+# the sentences had no spelled words or symbols, joe's figures stand in.
+# Swedish rests on 7 sentences only.  gTTS cannot be measured offline: it borrows joe's.
+JOE_PACE = Pace(0.178, 0.0563, 0.321, 0.255, 0.455, 0.153)
+
 ENGINES: dict[str, EngineInfo] = {info.name: info for info in (
     EngineInfo("piper", True, "Piper neural voices: the bundled 'joe' (English, US) or any Piper .onnx voice file",
-               "piper_engine", _piper_voice, lambda: ("en-US",), Pace(0.222, 0.0573, 0.13)),
+               "piper_engine", _piper_voice, lambda: ("en-US",), JOE_PACE),
     EngineInfo("pico", True, "SVOX Pico (py-nanotts): German, English (GB, US), Spanish, French, Italian",
-               "pico_engine", _pico_voice, lambda: PICO_VOICES, Pace(0.25, 0.062, 0.15)),
+               "pico_engine", _pico_voice, lambda: PICO_VOICES, Pace(0.178, 0.0588, 0.447, 0.255, 0.455, 0.222),
+               (("de", Pace(0.244, 0.0616, 0.420, 0.255, 0.455, 0.224)), ("fr", Pace(0.112, 0.0560, 0.473, 0.255, 0.455, 0.220)))),
     EngineInfo("espeak", True, "eSpeak NG (espeakng-loader): about a hundred languages, formant voices",
-               "espeak_engine", _espeak_voice, lambda: tuple(espeak_languages()), Pace(0.2, 0.055, 0.1)),
+               "espeak_engine", _espeak_voice, lambda: tuple(espeak_languages()), Pace(0.110, 0.0586, 0.231, 0.149, 0.422, 0.234, 4.4),
+               (("en", Pace(0.086, 0.0611, 0.189, 0.145, 0.423, 0.283)), ("de", Pace(0.090, 0.0605, 0.246, 0.149, 0.422, 0.287)),
+                ("fr", Pace(0.116, 0.0486, 0.239, 0.149, 0.422, 0.157)), ("sv", Pace(0.0, 0.0751, 0.154, 0.149, 0.422, 0.234)))),
     EngineInfo("gtts", False, "Google Translate speech through gTTS: online, many languages",
-               "gtts_engine", _gtts_voice, _gtts_languages, Pace(0.3, 0.06, 0.15)),
+               "gtts_engine", _gtts_voice, _gtts_languages, JOE_PACE),
 )}
 
 # Tried in this order when a routine names no engine: the best-sounding voice
