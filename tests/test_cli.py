@@ -287,14 +287,19 @@ def test_the_installed_command_reports_mistakes_from_another_folder(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
+VALID = Path(__file__).parent / "cases" / "valid"
+
+
 @pytest.mark.parametrize("command", [["check"], ["plan"], ["fmt", "--check"]])
-def test_light_commands_import_no_moviepy_piper_or_numpy(command):
+@pytest.mark.parametrize("routine", [SHIPPED, VALID / "atempause-de.qi", VALID / "andning-sv.qi"],
+                         ids=["piper", "pico", "espeak"])
+def test_light_commands_import_no_moviepy_piper_or_numpy(command, routine):
     script = (
         "import sys\n"
         "from qidsl.cli import main\n"
-        f"code = main({command!r} + [{str(SHIPPED)!r}])\n"
-        "heavy = sorted(m for m in ('moviepy', 'piper', 'numpy', 'onnxruntime', 'PIL', 'scipy')"
-        " if m in sys.modules)\n"
+        f"code = main({command!r} + [{str(routine)!r}])\n"
+        "heavy = sorted(m for m in ('moviepy', 'piper', 'numpy', 'onnxruntime', 'PIL', 'scipy', 'py_nanotts',"
+        " 'espeakng_loader', 'gtts') if m in sys.modules)\n"
         "print('HEAVY', code, ' '.join(heavy), file=sys.stderr)\n"
     )
     done = _subprocess(sys.executable, "-c", script)

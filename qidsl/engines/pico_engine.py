@@ -8,6 +8,7 @@ the offline choice for those languages (see ``qidsl.lang.speech.AUTOMATIC``).
 
 from __future__ import annotations
 
+import ctypes
 import importlib.metadata
 import re
 
@@ -24,6 +25,28 @@ SAMPLE_RATE = 16000  # what py-nanotts gives: 16-bit mono PCM at 16 kHz
 VOLUME = 0.5
 # Pico reads <...> as its markup (<speed>, <pitch>, ...): a routine's text is never markup.
 _MARKUP = re.compile(r"[<>]")
+
+
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+_PICO_MEMORY = 2_500_000  # bytes py-nanotts allocates for Pico on every call
+
+
+def _fresh_memory_for_pico() -> None:
+    """Make every block of Pico's size come from fresh, zeroed pages.
+
+    Pico reads part of its 2.5 MB work memory before writing it, and
+    py-nanotts mallocs that memory anew for each call.  Once glibc's dynamic
+    mmap threshold has risen past 2.5 MB (it does after the first such block
+    is freed), malloc hands back a used block and the speech changes with
+    whatever was there: the same French sentence came out 0.19 s longer on its
+    second saying.  A fixed threshold below Pico's size keeps those blocks
+    mmapped, so a sentence is said the same way every time (and the cache
+    and the estimate see one length).  Elsewhere than glibc, nothing is done.
+    """
+    try:
+        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, 2 << 20)
+    except (OSError, AttributeError):
+        pass
 
 
 class PicoEngine:
@@ -62,6 +85,7 @@ class PicoEngine:
                 from py_nanotts import NanoTTS
             except ImportError as exc:
                 raise BuildError(f"the Pico engine could not be loaded ({exc}); reinstall py-nanotts.") from exc
+            _fresh_memory_for_pico()
             self._tts = NanoTTS()
         return self._tts
 

@@ -192,17 +192,26 @@ def _gtts_languages() -> tuple[str, ...]:
 JOE_PACE = Pace(0.178, 0.0563, 0.321, 0.255, 0.455, 0.153)
 
 ENGINES: dict[str, EngineInfo] = {info.name: info for info in (
-    EngineInfo("piper", True, "Piper neural voices: the bundled 'joe' (English, US) or any Piper .onnx voice file",
-               "piper_engine", _piper_voice, lambda: ("en-US",), JOE_PACE),
-    EngineInfo("pico", True, "SVOX Pico (py-nanotts): German, English (GB, US), Spanish, French, Italian",
-               "pico_engine", _pico_voice, lambda: PICO_VOICES, Pace(0.178, 0.0588, 0.447, 0.255, 0.455, 0.222),
-               (("de", Pace(0.244, 0.0616, 0.420, 0.255, 0.455, 0.224)), ("fr", Pace(0.112, 0.0560, 0.473, 0.255, 0.455, 0.220)))),
-    EngineInfo("espeak", True, "eSpeak NG (espeakng-loader): about a hundred languages, formant voices",
-               "espeak_engine", _espeak_voice, lambda: tuple(espeak_languages()), Pace(0.110, 0.0586, 0.231, 0.149, 0.422, 0.234, 4.4),
-               (("en", Pace(0.086, 0.0611, 0.189, 0.145, 0.423, 0.283)), ("de", Pace(0.090, 0.0605, 0.246, 0.149, 0.422, 0.287)),
-                ("fr", Pace(0.116, 0.0486, 0.239, 0.149, 0.422, 0.157)), ("sv", Pace(0.0, 0.0751, 0.154, 0.149, 0.422, 0.234)))),
-    EngineInfo("gtts", False, "Google Translate speech through gTTS: online, many languages",
-               "gtts_engine", _gtts_voice, _gtts_languages, JOE_PACE),
+    EngineInfo(
+        "piper", True, "Piper neural voices: the bundled 'joe' (English, US) or any Piper .onnx voice file",
+        "piper_engine", _piper_voice, lambda: ("en-US",), JOE_PACE),
+    EngineInfo(
+        "pico", True, "SVOX Pico (py-nanotts): German, English (GB, US), Spanish, French, Italian",
+        "pico_engine", _pico_voice, lambda: PICO_VOICES,
+        Pace(0.192, 0.0575, 0.438, 0.255, 0.455, 0.208),
+        (("de", Pace(0.244, 0.0616, 0.420, 0.255, 0.455, 0.224)),
+         ("fr", Pace(0.140, 0.0534, 0.455, 0.255, 0.455, 0.192)))),
+    EngineInfo(
+        "espeak", True, "eSpeak NG (espeakng-loader): about a hundred languages, formant voices",
+        "espeak_engine", _espeak_voice, lambda: tuple(espeak_languages()),
+        Pace(0.110, 0.0586, 0.231, 0.149, 0.422, 0.234, cjk_letters=4.4),
+        (("en", Pace(0.086, 0.0611, 0.189, 0.145, 0.423, 0.283)),
+         ("de", Pace(0.090, 0.0605, 0.246, 0.149, 0.422, 0.287)),
+         ("fr", Pace(0.116, 0.0486, 0.239, 0.149, 0.422, 0.157)),
+         ("sv", Pace(0.0, 0.0751, 0.154, 0.149, 0.422, 0.234)))),
+    EngineInfo(
+        "gtts", False, "Google Translate speech through gTTS: online, many languages",
+        "gtts_engine", _gtts_voice, _gtts_languages, JOE_PACE),
 )}
 
 # Tried in this order when a routine names no engine: the best-sounding voice
