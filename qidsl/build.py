@@ -23,6 +23,8 @@ from .lang.speech import is_bundled_voice
 from .timefmt import clock
 
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
+# Said by check when no offline voice speaks the language; a build that got an engine (--engine gtts) is past it.
+SPEECH_WARNINGS = ("no-offline-voice",)
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 
 
@@ -166,7 +168,8 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
 
     timeline = tl.build_timeline(expanded, speech.timer())
     # The estimate's timing warnings are replaced by those measured on the real speech.
-    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)
+    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS + SPEECH_WARNINGS] \
+        + list(timeline.warnings)
     print_diagnostics(warnings, loader, "text", sys.stderr)
     if options.strict and warnings:
         _say(f"{path} has warnings and --strict is on; nothing was written")

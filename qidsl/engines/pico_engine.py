@@ -27,26 +27,41 @@ VOLUME = 0.5
 _MARKUP = re.compile(r"[<>]")
 
 
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
-_PICO_MEMORY = 2_500_000  # bytes py-nanotts allocates for Pico on every call
+_PICO_MEMORY = 2_500_000  # bytes py-nanotts mallocs for Pico's work area on every call
 
 
-def _fresh_memory_for_pico() -> None:
-    """Make every block of Pico's size come from fresh, zeroed pages.
+class _ZeroedWorkArea:
+    """Hands Pico a zeroed work area on every call.
 
-    Pico reads part of its 2.5 MB work memory before writing it, and
-    py-nanotts mallocs that memory anew for each call.  Once glibc's dynamic
-    mmap threshold has risen past 2.5 MB (it does after the first such block
-    is freed), malloc hands back a used block and the speech changes with
-    whatever was there: the same French sentence came out 0.19 s longer on its
-    second saying.  A fixed threshold below Pico's size keeps those blocks
-    mmapped, so a sentence is said the same way every time (and the cache
-    and the estimate see one length).  Elsewhere than glibc, nothing is done.
+    Pico reads part of its 2.5 MB work area before writing it, and
+    py-nanotts mallocs that area anew for each call without clearing it, so
+    the speech changed with whatever the block held before: the same French
+    sentence came out 0.19 s longer once Piper had run in the process.
+    Just before each call this mallocs a block of that size, zeroes it and
+    frees it; glibc gives the very same block to py-nanotts's malloc that
+    follows, so Pico always starts from zeros and says a sentence the same
+    way every time.  Where there is no C library to call, nothing is done.
     """
-    try:
-        ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, 2 << 20)
-    except (OSError, AttributeError):
-        pass
+
+    def __init__(self):
+        try:
+            libc = ctypes.CDLL(None)
+            self.malloc, self.memset, self.free = libc.malloc, libc.memset, libc.free
+        except (OSError, AttributeError):
+            self.malloc = None
+            return
+        self.malloc.restype, self.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+        self.memset.restype = ctypes.c_void_p
+        self.memset.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t]
+        self.free.restype, self.free.argtypes = None, [ctypes.c_void_p]
+
+    def prepare(self) -> None:
+        if self.malloc is None:
+            return
+        block = self.malloc(_PICO_MEMORY)
+        if block:
+            self.memset(block, 0, _PICO_MEMORY)
+            self.free(block)
 
 
 class PicoEngine:
@@ -77,7 +92,7 @@ class PicoEngine:
 
     def settings_key(self) -> str:
         """Speed, volume, sample rate and the shaping of the audio."""
-        return f"rate={self.rate:.6g};volume={VOLUME};sr={SAMPLE_RATE};{SHAPING_KEY}"
+        return f"rate={self.rate:.6g};volume={VOLUME};sr={SAMPLE_RATE};work=zeroed;{SHAPING_KEY}"
 
     def _load(self):
         if self._tts is None:
@@ -85,8 +100,8 @@ class PicoEngine:
                 from py_nanotts import NanoTTS
             except ImportError as exc:
                 raise BuildError(f"the Pico engine could not be loaded ({exc}); reinstall py-nanotts.") from exc
-            _fresh_memory_for_pico()
             self._tts = NanoTTS()
+            self._work_area = _ZeroedWorkArea()
         return self._tts
 
     def synthesize(self, text: str) -> SpeechClip:
@@ -95,6 +110,7 @@ class PicoEngine:
         pieces = []
         try:
             for sentence in split_sentences(text):
+                self._work_area.prepare()
                 pcm = tts.speak(_MARKUP.sub(" ", sentence), voice=self.voice, speed=self.rate, volume=VOLUME)
                 pieces.append((sentence, np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0))
         except Exception as exc:  # the C extension raises ValueError and RuntimeError
