@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qidsl.build import BuildOptions  # noqa: E402
 from qidsl.compile import compile_routine  # noqa: E402
 from qidsl.engines.cache import SpeechCache  # noqa: E402
 from qidsl.engines.espeak_engine import EspeakEngine  # noqa: E402
@@ -67,7 +68,8 @@ def measure(paths: list[Path]) -> int:
             continue
         engine = make_engine(settings, base_dir=path.parent)
         speech = synthesize_all(compiled.estimate.spoken_texts, engine, cache, progress=False)
-        built = build_timeline(compiled.expanded, speech.timer()).duration
+        # As `qidsl build` lays it: on the video's frame grid, at its default frame rate.
+        built = build_timeline(compiled.expanded, speech.timer(), frame_rate=BuildOptions().fps).duration
         estimate = compiled.estimate.duration
         error = (estimate - built) / built
         worst = max(worst, abs(error))

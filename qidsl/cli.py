@@ -25,6 +25,7 @@ commands:
   fmt PATH...     rewrite routines in the one canonical layout
   plan FILE       show the estimated timeline of a routine
   build PATH...   make audio, captions, chapters, timeline and video in build/NAME/
+  diff OLD NEW    what changed between two versions of a routine, for review
   voices          list the speech engines and voices available here
 
 Run 'qidsl COMMAND --help' for a command's options.
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="text (default; coloured on a terminal), json (a list of diagnostics, see "
                        "docs/cli.md) or github (workflow annotations)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _level_option(check)
 
     fmt = commands.add_parser("fmt", help="rewrite routines in the canonical layout",
                               description="Rewrite routines in the one canonical layout, keeping comments "
@@ -79,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
                                "measured for the routine's voice, scaled by rate) with per-section and total "
                                "durations.")
     plan.add_argument("path", metavar="FILE", help="a .qi file")
+    plan.add_argument("--variant", metavar="NAME", help="the variant whose timeline is shown (default: the "
+                      "first declared); every variant's time per section is shown below it")
+    _level_option(plan)
 
     build = commands.add_parser("build", help="make narration, captions, chapters and video",
                                 description="Build each routine into OUT/NAME/: NAME.mp4, NAME.mp3, NAME.srt, "
@@ -104,10 +109,27 @@ def _parser() -> argparse.ArgumentParser:
                        help="video frame rate, 1 to 60 (default: 30)")
     build.add_argument("--preview", action="store_true", help="a fast low-resolution draft video")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--variant", metavar="NAME", help="the variant to build, or 'all' (default: the first "
+                       "declared); other variants are written as NAME.VARIANT.*")
+    _level_option(build)
+
+    diff = commands.add_parser("diff", help="what changed between two versions of a routine",
+                               description="Compare two versions of a routine for review: time per section "
+                               "before and after, sections added, removed or moved, cues added, removed or "
+                               "reworded, and how many cues a build would synthesise anew. '-' reads one "
+                               "version from standard input (git show REV:path | qidsl diff - path).")
+    diff.add_argument("old", metavar="OLD", help="the earlier version (a .qi file, or - for standard input)")
+    diff.add_argument("new", metavar="NEW", help="the later version (a .qi file, or - for standard input)")
+    diff.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
 
     commands.add_parser("voices", help="list engines and voices", description="List the speech engines and "
                         "voices available on this machine: offline, and online (gTTS), with the languages each speaks.")
     return parser
+
+
+def _level_option(command) -> None:
+    command.add_argument("--level", choices=("beginner", "intermediate", "advanced"),
+                         help="the breath-safety level, instead of the routine's level: setting")
 
 
 def _stop_on_sigterm() -> None:
@@ -134,13 +156,16 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             from .commands import run_check
-            return run_check(args.paths, args.format, args.strict)
+            return run_check(args.paths, args.format, args.strict, args.level)
         if args.command == "fmt":
             from .commands import run_fmt
             return run_fmt(args.paths, check_only=args.check, diff=args.diff)
         if args.command == "plan":
             from .commands import run_plan
-            return run_plan(args.path)
+            return run_plan(args.path, args.level, args.variant)
+        if args.command == "diff":
+            from .diff import run_diff
+            return run_diff(args.old, args.new, args.format)
         if args.command == "voices":
             from .engines.voices import list_voices
             print("\n".join(list_voices()))

@@ -183,7 +183,7 @@ def test_plans_estimate_lands_within_2_percent_of_the_built_length(name, tmp_pat
     engine = make_engine(compiled.settings, path.parent)
     assert engine.name == "pico"
     speech = synthesize_all(compiled.estimate.spoken_texts, engine, SpeechCache(tmp_path), progress=False)
-    built = build_timeline(compiled.expanded, speech.timer()).duration
+    built = build_timeline(compiled.expanded, speech.timer(), frame_rate=30).duration  # as a build lays it
     error = (compiled.estimate.duration - built) / built
     print(f"{name}: estimate {compiled.estimate.duration:.1f}s, built {built:.1f}s, error {error:+.2%}")
     assert abs(error) <= 0.02
