@@ -111,6 +111,11 @@ def test_joe_reads_another_language_only_when_asked_for_by_name(tmp_path, capsys
     assert ("qidsl: the bundled Piper voice 'joe' speaks English, not 'de'; add --voice joe to have joe read "
             "it anyway, or use --engine pico.") in err
     assert make_engine(Settings(engine="piper", language="de", voice="joe"), tmp_path).name == "piper"
+    # --voice names a Piper voice, so it means Piper: joe asked for by name reads German.
+    code, folder, err = build(tmp_path, "atem", GERMAN, capsys, "--voice", "joe")
+    assert code == 0, err
+    assert "(speech: piper, voice en_US-joe-medium)" in err
+    assert json.loads((folder / "atem.timeline.json").read_text(encoding="utf-8"))["engine"] == "piper"
     with pytest.raises(BuildError, match=r"^pico has no voice for 'sv'; use --engine espeak\.$"):
         make_engine(Settings(engine="pico", language="sv"), tmp_path)
 
