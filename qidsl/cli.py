@@ -27,6 +27,7 @@ commands:
   build PATH...   make audio, captions, chapters, timeline and video in build/NAME/
   diff OLD NEW    what changed between two versions of a routine, for review
   voices          list the speech engines and voices available here
+  lsp             the language server for editors (over stdio; needs qidsl[lsp])
 
 Run 'qidsl COMMAND --help' for a command's options.
 """
@@ -63,16 +64,17 @@ def _parser() -> argparse.ArgumentParser:
                                 "Exit 0 when clean, 1 on any error (or any warning with --strict), 2 on a "
                                 "usage problem.")
     check.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
-    check.add_argument("--format", choices=("text", "json", "github"), default="text",
+    check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text",
                        help="text (default; coloured on a terminal), json (a list of diagnostics, see "
-                       "docs/cli.md) or github (workflow annotations)")
+                       "docs/cli.md), github (workflow annotations) or sarif (SARIF 2.1.0 for code scanning)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     _level_option(check)
 
     fmt = commands.add_parser("fmt", help="rewrite routines in the canonical layout",
                               description="Rewrite routines in the one canonical layout, keeping comments "
                               "and meaning. Files are rewritten atomically.")
-    fmt.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi; - alone "
+                     "reads standard input and writes standard output")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change")
 
@@ -124,6 +126,13 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("voices", help="list engines and voices", description="List the speech engines and "
                         "voices available on this machine: offline, and online (gTTS), with the languages each speaks.")
+
+    lsp = commands.add_parser("lsp", help="the language server for editors",
+                              description="Speak the Language Server Protocol on standard input and output: "
+                              "diagnostics as you type, formatting, hover, completion, definitions. Editors "
+                              "start it themselves (see docs/editors.md). Needs pip install 'qidsl[lsp]'.")
+    lsp.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the "
+                     "only transport")
     return parser
 
 
@@ -166,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "diff":
             from .diff import run_diff
             return run_diff(args.old, args.new, args.format)
+        if args.command == "lsp":
+            from .lsp import main as serve_lsp
+            return serve_lsp()
         if args.command == "voices":
             from .engines.voices import list_voices
             print("\n".join(list_voices()))

@@ -46,7 +46,15 @@ def run_check(paths: list[str], fmt: str = "text", strict: bool = False, level: 
 
 
 def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> int:
-    """``qidsl fmt``: rewrite files in the canonical layout (or report with --check / --diff)."""
+    """``qidsl fmt``: rewrite files in the canonical layout (or report with --check / --diff).
+
+    ``-`` alone reads standard input and writes the formatted text to standard output.
+    """
+    if "-" in paths:
+        if paths != ["-"]:
+            _say("'-' (standard input) cannot be formatted together with files")
+            return EXIT_USAGE
+        return _fmt_stdin(check_only, diff)
     files = routines_or_usage(paths)
     if files is None:
         return EXIT_USAGE
@@ -86,6 +94,36 @@ def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> i
     if (check_only or diff) and changed:
         return EXIT_PROBLEMS
     return EXIT_OK
+
+
+def _fmt_stdin(check_only: bool, diff: bool) -> int:
+    """``qidsl fmt -``: standard input formatted onto standard output (nothing on stdout if it has errors)."""
+    name = "<stdin>"
+    data = sys.stdin.buffer.read()
+    source, problems = decode_source(data, name)
+    result = parse_source(source) if source else None
+    loader = Loader()
+    loader.sources[name] = source or display_source(data, name)
+    syntax = list(problems) + ([d for d in result.diagnostics if d.is_error] if result else [])
+    if syntax or result is None or result.routine is None:
+        print_diagnostics(syntax, loader, "text", sys.stderr)
+        _say("standard input was not formatted: fix the errors above first")
+        return EXIT_PROBLEMS
+    formatted = format_routine(result.routine, source.lines)
+    original = data.decode("utf-8-sig")
+    if diff:
+        sys.stdout.writelines(difflib.unified_diff(
+            original.splitlines(keepends=True), formatted.splitlines(keepends=True),
+            f"{name} (before)", f"{name} (formatted)"))
+    elif check_only:
+        if formatted != original:
+            print(f"would reformat {name}")
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(formatted.encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    return EXIT_PROBLEMS if formatted != original else EXIT_OK
 
 
 def _width(char: str) -> int:

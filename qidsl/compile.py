@@ -238,8 +238,15 @@ def _github(diagnostic: Diagnostic) -> str:
 
 
 def print_diagnostics(diagnostics: list[Diagnostic], loader: Loader, fmt: str = "text", stream=None) -> None:
-    """Write diagnostics in one of the three formats of ``qidsl check``."""
+    """Write diagnostics in one of the formats of ``qidsl check`` (text, json, github, sarif)."""
     stream = stream or sys.stdout
+    if fmt == "sarif":
+        from . import __version__
+        from .lang.sarif import to_sarif
+
+        json.dump(to_sarif(diagnostics, __version__), stream, ensure_ascii=False, indent=2)
+        stream.write("\n")
+        return
     if fmt == "json":
         json.dump([d.to_dict() for d in diagnostics], stream, ensure_ascii=False, indent=2)
         stream.write("\n")

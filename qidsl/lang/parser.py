@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-import threading
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -40,7 +40,24 @@ class _QiIndenter(Indenter):
     tab_len = 4
 
 
-_PARSE_LOCK = threading.Lock()  # the one transformer carries the file name of the parse under way
+class _ReentrantIndenter(_QiIndenter):
+    """The indenter Lark is given: each parse keeps its indentation levels in an indenter of its own.
+
+    Lark's Indenter stores the levels of the parse under way on itself, and
+    one parser serves every thread (the language server checks documents
+    concurrently), so a shared one would mix two parses' levels.
+    """
+
+    def process(self, stream):
+        return _QiIndenter.process(_QiIndenter(), stream)
+
+
+# The file name of the parse under way, read by the one shared transformer.
+# A context variable is per thread (and per asyncio task), so parses keep no
+# shared state and need no lock: the LALR tables, the lexers and the
+# transformer's methods are only read, and Lark makes a fresh parser and
+# lexer state for every call to parse().
+_FILE: ContextVar[str] = ContextVar("qidsl_parse_file", default="<text>")
 
 
 @lru_cache(maxsize=1)
@@ -48,8 +65,10 @@ def _lark() -> Lark:
     # The model is built while parsing (transformer=), which is why positions
     # need not be propagated into a tree: see _ToModel.
     grammar = resources.files("qidsl.grammar").joinpath("qi.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", postlex=_QiIndenter(), transformer=_ToModel(),
-                maybe_placeholders=False)
+    parser = Lark(grammar, parser="lalr", postlex=_ReentrantIndenter(), transformer=_ToModel(),
+                  maybe_placeholders=False)
+    parser.parse('title: "warm-up"\n')  # builds the lexers' scanners now, not racing in two threads
+    return parser
 
 
 # ---------------------------------------------------------------------------
@@ -515,9 +534,10 @@ class _ToModel(Transformer):
     its last token, or for a block to the end of its last statement.
     """
 
-    def __init__(self):
-        super().__init__()
-        self.file = "<text>"  # set by parse_source before each parse (under _PARSE_LOCK)
+    @property
+    def file(self) -> str:
+        """The file being parsed in this thread (set by parse_source)."""
+        return _FILE.get()
 
     def __default__(self, data, children, meta):
         if data.startswith("_"):
@@ -653,9 +673,11 @@ def parse_source(source: Source) -> ParseResult:
     repaired: set[int] = set()
     for _ in range(2 * MAX_SYNTAX_ERRORS + 1):
         try:
-            with _PARSE_LOCK:
-                parser.options.transformer.file = file
+            token = _FILE.set(file)
+            try:
                 parsed = parser.parse("\n".join(lines) + "\n")
+            finally:
+                _FILE.reset(token)
             break
         except UnexpectedInput as exc:
             diagnostic = _translate(exc, lines, file)

@@ -8,7 +8,8 @@ from dataclasses import dataclass, replace
 
 from .diagnostics import Diagnostic, error, warning
 from .model import Routine, Setting
-from .speech import ENGINES, automatic_engine, is_bundled_voice, no_voice_advice, not_spoken  # noqa: F401
+from .speech import (BUNDLED_VOICE, ENGINES, automatic_engine, is_bundled_voice,  # noqa: F401 (re-exported)
+                     no_voice_advice, not_spoken)
 
 DEFAULT_GAP = 0.5
 DEFAULT_BELL = 3.0
