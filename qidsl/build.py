@@ -19,10 +19,12 @@ from .lang.check import is_library
 from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, compile_paths, print_diagnostics
 from .errors import BuildError
 from .lang.loader import Loader
-from .lang.settings import is_bundled_voice
+from .lang.speech import is_bundled_voice
 from .timefmt import clock
 
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
+# Said by check when no offline voice speaks the language; a build that got an engine (--engine gtts) is past it.
+SPEECH_WARNINGS = ("no-offline-voice",)
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 
 
@@ -53,7 +55,9 @@ class BuildOptions:
         voice = args.voice
         if not is_bundled_voice(voice):
             voice = str(Path(voice).resolve())  # a path typed on the command line is from here, not the routine
-        return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=voice,
+        # --voice names a Piper voice, so it means Piper unless an engine is named too.
+        engine = args.engine or ("piper" if args.voice is not None else None)
+        return cls(out=Path(args.out), video=not args.no_video, engine=engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level)
@@ -160,9 +164,9 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
     variant = compiled.variants[0].name if len(compiled.variants) == 1 else None
-    _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ (speech: {settings.engine})")
-
     engine = (engine_for or make_engine)(settings, base_dir=path.parent, tld=options.tld)
+    _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ "
+         f"(speech: {engine.name}, voice {engine.voice_name})")
     cache = cache or SpeechCache(options.cache_dir or default_cache_dir(options.out))
     expanded = replace(compiled.expanded, settings=settings)
     texts = compiled.estimate.spoken_texts
@@ -174,7 +178,8 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
 
     timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=options.fps)
     # The estimate's timing warnings are replaced by those measured on the real speech.
-    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)
+    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS + SPEECH_WARNINGS] \
+        + list(timeline.warnings)
     print_diagnostics(warnings, loader, "text", sys.stderr)
     if options.strict and warnings:
         _say(f"{path} has warnings and --strict is on; nothing was written")

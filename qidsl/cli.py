@@ -13,6 +13,7 @@ import os
 import sys
 
 from . import __version__
+from .lang.speech import ENGINES
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -79,8 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change")
 
     plan = commands.add_parser("plan", help="show the estimated timeline",
-                               description="Print a table of the estimated timeline (speech at about 150 "
-                               "words a minute, scaled by rate) with per-section and total durations.")
+                               description="Print a table of the estimated timeline (speech at the pace "
+                               "measured for the routine's voice, scaled by rate) with per-section and total "
+                               "durations.")
     plan.add_argument("path", metavar="FILE", help="a .qi file")
     plan.add_argument("--variant", metavar="NAME", help="the variant whose timeline is shown (default: the "
                       "first declared); every variant's time per section is shown below it")
@@ -94,9 +96,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
     build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
     build.add_argument("--no-video", action="store_true", help="make everything but the video")
-    build.add_argument("--engine", choices=("piper", "gtts"), help="speech engine (default: the routine's "
-                       "engine: setting, else piper, which works offline)")
-    build.add_argument("--voice", help="Piper voice: joe (bundled) or a path to a .onnx voice file")
+    build.add_argument("--engine", choices=tuple(ENGINES), help="speech engine (default: the routine's "
+                       "engine: setting, else the best offline voice of its language: piper for English, "
+                       "pico for German, French, Spanish and Italian, espeak for the rest; see qidsl voices)")
+    build.add_argument("--voice", help="Piper voice: joe (bundled, English; it reads another language only "
+                       "when named) or a path to a .onnx voice file; means --engine piper unless --engine "
+                       "is given")
     build.add_argument("--tld", default="com", help="gTTS accent domain, e.g. co.uk, com.au (default: com)")
     build.add_argument("--cache-dir", metavar="DIR", help="speech cache folder (default: $QIDSL_CACHE_DIR, "
                        "else OUT/.cache)")
@@ -140,7 +145,7 @@ def _parser() -> argparse.ArgumentParser:
                        "else OUT/.cache)")
 
     commands.add_parser("voices", help="list engines and voices", description="List the speech engines and "
-                        "voices available on this machine.")
+                        "voices available on this machine: offline, and online (gTTS), with the languages each speaks.")
 
     lsp = commands.add_parser("lsp", help="the language server for editors",
                               description="Speak the Language Server Protocol on standard input and output: "

@@ -35,7 +35,7 @@ def test_the_default_plan_is_the_first_variant(monkeypatch, capsys):
     _, default, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", VARIANTS.name])
     _, standing, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--variant", "standing", VARIANTS.name])
     assert default == standing
-    assert default.startswith("Waking the Waist (variant: standing) — about 2:13")
+    assert default.startswith("Waking the Waist (variant: standing) — about 2:09")
 
 
 def test_each_variant_plays_only_its_blocks():
