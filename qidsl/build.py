@@ -26,13 +26,15 @@ from .lang.check import is_library
 from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, compile_paths, print_diagnostics
 from .errors import BuildError
 from .lang.loader import Loader
-from .lang.settings import is_bundled_voice
+from .lang.speech import is_bundled_voice
 from .timefmt import clock
 
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
+# Said by check when no offline voice speaks the language; a build that got an engine (--engine gtts) is past it.
+SPEECH_WARNINGS = ("no-offline-voice",)
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 # Every output a build can make, in the order they are listed after a build.
-OUTPUT_SUFFIXES = (".timeline.json", ".srt", ".vtt", ".chapters.txt", ".mp3", ".wav", ".mp4")
+OUTPUT_SUFFIXES = (".timeline.json", ".srt", ".vtt", ".chapters.txt", ".html", ".mp3", ".wav", ".mp4")
 VIDEO_RECIPE = 1  # bump when the video renderer changes what it draws or how it encodes
 TEXT_RECIPE = 1
 
@@ -66,7 +68,9 @@ class BuildOptions:
         voice = args.voice
         if not is_bundled_voice(voice):
             voice = str(Path(voice).resolve())  # a path typed on the command line is from here, not the routine
-        return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=voice,
+        # --voice names a Piper voice, so it means Piper unless an engine is named too.
+        engine = args.engine or ("piper" if args.voice is not None else None)
+        return cls(out=Path(args.out), video=not args.no_video, engine=engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
@@ -239,10 +243,12 @@ def _render_video(timeline, cues, audio: Path, out: Path, options: BuildOptions,
 
 
 def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
-              name: str | None = None) -> BuildReport | None:
+              name: str | None = None, *, engine_for=None, cache=None) -> BuildReport | None:
     """Build one compiled routine (one variant of it); None when --strict refused its warnings.
 
     Outputs are named ``name`` (default: the file's stem) in ``OUT/STEM/``.
+    ``engine_for`` (like :func:`make_engine`) and ``cache`` let ``qidsl watch``
+    keep its loaded voice and clips between builds.
     """
     import io
 
@@ -255,8 +261,9 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
     variant = compiled.variants[0].name if len(compiled.variants) == 1 else None
-    _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ (speech: {settings.engine})")
-    engine = make_engine(settings, base_dir=path.parent, tld=options.tld)
+    engine = (engine_for or make_engine)(settings, base_dir=path.parent, tld=options.tld)
+    _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ "
+         f"(speech: {engine.name}, voice {engine.voice_name})")
     cache_dir = options.cache_dir or default_cache_dir(options.out)
     owned = _owned(name)
 
@@ -279,7 +286,7 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
                            up_to_date=True)
 
     messages = io.StringIO()  # warnings, kept so that a build with nothing changed says them again
-    made = _make(path, name, compiled, loader, options, settings, engine, cache_dir, messages)
+    made = _make(path, name, compiled, loader, options, settings, engine, cache_dir, messages, cache)
     if made is None:
         return None
     files, graph, timeline, speech_seconds, speech = made
@@ -306,7 +313,7 @@ def _resampled_length(n: int, from_rate: int, to_rate: int) -> int:
 
 
 def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions, settings, engine,
-          cache_dir: Path, messages):
+          cache_dir: Path, messages, cache=None):
     """Declare every product of the build and make the outputs (whatever is in the store is reused)."""
     import numpy as np
 
@@ -314,10 +321,10 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     from .engines.cache import SpeechCache, speech_key
     from .engines.synthesize import synthesize_all
     from .graph import Graph, Product, product_key, text_key
-    from .renderers import audio, captions, chapters, mp3, timeline_json
+    from .renderers import audio, captions, chapters, mp3, page, timeline_json
     from .store import ProductStore
 
-    cache = SpeechCache(cache_dir)
+    cache = cache or SpeechCache(cache_dir)
     store = ProductStore(Path(cache_dir) / "products")
     graph = Graph(store, jobs=options.jobs)
     expanded = replace(compiled.expanded, settings=settings)
@@ -331,7 +338,8 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
 
     timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=options.fps)
     # The estimate's timing warnings are replaced by those measured on the real speech.
-    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)
+    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS + SPEECH_WARNINGS] \
+        + list(timeline.warnings)
     print_diagnostics(warnings, loader, "text", messages)
     chapter_list = chapters.chapters(timeline)
     for problem in chapters.youtube_warnings(chapter_list):
@@ -357,6 +365,12 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
         f"{name}.vtt": text_product("vtt", ".vtt", captions.vtt_text(cues)),
         f"{name}.chapters.txt": text_product("chapters", ".txt", chapters_text),
     }
+    # The practice page (issue #11): plays NAME.mp3 beside it, so it only needs the timeline.
+
+    def make_page(out: Path) -> None:
+        page.write_page(out, timeline, f"{name}.mp3")
+    outputs[f"{name}.html"] = Product("page", product_key("page", TEXT_RECIPE, text_key(timeline_text),
+                                                          f"{name}.mp3", _code_version()), ".html", make_page)
 
     # Every sound levelled on its own: a cue's speech, or a bell of a given length.
     target = options.loudness

@@ -88,7 +88,7 @@ def test_a_one_cue_edit_makes_only_what_depends_on_that_cue(speech, tmp_path):
     assert second.made.get("timeline") == 1 and second.made.get("srt") == 1 and second.made.get("vtt") == 1
     assert second.reused["level"] == 4  # the other cues and the bell, moved in time, are reused as they were
     assert second.reused["mp3-run"] == 3
-    assert set(second.made) <= {"level", "mp3-run", "mp3", "wav", "timeline", "srt", "vtt", "chapters"}
+    assert set(second.made) <= {"level", "mp3-run", "mp3", "wav", "timeline", "srt", "vtt", "chapters", "page"}
 
     # Undoing the edit makes nothing but the whole-programme products' lookups: all are in the store.
     routine.write_text(ROUTINE, encoding="utf-8")
@@ -124,7 +124,7 @@ def test_outputs_are_byte_identical_across_builds_and_folders(speech, tmp_path):
     _build(routine, tmp_path / "two", _fresh_cache(speech, tmp_path / "c2"), preview=True)
     one, two = _digests(tmp_path / "one" / "short"), _digests(tmp_path / "two" / "short")
     assert set(one) == {"short.mp3", "short.mp4", "short.srt", "short.vtt", "short.timeline.json",
-                        "short.chapters.txt"}
+                        "short.chapters.txt", "short.html"}
     assert one == two
 
 
