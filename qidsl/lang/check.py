@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from . import model as m
 from .diagnostics import Diagnostic, error, warning
 from .loader import Library
+from .numbers import HUGE, plain, shown
 from .settings import resolve_settings
 
 MAX_REPEAT = 1000  # largest count of a repeat, a `do … N times` or a breath pattern
 MAX_NESTING = 12  # blocks inside blocks (and definitions calling definitions)
 MAX_STEPS = 100_000  # events after expansion
 MAX_SECONDS = 12 * 3600  # written time after expansion
+MAX_PHASE = 3600  # seconds of one phase of a breath pattern (its numbers are plain seconds)
 PLACEHOLDERS = ("side",)
 _PLACEHOLDER = re.compile(r"\{([^{}\n]*)\}")
 
@@ -177,6 +179,9 @@ class _Checker:
             if node.inhale <= 0 or node.exhale <= 0:
                 self.err("bad-pattern", "a breath pattern needs an inhale and an exhale longer than 0",
                          node.pattern_span, "write for example 4-7-8")
+            elif max(node.inhale, node.hold, node.exhale, node.hold_after or 0) > MAX_PHASE:
+                self.err("bad-pattern", f"a phase of a breath pattern can be at most {MAX_PHASE:,} seconds",
+                         node.pattern_span, "write for example 4-7-8")
         elif isinstance(node, m.Do):
             self.do(node, in_sides or in_define)
         elif isinstance(node, m.Include) and not top:
@@ -218,16 +223,21 @@ class _Checker:
 
     def count(self, value: int, span: m.Span, what: str) -> None:
         if not 1 <= value <= MAX_REPEAT:
-            self.err("bad-count", f"the count of {what} must be between 1 and {MAX_REPEAT}, not {value}",
+            self.err("bad-count", f"the count of {what} must be between 1 and {MAX_REPEAT}, not {shown(value)}",
                      span, "split a very long practice into several routines" if value > MAX_REPEAT else None)
 
     def duration(self, duration: m.Duration) -> None:
         if duration.unit_missing:
-            number = f"{duration.seconds:g}"
+            number = plain(duration.seconds) if duration.seconds < HUGE else "4"
             self.err("missing-unit", "a duration needs a unit", duration.span,
                      f"write {number}s for {number} seconds, or {number}m for minutes")
         elif duration.seconds <= 0:
             self.err("zero-duration", "a duration must be longer than 0", duration.span)
+        elif duration.seconds > MAX_SECONDS:
+            # Checked on its own, not only in the routine's total: a duration in a
+            # sequence never played is in no total, and fmt must write it back.
+            self.err("too-long", f"a duration can be at most {MAX_SECONDS // 3600} hours", duration.span,
+                     "split a very long practice into several routines")
 
     def text(self, text: m.Text, side_known: bool) -> None:
         if not text.value.strip():
