@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 import unicodedata
 from pathlib import Path
 
-from .compile import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_paths, print_diagnostics,
-                      routines_or_usage)
+from .compile import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_paths, internal_error,
+                      print_diagnostics, routines_or_usage)
 from .lang.formatter import format_routine
-from .lang.loader import Loader
+from .lang.loader import Loader, read_routine_bytes
 from .lang.parser import decode_source, display_source, parse_source
 from .outputs import write_text_atomic
 from .timefmt import clock
@@ -26,6 +27,16 @@ def _count(n: int, word: str) -> str:
 
 def run_check(paths: list[str], fmt: str = "text", strict: bool = False) -> int:
     """``qidsl check``: report every problem; exit 1 on errors (or warnings with ``strict``)."""
+    if fmt == "text" or os.environ.get("QIDSL_DEBUG"):
+        return _check(paths, fmt, strict)
+    try:
+        return _check(paths, fmt, strict)
+    except Exception as exc:  # a bug of ours: still valid JSON or annotations, for the CI reading them
+        print_diagnostics([internal_error(paths[0], exc)], Loader(), fmt)
+        return EXIT_PROBLEMS
+
+
+def _check(paths: list[str], fmt: str, strict: bool) -> int:
     compiled = compile_paths(paths)
     if isinstance(compiled, int):
         return compiled
@@ -50,7 +61,7 @@ def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> i
     loader = Loader()
     for file in files:
         try:
-            data = file.read_bytes()
+            data = read_routine_bytes(file)
         except OSError as exc:
             _say(f"cannot read {file}: {exc.strerror or exc}")
             return EXIT_PROBLEMS

@@ -80,3 +80,12 @@ def test_failed_encode_is_one_sentence_and_keeps_the_previous_file(tmp_path):
     assert "\n" not in str(caught.value)
     assert path.read_bytes() == b"previous build"
     assert [p.name for p in tmp_path.iterdir()] == ["a.mp3"]
+
+
+def test_a_full_disk_is_said_plainly_not_in_ffmpeg_words():
+    """/dev/full fails every write with ENOSPC, as a full disk does; ffmpeg said "[out#0/mp3 @ 0x…] Error closing file"."""
+    from qidsl.renderers.mp3 import _encode
+
+    with pytest.raises(BuildError) as caught:
+        _encode("/dev/full", np.zeros(RATE, np.float32), RATE)
+    assert str(caught.value) == "could not write the MP3: the disk is full. Free some space and build again."
