@@ -58,9 +58,9 @@ class Sizer:
         if isinstance(node, (m.Say, m.Note)):
             return Size(1, 0.0)
         if isinstance(node, (m.Breath, m.Pause)):
-            return Size(1, node.duration.seconds)
+            return Size(1, _written(node.duration))
         if isinstance(node, m.Bell):
-            return Size(1, node.duration.seconds if node.duration else 3.0)
+            return Size(1, _written(node.duration) if node.duration else 3.0)
         if isinstance(node, m.BreathPattern):
             phases = (node.inhale, node.hold, node.exhale, node.hold_after or 0.0)
             return Size(sum(1 for p in phases if p > 0), sum(phases)) * node.count
@@ -85,6 +85,11 @@ class Sizer:
         self._active.discard(name)
         self._memo[name] = size
         return size
+
+
+def _written(duration: m.Duration) -> float:
+    """A duration's seconds for the routine's total: none for a bare number, which is reported on its own."""
+    return 0.0 if duration.unit_missing else duration.seconds
 
 
 def _text_offset_span(text: m.Text, start: int, end: int) -> m.Span:
@@ -297,8 +302,8 @@ class _Checker:
                 visit(name, 0)
 
     def _limits(self) -> None:
-        if any(p.code in ("recursive-define", "too-deep", "bad-count") for p in self.problems):
-            return  # the size is meaningless (or already reported as a bad count)
+        if any(p.code in ("recursive-define", "too-deep", "bad-count", "too-long") for p in self.problems):
+            return  # the size is meaningless (or already reported: a bad count, a duration over the limit)
         total = self.sizer.of_body(self.routine.body)
         if total.steps <= MAX_STEPS and total.seconds <= MAX_SECONDS:
             return
