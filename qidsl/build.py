@@ -163,7 +163,7 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
     _say(f"speech: {len(texts)} cue{'' if len(texts) == 1 else 's'}, {speech.synthesised} synthesised, "
          f"{speech.cached} from the cache")
 
-    timeline = tl.build_timeline(expanded, speech.timer())
+    timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=options.fps)
     # The estimate's timing warnings are replaced by those measured on the real speech.
     warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)
     print_diagnostics(warnings, loader, "text", sys.stderr)

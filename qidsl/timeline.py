@@ -8,6 +8,7 @@ only difference is the :class:`SpeechTimer` it is given.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -110,9 +111,39 @@ def _r(value: float) -> float:
     return round(value, 3)
 
 
-def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer) -> Timeline:
-    """Place every step of ``expanded`` in time, with speech lengths from ``speech``."""
+class _Clock:
+    """Time as it advances through the routine: free, or in whole frames of ``frame_rate``.
+
+    A build lays its timeline on the video's frame grid: every event lasts a
+    whole number of frames (speech rounded up, so it is never cut; written
+    durations rounded to the nearest frame, within half a frame of what was
+    written).  Then an edit that lengthens one cue moves everything after it
+    by whole frames, and what a later stretch of video or audio holds,
+    measured from its own start, does not change: its cached products stay
+    valid.  Times stay in seconds to the millisecond; ``round(t * fps)``
+    recovers the exact frame.
+    """
+
+    def __init__(self, frame_rate: int | None):
+        self.frame_rate = frame_rate
+
+    def length(self, seconds: float, at_least: float = 0.0) -> float:
+        """``seconds`` on the grid; never shorter than ``at_least`` (speech that must fit)."""
+        if not self.frame_rate or seconds <= 0:
+            return seconds
+        frames = max(round(seconds * self.frame_rate), math.ceil(at_least * self.frame_rate - 1e-6), 1)
+        return frames / self.frame_rate
+
+
+def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: int | None = None) -> Timeline:
+    """Place every step of ``expanded`` in time, with speech lengths from ``speech``.
+
+    With ``frame_rate`` (a build's video frame rate) every event lasts whole
+    frames (see :class:`_Clock`); without it (``plan`` and ``check``) times are
+    as written and as estimated.
+    """
     settings = expanded.settings
+    clock = _Clock(frame_rate)
     events: list[Event] = []
     problems: list[Diagnostic] = []
     t = INTRO_SECONDS
@@ -157,6 +188,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer) -> Timeline:
             length = 0.0
         else:  # pragma: no cover - expand only makes the kinds above
             raise ValueError(f"unknown step kind {step.kind!r}")
+        length = clock.length(length, at_least=timing.duration)
         sentences = tuple(Sentence(_r(t + s.start), _r(t + s.end), s.text) for s in timing.sentences)
         events.append(Event(
             _r(t), _r(t + length), step.kind, step.text, step.section, step.repetition, step.side,

@@ -109,3 +109,45 @@ def test_estimated_speech_directly():
     assert timer.timing(FIVE_WORDS).duration == 2.0
     assert timer.timing("Hi.").duration == 0.4  # a sentence takes at least 0.4 s
     assert EstimatedSpeech(rate=2.0).timing(FIVE_WORDS).duration == 1.0
+
+
+class _FixedSpeech:
+    """Speech of a known length per text, as a build's measured speech would be."""
+
+    def __init__(self, lengths: dict[str, float]):
+        self.lengths = lengths
+
+    def timing(self, text):
+        from qidsl.engines.timing import Sentence, SpokenTiming
+        return SpokenTiming(self.lengths[text], (Sentence(0.0, self.lengths[text], text),))
+
+
+def _built(body: str, lengths: dict[str, float], fps: int = 30):
+    from qidsl.timeline import build_timeline
+    compiled = compile_routine("t.qi", Loader(), text=f'title: "T"\n{body}')
+    return build_timeline(compiled.expanded, _FixedSpeech(lengths), frame_rate=fps)
+
+
+GRID_BODY = 'say "A."\ninhale 1.55s "B."\npause 0.71s\nsay "C."\nbell 2.01s\n'
+
+
+@pytest.mark.parametrize("fps", [24, 25, 30, 60])
+def test_a_build_timeline_lays_every_event_on_whole_frames(fps):
+    timeline = _built(GRID_BODY, {"A.": 1.234, "B.": 0.8, "C.": 2.0001}, fps)
+    for event in timeline.events:
+        for t in (event.start, event.end):
+            assert abs(t * fps - round(t * fps)) < 0.5e-3 * fps
+    say_a = timeline.of_kind("say")[0]
+    assert say_a.duration >= 1.234  # speech is never cut by the grid
+    (inhale,) = timeline.of_kind("inhale")
+    assert abs(inhale.duration - 1.55) <= 0.5 / fps + 1e-3  # written lengths move by half a frame at most
+
+
+def test_a_longer_cue_moves_later_events_by_whole_frames():
+    before = _built(GRID_BODY, {"A.": 1.234, "B.": 0.8, "C.": 2.0})
+    after = _built(GRID_BODY, {"A.": 1.9, "B.": 0.8, "C.": 2.0})
+    assert all(abs(e.start * 30 - round(e.start * 30)) < 0.02 for e in before.events + after.events)
+    shifts = [round(b.start * 30) - round(a.start * 30) for a, b in zip(before.events, after.events)]
+    assert shifts[:2] == [0, 0] and set(shifts[2:]) == {20}  # 0.666 s more speech: 20 frames
+    later = [(round(e.end * 30) - round(e.start * 30), e.kind) for e in before.events[3:]]
+    assert later == [(round(e.end * 30) - round(e.start * 30), e.kind) for e in after.events[3:]]
