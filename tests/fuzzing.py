@@ -236,6 +236,11 @@ def pathological() -> dict[str, str]:
         "many-errors-20k": 'title: "T"\n' + 'section "s":\n    inhal 4s\n    say hi\n    pause 4\n' * 400,
         "many-top-errors-20k": 'title: "T"\n' + "inhal 4s\nsay hi\n" * 1200,
         "one-block-many-errors-20k": 'title: "T"\nsection "s":\n' + "    inhal 4s\n    say hi\n" * 900,
+        "define-chain-20k": 'title: "T"\neach side l, r:\n    do "d0"\n'
+                            + "".join(f'define "d{i}":\n    do "d{i + 1}"\n' for i in range(700))
+                            + 'define "d700":\n    say "{side}"\n',
+        "unknown-dos-16k": 'title: "T"\n' + "".join(f'define "seq{i}":\n    pause 1s\n' for i in range(400))
+                           + "".join(f'do "zz{i}q"\n' for i in range(400)),
     }
 
 

@@ -23,6 +23,8 @@ MAX_STEPS = 100_000  # events after expansion
 MAX_SECONDS = 12 * 3600  # written time after expansion
 MAX_PHASE = 3600  # seconds of one phase of a breath pattern (its numbers are plain seconds)
 PLACEHOLDERS = ("side",)
+_SUGGESTIONS = 50  # "did you mean" guesses among the definitions, per routine
+_LISTED = 10  # definitions named in a hint when there is no guess
 _PLACEHOLDER = re.compile(r"\{([^{}\n]*)\}")
 
 
@@ -112,6 +114,7 @@ class _Checker:
         self.used: set[str] = set()
         self.sizer = Sizer(library)
         self.uses_side = self._definitions_using_side()
+        self._guesses: dict[str, str | None] = {}
 
     # -- helpers -------------------------------------------------------------
 
@@ -129,14 +132,20 @@ class _Checker:
             texts = [t for node in m.walk(definition.node.body) for t in _texts_of(node)]
             direct[name] = any("{side}" in t.value for t in texts)
             calls[name] = {n.name.value for n in m.walk(definition.node.body) if isinstance(n, m.Do)}
+        # From the definitions that say {side}, up to every definition playing
+        # one of them: each call followed once (a pass over all of them until
+        # nothing changed was quadratic in a long chain of definitions).
+        callers: dict[str, list[str]] = {}
+        for name, called in calls.items():
+            for callee in called:
+                callers.setdefault(callee, []).append(name)
         using = {name for name, yes in direct.items() if yes}
-        changed = True
-        while changed:
-            changed = False
-            for name, called in calls.items():
-                if name not in using and called & using:
-                    using.add(name)
-                    changed = True
+        pending = list(using)
+        while pending:
+            for caller in callers.get(pending.pop(), ()):
+                if caller not in using:
+                    using.add(caller)
+                    pending.append(caller)
         return using
 
     # -- the walk ------------------------------------------------------------
@@ -263,18 +272,36 @@ class _Checker:
         if node.times_span is not None:
             self.count(node.times, node.times_span, "do … times")
         if name not in self.library.definitions:
-            close = difflib.get_close_matches(name, list(self.library.definitions), n=1, cutoff=0.6)
-            hint = f'did you mean "{close[0]}"?' if close else (
+            close = self._close_definition(name)
+            names = [f'"{n}"' for n in list(self.library.definitions)[:_LISTED]]
+            if len(self.library.definitions) > _LISTED:
+                names.append("…")
+            hint = f'did you mean "{close}"?' if close else (
                 "define it with: define \"" + name + "\":" if not self.library.definitions
-                else "defined sequences: " + ", ".join(f'"{n}"' for n in self.library.definitions))
+                else "defined sequences: " + ", ".join(names))
             self.err("unknown-sequence", f"no sequence is named \"{name}\"", node.name.span, hint)
             if close:  # the author meant it: don't also call it unused
-                self.used.add(close[0])
+                self.used.add(close)
             return
         self.used.add(name)
         if name in self.uses_side and not side_known:
             self.err("side-outside", f"\"{name}\" says {{side}}, so it must be played inside an 'each side' block",
                      node.name.span)
+
+    def _close_definition(self, name: str) -> str | None:
+        """The defined name ``name`` was probably meant to be, for the first few unknown names.
+
+        Each guess compares against every definition, so past
+        :data:`_SUGGESTIONS` guesses none is made: many unknown names in a file
+        of many definitions would otherwise cost their product.
+        """
+        if name in self._guesses:
+            return self._guesses[name]
+        if len(self._guesses) >= _SUGGESTIONS:
+            return None
+        close = difflib.get_close_matches(name, list(self.library.definitions), n=1, cutoff=0.6)
+        self._guesses[name] = close[0] if close else None
+        return self._guesses[name]
 
     def _recursion(self) -> None:
         """A definition that plays itself, directly or through others, would never end."""
