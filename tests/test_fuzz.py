@@ -57,3 +57,25 @@ def test_the_fuzzer_can_fail():
 
     with mock.patch("tests.fuzzing.compile_routine", side_effect=RecursionError("deep")):
         assert examine('title: "T"\nsay "x"\n').failures == (("exception", "RecursionError: deep"),)
+
+
+@BOUNDED
+@given(mutated_routines)
+def test_parsing_on_from_a_mend_finds_what_parsing_from_the_top_finds(data):
+    """qidsl.lang.resume goes on from the line break before a mended line; starting again from the top
+    of the file (as before) must give the same diagnostics and the same routine, spans included."""
+    from unittest import mock
+
+    from qidsl.lang import model as m
+    from qidsl.lang.parser import parse_text
+    from qidsl.lang.resume import ResumableParse
+
+    resumed = parse_text(data, "r.qi")
+    with mock.patch.object(ResumableParse, "changed_from", lambda self, line: self.snapshots.clear()):
+        restarted = parse_text(data, "r.qi")
+    assert resumed.diagnostics == restarted.diagnostics
+    assert resumed.routine == restarted.routine
+    if resumed.routine is not None:
+        spans = [[n.span for n in m.walk(r.routine.body)] + [s.span for s in r.routine.settings]
+                 for r in (resumed, restarted)]
+        assert spans[0] == spans[1]
