@@ -8,6 +8,7 @@ expanded, so a ``repeat 100000000`` answers at once.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -273,7 +274,7 @@ class _Checker:
             self.count(node.times, node.times_span, "do … times")
         if name not in self.library.definitions:
             close = self._close_definition(name)
-            names = [f'"{n}"' for n in list(self.library.definitions)[:_LISTED]]
+            names = [f'"{n}"' for n in itertools.islice(self.library.definitions, _LISTED)]
             if len(self.library.definitions) > _LISTED:
                 names.append("…")
             hint = f'did you mean "{close}"?' if close else (

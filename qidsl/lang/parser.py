@@ -3,7 +3,9 @@
 Lark (LALR, positions propagated) does the parsing; this module turns its
 exceptions into our diagnostics, with expected tokens in words.  After a
 syntax error the offending line (and the block under it) is blanked and the
-text parsed again, so one run reports every independent mistake.
+text parsed again, so one run reports every independent mistake; parsing
+goes on from just before the mended line (:mod:`qidsl.lang.resume`), so the
+time stays linear in the file however many mistakes it holds.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from importlib import resources
 
 from lark import Lark, Token, Transformer, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.indenter import DedentError, Indenter
+from lark.indenter import Indenter
 
 from . import model as m
 from .diagnostics import Diagnostic, error
