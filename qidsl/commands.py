@@ -146,7 +146,11 @@ def plan_table(compiled: Compiled) -> str:
 
 def run_plan(path: str) -> int:
     """``qidsl plan``: the estimated timeline as a table."""
-    if Path(path).is_dir():
+    try:
+        is_dir = Path(path).is_dir()
+    except (OSError, ValueError):  # no permission, a name too long: reading it below says so
+        is_dir = False
+    if is_dir:
         _say("plan takes one .qi file, not a folder")
         return EXIT_USAGE
     compiled_paths = compile_paths([path])

@@ -368,7 +368,7 @@ def test_a_routine_in_a_folder_we_may_not_read_is_one_sentence(tmp_path, capsys,
 
     monkeypatch.setattr(Path, "stat", denied)
     monkeypatch.setattr(os, "open", denied_open)
-    for command in ("check", "fmt"):
+    for command in ("check", "fmt", "plan"):
         code, out, err = run(capsys, command, routine)
         assert (code, out, err) == (1, "", f"qidsl: cannot read {routine}: Permission denied\n")
 
@@ -403,3 +403,10 @@ def test_an_internal_error_outside_one_file_still_prints_json(tmp_path, capsys, 
     routine = write(tmp_path, "r.qi", CLEAN)
     code, out, err = run(capsys, "check", "--format", "json", routine)
     assert code == 1 and [d["code"] for d in json.loads(out)] == ["internal-error"]
+
+
+def test_a_name_longer_than_the_file_system_allows_is_one_sentence(tmp_path, capsys):
+    name = tmp_path / ("x" * 300 + ".qi")
+    for command in ("check", "plan"):
+        code, out, err = run(capsys, command, name)
+        assert (code, out, err) == (1, "", f"qidsl: cannot read {name}: File name too long\n")
