@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 from lark import Lark, Token, Tree
 from lark.lexer import LexerState, LexerThread
+from lark.parser_frontends import PostLexConnector
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
 
@@ -40,13 +41,18 @@ class _Snapshot(NamedTuple):
 
 
 class ResumableParse:
-    """Parses a text and, after a change at some line, the same text again from just before that line."""
+    """Parses a text and, after a change at some line, the same text again from just before that line.
 
-    def __init__(self, lark: Lark):
+    ``indenter`` is this parse's own (its levels are read and set mid-file), so
+    parses in several threads share nothing but Lark's read-only tables.
+    """
+
+    def __init__(self, lark: Lark, indenter):
         self.lark = lark
         frontend = lark.parser
-        self.lexer = frontend.lexer  # the contextual lexer followed by the indenter
-        self.indenter = lark.options.postlex
+        # The contextual lexer followed by this parse's indenter.
+        self.lexer = PostLexConnector(frontend.lexer.lexer, indenter)
+        self.indenter = indenter
         tables = frontend.parser.parser
         self.conf = ParseConf(tables.parse_table, tables.callbacks, "start")
         self.snapshots: list[_Snapshot] = []
