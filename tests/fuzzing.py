@@ -42,7 +42,8 @@ ODD_SPACE = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "
 TOKENS = ["say", "inhale", "exhale", "hold", "pause", "bell", "note", "breathe", "do", "include", "section",
           "repeat", "each side", "define", "counted", "times", "x3", "×3", "4-7-8", "4-4-4-4", "4s", "1m30s", "1h",
           "0.000001s", "4", "0", ":", ",", '"', '""', '"text"', '\\"', "\\", "#", "# c", "{side}", "{sid}", "{",
-          "}", "title:", "tempo:", "gap:", "language:", "-", ".", "é", "气", "🌬️", "\ufffd", "'", "“", "    ", "  "]
+          "}", "title:", "tempo:", "gap:", "language:", "-", ".", "é", "气", "🌬️", "\ufffd", "'", "“", "    ", "  ",
+          "for", "unless", "for seated:", "unless standing, seated:", "level:", "variants:", "all"]
 DIGITS = ["0", "1", "9", "1000", "1001", "100000000", "4.5", "0.0", "1e5", "9" * 50, "1" * 5000]
 
 
@@ -71,6 +72,8 @@ SETTING = st.one_of(
     st.tuples(st.just("engine"), st.sampled_from(["piper", "gtts", "espeak"])),
     st.tuples(st.just("theme"), st.sampled_from(["calm", "light", "dark"])),
     st.tuples(st.just("voice"), st.sampled_from(["joe", "voices/x.onnx"])),
+    st.tuples(st.just("level"), st.sampled_from(["beginner", "intermediate", "advanced", "expert"])),
+    st.tuples(st.just("variants"), st.sampled_from(["standing, seated", "standing", "a, a", "all, b"])),
 ).map(lambda kv: f"{kv[0]}: {kv[1]}")
 NAMES = ["wave", "rolling breath", "左右"]
 
@@ -103,11 +106,14 @@ def block(draw, depth: int, width: int) -> list[str]:
     if depth >= 15 or draw(st.integers(0, 3)) != 0:
         lines = [draw(statement())]
     else:
-        header = draw(st.sampled_from(["section", "repeat", "each side", "define"]))
+        header = draw(st.sampled_from(["section", "repeat", "each side", "define", "for", "unless"]))
         if header == "section":
             head = f"section {_q(draw(WORD))}:"
         elif header == "define":
             head = f"define {_q(draw(st.sampled_from(NAMES)))}:"
+        elif header in ("for", "unless"):
+            names = draw(st.lists(st.sampled_from(["standing", "seated", "lying", "all"]), min_size=1, max_size=2))
+            head = f"{header} {', '.join(names)}:"
         elif header == "repeat":
             head = f"repeat {draw(COUNT)}{draw(st.sampled_from(['', ' counted']))}:"
         else:
@@ -154,7 +160,8 @@ _INDENTS = [" ", "  ", "   ", "\t", "\x0c", "-1", "-2", "-4"]
 _INSERTS = TOKENS + ODD_SPACE + DIGITS + ["\u0301", "\U0001f600", "\ud7ff", "\x7f", "\u00e9\u0301"]
 _STATEMENTS = ['say "x"', "inhale 4s", "exhale 4s \"Out.\"", "hold 1m", "pause 0.5s", "bell", 'note "n"',
                "breathe 4-7-8 x3", 'do "wave"', "repeat 3:", "each side left, right:", 'section "S":',
-               'define "wave":', 'include "parts/breaths.qi"', "title: \"T\""]
+               'define "wave":', 'include "parts/breaths.qi"', "title: \"T\"", "for seated:", "unless standing:",
+               "variants: standing, seated", "level: beginner"]
 
 
 def mutate(text: str, rnd, grow_one_in: int = 10) -> str:
