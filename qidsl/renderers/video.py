@@ -36,11 +36,12 @@ import numpy as np
 from ..errors import BuildError
 from ..outputs import atomic_path
 from ..progress import Progress
+from ..timefmt import clock
 from ..timeline import BREATH_KINDS, NOTE, PAUSE, SECTION
 from .pacer import DiskPatch, breath_levels, level_at
 from .themes import Theme, theme_named
 from ..words import screen_words
-from .video_layers import CardText, Layout, Painter, Screen, text_layer
+from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, countdown_text
 
 try:  # enlarging the frame pipe is a Linux nicety; elsewhere the default pipe works, only slower
     import fcntl
@@ -79,9 +80,8 @@ class CueLike(Protocol):
 
 
 def format_length(seconds: float) -> str:
-    """``m:ss`` (minutes may exceed 59), rounded to the second."""
-    total = max(0, round(seconds))
-    return f"{total // 60}:{total % 60:02d}"
+    """The routine's length on the title card, rounded as the command line and chapters round it."""
+    return clock(seconds)
 
 
 @dataclass(frozen=True)
@@ -160,8 +160,9 @@ class Scene:
         s = bisect.bisect_right(self._section_starts, t)
         if s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS:
             next_up = self._section_names[s]
-        repetition = event.repetition
-        counter = f"{repetition.index} / {repetition.total}" if repetition and repetition.counted else None
+        # The nearest counted repeat's round stays up while an inner uncounted one runs.
+        counted = event.repetition.nearest_counted() if event.repetition else None
+        counter = f"{counted.index} / {counted.total}" if counted else None
         side = event.side[:1].upper() + event.side[1:] if event.side else None
 
         level = seconds_left = None
@@ -315,7 +316,10 @@ class VideoFrames:
         half = (box_right - box_left) // 2
         number = None
         if moment.seconds_left is not None:
-            number = text_layer(str(moment.seconds_left), lay.px(56 if radius is not None else 72), True, lay.width)
+            # Inside the disk as it is now, or inside the pacer's square when there is no disk.
+            room = radius if radius is not None else half
+            number = countdown_layer(countdown_text(moment.seconds_left),
+                                     lay.px(56 if radius is not None else 72), math.floor(room))
         # Only the square holding the old and the new drawing is redrawn.
         reach = half if radius is None else math.ceil(radius) + 2
         if number is not None:
