@@ -1,7 +1,8 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   builds the shipped routine into build/
 #   make test   runs the test suite
-# Both create the virtual environment (.venv) themselves.
+#   make fuzz   runs the front end's fuzzer long (100,000 inputs; FUZZ_INPUTS=N for another count)
+# Each creates the virtual environment (.venv) itself.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,7 +13,7 @@ ROUTINE := routines/rolling-the-hands-backwards.qi
 # The VS Code extension's npm packages (vscode-tmgrammar-test tests its grammar).
 NODE_STAMP := editors/vscode/node_modules/.installed
 
-.PHONY: demo test venv bench clean editors
+.PHONY: demo test venv bench fuzz clean editors
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +38,14 @@ demo: $(STAMP)
 test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -q
 
+FUZZ_INPUTS ?= 100000
+
+fuzz: $(STAMP)
+	$(PY) tests/fuzz.py $(FUZZ_INPUTS)
+
 bench: $(STAMP)
 	$(PY) benchmarks/check_speed.py
+	$(PY) benchmarks/front_end_scaling.py
 	$(PY) benchmarks/narration_speed.py
 	$(PY) benchmarks/render_speed.py
 	$(PY) benchmarks/lsp_latency.py

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import os
 import sys
 import unicodedata
 from pathlib import Path
 
-from .compile import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_paths, print_diagnostics,
-                      routines_or_usage)
+from .compile import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_paths, internal_error,
+                      print_diagnostics, routines_or_usage)
 from .lang.formatter import format_routine
-from .lang.loader import Loader
+from .lang.loader import Loader, read_routine_bytes
 from .lang.speech import ENGINES
 from .lang.parser import decode_source, display_source, parse_source
 from .outputs import write_text_atomic
@@ -30,6 +31,16 @@ def run_check(paths: list[str], fmt: str = "text", strict: bool = False, level: 
 
     Every audience variant is checked; ``level`` overrides the routines' ``level:``.
     """
+    if fmt == "text" or os.environ.get("QIDSL_DEBUG"):
+        return _check(paths, fmt, strict, level)
+    try:
+        return _check(paths, fmt, strict, level)
+    except Exception as exc:  # a bug of ours: still valid JSON, SARIF or annotations, for the CI reading them
+        print_diagnostics([internal_error(paths[0], exc)], Loader(), fmt)
+        return EXIT_PROBLEMS
+
+
+def _check(paths: list[str], fmt: str, strict: bool, level: str | None) -> int:
     compiled = compile_paths(paths, level)
     if isinstance(compiled, int):
         return compiled
@@ -62,7 +73,7 @@ def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> i
     loader = Loader()
     for file in files:
         try:
-            data = file.read_bytes()
+            data = read_routine_bytes(file)
         except OSError as exc:
             _say(f"cannot read {file}: {exc.strerror or exc}")
             return EXIT_PROBLEMS
@@ -205,7 +216,11 @@ def run_plan(path: str, level: str | None = None, variant: str | None = None) ->
 
     A routine with variants also gets each variant's time per section and in total.
     """
-    if Path(path).is_dir():
+    try:
+        is_dir = Path(path).is_dir()
+    except (OSError, ValueError):  # no permission, a name too long: reading it below says so
+        is_dir = False
+    if is_dir:
         _say("plan takes one .qi file, not a folder")
         return EXIT_USAGE
     compiled_paths = compile_paths([path], level)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .lang.check import check, empty_routine
-from .lang.diagnostics import Diagnostic, render, sort_key
+from .lang.diagnostics import Diagnostic, error, render, sort_key
 from .lang.expand import expand
 from .lang.loader import Library, Loader
-from .lang.model import Routine
+from .lang.model import Routine, Span
 from .lang.safety import breath_safety
 from .lang.settings import Settings, resolve_settings
 from .lang.steps import ExpandedRoutine
@@ -168,9 +168,15 @@ def find_routines(paths: list[str]) -> tuple[list[Path], list[str]]:
     missing: list[str] = []
     for name in paths:
         path = Path(name)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+            exists = is_dir or path.exists()
+        except (OSError, ValueError):  # a folder on the way we may not read, a name too long
+            found.append(path)  # reading it says why, in one sentence
+            continue
+        if is_dir:
             found.extend(sorted(p for p in path.rglob("*.qi") if p.is_file()))
-        elif path.exists():
+        elif exists:
             found.append(path)
         else:
             missing.append(name)
@@ -207,7 +213,20 @@ def compile_all(files: list[Path], loader: Loader, level: str | None = None) -> 
         except OSError as exc:
             _say(f"cannot read {file}: {exc.strerror or exc}")
             return None
+        except Exception as exc:  # a bug of ours: reported as a diagnostic, so --format json stays JSON
+            if os.environ.get("QIDSL_DEBUG"):
+                raise
+            results.append(Compiled(str(file), None, None, None, None, None, (internal_error(str(file), exc),)))
     return results
+
+
+def internal_error(file: str, exc: BaseException) -> Diagnostic:
+    """A failure of qidsl itself while checking ``file``, as a diagnostic of its own (code ``internal-error``)."""
+    reason = f"{type(exc).__name__}: {exc}"
+    if len(reason) > 200:
+        reason = reason[:199] + "…"
+    return error("internal-error", f"qidsl failed while checking this file ({reason}); please report it",
+                 Span(file, 1, 1, 1, 1), "run again with QIDSL_DEBUG=1 to see the details")
 
 
 def compile_paths(paths: list[str], level: str | None = None) -> tuple[list[Path], Loader, list[Compiled]] | int:
@@ -244,12 +263,11 @@ def print_diagnostics(diagnostics: list[Diagnostic], loader: Loader, fmt: str = 
         from . import __version__
         from .lang.sarif import to_sarif
 
-        json.dump(to_sarif(diagnostics, __version__), stream, ensure_ascii=False, indent=2)
-        stream.write("\n")
+        stream.write(json.dumps(to_sarif(diagnostics, __version__), ensure_ascii=False, indent=2) + "\n")
         return
     if fmt == "json":
-        json.dump([d.to_dict() for d in diagnostics], stream, ensure_ascii=False, indent=2)
-        stream.write("\n")
+        # Made whole before writing, so a failure half-way cannot leave half a JSON document.
+        stream.write(json.dumps([d.to_dict() for d in diagnostics], ensure_ascii=False, indent=2) + "\n")
         return
     colour = _colour(stream)
     for diagnostic in diagnostics:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from qidsl.lang.check import MAX_NESTING, MAX_REPEAT
@@ -218,6 +219,16 @@ def test_include_problems(tmp_path):
     assert found.span.file.endswith("b.qi")  # reported where the cycle closes
     assert problem(outside).code == "include-outside"
     assert problem(sneaky).code == "include-outside"
+
+
+def test_an_include_that_is_a_fifo_or_a_folder_is_named_so(tmp_path):
+    """A FIFO once blocked the check for ever, a folder was said to be missing."""
+    os.mkfifo(tmp_path / "pipe.qi")
+    (tmp_path / "sub.qi").mkdir()
+    top = write(tmp_path, "top.qi", 'title: "T"\n\ninclude "pipe.qi"\ninclude "sub.qi"\nsay "x"\n')
+    found = [(d.code, d.message) for d in compile_routine(top, Loader()).diagnostics]
+    assert found == [("include-unreadable", 'cannot read "pipe.qi": it is a named pipe (FIFO), not a routine file'),
+                     ("include-unreadable", 'cannot read "sub.qi": it is a folder, not a routine file')]
 
 
 def test_errors_inside_an_included_file_are_reported_with_its_name(tmp_path):

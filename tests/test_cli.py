@@ -335,3 +335,84 @@ def test_output_into_a_closed_pipe_is_not_an_error(tmp_path, capfd, monkeypatch)
     routine = write(tmp_path, "r.qi", CLEAN)
     assert main(["plan", str(routine)]) == 0
     assert "internal error" not in capfd.readouterr().err
+
+
+# ---------------------------------------------------------------------------
+# Inputs that are not routine files: one sentence, exit 1, never a hang (issue 9)
+
+
+@pytest.mark.parametrize("command", ["check", "fmt", "plan"])
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path, capsys, command):
+    fifo = tmp_path / "pipe.qi"
+    os.mkfifo(fifo)
+    code, out, err = run(capsys, command, fifo)
+    assert (code, out) == (1, "")
+    assert err == f"qidsl: cannot read {fifo}: it is a named pipe (FIFO), not a routine file\n"
+
+
+def test_a_device_is_refused_before_reading(capsys):
+    code, out, err = run(capsys, "check", "/dev/zero")  # reading it would never end
+    assert (code, out, err) == (1, "", "qidsl: cannot read /dev/zero: it is a device, not a routine file\n")
+
+
+def test_a_routine_in_a_folder_we_may_not_read_is_one_sentence(tmp_path, capsys, monkeypatch):
+    """As root the test cannot lock itself out, so the OS answer is stood in for."""
+    routine = write(tmp_path, "locked/r.qi", CLEAN)
+    real_stat = Path.stat
+
+    def denied(self, *args, **kwargs):
+        if "locked" in str(self):
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_stat(self, *args, **kwargs)
+
+    real_open = os.open
+
+    def denied_open(path, *args, **kwargs):
+        if "locked" in str(path):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", denied)
+    monkeypatch.setattr(os, "open", denied_open)
+    for command in ("check", "fmt", "plan"):
+        code, out, err = run(capsys, command, routine)
+        assert (code, out, err) == (1, "", f"qidsl: cannot read {routine}: Permission denied\n")
+
+
+def test_an_internal_error_is_valid_json_and_a_github_annotation(tmp_path, capsys, monkeypatch):
+    import qidsl.compile
+
+    def broken(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(qidsl.compile, "compile_routine", broken)
+    routine = write(tmp_path, "r.qi", CLEAN)
+    code, out, err = run(capsys, "check", "--format", "json", routine)
+    assert code == 1
+    [diagnostic] = json.loads(out)
+    assert diagnostic["code"] == "internal-error" and diagnostic["severity"] == "error"
+    assert diagnostic["message"] == ("qidsl failed while checking this file (RecursionError: maximum recursion "
+                                     "depth exceeded); please report it")
+    code, out, err = run(capsys, "check", "--format", "github", routine)
+    assert code == 1
+    assert out.startswith(f"::error file={routine},line=1,col=1,endLine=1,endColumn=1,title=internal-error::")
+    assert out.count("\n") == 1
+
+
+def test_an_internal_error_outside_one_file_still_prints_json(tmp_path, capsys, monkeypatch):
+    import qidsl.commands
+
+    def broken(*args, **kwargs):
+        raise MemoryError()
+
+    monkeypatch.setattr(qidsl.commands, "compile_paths", broken)
+    routine = write(tmp_path, "r.qi", CLEAN)
+    code, out, err = run(capsys, "check", "--format", "json", routine)
+    assert code == 1 and [d["code"] for d in json.loads(out)] == ["internal-error"]
+
+
+def test_a_name_longer_than_the_file_system_allows_is_one_sentence(tmp_path, capsys):
+    name = tmp_path / ("x" * 300 + ".qi")
+    for command in ("check", "plan"):
+        code, out, err = run(capsys, command, name)
+        assert (code, out, err) == (1, "", f"qidsl: cannot read {name}: File name too long\n")

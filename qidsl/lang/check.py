@@ -8,6 +8,7 @@ expanded, so a ``repeat 100000000`` answers at once.
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from ..words import screen_words
 from . import model as m
 from .diagnostics import Diagnostic, error, warning
 from .loader import Library
+from .numbers import HUGE, plain, shown
 from .settings import resolve_settings
 from .variants import merge_variant_problems, variant_names
 from .voicefile import voice_file_problems
@@ -24,7 +26,10 @@ MAX_REPEAT = 1000  # largest count of a repeat, a `do … N times` or a breath p
 MAX_NESTING = 12  # blocks inside blocks (and definitions calling definitions)
 MAX_STEPS = 100_000  # events after expansion
 MAX_SECONDS = 12 * 3600  # written time after expansion
+MAX_PHASE = 3600  # seconds of one phase of a breath pattern (its numbers are plain seconds)
 PLACEHOLDERS = ("side",)
+_SUGGESTIONS = 50  # "did you mean" guesses among the definitions, per routine
+_LISTED = 10  # definitions named in a hint when there is no guess
 _PLACEHOLDER = re.compile(r"\{([^{}\n]*)\}")
 
 
@@ -65,9 +70,9 @@ class Sizer:
         if isinstance(node, (m.Say, m.Note)):
             return Size(1, 0.0)
         if isinstance(node, (m.Breath, m.Pause)):
-            return Size(1, node.duration.seconds)
+            return Size(1, _written(node.duration))
         if isinstance(node, m.Bell):
-            return Size(1, node.duration.seconds if node.duration else 3.0)
+            return Size(1, _written(node.duration) if node.duration else 3.0)
         if isinstance(node, m.BreathPattern):
             phases = (node.inhale, node.hold, node.exhale, node.hold_after or 0.0)
             return Size(sum(1 for p in phases if p > 0), sum(phases)) * node.count
@@ -99,6 +104,11 @@ class Sizer:
         return size
 
 
+def _written(duration: m.Duration) -> float:
+    """A duration's seconds for the routine's total: none for a bare number, which is reported on its own."""
+    return 0.0 if duration.unit_missing else duration.seconds
+
+
 def _text_offset_span(text: m.Text, start: int, end: int) -> m.Span:
     """The span of characters ``start:end`` of a quoted text (exact when it has no escapes)."""
     span = text.span
@@ -118,6 +128,7 @@ class _Checker:
         self.problems: list[Diagnostic] = []
         self.used: set[str] = set()
         self.uses_side = self._definitions_using_side()
+        self._guesses: dict[str, str | None] = {}
         self.settings = None
         self.variants_named: set[str] = set()  # variants some for/unless block names
         self.in_variant_block = 0  # inside a top-level for/unless: sections allowed, define/include not
@@ -138,14 +149,20 @@ class _Checker:
             texts = [t for node in m.walk(definition.node.body) for t in _texts_of(node)]
             direct[name] = any("{side}" in t.value for t in texts)
             calls[name] = {n.name.value for n in m.walk(definition.node.body) if isinstance(n, m.Do)}
+        # From the definitions that say {side}, up to every definition playing
+        # one of them: each call followed once (a pass over all of them until
+        # nothing changed was quadratic in a long chain of definitions).
+        callers: dict[str, list[str]] = {}
+        for name, called in calls.items():
+            for callee in called:
+                callers.setdefault(callee, []).append(name)
         using = {name for name, yes in direct.items() if yes}
-        changed = True
-        while changed:
-            changed = False
-            for name, called in calls.items():
-                if name not in using and called & using:
-                    using.add(name)
-                    changed = True
+        pending = list(using)
+        while pending:
+            for caller in callers.get(pending.pop(), ()):
+                if caller not in using:
+                    using.add(caller)
+                    pending.append(caller)
         return using
 
     # -- the walk ------------------------------------------------------------
@@ -171,8 +188,8 @@ class _Checker:
                           definition.node.name.span, f'play it with: do "{name}"')
         self._unused_variants()
         self._recursion()
-        if not any(p.code in ("recursive-define", "too-deep", "bad-count") for p in self.problems):
-            # The size is meaningless (or already reported as a bad count) otherwise.
+        if not any(p.code in ("recursive-define", "too-deep", "bad-count", "too-long") for p in self.problems):
+            # The size is meaningless (or already reported: a bad count, a duration over the limit) otherwise.
             self.problems.extend(merge_variant_problems(
                 {variant: self._limits(Sizer(self.library, variant)) for variant in variant_names(settings)}))
         return self.problems
@@ -255,6 +272,9 @@ class _Checker:
             self.count(node.count, node.count_span, "a breath pattern")
             if node.inhale <= 0 or node.exhale <= 0:
                 self.err("bad-pattern", "a breath pattern needs an inhale and an exhale longer than 0",
+                         node.pattern_span, "write for example 4-7-8")
+            elif max(node.inhale, node.hold, node.exhale, node.hold_after or 0) > MAX_PHASE:
+                self.err("bad-pattern", f"a phase of a breath pattern can be at most {MAX_PHASE:,} seconds",
                          node.pattern_span, "write for example 4-7-8")
         elif isinstance(node, m.Do):
             self.do(node, in_sides or in_define)
@@ -343,16 +363,21 @@ class _Checker:
 
     def count(self, value: int, span: m.Span, what: str) -> None:
         if not 1 <= value <= MAX_REPEAT:
-            self.err("bad-count", f"the count of {what} must be between 1 and {MAX_REPEAT}, not {value}",
+            self.err("bad-count", f"the count of {what} must be between 1 and {MAX_REPEAT}, not {shown(value)}",
                      span, "split a very long practice into several routines" if value > MAX_REPEAT else None)
 
     def duration(self, duration: m.Duration) -> None:
         if duration.unit_missing:
-            number = f"{duration.seconds:g}"
+            number = plain(duration.seconds) if duration.seconds < HUGE else "4"
             self.err("missing-unit", "a duration needs a unit", duration.span,
                      f"write {number}s for {number} seconds, or {number}m for minutes")
         elif duration.seconds <= 0:
             self.err("zero-duration", "a duration must be longer than 0", duration.span)
+        elif duration.seconds > MAX_SECONDS:
+            # Checked on its own, not only in the routine's total: a duration in a
+            # sequence never played is in no total, and fmt must write it back.
+            self.err("too-long", f"a duration can be at most {MAX_SECONDS // 3600} hours", duration.span,
+                     "split a very long practice into several routines")
 
     def text(self, text: m.Text, side_known: bool) -> None:
         if not text.value.strip():
@@ -373,18 +398,36 @@ class _Checker:
         if node.times_span is not None:
             self.count(node.times, node.times_span, "do … times")
         if name not in self.library.definitions:
-            close = difflib.get_close_matches(name, list(self.library.definitions), n=1, cutoff=0.6)
-            hint = f'did you mean "{close[0]}"?' if close else (
+            close = self._close_definition(name)
+            names = [f'"{n}"' for n in itertools.islice(self.library.definitions, _LISTED)]
+            if len(self.library.definitions) > _LISTED:
+                names.append("…")
+            hint = f'did you mean "{close}"?' if close else (
                 "define it with: define \"" + name + "\":" if not self.library.definitions
-                else "defined sequences: " + ", ".join(f'"{n}"' for n in self.library.definitions))
+                else "defined sequences: " + ", ".join(names))
             self.err("unknown-sequence", f"no sequence is named \"{name}\"", node.name.span, hint)
             if close:  # the author meant it: don't also call it unused
-                self.used.add(close[0])
+                self.used.add(close)
             return
         self.used.add(name)
         if name in self.uses_side and not side_known:
             self.err("side-outside", f"\"{name}\" says {{side}}, so it must be played inside an 'each side' block",
                      node.name.span)
+
+    def _close_definition(self, name: str) -> str | None:
+        """The defined name ``name`` was probably meant to be, for the first few unknown names.
+
+        Each guess compares against every definition, so past
+        :data:`_SUGGESTIONS` guesses none is made: many unknown names in a file
+        of many definitions would otherwise cost their product.
+        """
+        if name in self._guesses:
+            return self._guesses[name]
+        if len(self._guesses) >= _SUGGESTIONS:
+            return None
+        close = difflib.get_close_matches(name, list(self.library.definitions), n=1, cutoff=0.6)
+        self._guesses[name] = close[0] if close else None
+        return self._guesses[name]
 
     def _recursion(self) -> None:
         """A definition that plays itself, directly or through others, would never end."""

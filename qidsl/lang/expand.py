@@ -26,6 +26,20 @@ class _Expander:
         # The words said on each phase of a `breathe` pattern; None in a language
         # we have no words for, where the picture and silence guide the breath.
         self.pattern_words = pattern_words(settings.language)
+        self.sizer = Sizer(library, variant)
+        self._empty: dict[int, bool] = {}
+
+    def empty(self, node) -> bool:
+        """Whether a block (or a `do`) makes no step at all, however often it is played.
+
+        Such a block is skipped, not played: an empty `repeat 1000:` nested
+        three deep would otherwise turn a billion times for nothing, since the
+        limits count steps.  So the work is bounded by the steps made.
+        """
+        found = self._empty.get(id(node))
+        if found is None:
+            found = self._empty[id(node)] = self.sizer.of(node).steps == 0
+        return found
 
     def seconds(self, duration: m.Duration | None) -> float | None:
         return None if duration is None else duration.seconds / self.settings.tempo
@@ -42,6 +56,8 @@ class _Expander:
 
     def node(self, node, ctx) -> None:
         section, repetition, side = ctx
+        if isinstance(node, (m.Repeat, m.Sides, m.Do, m.ForVariants)) and self.empty(node):
+            return
         if isinstance(node, m.Section):
             self.add(SECTION, None, node.name.value, node.span, (node.name.value, None, None))
             self.body(node.body, (node.name.value, None, None))

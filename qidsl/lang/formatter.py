@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from . import model as m
+from .numbers import plain
 from .parser import STATEMENTS
 
 INDENT = "    "
@@ -18,10 +19,8 @@ _BARE_SIDE = re.compile(r"^[^\W\d][\w-]*$")
 
 
 def number(value: float) -> str:
-    """A number as it would be written: no trailing zeros, never an exponent."""
-    if float(value).is_integer():
-        return str(int(value))
-    return repr(float(value))
+    """A number as it would be written: no trailing zeros, never an exponent (``1e-06`` is ``0.000001``)."""
+    return plain(value)
 
 
 def duration(seconds: float) -> str:
@@ -150,11 +149,28 @@ class _Writer:
         self.append(indent + text)
 
     def body(self, body, depth: int, limit: int) -> None:
-        """Write ``body``; ``limit`` is the line of whatever follows it in the source."""
-        indent = INDENT * depth
-        for position, node in enumerate(body):
+        """Write ``body``; ``limit`` is the line of whatever follows it in the source.
+
+        A loop over a stack of open blocks, not recursion: blocks nested a
+        thousand deep (an error for check, but a file fmt can read) must not
+        exhaust Python's stack.
+        """
+        # Each open block: its statements, depth, the line after it, the next position, the block.
+        stack: list[list] = [[body, depth, limit, 0, None]]
+        while stack:
+            frame = stack[-1]
+            statements, depth, limit, position, owner = frame
+            if position == len(statements):
+                stack.pop()
+                if owner is not None:
+                    self.comments_before(limit, INDENT * depth, deeper_than=owner.span.column - 1)
+                    self.after_header = False
+                continue
+            frame[3] = position + 1
+            node = statements[position]
+            indent = INDENT * depth
             top_block = depth == 0 and isinstance(node, m.BLOCKS)
-            previous_block = depth == 0 and position > 0 and isinstance(body[position - 1], m.BLOCKS)
+            previous_block = depth == 0 and position > 0 and isinstance(statements[position - 1], m.BLOCKS)
             if position > 0 and (top_block or previous_block):
                 self.blank()
             # At the top, a blank line after the file's heading comment is kept (a library file has
@@ -162,15 +178,22 @@ class _Writer:
             self.emit(node.span.line, indent, _header(node), blank_ok=position > 0 or depth == 0)
             if isinstance(node, m.BLOCKS):
                 self.after_header = True
-                following = body[position + 1].span.line if position + 1 < len(body) else limit
-                self.body(node.body, depth + 1, following)
-                self.comments_before(following, INDENT * (depth + 1), deeper_than=node.span.column - 1)
-                self.after_header = False
+                following = statements[position + 1].span.line if position + 1 < len(statements) else limit
+                stack.append([node.body, depth + 1, following, 0, node])
 
 
 def format_routine(routine: m.Routine, lines: list[str]) -> str:
     """The canonical text of ``routine``; ``lines`` is its source, for the comments."""
     writer = _Writer(lines)
+    for setting in routine.settings:
+        if not setting.quoted:
+            # An unquoted value may hold a '"' (title: a"b  # note), which the
+            # comment finder took for the start of text: the comment is what
+            # follows the value.
+            line = lines[setting.span.line - 1]
+            hash_at = line.find("#", setting.value_span.end_column - 1)
+            if hash_at >= 0:
+                writer.comments[setting.span.line] = (line[hash_at:].rstrip(), False)
     for index, setting in enumerate(routine.settings):
         value = quote(setting.value) if setting.quoted else setting.value
         # Blank lines among the settings go; one after a heading comment stays.

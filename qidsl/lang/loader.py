@@ -8,7 +8,9 @@ no deeper than :data:`MAX_INCLUDE_DEPTH`.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +19,37 @@ from .diagnostics import Diagnostic, error
 from .parser import ParseResult, Source, decode_source, display_source, parse_source
 
 MAX_INCLUDE_DEPTH = 8
+
+
+def read_routine_bytes(path: Path) -> bytes:
+    """The bytes of a routine file.
+
+    Raises OSError, with a sentence as its ``strerror``, for a folder, a named
+    pipe or a device as well as for the usual failures: opened without
+    blocking and checked before reading, a FIFO cannot hang the read and
+    /dev/zero cannot fill the memory.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = ("a folder" if stat.S_ISDIR(mode) else "a named pipe (FIFO)" if stat.S_ISFIFO(mode)
+                    else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+            raise OSError(errno.EINVAL, f"it is {kind}, not a routine file" if kind.startswith("a ")
+                          else f"it is {kind}", str(path))
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            return stream.read()
+    finally:
+        os.close(fd)
+
+
+def _include_problem(exc: Exception) -> str:
+    """Why an included path cannot be used, in words."""
+    if isinstance(exc, ValueError):  # os functions refuse a NUL byte this way
+        return "a file name cannot hold a NUL character"
+    if getattr(exc, "errno", None) == errno.ENAMETOOLONG:
+        return "the path is longer than the file system allows"
+    return (getattr(exc, "strerror", None) or str(exc)).rstrip(".")
 
 
 @dataclass(frozen=True)
@@ -52,7 +85,7 @@ class Loader:
         display = display or str(path)
         if display in self._parsed:
             return self._parsed[display]
-        data = Path(path).read_bytes()
+        data = read_routine_bytes(Path(path))
         source, problems = decode_source(data, display)
         if source is None:
             self.sources[display] = display_source(data, display)  # to show the bad line
@@ -99,8 +132,13 @@ class Loader:
                  definitions: dict[str, Definition], problems: list[Diagnostic]) -> None:
         written = node.path.value
         span = node.path.span
-        target = Path(os.path.normpath(path.parent / written))
-        resolved = target.resolve()
+        try:
+            target = Path(os.path.normpath(path.parent / written))
+            resolved = target.resolve()
+        except (OSError, ValueError) as exc:
+            problems.append(error("include-unreadable", f"cannot read \"{written}\": {_include_problem(exc)}",
+                                  span))
+            return
         if resolved == stack[-1]:
             problems.append(error("include-self", "a routine cannot include itself", span))
             return
@@ -117,14 +155,15 @@ class Loader:
             problems.append(error("include-depth", f"includes are nested more than {MAX_INCLUDE_DEPTH} deep",
                                   span))
             return
-        if not resolved.is_file():
-            problems.append(error("include-missing", f"cannot find \"{written}\"", span,
-                                  f"looked for {target}"))
-            return
         try:
             result = self.read(target, str(target))
-        except OSError as exc:
-            problems.append(error("include-unreadable", f"cannot read \"{written}\": {exc.strerror}", span))
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, FileNotFoundError):
+                problems.append(error("include-missing", f"cannot find \"{written}\"", span,
+                                      f"looked for {target}"))
+            else:
+                problems.append(error("include-unreadable", f"cannot read \"{written}\": "
+                                      f"{_include_problem(exc)}", span))
             return
         problems.extend(result.diagnostics)
         if result.routine is not None:

@@ -200,7 +200,17 @@ def children(node: Statement) -> tuple[Statement, ...]:
 
 
 def walk(body: tuple[Statement, ...]):
-    """Every statement of ``body``, depth first, blocks before their contents."""
-    for node in body:
-        yield node
-        yield from walk(children(node))
+    """Every statement of ``body``, depth first, blocks before their contents.
+
+    A loop over a stack, not recursion, so blocks nested any depth are walked.
+    """
+    stack = [iter(body)]
+    while stack:
+        for node in stack[-1]:
+            yield node
+            inner = children(node)
+            if inner:
+                stack.append(iter(inner))
+                break
+        else:
+            stack.pop()

@@ -3,7 +3,9 @@
 Lark (LALR, positions propagated) does the parsing; this module turns its
 exceptions into our diagnostics, with expected tokens in words.  After a
 syntax error the offending line (and the block under it) is blanked and the
-text parsed again, so one run reports every independent mistake.
+text parsed again, so one run reports every independent mistake; parsing
+goes on from just before the mended line (:mod:`qidsl.lang.resume`), so the
+time stays linear in the file however many mistakes it holds.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from lark.indenter import Indenter
 
 from . import model as m
 from .diagnostics import Diagnostic, error
+from .numbers import decimal, whole
+from .resume import ResumableParse
 from .settings import KNOWN_KEYS
 
 STATEMENTS = (
@@ -38,6 +42,13 @@ class _QiIndenter(Indenter):
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 4
+    resume_levels: list[int] | None = None  # set by qidsl.lang.resume to go on mid-file
+
+    def process(self, stream):
+        levels, self.resume_levels = self.resume_levels, None
+        self.paren_level = 0
+        self.indent_level = levels or [0]
+        return self._process(stream)
 
 
 class _ReentrantIndenter(_QiIndenter):
@@ -124,6 +135,10 @@ def _check_layout(lines: list[str], file: str) -> tuple[list[str], list[Diagnost
     levels = [0]
     for number, line in enumerate(lines, start=1):
         if _is_blank(line):
+            # Blank to Lark too: a line of form feeds, U+2028 or other characters
+            # that str.strip() counts as blank would otherwise set an indentation
+            # Lark's indenter sees and this check does not.
+            fixed[number - 1] = ""
             continue
         indent_text = line[: len(line) - len(line.lstrip(" \t"))]
         if "\t" in indent_text:
@@ -133,7 +148,8 @@ def _check_layout(lines: list[str], file: str) -> tuple[list[str], list[Diagnost
                                   "indent with spaces only"))
             indent_text = indent_text.replace("\t", "    ")
             fixed[number - 1] = indent_text + line.lstrip(" \t")
-        indent = len(indent_text)
+        # Lark skips the spaces that open the text, so the first line is at level 0.
+        indent = len(indent_text) if number > 1 else 0
         if indent > levels[-1]:
             levels.append(indent)
         elif indent < levels[-1]:
@@ -241,7 +257,9 @@ def _unquoted_text(file: str, number: int, line: str, column: int) -> Diagnostic
                  f"write {quote_text(inner)}")
 
 
-_SPACED_UNIT = re.compile(r"(\d+(?:\.\d+)?)\s+$")
+# (?<!\d): a search starting inside a run of digits fails at once, so a long run
+# of digits costs its length, not its length squared.
+_SPACED_UNIT = re.compile(r"(?<!\d)(\d+(?:\.\d+)?)\s+$")
 _UNIT_WORDS = {"s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
                "m": "m", "min": "m", "mins": "m", "minute": "m", "minutes": "m", "h": "h"}
 
@@ -426,9 +444,9 @@ _SIDES_PLACEHOLDER = 'each side "…":'  # keeps {side} known inside a broken `e
 def _opens_block(lines: list[str], number: int) -> bool:
     """Whether the next non-blank line after ``number`` is indented deeper (a block under it)."""
     indent = _indent_width(lines[number - 1])
-    for following in lines[number:]:
-        if not _is_blank(following):
-            return _indent_width(following) > indent
+    for index in range(number, len(lines)):  # (no slice: that copied the rest of the file)
+        if not _is_blank(lines[index]):
+            return _indent_width(lines[index]) > indent
     return False
 
 
@@ -502,7 +520,7 @@ def _blank_lines(lines: list[str], number: int) -> None:
 def _duration_seconds(text: str) -> float:
     total = 0.0
     for amount, unit in re.findall(r"(\d+(?:\.\d+)?)([hms])", text):
-        total += float(amount) * {"h": 3600, "m": 60, "s": 1}[unit]
+        total += decimal(amount) * {"h": 3600, "m": 60, "s": 1}[unit]
     return total
 
 
@@ -572,7 +590,7 @@ class _ToModel(Transformer):
     def duration(self, children):
         token = children[0]
         if token.type == "NUMBER":
-            return m.Duration(float(token), _token_span(self.file, token), unit_missing=True)
+            return m.Duration(decimal(str(token)), _token_span(self.file, token), unit_missing=True)
         return m.Duration(_duration_seconds(str(token)), _token_span(self.file, token))
 
     def say(self, children):
@@ -595,15 +613,15 @@ class _ToModel(Transformer):
 
     def breathe(self, children):
         _, pattern, count = children
-        parts = [float(p) for p in str(pattern).split("-")]
+        parts = [decimal(p) for p in str(pattern).split("-")]
         hold_after = parts[3] if len(parts) == 4 else None
-        return m.BreathPattern(parts[0], parts[1], parts[2], hold_after, int(re.sub(r"\D", "", str(count))),
+        return m.BreathPattern(parts[0], parts[1], parts[2], hold_after, whole(re.sub(r"\D", "", str(count))),
                                self._span(children), _token_span(self.file, pattern),
                                _token_span(self.file, count))
 
     def do(self, children):
         times = children[2] if len(children) > 2 else None
-        return m.Do(self._text(children[1]), int(times) if times is not None else 1, self._span(children),
+        return m.Do(self._text(children[1]), whole(str(times)) if times is not None else 1, self._span(children),
                     _token_span(self.file, times) if times is not None else None)
 
     def include(self, children):
@@ -621,7 +639,7 @@ class _ToModel(Transformer):
     def repeat(self, children):
         count = children[1]
         counted = any(isinstance(c, Token) and c.type == "COUNTED" for c in children)
-        return m.Repeat(int(count), counted, children[-1], self._span(children), _token_span(self.file, count))
+        return m.Repeat(whole(str(count)), counted, children[-1], self._span(children), _token_span(self.file, count))
 
     def sides(self, children):
         names = []
@@ -667,15 +685,17 @@ def parse_source(source: Source) -> ParseResult:
     # Lines whose indentation the layout check mended (tabs, bad dedents):
     # how many columns it moved their text, to point into the line as written.
     moved = {number: _indent_width(fixed) - _indent_width(line)
-             for number, (line, fixed) in enumerate(zip(source.lines, lines), start=1) if line != fixed}
+             for number, (line, fixed) in enumerate(zip(source.lines, lines), start=1) if fixed and line != fixed}
     parsed = None
     parser = _lark()
+    # After a mend, parsing goes on from just before it, with an indenter of this parse's own.
+    attempt = ResumableParse(parser, _QiIndenter())
     repaired: set[int] = set()
     for _ in range(2 * MAX_SYNTAX_ERRORS + 1):
         try:
             token = _FILE.set(file)
             try:
-                parsed = parser.parse("\n".join(lines) + "\n")
+                parsed = attempt.parse("\n".join(lines) + "\n")
             finally:
                 _FILE.reset(token)
             break
@@ -689,6 +709,7 @@ def parse_source(source: Source) -> ParseResult:
             if number > len(lines) or not lines[number - 1].strip():
                 problems.append(diagnostic)
                 break
+            attempt.changed_from(number)  # a mend changes this line and the lines under it
             if number in repaired:
                 # The repair did not make the line right: drop it, without a
                 # second message about the same line.

@@ -16,6 +16,7 @@ placed afresh.  The MP4's sound is made from the exact mix, not from this.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 import tempfile
@@ -77,9 +78,17 @@ def _encode(path: str, samples: np.ndarray, sample_rate: int) -> None:
             code = process.wait()
         if code != 0:
             log.seek(0)
-            lines = [ln.strip() for ln in log.read().decode("utf-8", "replace").splitlines() if ln.strip()]
-            reason = lines[-1] if lines else f"exit code {code}"
-            raise BuildError(f"ffmpeg could not encode the MP3 ({reason}).")
+            raise BuildError(_failure(log.read().decode("utf-8", "replace"), code))
+
+
+def _failure(log: str, code: int) -> str:
+    """ffmpeg's last words as one sentence: a full disk said plainly, its internals ([out#0/mp3 @ 0x…]) left out."""
+    if "No space left on device" in log or "Disk quota exceeded" in log:
+        return "could not write the MP3: the disk is full. Free some space and build again."
+    lines = [re.sub(r"^(\[[^\]]*\]\s*)+", "", ln.strip()) for ln in log.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if ln]
+    reason = lines[-1].rstrip(".") if lines else f"exit code {code}"
+    return f"ffmpeg could not encode the MP3 ({reason})."
 
 
 def _element_ids(titles: list[str]) -> list[str]:

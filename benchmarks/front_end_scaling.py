@@ -1,0 +1,134 @@
+"""Is `qidsl check` linear in its input?  Lines per second for valid, mistaken and random input of growing size.
+
+For each kind of input at about 10 kB, 100 kB and 1 MB, the whole check front
+end (`compile_routine`: parse, includes, check, and for a clean routine
+expansion and the estimated timeline) is timed in CPU seconds of this process
+(the machine is shared: wall time would measure the neighbours), and printed
+as lines per second and as a ratio to the baseline:
+
+- baseline: the shipped routine (routines/rolling-the-hands-backwards.qi),
+  checked the same way, best of 20;
+- valid: the shipped routine's sections repeated (past 100 kB the routine
+  runs longer than 12 hours, which check reports: one diagnostic);
+- mistaken, many: the shipped routine with mutations in every copy (parsing
+  stops at 50 syntax errors, as `check` does);
+- mistaken, few: a valid routine with 40 mistakes spread through it, the
+  worst case for recovery (every mistake means parsing again from the line
+  before it);
+- random: tokens of the language, quotes, digits and odd whitespace in random
+  order;
+- worst case found by the fuzzer: the slowest per byte of the pathological
+  inputs of 5 kB or more in tests/fuzzing.py (the shapes the fuzzer found
+  slow or crashing: digit runs, deep nesting, many mistakes), against the
+  baseline's bytes per second.
+
+A linear front end keeps each kind's rate roughly constant as the size grows.
+Target (issue 9): no 20 kB input over 0.5 s; a 1 MB routine in about the time
+its size predicts from the baseline.
+Usage: python benchmarks/front_end_scaling.py
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qidsl.compile import compile_routine  # noqa: E402
+from qidsl.lang.loader import Loader  # noqa: E402
+from tests.fuzzing import DIGITS, ODD_SPACE, TOKENS, mutate, pathological  # noqa: E402
+
+SHIPPED = (ROOT / "routines" / "rolling-the-hands-backwards.qi").read_text(encoding="utf-8")
+SIZES = (10_000, 100_000, 1_000_000)
+
+
+def cpu(work, runs: int = 1) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        gc.collect()
+        started = time.process_time()
+        work()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def check(text: str) -> int:
+    return len(compile_routine(str(ROOT / "bench.qi"), Loader(), text=text).diagnostics)
+
+
+def _head_and_sections(text: str) -> tuple[str, str]:
+    at = text.index('section "Rolling the Hands Backwards"')
+    return text[:at], text[at:]
+
+
+def valid(size: int) -> str:
+    head, sections = _head_and_sections(SHIPPED)
+    return head + sections * max(1, (size - len(head)) // len(sections))
+
+
+def mistaken_many(size: int) -> str:
+    rnd = random.Random(9)
+    parts = []
+    while sum(map(len, parts)) < size:
+        parts.append(mutate(SHIPPED, rnd, grow_one_in=10 ** 9))
+    return "\n".join(parts)
+
+
+def mistaken_few(size: int) -> str:
+    lines = valid(size).split("\n")
+    rnd = random.Random(4)
+    for at in rnd.sample(range(20, len(lines)), min(40, len(lines) - 20)):
+        lines[at] = lines[at].replace("inhale", "inhal").replace("say", "sya")
+    return "\n".join(lines)
+
+
+def random_text(size: int) -> str:
+    rnd = random.Random(1)
+    pieces = TOKENS + ODD_SPACE + DIGITS[:-1] + ["\n"] * 10 + [" "] * 10
+    out, length = [], 0
+    while length < size:
+        piece = rnd.choice(pieces)
+        out.append(piece)
+        length += len(piece)
+    return "".join(out)
+
+
+def main() -> None:
+    lines = SHIPPED.count("\n")
+    check(SHIPPED)  # grammar loaded once, as in any run of qidsl check
+    base = cpu(lambda: check(SHIPPED), runs=20)
+    base_rate = lines / base
+    print(f"baseline: the shipped routine, {lines} lines, {len(SHIPPED):,} bytes: {base * 1000:.1f} ms CPU = "
+          f"{base_rate:,.0f} lines/s")
+    print(f"{'input':<16} {'size':>10} {'lines':>8} {'CPU s':>8} {'lines/s':>10} {'x baseline rate':>16} "
+          f"{'diagnostics':>12}")
+    for kind, make in (("valid", valid), ("mistaken, many", mistaken_many), ("mistaken, few", mistaken_few),
+                       ("random", random_text)):
+        for size in SIZES:
+            text = make(size)
+            count = text.count("\n") + 1
+            found = []
+            seconds = cpu(lambda: found.append(check(text)), runs=1 if size >= 1_000_000 else 3)
+            print(f"{kind:<16} {len(text):>10,} {count:>8,} {seconds:>8.3f} {count / seconds:>10,.0f} "
+                  f"{count / seconds / base_rate:>16.2f} {found[-1]:>12}")
+    worst = None
+    for name, text in pathological().items():
+        if len(text) < 5_000:  # tiny inputs measure the fixed cost of a check, not its rate
+            continue
+        count = text.count("\n") + 1
+        seconds = cpu(lambda: check(text), runs=3)
+        if worst is None or seconds / len(text) > worst[1] / len(worst[2]):
+            worst = (name, seconds, text, count)
+    name, seconds, text, count = worst
+    print(f"worst case found by the fuzzer ({name}, per byte): {len(text):,} bytes, {count:,} lines in "
+          f"{seconds:.3f} s CPU = {len(text) / seconds / 1000:,.0f} kB/s; the baseline checks "
+          f"{len(SHIPPED) / base / 1000:,.0f} kB/s")
+
+
+if __name__ == "__main__":
+    main()
