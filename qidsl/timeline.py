@@ -173,6 +173,10 @@ class _Clock:
         return frames / self.frame_rate
 
 
+_SPOKEN_KINDS = frozenset((SAY, COUNT) + BREATH_KINDS)
+_SILENT = SpokenTiming(0.0, ())
+
+
 def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: int | None = None) -> Timeline:
     """Place every step of ``expanded`` in time, with speech lengths from ``speech``.
 
@@ -184,6 +188,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
     clock = _Clock(frame_rate)
     events: list[Event] = []
     problems: list[Diagnostic] = []
+    overrun_places: set[tuple] = set()
     t = INTRO_SECONDS
     events.append(Event(0.0, t, "intro", settings.title, None, None, None, None, None, None, None, ()))
     open_section: Step | None = None
@@ -204,19 +209,24 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         if open_section is not None and step.section != open_section.text:
             close_section(t)  # a top-level statement after a section's block is outside it
             open_section = None
-        spoken = step.text if step.kind in (SAY, COUNT) + BREATH_KINDS and step.text else None
-        timing = speech.timing(spoken) if spoken else SpokenTiming(0.0, ())
+        spoken = step.text if step.kind in _SPOKEN_KINDS and step.text else None
+        timing = speech.timing(spoken) if spoken else _SILENT
         if step.kind in (SAY, COUNT):
             length = timing.duration + settings.gap
         elif step.kind in BREATH_KINDS:
             length = step.seconds
             if timing.duration > step.seconds:
-                overrun = timing.duration - step.seconds
-                problems.append(warning(
-                    "cue-overruns-phase",
-                    f"this cue takes {timing.duration:.1f}s to say but the {step.kind} lasts "
-                    f"{step.seconds:.1f}s; the {step.kind} is stretched by {overrun + SPEECH_MARGIN:.1f}s",
-                    step.text_span or step.span, "shorten the text or lengthen the phase"))
+                # A cue inside a repeat overruns on every round: one warning for its place
+                # (also spares hashing thousands of equal diagnostics later).
+                place = (step.text_span or step.span, step.kind, step.seconds, timing.duration)
+                if place not in overrun_places:
+                    overrun_places.add(place)
+                    overrun = timing.duration - step.seconds
+                    problems.append(warning(
+                        "cue-overruns-phase",
+                        f"this cue takes {timing.duration:.1f}s to say but the {step.kind} lasts "
+                        f"{step.seconds:.1f}s; the {step.kind} is stretched by {overrun + SPEECH_MARGIN:.1f}s",
+                        step.text_span or step.span, "shorten the text or lengthen the phase"))
                 length = timing.duration + SPEECH_MARGIN
         elif step.kind == PAUSE:
             length = step.seconds
@@ -227,9 +237,10 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         else:  # pragma: no cover - expand only makes the kinds above
             raise ValueError(f"unknown step kind {step.kind!r}")
         length = clock.length(length, at_least=timing.duration)
-        sentences = tuple(Sentence(_r(t + s.start), _r(t + s.end), s.text) for s in timing.sentences)
+        # round(…, 3) written out rather than _r(): this loop runs once per step, up to the step limit.
+        sentences = tuple([Sentence(round(t + s.start, 3), round(t + s.end, 3), s.text) for s in timing.sentences])
         events.append(Event(
-            _r(t), _r(t + length), step.kind, step.text, step.section, step.repetition, step.side,
+            round(t, 3), round(t + length, 3), step.kind, step.text, step.section, step.repetition, step.side,
             step.kind if step.kind in BREATH_KINDS else None, step.span.line, step.span.file,
             spoken, sentences))
         t += length

@@ -24,7 +24,7 @@ from .voicefile import voice_file_problems
 
 MAX_REPEAT = 1000  # largest count of a repeat, a `do … N times` or a breath pattern
 MAX_NESTING = 12  # blocks inside blocks (and definitions calling definitions)
-MAX_STEPS = 100_000  # events after expansion
+MAX_STEPS = 30_000  # events after expansion: keeps `check` of any routine within the limits under 0.5 s
 MAX_SECONDS = 12 * 3600  # written time after expansion
 MAX_PHASE = 3600  # seconds of one phase of a breath pattern (its numbers are plain seconds)
 PLACEHOLDERS = ("side",)

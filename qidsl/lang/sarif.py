@@ -60,7 +60,7 @@ RULES = {
     "include-cycle": ("error", "Includes that go round in a circle."),
     "include-outside": ("error", "An include outside the routine's folder tree."),
     "include-depth": ("error", "Includes nested more than 8 deep."),
-    "too-many-steps": ("error", "More than 100,000 steps after expansion."),
+    "too-many-steps": ("error", "More than 30,000 steps after expansion."),
     "too-long": ("error", "More than 12 hours of written time, in the routine or in one duration."),
     "too-large": ("error", "The routine is too large to expand."),
     "repeat-times": ("error", "A word after a repeat's count (write repeat 3:, not repeat 3 times:)."),
