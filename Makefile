@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 $(NODE_STAMP): editors/vscode/package.json editors/vscode/package-lock.json
-	@command -v npm >/dev/null || { echo "make: npm is needed to test the VS Code grammar (apt-get install npm)" >&2; exit 1; }
+	.ci/system-deps
 	cd editors/vscode && npm ci --no-audit --no-fund --loglevel=error
 	touch $(NODE_STAMP)
 
@@ -36,6 +36,7 @@ demo: $(STAMP)
 	$(QIDSL) build $(ROUTINE)
 
 test: $(STAMP) $(NODE_STAMP)
+	@.ci/system-deps
 	$(PY) -m pytest -q
 
 FUZZ_INPUTS ?= 100000
