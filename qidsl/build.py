@@ -24,6 +24,7 @@ from .timefmt import clock
 
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
+PREVIEW_FPS = 15  # qidsl.renderers.video.PREVIEW's rate (kept here: check must not import the renderers)
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,9 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
     _say(f"speech: {len(texts)} cue{'' if len(texts) == 1 else 's'}, {speech.synthesised} synthesised, "
          f"{speech.cached} from the cache")
 
-    timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=options.fps)
+    # The timeline lies on the grid of the video that is made (a preview has its own rate).
+    frame_rate = PREVIEW_FPS if options.preview else options.fps
+    timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=frame_rate)
     # The estimate's timing warnings are replaced by those measured on the real speech.
     warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)
     print_diagnostics(warnings, loader, "text", sys.stderr)
@@ -192,9 +195,11 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
         if options.video:
             from .renderers.video import render_video
 
+            # Video segments are cached beside the speech, by what they show, across builds.
             render_video(timeline, cues, wav_path, staged.path(f"{name}.mp4"), width=options.width,
                          height=options.height, fps=options.fps, preview=options.preview,
-                         progress=options.progress)
+                         progress=options.progress, segment_dir=cache.directory / "video-segments",
+                         jobs=os.cpu_count() or 1)
         written = staged.commit()
     except BaseException:
         staged.discard()

@@ -1,0 +1,373 @@
+"""Video in segments: cut at whole frames, encoded on their own, cached by what they show, joined.
+
+The timeline lies on the video's frame grid (every event lasts whole
+frames), and nothing drawn depends on the routine's absolute time: captions,
+cards, counters, the pacer and the section's own progress are all measured
+from the event that shows them.  So the video is cut into segments:
+
+- a segment starts where the timed event on screen changes (a caption, a
+  breath phase, a counter, a side, a card) once the segment is at least
+  ``MIN_SECONDS`` long, and never runs past ``MAX_SECONDS`` (a long hold is
+  split, which also gives the cores work to share);
+- its key is a hash of everything it draws, frame by frame, in the units it
+  is drawn in (:class:`~qidsl.renderers.video.FrameState`: the still screen,
+  the section's place, the pacer's radius in eighths of a pixel and its
+  number, the bar's fill in pixels), plus the size, rate, theme, on-screen
+  words, encoder settings and the version of the drawing and encoding code;
+- it is encoded to H.264 on its own by one ffmpeg (one x264 thread, so the
+  bytes do not depend on how many cores there are), starting with an IDR
+  frame, and kept in the segment folder under its key (written under a
+  temporary name and renamed, so two builds, or a killed one, never leave a
+  half-written segment under a real name);
+- an edit that lengthens a cue moves later events by whole frames, so later
+  segments keep their keys and are reused; only the segments that show the
+  edited event are made again;
+- the segments are joined by ffmpeg's concat demuxer without re-encoding,
+  and the narration (encoded to AAC once per distinct mix, cached like a
+  segment, while the segments are made) is muxed in the same pass, with
+  ``+faststart`` there only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import BuildError
+from ..outputs import atomic_path
+from ..progress import Progress
+from . import video
+from .video import FrameState, VideoFrames, _Encoder, ffmpeg_failure
+
+MAX_SECONDS = 10.0  # longest segment: a long hold is split, so the cores share it
+MIN_SECONDS = 1.0  # shortest segment (but the last): short events are joined to the next
+X264_THREADS = 1  # fixed, so the bytes do not depend on the machine (x264 output varies with threads)
+SEGMENT_SUFFIX = ".mp4"
+# The files whose code decides what a segment looks like or how it is encoded.
+_CODE = ("video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``start`` .. ``start + frames - 1`` of the video, and the key of what they show."""
+
+    start: int
+    frames: int
+    key: str
+
+
+@dataclass(frozen=True)
+class VideoStats:
+    """What one render made and reused."""
+
+    frames: int
+    segments: int
+    made: int  # segments encoded by this render
+    reused: int  # segments taken from the segment folder
+    audio_made: bool  # whether the narration was encoded (False: from the folder)
+    seconds: float  # wall time of the whole render
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The encoder settings every segment shares."""
+
+    width: int
+    height: int
+    fps: int
+    preset: str
+    crf: int
+
+    def video_args(self) -> list[str]:
+        gop = max(1, round(MAX_SECONDS * self.fps))
+        return ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-profile:v", "high",
+                "-pix_fmt", "yuv420p", "-color_range", "tv", "-colorspace", "bt709",
+                "-color_primaries", "bt709", "-color_trc", "bt709",
+                # One GOP per segment (none is longer), opened by an IDR frame.
+                "-g", str(gop), "-threads", str(X264_THREADS)]
+
+
+def _ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+_code_version: str | None = None
+
+
+def code_version() -> str:
+    """A hash of the code that draws and encodes a segment, and of the ffmpeg that runs."""
+    global _code_version
+    if _code_version is None:
+        h = hashlib.blake2b(digest_size=16)
+        here = Path(__file__).parent
+        for name in _CODE:
+            h.update((here / name).read_bytes())
+        from .video_layers import _font_bytes, _FONT_FILES, _CJK_FONT_FILE
+
+        for name in (*_FONT_FILES.values(), _CJK_FONT_FILE):
+            h.update(hashlib.blake2b(_font_bytes(name), digest_size=16).digest())
+        h.update(os.path.basename(_ffmpeg()).encode())  # imageio-ffmpeg names the binary by version
+        _code_version = h.hexdigest()
+    return _code_version
+
+
+def _header(frames: VideoFrames, encoding: Encoding) -> bytes:
+    theme = frames.theme
+    return repr((code_version(), encoding, theme, sorted(frames.scene.words.items()))).encode()
+
+
+def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[Segment]:
+    """Cut frames ``0 .. count-1`` into segments and key each by the run of states it shows."""
+    fps = encoding.fps
+    longest = max(1, round(MAX_SECONDS * fps))
+    shortest = max(1, round(MIN_SECONDS * fps))
+    header = _header(frames, encoding)
+    scene = frames.scene
+    segments: list[Segment] = []
+    start, event, state, run = 0, None, None, 0
+    digest = None
+    has_card = False
+
+    def feed(value: FrameState, repeat: int) -> None:
+        nonlocal has_card
+        digest.update(repr((value, repeat)).encode())
+        has_card = has_card or value.screen.card is not None
+
+    def close(end: int) -> None:
+        nonlocal digest, has_card
+        if state is not None:
+            feed(state, run)
+        if has_card:  # the title and end cards show the routine's title, author, notes and length
+            digest.update(repr(frames.card).encode())
+        segments.append(Segment(start, end - start, digest.hexdigest()))
+        digest, has_card = None, False
+
+    for i in range(count):
+        moment = scene.at(i / fps)
+        current = frames.state_of(moment)
+        length = i - start
+        if digest is not None and ((moment.event != event and length >= shortest) or length >= longest):
+            close(i)
+            state, run = None, 0
+        if digest is None:
+            start = i
+            digest = hashlib.blake2b(header, digest_size=20)
+        event = moment.event
+        if current == state:
+            run += 1
+        else:
+            if state is not None:
+                feed(state, run)
+            state, run = current, 1
+    close(count)
+    return segments
+
+
+def _remove_stale(folder: Path) -> None:
+    """Temporary files of renders that were killed before they could clean up."""
+    for leftover in folder.glob(".*.part*"):
+        found = _TEMP.search(leftover.name)
+        if found and not _alive(int(found.group(1))):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+_TEMP = re.compile(r"\.(\d+)\.\d+\.part")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _temp_in(folder: Path, name: str) -> Path:
+    # .<name>.<pid>.<thread>.part<suffix>: unique per process and thread; a killed render's are swept.
+    return folder / f".{Path(name).stem}.{os.getpid()}.{threading.get_ident()}.part{Path(name).suffix}"
+
+
+def _encode_segment(frames: VideoFrames, segment: Segment, encoding: Encoding, target: Path,
+                    stop: threading.Event, step) -> None:
+    """Draw and encode one segment into ``target`` (under a temporary name, then renamed)."""
+    fps = encoding.fps
+    tmp = _temp_in(target.parent, target.name)
+    command = [
+        _ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{encoding.width}x{encoding.height}",
+        "-framerate", str(fps), "-color_range", "tv", "-colorspace", "bt709", "-i", "pipe:0",
+        *encoding.video_args(),
+        "-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+        "-frames:v", str(segment.frames), "-f", "mp4", str(tmp),
+    ]
+    encoder = _Encoder(command)
+    try:
+        scene = frames.scene
+        for i in range(segment.start, segment.start + segment.frames):
+            if stop.is_set():
+                raise BuildError("the video was stopped")
+            frames.draw(frames.state_of(scene.at(i / fps)))
+            encoder.write(frames.yuv)
+            step()
+        encoder.finish()
+        os.replace(tmp, target)
+    finally:
+        encoder.close()
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _wav_key(audio: Path, seconds: float) -> str:
+    h = hashlib.blake2b(repr((video.AUDIO_BITRATE, video.AUDIO_RATE, f"{seconds:.6f}",
+                              os.path.basename(_ffmpeg()))).encode(), digest_size=20)
+    with open(audio, "rb") as wav:
+        for block in iter(lambda: wav.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _encode_audio(audio: Path, seconds: float, target: Path) -> None:
+    """The narration as AAC in an M4A, exactly ``seconds`` long (padded with silence or cut)."""
+    tmp = _temp_in(target.parent, target.name)
+    command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin", "-i", str(audio),
+               "-vn", "-af", "apad", "-t", f"{seconds:.6f}", "-c:a", "aac", "-b:a", video.AUDIO_BITRATE,
+               "-ar", str(video.AUDIO_RATE), "-map_metadata", "-1", "-fflags", "+bitexact",
+               "-flags:a", "+bitexact", "-f", "mp4", str(tmp)]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+        if done.returncode != 0:
+            raise BuildError(ffmpeg_failure(done.stderr.decode("utf-8", "replace"), done.returncode,
+                                            "could not encode the narration", audio))
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _concat_line(path: Path) -> str:
+    return "file '" + str(path.resolve()).replace("'", "'\\''") + "'\n"
+
+
+def _join(segments: list[Path], audio: Path, seconds: float, out: Path, work: Path) -> None:
+    """Join the segments without re-encoding and mux the narration: the only +faststart pass."""
+    listing = _temp_in(work, "concat.txt")
+    listing.write_text("".join(_concat_line(p) for p in segments), encoding="utf-8")
+    command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
+               "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio),
+               "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
+               "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
+               "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+               "-movflags", "+faststart", "-f", "mp4", str(out)]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+        if done.returncode != 0:
+            raise BuildError(ffmpeg_failure(done.stderr.decode("utf-8", "replace"), done.returncode,
+                                            "could not join the video"))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            listing.unlink()
+
+
+def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: int = 1280, height: int = 720,
+                     fps: int = 30, preview: bool = False, progress: bool | None = None,
+                     segment_dir: Path | None = None, jobs: int = 1) -> VideoStats:
+    """:func:`qidsl.renderers.video.render_video`'s work (see there)."""
+    started = time.monotonic()
+    preset, crf = video.PRESET, video.CRF
+    if preview:
+        width, height, fps = video.PREVIEW["width"], video.PREVIEW["height"], video.PREVIEW["fps"]
+        preset, crf = video.PREVIEW["preset"], video.PREVIEW["crf"]
+    audio = Path(audio_path)
+    if not audio.is_file():
+        raise BuildError(f"the narration audio {audio} is missing")
+    if not os.access(audio, os.R_OK):
+        raise BuildError(f"the narration audio {audio} cannot be read")
+    if timeline.duration <= 0:
+        raise BuildError("the routine has no length, so there is no video to make")
+    try:
+        frames = VideoFrames(timeline, cues, width, height, planar=True)
+        frames(0.0)  # draws the title card, so a font problem shows here, before ffmpeg starts
+    except ValueError as exc:
+        raise BuildError(str(exc)) from exc
+    except OSError as exc:  # the shipped fonts could not be read
+        raise BuildError(f"could not load the video's fonts: {exc.strerror or exc}") from exc
+
+    count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
+    seconds = count / fps
+    encoding = Encoding(width, height, fps, preset, crf)
+    segments = plan_segments(frames, count, encoding)
+    jobs = max(1, int(jobs))
+
+    with contextlib.ExitStack() as stack:
+        if segment_dir is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-")))
+        else:
+            folder = Path(segment_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _remove_stale(folder)
+        except OSError as exc:
+            raise BuildError(f"cannot use the segment folder {folder}: {exc.strerror or exc}") from exc
+        paths = [folder / f"{s.key}{SEGMENT_SUFFIX}" for s in segments]
+        # The same key twice in one video (a repeated breath) is made once.
+        todo: dict[Path, Segment] = {}
+        for segment, path in zip(segments, paths):
+            if not path.is_file() and path not in todo:
+                todo[path] = segment
+        audio_target = folder / f"{_wav_key(audio, seconds)}.m4a"
+        audio_made = not audio_target.is_file()
+
+        total = sum(s.frames for s in todo.values())
+        bar = Progress(total, progress if total else False, "video", "frame", lambda done, all_, _: (
+            f"video {done * 100 // all_}% ({done}/{all_} frames)"), lines=10)
+        lock = threading.Lock()
+
+        def step() -> None:
+            with lock:
+                bar.step()
+
+        stop = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="qidsl-segment")
+        try:
+            # The narration's encoder runs beside the segments: it is one process the pool waits on.
+            futures = []
+            if audio_made:
+                futures.append(pool.submit(_encode_audio, audio, seconds, audio_target))
+            # Longest first, so no core is left with one long segment at the end.
+            for path, segment in sorted(todo.items(), key=lambda item: -item[1].frames):
+                futures.append(pool.submit(_encode_segment, frames.fresh(), segment, encoding, path, stop, step))
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    stop.set()
+                    for other in pending:
+                        other.cancel()
+                    raise future.exception()
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            bar.close()
+        try:
+            with atomic_path(out_path) as tmp:
+                _join(paths, audio_target, seconds, tmp, folder)
+        except OSError as exc:
+            raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
+    return VideoStats(count, len(segments), len(todo), len(segments) - len(todo), audio_made,
+                      time.monotonic() - started)
