@@ -115,6 +115,7 @@ class Scene:
         self._notes = self._note_windows(timeline, events, sections)
         self._note_starts = [start for start, _, _ in self._notes]
         self._places = self._section_places(self._timed)
+        self._screens: dict[tuple[int, int, int, int], Screen] = {}
 
     @staticmethod
     def _section_places(timed) -> list[tuple[int, int, int, int] | None]:
@@ -182,35 +183,45 @@ class Scene:
             progress = (k + min(1.0, max(0.0, through))) / n
             place = (section, sections)
 
-        caption: tuple[str, ...] = ()
         c = self._current(self._cue_starts, t)
-        if c >= 0 and t < self._cues[c].end:
-            caption = tuple(self._cues[c].lines)
-        note = None
+        if not (c >= 0 and t < self._cues[c].end):
+            c = -1
         n = self._current(self._note_starts, t)
-        if n >= 0 and t < self._notes[n][1]:
-            note = self._notes[n][2]
-        next_up = None
+        if not (n >= 0 and t < self._notes[n][1]):
+            n = -1
         s = bisect.bisect_right(self._section_starts, t)
-        if s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS:
-            next_up = self._section_names[s]
+        if not (s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS):
+            s = -1
+        # The still screen depends on these four only; building it is the dear part, so keep it.
+        which = (i, c, n, s)
+        screen = self._screens.get(which)
+        if screen is None:
+            if len(self._screens) > 4096:
+                self._screens.clear()
+            screen = self._screens[which] = self._screen(event, c, n, s)
+
+        level = seconds_left = None
+        if screen.pacer == "breath":
+            level = level_at(self._levels[i], event.start, event.end, t)
+        if screen.pacer:
+            # Whole seconds left, counting down to 1 (never 0 while the phase lasts).
+            seconds_left = max(1, math.ceil(event.end - t - 1e-6))
+        return Moment(screen, level, seconds_left, progress, place, i)
+
+    def _screen(self, event, c: int, n: int, s: int) -> Screen:
+        caption = tuple(self._cues[c].lines) if c >= 0 else ()
+        note = self._notes[n][2] if n >= 0 else None
+        next_up = self._section_names[s] if s >= 0 else None
         repetition = event.repetition
         counter = f"{repetition.index} / {repetition.total}" if repetition and repetition.counted else None
         side = event.side[:1].upper() + event.side[1:] if event.side else None
-
-        level = seconds_left = None
         phase = pacer = None
         if event.kind in BREATH_KINDS:
             phase, pacer = self.words[event.kind], "breath"
-            level = level_at(self._levels[i], event.start, event.end, t)
         elif event.kind == PAUSE:
             phase, pacer = self.words["pause"], "count"
-        if pacer:
-            # Whole seconds left, counting down to 1 (never 0 while the phase lasts).
-            seconds_left = max(1, math.ceil(event.end - t - 1e-6))
-        screen = Screen(section=event.section, caption=caption, counter=counter, side=side, note=note,
-                        next_up=next_up, phase=phase, pacer=pacer)
-        return Moment(screen, level, seconds_left, progress, place, i)
+        return Screen(section=event.section, caption=caption, counter=counter, side=side, note=note,
+                      next_up=next_up, phase=phase, pacer=pacer)
 
 
 # BT.709 studio-range RGB -> Y'CbCr, the matrix HD players assume; the stream is tagged with it.

@@ -46,7 +46,7 @@ from typing import Sequence
 from ..errors import BuildError
 from ..outputs import atomic_path
 from ..progress import Progress
-from . import video
+from . import narration_aac, video
 from .video import FrameState, VideoFrames, _Encoder, ffmpeg_failure
 
 MAX_SECONDS = 10.0  # longest segment: a long hold is split, so the cores share it
@@ -74,7 +74,8 @@ class VideoStats:
     segments: int
     made: int  # segments encoded by this render
     reused: int  # segments taken from the segment folder
-    audio_made: bool  # whether the narration was encoded (False: from the folder)
+    audio_made: int  # narration chunks encoded by this render
+    audio_chunks: int  # narration chunks in all
     seconds: float  # wall time of the whole render
 
 
@@ -140,10 +141,16 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
     digest = None
     has_card = False
 
+    screens: dict = {}  # the segment's screens, each hashed in full once, then by its number
+
     def feed(value: FrameState, repeat: int) -> None:
         nonlocal has_card
-        digest.update(repr((value, repeat)).encode())
-        has_card = has_card or value.screen.card is not None
+        number = screens.get(value.screen)
+        if number is None:
+            number = screens[value.screen] = len(screens)
+            digest.update(repr(value.screen).encode())
+            has_card = has_card or value.screen.card is not None
+        digest.update(repr((number, value.place, value.pacer, value.fill, repeat)).encode())
 
     def close(end: int) -> None:
         nonlocal digest, has_card
@@ -153,6 +160,7 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
             digest.update(repr(frames.card).encode())
         segments.append(Segment(start, end - start, digest.hexdigest()))
         digest, has_card = None, False
+        screens.clear()
 
     for i in range(count):
         moment = scene.at(i / fps)
@@ -329,8 +337,19 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
         for segment, path in zip(segments, paths):
             if not path.is_file() and path not in todo:
                 todo[path] = segment
-        audio_target = folder / f"{_wav_key(audio, seconds)}.m4a"
-        audio_made = not audio_target.is_file()
+        # The narration: AAC chunks cut in silence and cached like segments (see narration_aac),
+        # or, for a WAV that is not 16-bit mono 48 kHz, one whole encode cached by its content.
+        samples = count * narration_aac.RATE // fps
+        if narration_aac.readable(audio):
+            settings = repr((video.AUDIO_BITRATE, narration_aac.PRE_ROLL, narration_aac.POST_ROLL,
+                             os.path.basename(_ffmpeg()))).encode()
+            chunks = narration_aac.plan(audio, samples, settings)
+            chunk_paths = [folder / f"{c.key}.aac" for c in chunks]
+            audio_todo = {path: chunk for chunk, path in zip(chunks, chunk_paths) if not path.is_file()}
+        else:
+            chunks, chunk_paths = [], []
+            whole = folder / f"{_wav_key(audio, seconds)}.m4a"
+            audio_todo = {} if whole.is_file() else {whole: None}
 
         total = sum(s.frames for s in todo.values())
         bar = Progress(total, progress if total else False, "video", "frame", lambda done, all_, _: (
@@ -346,8 +365,12 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
         try:
             # The narration's encoder runs beside the segments: it is one process the pool waits on.
             futures = []
-            if audio_made:
-                futures.append(pool.submit(_encode_audio, audio, seconds, audio_target))
+            for path, chunk in audio_todo.items():
+                if chunk is None:
+                    futures.append(pool.submit(_encode_audio, audio, seconds, path))
+                else:
+                    futures.append(pool.submit(narration_aac.encode_chunk, _ffmpeg(), audio, chunk, samples,
+                                               video.AUDIO_BITRATE, path, _temp_in(folder, path.name)))
             # Longest first, so no core is left with one long segment at the end.
             for path, segment in sorted(todo.items(), key=lambda item: -item[1].frames):
                 futures.append(pool.submit(_encode_segment, frames.fresh(), segment, encoding, path, stop, step))
@@ -364,10 +387,17 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
             bar.close()
+        narration = whole if not chunks else _temp_in(folder, "narration.aac")
         try:
+            if chunks:
+                narration_aac.join(chunks, chunk_paths, samples, narration)
             with atomic_path(out_path) as tmp:
-                _join(paths, audio_target, seconds, tmp, folder)
+                _join(paths, narration, seconds, tmp, folder)
         except OSError as exc:
             raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
-    return VideoStats(count, len(segments), len(todo), len(segments) - len(todo), audio_made,
-                      time.monotonic() - started)
+        finally:
+            if chunks:
+                with contextlib.suppress(FileNotFoundError):
+                    narration.unlink()
+    return VideoStats(count, len(segments), len(todo), len(segments) - len(todo), len(audio_todo),
+                      max(1, len(chunks)), time.monotonic() - started)
