@@ -210,9 +210,23 @@ def _temp_in(folder: Path, name: str) -> Path:
     return folder / f".{Path(name).stem}.{os.getpid()}.{threading.get_ident()}.part{Path(name).suffix}"
 
 
-def _encode_segment(frames: VideoFrames, segment: Segment, encoding: Encoding, target: Path,
+class _Drawers(threading.local):
+    """One frame function per worker thread (its own buffers and still images), made when first asked."""
+
+    def __init__(self, frames: VideoFrames):
+        self._model = frames
+        self.frames: VideoFrames | None = None
+
+    def get(self) -> VideoFrames:
+        if self.frames is None:
+            self.frames = self._model.fresh()
+        return self.frames
+
+
+def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, target: Path,
                     stop: threading.Event, step) -> None:
     """Draw and encode one segment into ``target`` (under a temporary name, then renamed)."""
+    frames = drawers.get()
     fps = encoding.fps
     tmp = _temp_in(target.parent, target.name)
     command = [
@@ -361,6 +375,7 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
                 bar.step()
 
         stop = threading.Event()
+        drawers = _Drawers(frames)
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="qidsl-segment")
         try:
             # The narration's encoder runs beside the segments: it is one process the pool waits on.
@@ -373,7 +388,7 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
                                                video.AUDIO_BITRATE, path, _temp_in(folder, path.name)))
             # Longest first, so no core is left with one long segment at the end.
             for path, segment in sorted(todo.items(), key=lambda item: -item[1].frames):
-                futures.append(pool.submit(_encode_segment, frames.fresh(), segment, encoding, path, stop, step))
+                futures.append(pool.submit(_encode_segment, drawers, segment, encoding, path, stop, step))
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for future in done:
                 if future.exception() is not None:
