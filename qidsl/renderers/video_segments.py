@@ -14,8 +14,8 @@ from the event that shows them.  So the video is cut into segments:
   the section's place, the pacer's radius in eighths of a pixel and its
   number, the bar's fill in pixels), plus the size, rate, theme, on-screen
   words, encoder settings and the version of the drawing and encoding code;
-- it is encoded to H.264 on its own by one ffmpeg (one x264 thread, so the
-  bytes do not depend on how many cores there are), starting with an IDR
+- it is encoded to H.264 on its own by one ffmpeg (a fixed number of x264
+  threads, so the bytes do not depend on the machine), starting with an IDR
   frame, and kept in the segment folder under its key (written under a
   temporary name and renamed, so two builds, or a killed one, never leave a
   half-written segment under a real name);
@@ -51,7 +51,15 @@ from .video import FrameState, VideoFrames, _Encoder, ffmpeg_failure
 
 MAX_SECONDS = 10.0  # longest segment: a long hold is split, so the cores share it
 MIN_SECONDS = 1.0  # shortest segment (but the last): short events are joined to the next
-X264_THREADS = 1  # fixed, so the bytes do not depend on the machine (x264 output varies with threads)
+# x264's output depends on its thread count (checked: 1, 2 and 4 threads give three different files),
+# so the count is fixed, never "auto": the same segment has the same bytes on every machine.  Two
+# threads keep both cores of the build machine busy from one encoder, which needs less memory than
+# two single-threaded encoders (measured at 1280x720: 151 MB against 2 x 128 MB).
+X264_THREADS = 2
+# The whole build must stay under 400 MB, every process counted; the encoders get this much of it,
+# the build's own Python process the rest.  One x264 encoder measured 67 MB at 640x360, 128-151 MB
+# at 1280x720 and 210 MB at 1920x1080: about 55 MB plus 100 MB per million pixels.
+ENCODERS_MB = 230
 SEGMENT_SUFFIX = ".mp4"
 # The files whose code decides what a segment looks like or how it is encoded.
 _CODE = ("video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py")
@@ -96,6 +104,12 @@ class Encoding:
                 "-color_primaries", "bt709", "-color_trc", "bt709",
                 # One GOP per segment (none is longer), opened by an IDR frame.
                 "-g", str(gop), "-threads", str(X264_THREADS)]
+
+
+def encoders_at_once(jobs: int, width: int, height: int) -> int:
+    """How many segment encoders may run side by side: ``jobs``, fewer if memory would not allow."""
+    each = 55 + 100 * width * height / 1e6
+    return max(1, min(int(jobs), int(ENCODERS_MB // each)))
 
 
 def _ffmpeg() -> str:
@@ -333,7 +347,7 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
     seconds = count / fps
     encoding = Encoding(width, height, fps, preset, crf)
     segments = plan_segments(frames, count, encoding)
-    jobs = max(1, int(jobs))
+    jobs = encoders_at_once(max(1, int(jobs)), width, height)
 
     with contextlib.ExitStack() as stack:
         if segment_dir is None:
@@ -377,14 +391,15 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
         stop = threading.Event()
         drawers = _Drawers(frames)
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="qidsl-segment")
+        # The narration's encoder (one small process at a time) runs beside the segments' encoders.
+        sound = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qidsl-narration")
         try:
-            # The narration's encoder runs beside the segments: it is one process the pool waits on.
             futures = []
             for path, chunk in audio_todo.items():
                 if chunk is None:
-                    futures.append(pool.submit(_encode_audio, audio, seconds, path))
+                    futures.append(sound.submit(_encode_audio, audio, seconds, path))
                 else:
-                    futures.append(pool.submit(narration_aac.encode_chunk, _ffmpeg(), audio, chunk, samples,
+                    futures.append(sound.submit(narration_aac.encode_chunk, _ffmpeg(), audio, chunk, samples,
                                                video.AUDIO_BITRATE, path, _temp_in(folder, path.name)))
             # Longest first, so no core is left with one long segment at the end.
             for path, segment in sorted(todo.items(), key=lambda item: -item[1].frames):
@@ -401,6 +416,7 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+            sound.shutdown(wait=True, cancel_futures=True)
             bar.close()
         narration = whole if not chunks else _temp_in(folder, "narration.aac")
         try:
