@@ -196,10 +196,12 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
             from .renderers.video import render_video
 
             # Video segments are cached beside the speech, by what they show, across builds.
-            render_video(timeline, cues, wav_path, staged.path(f"{name}.mp4"), width=options.width,
-                         height=options.height, fps=options.fps, preview=options.preview,
-                         progress=options.progress, segment_dir=cache.directory / "video-segments",
-                         jobs=os.cpu_count() or 1)
+            stats = render_video(timeline, cues, wav_path, staged.path(f"{name}.mp4"), width=options.width,
+                                 height=options.height, fps=options.fps, preview=options.preview,
+                                 progress=options.progress, segment_dir=cache.directory / "video-segments",
+                                 jobs=os.cpu_count() or 1)
+            _say(f"video: {stats.segments} segments, {stats.made} made, {stats.reused} from the cache; "
+                 f"narration: {stats.audio_chunks} chunks, {stats.audio_made} encoded")
         written = staged.commit()
     except BaseException:
         staged.discard()

@@ -163,12 +163,22 @@ def test_a_killed_build_leaves_earlier_outputs_whole(built, tmp_path):
 
 
 @pytest.mark.skipif(os.environ.get("QIDSL_SKIP_VIDEO") == "1", reason="video tests switched off")
-def test_full_build_makes_a_playable_video(built, tmp_path):
+def test_full_build_makes_a_playable_video(built, tmp_path, capsys):
     routine, _, cache = built
     out = tmp_path / "out"
     assert main(["build", str(routine), "--preview", "--out", str(out), "--cache-dir", str(cache)]) == 0
+    made = re.search(r"video: (\d+) segments, (\d+) made, (\d+) from the cache", capsys.readouterr().err)
+    assert made and int(made[1]) >= 1
     folder = out / "short"
     timeline = json.loads((folder / "short.timeline.json").read_text(encoding="utf-8"))
+    # A preview is 15 frames a second, and its timeline lies on that grid.
+    for event in timeline["events"]:
+        assert abs(event["start"] * 15 - round(event["start"] * 15)) < 0.02, event
+    first = (folder / "short.mp4").read_bytes()
+    assert main(["build", str(routine), "--preview", "--out", str(out), "--cache-dir", str(cache)]) == 0
+    again = re.search(r"video: (\d+) segments, (\d+) made, (\d+) from the cache", capsys.readouterr().err)
+    assert again[2] == "0" and again[3] == made[1]  # every segment from the cache ...
+    assert (folder / "short.mp4").read_bytes() == first  # ... and the same bytes
     info = probe(folder / "short.mp4")
     kinds = {s["codec_type"]: s for s in info["streams"]}
     assert kinds["video"]["codec_name"] == "h264"

@@ -1,20 +1,24 @@
 """The video: a captioned, paced picture of the timeline, encoded with the narration.
 
-One moviepy ``VideoClip`` whose frame function draws from cached layers.
-What stays still for a while (a :class:`~qidsl.renderers.video_layers.Screen`:
-section title, caption, counter, side, next-up, a card) is composed once with
-Pillow; per frame only the moving parts are redrawn into a reused buffer:
-the breath pacer (a small patch) with its seconds-left number, and the
-progress bar.  The state at a time is found by bisecting event start times.
+A frame function draws from cached layers.  What stays still for a while (a
+:class:`~qidsl.renderers.video_layers.Screen`: section title, caption,
+counter, side, next-up, a card) is composed once with Pillow; per frame only
+the moving parts are redrawn into a reused buffer: the breath pacer (a small
+patch) with its seconds-left number, and the section's progress bar.  The
+state at a time is found by bisecting event start times, and a frame's
+:class:`FrameState` says exactly what it shows, in the units it is drawn in.
 
-The clip's frames go to ffmpeg (libx264 + AAC, faststart) through a pipe we
-open ourselves rather than ``write_videofile``, for three measured reasons on
-the 2-core machine: moviepy's 64 KiB pipe capped raw throughput near 300
-frames/s before any encoding (a 1 MiB pipe roughly tripled it); frames sent
-as yuv420p, kept up to date here only where the picture changed, halve the
-bytes and spare ffmpeg a whole-frame colour conversion (about 1.5x faster
-end to end); and the pixel format is named once (moviepy 2.2 appends a
-second, ``yuva420p``, that ffmpeg then has to override).
+Nothing drawn depends on the routine's absolute time or length (but the
+title card's length): the bar is the section's own and counts its steps.
+So :mod:`qidsl.renderers.video_segments` can cut the video into segments,
+cache each by what it shows and encode only what an edit changed.
+
+Frames go to ffmpeg through a pipe we open ourselves rather than moviepy's
+``write_videofile``, for measured reasons on the 2-core machine: moviepy's
+64 KiB pipe capped raw throughput near 300 frames/s before any encoding (a
+1 MiB pipe roughly tripled it); frames sent as yuv420p, kept up to date here
+only where the picture changed, halve the bytes and spare ffmpeg a
+whole-frame colour conversion (about 1.5x faster end to end).
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from __future__ import annotations
 import bisect
 import contextlib
 import math
-import os
 import re
 import subprocess
 import tempfile
@@ -34,11 +37,9 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from ..errors import BuildError
-from ..outputs import atomic_path
-from ..progress import Progress
 from ..timeline import BREATH_KINDS, NOTE, PAUSE, SECTION
 from .pacer import DiskPatch, breath_levels, level_at
-from .themes import Theme, theme_named
+from .themes import theme_named
 from ..words import screen_words
 from .video_layers import CardText, Layout, Painter, Screen, text_layer
 
