@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .lang.check import is_library
-from .compile import EXIT_OK, EXIT_PROBLEMS, compile_paths, print_diagnostics
+from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, compile_paths, print_diagnostics
 from .errors import BuildError
 from .lang.loader import Loader
 from .lang.settings import is_bundled_voice
@@ -45,6 +45,8 @@ class BuildOptions:
     preview: bool = False
     strict: bool = False
     progress: bool | None = None  # None: bars on a terminal, plain lines otherwise
+    variant: str | None = None  # a variant's name, "all", or None for the default variant
+    level: str | None = None  # the breath-safety level, instead of the routine's
 
     @classmethod
     def from_args(cls, args) -> "BuildOptions":
@@ -55,7 +57,7 @@ class BuildOptions:
         return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
-                   preview=args.preview, strict=args.strict)
+                   preview=args.preview, strict=args.strict, variant=args.variant, level=args.level)
 
 
 @dataclass(frozen=True)
@@ -141,18 +143,23 @@ def _size(path: Path) -> str:
     return f"{size / 1e3:.0f} kB" if size >= 1e4 else f"{size:,} bytes"
 
 
-def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> BuildReport | None:
-    """Build one compiled routine; None when --strict refused its warnings."""
+def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
+              name: str | None = None) -> BuildReport | None:
+    """Build one compiled routine (one variant of it); None when --strict refused its warnings.
+
+    Outputs are named ``name`` (default: the file's stem) in ``OUT/STEM/``.
+    """
     from . import timeline as tl
     from .engines.cache import SpeechCache, default_cache_dir
     from .engines.synthesize import make_engine, synthesize_all
     from .renderers import audio, captions, chapters, mp3, timeline_json
 
-    name = path.stem
-    folder = options.out / name
+    name = name or path.stem
+    folder = options.out / path.stem
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
-    _say(f"building {path} -> {folder}/ (speech: {settings.engine})")
+    variant = compiled.variants[0].name if len(compiled.variants) == 1 else None
+    _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ (speech: {settings.engine})")
 
     engine = make_engine(settings, base_dir=path.parent, tld=options.tld)
     cache = SpeechCache(options.cache_dir or default_cache_dir(options.out))
@@ -214,13 +221,31 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions) -> Bu
                        speech.cached)
 
 
+def variants_to_build(path: Path, compiled, wanted: str | None) -> list[tuple[str | None, str]]:
+    """The variants ``--variant`` asks for, each with its outputs' name.
+
+    The default (first declared) variant keeps the plain name ``STEM``, so a
+    routine that gains variants keeps its outputs; any other is ``STEM.VARIANT``.
+    """
+    declared = [v.name for v in compiled.variants]
+    chosen = declared if wanted == "all" else [wanted if wanted is not None else declared[0]]
+    return [(v, path.stem if v == declared[0] else f"{path.stem}.{v}") for v in chosen]
+
+
 def run_build(paths: list[str], options: BuildOptions) -> int:
     """``qidsl build``: build every routine named; exit 1 if any failed."""
-    compiled_paths = compile_paths(paths)
+    compiled_paths = compile_paths(paths, options.level)
     if isinstance(compiled_paths, int):
         return compiled_paths
     files, loader, results = compiled_paths
     status = EXIT_OK
+    for path, compiled in zip(files, results):
+        if not compiled.errors and options.variant not in (None, "all") and \
+                options.variant not in compiled.settings.variants:
+            declared = compiled.settings.variants
+            _say(f"{path} has no variant '{options.variant}'" +
+                 (f"; its variants are: {', '.join(declared)}" if declared else "; it declares none"))
+            return EXIT_USAGE
     for path, compiled in zip(files, results):
         if compiled.errors:
             print_diagnostics(list(compiled.diagnostics), loader, "text", sys.stderr)
@@ -231,8 +256,9 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
             _say(f"{path} only holds definitions for other routines to include; nothing to build")
             continue
         try:
-            if build_one(path, compiled, loader, options) is None:
-                status = EXIT_PROBLEMS
+            for variant, name in variants_to_build(path, compiled, options.variant):
+                if build_one(path, compiled.variant(variant), loader, options, name) is None:
+                    status = EXIT_PROBLEMS
         except BuildError as exc:
             _say(str(exc))
             _say(f"{path} was not built; earlier outputs were left as they were")

@@ -24,7 +24,9 @@ commands:
   fmt PATH...     rewrite routines in the one canonical layout
   plan FILE       show the estimated timeline of a routine
   build PATH...   make audio, captions, chapters, timeline and video in build/NAME/
+  diff OLD NEW    what changed between two versions of a routine, for review
   voices          list the speech engines and voices available here
+  lsp             the language server for editors (over stdio; needs qidsl[lsp])
 
 Run 'qidsl COMMAND --help' for a command's options.
 """
@@ -61,15 +63,17 @@ def _parser() -> argparse.ArgumentParser:
                                 "Exit 0 when clean, 1 on any error (or any warning with --strict), 2 on a "
                                 "usage problem.")
     check.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
-    check.add_argument("--format", choices=("text", "json", "github"), default="text",
+    check.add_argument("--format", choices=("text", "json", "github", "sarif"), default="text",
                        help="text (default; coloured on a terminal), json (a list of diagnostics, see "
-                       "docs/cli.md) or github (workflow annotations)")
+                       "docs/cli.md), github (workflow annotations) or sarif (SARIF 2.1.0 for code scanning)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    _level_option(check)
 
     fmt = commands.add_parser("fmt", help="rewrite routines in the canonical layout",
                               description="Rewrite routines in the one canonical layout, keeping comments "
                               "and meaning. Files are rewritten atomically.")
-    fmt.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
+    fmt.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi; - alone "
+                     "reads standard input and writes standard output")
     fmt.add_argument("--check", action="store_true", help="change nothing; exit 1 if a file would change")
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change")
 
@@ -77,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
                                description="Print a table of the estimated timeline (speech at about 150 "
                                "words a minute, scaled by rate) with per-section and total durations.")
     plan.add_argument("path", metavar="FILE", help="a .qi file")
+    plan.add_argument("--variant", metavar="NAME", help="the variant whose timeline is shown (default: the "
+                      "first declared); every variant's time per section is shown below it")
+    _level_option(plan)
 
     build = commands.add_parser("build", help="make narration, captions, chapters and video",
                                 description="Build each routine into OUT/NAME/: NAME.mp4, NAME.mp3, NAME.srt, "
@@ -99,10 +106,34 @@ def _parser() -> argparse.ArgumentParser:
                        help="video frame rate, 1 to 60 (default: 30)")
     build.add_argument("--preview", action="store_true", help="a fast low-resolution draft video")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--variant", metavar="NAME", help="the variant to build, or 'all' (default: the first "
+                       "declared); other variants are written as NAME.VARIANT.*")
+    _level_option(build)
+
+    diff = commands.add_parser("diff", help="what changed between two versions of a routine",
+                               description="Compare two versions of a routine for review: time per section "
+                               "before and after, sections added, removed or moved, cues added, removed or "
+                               "reworded, and how many cues a build would synthesise anew. '-' reads one "
+                               "version from standard input (git show REV:path | qidsl diff - path).")
+    diff.add_argument("old", metavar="OLD", help="the earlier version (a .qi file, or - for standard input)")
+    diff.add_argument("new", metavar="NEW", help="the later version (a .qi file, or - for standard input)")
+    diff.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
 
     commands.add_parser("voices", help="list engines and voices", description="List the speech engines and "
                         "voices available on this machine.")
+
+    lsp = commands.add_parser("lsp", help="the language server for editors",
+                              description="Speak the Language Server Protocol on standard input and output: "
+                              "diagnostics as you type, formatting, hover, completion, definitions. Editors "
+                              "start it themselves (see docs/editors.md). Needs pip install 'qidsl[lsp]'.")
+    lsp.add_argument("--stdio", action="store_true", help="accepted for editors that pass it; stdio is the "
+                     "only transport")
     return parser
+
+
+def _level_option(command) -> None:
+    command.add_argument("--level", choices=("beginner", "intermediate", "advanced"),
+                         help="the breath-safety level, instead of the routine's level: setting")
 
 
 def _stop_on_sigterm() -> None:
@@ -129,13 +160,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             from .commands import run_check
-            return run_check(args.paths, args.format, args.strict)
+            return run_check(args.paths, args.format, args.strict, args.level)
         if args.command == "fmt":
             from .commands import run_fmt
             return run_fmt(args.paths, check_only=args.check, diff=args.diff)
         if args.command == "plan":
             from .commands import run_plan
-            return run_plan(args.path)
+            return run_plan(args.path, args.level, args.variant)
+        if args.command == "diff":
+            from .diff import run_diff
+            return run_diff(args.old, args.new, args.format)
+        if args.command == "lsp":
+            from .lsp import main as serve_lsp
+            return serve_lsp()
         if args.command == "voices":
             from .engines.voices import list_voices
             print("\n".join(list_voices()))

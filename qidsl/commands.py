@@ -24,9 +24,12 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def run_check(paths: list[str], fmt: str = "text", strict: bool = False) -> int:
-    """``qidsl check``: report every problem; exit 1 on errors (or warnings with ``strict``)."""
-    compiled = compile_paths(paths)
+def run_check(paths: list[str], fmt: str = "text", strict: bool = False, level: str | None = None) -> int:
+    """``qidsl check``: report every problem; exit 1 on errors (or warnings with ``strict``).
+
+    Every audience variant is checked; ``level`` overrides the routines' ``level:``.
+    """
+    compiled = compile_paths(paths, level)
     if isinstance(compiled, int):
         return compiled
     files, loader, results = compiled
@@ -42,7 +45,15 @@ def run_check(paths: list[str], fmt: str = "text", strict: bool = False) -> int:
 
 
 def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> int:
-    """``qidsl fmt``: rewrite files in the canonical layout (or report with --check / --diff)."""
+    """``qidsl fmt``: rewrite files in the canonical layout (or report with --check / --diff).
+
+    ``-`` alone reads standard input and writes the formatted text to standard output.
+    """
+    if "-" in paths:
+        if paths != ["-"]:
+            _say("'-' (standard input) cannot be formatted together with files")
+            return EXIT_USAGE
+        return _fmt_stdin(check_only, diff)
     files = routines_or_usage(paths)
     if files is None:
         return EXIT_USAGE
@@ -84,6 +95,36 @@ def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> i
     return EXIT_OK
 
 
+def _fmt_stdin(check_only: bool, diff: bool) -> int:
+    """``qidsl fmt -``: standard input formatted onto standard output (nothing on stdout if it has errors)."""
+    name = "<stdin>"
+    data = sys.stdin.buffer.read()
+    source, problems = decode_source(data, name)
+    result = parse_source(source) if source else None
+    loader = Loader()
+    loader.sources[name] = source or display_source(data, name)
+    syntax = list(problems) + ([d for d in result.diagnostics if d.is_error] if result else [])
+    if syntax or result is None or result.routine is None:
+        print_diagnostics(syntax, loader, "text", sys.stderr)
+        _say("standard input was not formatted: fix the errors above first")
+        return EXIT_PROBLEMS
+    formatted = format_routine(result.routine, source.lines)
+    original = data.decode("utf-8-sig")
+    if diff:
+        sys.stdout.writelines(difflib.unified_diff(
+            original.splitlines(keepends=True), formatted.splitlines(keepends=True),
+            f"{name} (before)", f"{name} (formatted)"))
+    elif check_only:
+        if formatted != original:
+            print(f"would reformat {name}")
+    else:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(formatted.encode("utf-8"))
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    return EXIT_PROBLEMS if formatted != original else EXIT_OK
+
+
 def _width(char: str) -> int:
     """Columns a character takes in a terminal: 2 for CJK and emoji, 0 for combining marks."""
     if char == "\ufe0f":  # emoji presentation: the symbol before it is drawn two columns wide
@@ -108,10 +149,12 @@ def _shorten(text: str, width: int) -> str:
 
 
 def plan_table(compiled: Compiled) -> str:
-    """The text ``qidsl plan`` prints for a clean routine."""
+    """The text ``qidsl plan`` prints for a clean routine (its variant's, see :meth:`Compiled.variant`)."""
     timeline = compiled.estimate
     settings = timeline.settings
-    out = [f"{settings.title} — about {clock(timeline.duration)} "
+    variant = compiled.variants[0].name if compiled.variants else None
+    title = settings.title + (f" (variant: {variant})" if variant else "")
+    out = [f"{title} — about {clock(timeline.duration)} "
            f"(estimated: speech at 150 words a minute × rate {settings.rate:g}, tempo {settings.tempo:g})", ""]
     out.append(f"{'start':>8}  {'length':>6}  {'section':<24}  {'rep':<7}  {'event':<7}  text")
     for event in timeline.events:
@@ -133,18 +176,49 @@ def plan_table(compiled: Compiled) -> str:
     return "\n".join(out) + "\n"
 
 
-def run_plan(path: str) -> int:
-    """``qidsl plan``: the estimated timeline as a table."""
+def variants_table(compiled: Compiled) -> str:
+    """Each variant's time per section and in total, side by side ('—' where a section does not play)."""
+    names = [v.name for v in compiled.variants]
+    times: dict[tuple[str, int], dict[str, float]] = {}  # (section, its occurrence) -> variant -> seconds
+    for variant in compiled.variants:
+        seen: dict[str, int] = {}
+        for section in variant.estimate.sections:
+            seen[section.text] = seen.get(section.text, 0) + 1
+            times.setdefault((section.text, seen[section.text]), {})[variant.name] = section.duration
+    width = min(24, max([len("variants")] + [sum(map(_width, name)) for name, _ in times]))
+    columns = [max(6, len(name)) for name in names]
+    out = ["variants", "  " + _shorten("", width) + "".join(f"  {name:>{w}}" for name, w in zip(names, columns))]
+    for (section, _), by_variant in times.items():
+        cells = [clock(by_variant[name]) if name in by_variant else "—" for name in names]
+        out.append("  " + _shorten(section, width) + "".join(f"  {c:>{w}}" for c, w in zip(cells, columns)))
+    totals = [clock(v.estimate.duration) for v in compiled.variants]
+    out.append("  " + _shorten("total", width) + "".join(f"  {c:>{w}}" for c, w in zip(totals, columns)))
+    return "\n".join(line.rstrip() for line in out) + "\n"
+
+
+def run_plan(path: str, level: str | None = None, variant: str | None = None) -> int:
+    """``qidsl plan``: the estimated timeline as a table (of ``variant``, else the default one).
+
+    A routine with variants also gets each variant's time per section and in total.
+    """
     if Path(path).is_dir():
         _say("plan takes one .qi file, not a folder")
         return EXIT_USAGE
-    compiled_paths = compile_paths([path])
+    compiled_paths = compile_paths([path], level)
     if isinstance(compiled_paths, int):
         return compiled_paths
     _, loader, (compiled,) = compiled_paths
     if compiled.errors:
         print_diagnostics(list(compiled.diagnostics), loader, "text", sys.stderr)
         return EXIT_PROBLEMS
+    declared = compiled.settings.variants
+    if variant is not None and variant not in declared:
+        _say(f"{path} has no variant '{variant}'" + (f"; its variants are: {', '.join(declared)}" if declared
+                                                     else "; it declares none"))
+        return EXIT_USAGE
     print_diagnostics(compiled.warnings, loader, "text", sys.stderr)
-    sys.stdout.write(plan_table(compiled))
+    shown = compiled.variant(variant or compiled.variants[0].name)
+    sys.stdout.write(plan_table(shown))
+    if declared:
+        sys.stdout.write("\n" + variants_table(compiled))
     return EXIT_OK

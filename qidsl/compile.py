@@ -8,6 +8,7 @@ loads speech engines, numpy or moviepy.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import gc
 import json
 import os
@@ -20,16 +21,32 @@ from .lang.diagnostics import Diagnostic, render, sort_key
 from .lang.expand import expand
 from .lang.loader import Library, Loader
 from .lang.model import Routine
+from .lang.safety import breath_safety
 from .lang.settings import Settings, resolve_settings
 from .lang.steps import ExpandedRoutine
+from .lang.variants import merge_variant_problems, variant_names
 from .timeline import EstimatedSpeech, SpokenTiming, Timeline, build_timeline
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
 @dataclass(frozen=True)
+class CompiledVariant:
+    """One audience variant of a clean routine: what plays in it, its estimate, and its own problems."""
+
+    name: str | None  # None for a routine that declares no variants
+    expanded: ExpandedRoutine
+    estimate: Timeline
+    diagnostics: tuple[Diagnostic, ...]  # found in this variant (sizes, timing, breath safety), unmerged
+
+
+@dataclass(frozen=True)
 class Compiled:
-    """What the front end made of one routine file."""
+    """What the front end made of one routine file.
+
+    ``expanded`` and ``estimate`` are those of the default variant (the
+    first declared); ``variants`` holds every variant's, the default first.
+    """
 
     path: str
     routine: Routine | None
@@ -38,6 +55,19 @@ class Compiled:
     expanded: ExpandedRoutine | None
     estimate: Timeline | None
     diagnostics: tuple[Diagnostic, ...]
+    variants: tuple[CompiledVariant, ...] = ()
+
+    def variant(self, name: str | None) -> "Compiled":
+        """This routine as it plays in variant ``name``: its expansion, estimate and problems.
+
+        Problems found in the other variants only are left out; those of the
+        whole file are kept.
+        """
+        chosen = next(v for v in self.variants if v.name == name)
+        merged = set(merge_variant_problems({v.name: list(v.diagnostics) for v in self.variants}))
+        kept = [d for d in self.diagnostics if d not in merged] + list(chosen.diagnostics)
+        return dataclasses.replace(self, expanded=chosen.expanded, estimate=chosen.estimate,
+                                   diagnostics=_sorted(kept), variants=(chosen,))
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -80,17 +110,33 @@ def _gc_paused():
             gc.enable()
 
 
-def compile_routine(path: str | Path, loader: Loader, text: str | None = None) -> Compiled:
+def compile_routine(path: str | Path, loader: Loader, text: str | None = None,
+                    level: str | None = None) -> Compiled:
     """Read (or take ``text``), parse, check and, when clean, expand and estimate a routine.
 
+    Every audience variant is expanded and estimated.  ``level`` overrides
+    the routine's ``level:`` for the breath-safety warnings (``--level``).
     Raises OSError when the file cannot be read; everything wrong *inside*
     the file comes back as diagnostics.
     """
     with _gc_paused():
-        return _compile(path, loader, text)
+        return _compile(path, loader, text, level)
 
 
-def _compile(path: str | Path, loader: Loader, text: str | None) -> Compiled:
+def _compile_variant(routine: Routine, library: Library, settings: Settings,
+                     name: str | None) -> CompiledVariant:
+    expanded = expand(routine, library, settings, name)
+    problems: list[Diagnostic] = []
+    empty = empty_routine(routine, len(expanded.steps))
+    if empty is not None:
+        problems.append(empty)
+    estimate = build_timeline(expanded, _MemoSpeech(EstimatedSpeech(settings.rate)))
+    problems.extend(estimate.warnings)
+    problems.extend(breath_safety(expanded, settings.level))
+    return CompiledVariant(name, expanded, estimate, tuple(problems))
+
+
+def _compile(path: str | Path, loader: Loader, text: str | None, level: str | None = None) -> Compiled:
     display = str(path)
     result = loader.parse_text(text, display) if text is not None else loader.read(Path(path), display)
     problems: list[Diagnostic] = list(result.diagnostics)
@@ -103,13 +149,12 @@ def _compile(path: str | Path, loader: Loader, text: str | None) -> Compiled:
     if any(p.is_error for p in problems):
         return Compiled(display, routine, None, library, None, None, _sorted(problems))
     settings, _ = resolve_settings(routine)  # its problems were reported by check
-    expanded = expand(routine, library, settings)
-    empty = empty_routine(routine, len(expanded.steps))
-    if empty is not None:
-        problems.append(empty)
-    estimate = build_timeline(expanded, _MemoSpeech(EstimatedSpeech(settings.rate)))
-    problems.extend(estimate.warnings)
-    return Compiled(display, routine, settings, library, expanded, estimate, _sorted(problems))
+    settings = settings.with_overrides(level=level)
+    variants = tuple(_compile_variant(routine, library, settings, name) for name in variant_names(settings))
+    problems.extend(merge_variant_problems({v.name: list(v.diagnostics) for v in variants}))
+    default = variants[0]
+    return Compiled(display, routine, settings, library, default.expanded, default.estimate, _sorted(problems),
+                    variants)
 
 
 def _sorted(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
@@ -153,25 +198,28 @@ def routines_or_usage(paths: list[str]) -> list[Path] | None:
     return found
 
 
-def compile_all(files: list[Path], loader: Loader) -> list[Compiled] | None:
+def compile_all(files: list[Path], loader: Loader, level: str | None = None) -> list[Compiled] | None:
     """Compile each file; None (after saying why) when one cannot be read at all."""
     results = []
     for file in files:
         try:
-            results.append(compile_routine(file, loader))
+            results.append(compile_routine(file, loader, level=level))
         except OSError as exc:
             _say(f"cannot read {file}: {exc.strerror or exc}")
             return None
     return results
 
 
-def compile_paths(paths: list[str]) -> tuple[list[Path], Loader, list[Compiled]] | int:
-    """Find the routines named (files or folders) and compile each; an exit code when that fails."""
+def compile_paths(paths: list[str], level: str | None = None) -> tuple[list[Path], Loader, list[Compiled]] | int:
+    """Find the routines named (files or folders) and compile each; an exit code when that fails.
+
+    ``level`` overrides each routine's ``level:`` (``--level``).
+    """
     files = routines_or_usage(paths)
     if files is None:
         return EXIT_USAGE
     loader = Loader()
-    results = compile_all(files, loader)
+    results = compile_all(files, loader, level)
     if results is None:
         return EXIT_PROBLEMS
     return files, loader, results
@@ -190,8 +238,15 @@ def _github(diagnostic: Diagnostic) -> str:
 
 
 def print_diagnostics(diagnostics: list[Diagnostic], loader: Loader, fmt: str = "text", stream=None) -> None:
-    """Write diagnostics in one of the three formats of ``qidsl check``."""
+    """Write diagnostics in one of the formats of ``qidsl check`` (text, json, github, sarif)."""
     stream = stream or sys.stdout
+    if fmt == "sarif":
+        from . import __version__
+        from .lang.sarif import to_sarif
+
+        json.dump(to_sarif(diagnostics, __version__), stream, ensure_ascii=False, indent=2)
+        stream.write("\n")
+        return
     if fmt == "json":
         json.dump([d.to_dict() for d in diagnostics], stream, ensure_ascii=False, indent=2)
         stream.write("\n")

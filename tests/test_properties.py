@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qidsl.lang import model as m
+from qidsl.commands import plan_table, variants_table
 from qidsl.compile import compile_routine
 from qidsl.lang.diagnostics import Diagnostic, render
 from qidsl.lang.formatter import format_routine
@@ -80,6 +81,7 @@ DURATION = st.one_of(
 SIDE = st.one_of(st.sampled_from(["left", "right", "front", "back", "links", "左", "say", "side", "times"]),
                  TEXT.map(lambda t: f'"{t}"'))
 COMMENT = st.sampled_from(["# note", "#", "# 气 \"quoted\" : x3", "#say \"x\""])
+VARIANTS = ["standing", "seated", "short"]
 NAMES = ["wave", "rolling breath", "左右"]
 
 
@@ -119,12 +121,14 @@ def lines_of(draw, depth: int, top: bool) -> list[str]:
     if not is_block:
         line = draw(simple())
     else:
-        kinds = ["repeat", "each side"] + (["section", "define"] if top else [])
+        kinds = ["repeat", "each side", "for", "unless"] + (["section", "define"] if top else [])
         kind = draw(st.sampled_from(kinds))
         if kind == "section":
             line = f"section {q(draw(TEXT))}:"
         elif kind == "define":
             line = f"define {q(draw(st.sampled_from(NAMES)))}:"
+        elif kind in ("for", "unless"):
+            line = f"{kind} {', '.join(draw(st.lists(st.sampled_from(VARIANTS), min_size=1, max_size=2, unique=True)))}:"
         elif kind == "repeat":
             line = f"repeat {draw(st.integers(1, 3))}{draw(st.sampled_from(['', ' counted']))}:"
         else:
@@ -147,6 +151,8 @@ def scripts(draw) -> str:
                 "tags": st.sampled_from(["back, calm", "气功"]), "author": TEXT.map(q), "gap": st.just("0.8s")}
     for key in draw(st.lists(st.sampled_from(sorted(optional)), unique=True, max_size=3)):
         head.append(f"{key}: {draw(optional[key])}")
+    if draw(st.booleans()):
+        head.append(f"variants: {', '.join(VARIANTS)}")
     if draw(st.booleans()):
         head.insert(0, draw(COMMENT))
     body: list[str] = []
@@ -191,6 +197,22 @@ def test_generated_scripts_keep_every_comment_through_fmt(text):
     formatted = fmt(text)
     for comment in comments:
         assert "#" + comment.rstrip() in formatted
+
+
+def _plans(text: str) -> list[str] | None:
+    """Each variant's plan (and the table of every variant's times), or None when the script has errors."""
+    compiled = compile_routine("g.qi", Loader(), text=text)
+    if compiled.errors:
+        return None
+    plans = [plan_table(compiled.variant(v.name)) for v in compiled.variants]
+    return plans + ([variants_table(compiled)] if compiled.settings.variants else [])
+
+
+@SETTINGS
+@given(scripts())
+def test_fmt_keeps_the_plan_of_every_variant(text):
+    before = _plans(text)
+    assert before is None or _plans(fmt(text)) == before
 
 
 def test_the_two_fmt_properties_hold_on_every_golden_case_and_the_shipped_routine():

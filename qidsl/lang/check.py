@@ -15,6 +15,8 @@ from . import model as m
 from .diagnostics import Diagnostic, error, warning
 from .loader import Library
 from .settings import resolve_settings
+from .variants import merge_variant_problems, variant_names
+from .voicefile import voice_file_problems
 
 MAX_REPEAT = 1000  # largest count of a repeat, a `do … N times` or a breath pattern
 MAX_NESTING = 12  # blocks inside blocks (and definitions calling definitions)
@@ -39,10 +41,15 @@ class Size:
 
 
 class Sizer:
-    """Computes expansion sizes without expanding, memoising each definition."""
+    """Computes expansion sizes without expanding, memoising each definition.
 
-    def __init__(self, library: Library):
+    ``variant`` is the audience variant measured: ``for``/``unless`` blocks
+    count only where they play (None: a routine without variants).
+    """
+
+    def __init__(self, library: Library, variant: str | None = None):
         self.library = library
+        self.variant = variant
         self._memo: dict[str, Size] = {}
         self._active: set[str] = set()
 
@@ -70,7 +77,12 @@ class Sizer:
             return self.of_body(node.body) * len(node.sides)
         if isinstance(node, m.Do):
             return self.of_definition(node.name.value) * node.times
-        return Size(0, 0.0)  # Define, Include: nothing happens where they are written
+        if isinstance(node, m.ForVariants):
+            return self.of_body(node.body) if node.plays_in(self.variant) else Size(0, 0.0)
+        if isinstance(node, (m.Define, m.Include)):
+            return Size(0, 0.0)  # nothing happens where they are written
+        # A statement type added to the model but not here must not count as nothing.
+        raise TypeError(f"no size for {type(node).__name__}")
 
     def of_definition(self, name: str) -> Size:
         if name in self._memo:
@@ -103,8 +115,10 @@ class _Checker:
         self.library = library
         self.problems: list[Diagnostic] = []
         self.used: set[str] = set()
-        self.sizer = Sizer(library)
         self.uses_side = self._definitions_using_side()
+        self.settings = None
+        self.variants_named: set[str] = set()  # variants some for/unless block names
+        self.in_variant_block = 0  # inside a top-level for/unless: sections allowed, define/include not
 
     # -- helpers -------------------------------------------------------------
 
@@ -136,7 +150,9 @@ class _Checker:
 
     def run(self) -> list[Diagnostic]:
         settings, problems = resolve_settings(self.routine)
+        self.settings = settings
         self.problems.extend(problems)
+        self.problems.extend(voice_file_problems(self.routine, settings))
         if self.routine.setting("title") is None and not is_library(self.routine):
             first = self.routine.settings[0].span if self.routine.settings else None
             line = first.line if first else 1
@@ -149,8 +165,12 @@ class _Checker:
             if name not in self.used and definition.file == self.routine.path and not is_library(self.routine):
                 self.warn("unused-define", f"the sequence \"{name}\" is defined but never used",
                           definition.node.name.span, f'play it with: do "{name}"')
+        self._unused_variants()
         self._recursion()
-        self._limits()
+        if not any(p.code in ("recursive-define", "too-deep", "bad-count") for p in self.problems):
+            # The size is meaningless (or already reported as a bad count) otherwise.
+            self.problems.extend(merge_variant_problems(
+                {variant: self._limits(Sizer(self.library, variant)) for variant in variant_names(settings)}))
         return self.problems
 
     def body(self, body, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
@@ -179,7 +199,7 @@ class _Checker:
                          node.pattern_span, "write for example 4-7-8")
         elif isinstance(node, m.Do):
             self.do(node, in_sides or in_define)
-        elif isinstance(node, m.Include) and not top:
+        elif isinstance(node, m.Include) and (not top or self.in_variant_block):
             self.err("include-not-top", "include belongs at the top level of a routine",
                      _sub_span(node.span, len("include")), "move it out of the block")
 
@@ -196,7 +216,7 @@ class _Checker:
             if not node.name.value.strip():
                 self.err("empty-name", "a section needs a name", node.name.span)
         if isinstance(node, m.Define):
-            if not top:
+            if not top or self.in_variant_block:
                 self.err("define-not-top", "define belongs at the top level of a routine", header,
                          "move the definition out of the block")
             if not node.name.value.strip():
@@ -211,10 +231,56 @@ class _Checker:
         if not node.body:
             self.warn("empty-block", f"this {keyword} is empty", header,
                       "indent the statements that belong to it under this line")
-        if isinstance(node, m.Define) and top:
+        if isinstance(node, m.Define) and top and not self.in_variant_block:
             return  # checked once, through the library, below
+        if isinstance(node, m.ForVariants):
+            self.variant_block(node)
+            if top:  # a whole section may belong to some variants only
+                self.in_variant_block += 1
+                self.body(node.body, depth + 1, top=True, in_sides=in_sides, in_define=in_define)
+                self.in_variant_block -= 1
+                return
         self.body(node.body, depth + 1, top=False, in_sides=in_sides or isinstance(node, m.Sides),
                   in_define=in_define)
+
+    def variant_block(self, node: m.ForVariants) -> None:
+        """The names of a ``for``/``unless`` block: declared, and each once."""
+        declared = self.settings.variants if self.settings else ()
+        library = is_library(self.routine) or node.span.file != self.routine.path
+        seen: list[str] = []
+        for name in node.variants:
+            if name.value in seen:
+                self.err("duplicate-variant", f"the variant '{name.value}' is named twice", name.span)
+                continue
+            seen.append(name.value)
+            self.variants_named.add(name.value)
+            if name.value in declared or (library and not declared):
+                continue  # a library's blocks name the variants of the routines that include it
+            if not declared:
+                self.warn("unknown-variant", f"'{name.value}' is not a variant of this routine", name.span,
+                          f"declare the variants at the top, for example: variants: {name.value}")
+                continue
+            close = difflib.get_close_matches(name.value, declared, n=1, cutoff=0.6)
+            self.warn("unknown-variant", f"'{name.value}' is not a variant of this routine", name.span,
+                      f"did you mean '{close[0]}'?" if close else
+                      "its variants are: " + ", ".join(declared))
+            if close:
+                self.variants_named.add(close[0])
+
+    def _unused_variants(self) -> None:
+        """A declared variant that no for/unless block names (forgotten, or misspelt in the blocks)."""
+        line = self.routine.setting("variants")
+        if line is None or not self.settings or not self.settings.variants:
+            return
+        for name in self.settings.variants:
+            if name in self.variants_named:
+                continue
+            span = line.value_span
+            at = line.value.find(name) if not line.quoted else -1
+            if at >= 0 and span.line == span.end_line:
+                span = m.Span(span.file, span.line, span.column + at, span.line, span.column + at + len(name))
+            self.warn("unused-variant", f"no 'for' or 'unless' block names the variant '{name}'", span,
+                      f"add a block such as 'for {name}:', or remove '{name}' from the variants")
 
     def count(self, value: int, span: m.Span, what: str) -> None:
         if not 1 <= value <= MAX_REPEAT:
@@ -266,36 +332,45 @@ class _Checker:
         graph = {name: [n for n in m.walk(d.node.body) if isinstance(n, m.Do)]
                  for name, d in self.library.definitions.items()}
         state: dict[str, int] = {}
+        path: list[str] = []  # the definitions being visited, outermost first
 
         def visit(name: str, depth: int) -> None:
             state[name] = 1
+            path.append(name)
             for call in graph.get(name, ()):
                 callee = call.name.value
                 if state.get(callee) == 1:
-                    self.err("recursive-define", f"\"{callee}\" plays itself, so it would never end",
-                             call.name.span, "a sequence cannot contain a do of itself")
+                    cycle = path[path.index(callee):] + [callee]
+                    if len(cycle) == 2:
+                        self.err("recursive-define", f"\"{callee}\" plays itself, so it would never end",
+                                 call.name.span, "a sequence cannot contain a do of itself")
+                    else:
+                        chain = " → ".join(f'"{n}"' for n in cycle)
+                        self.err("recursive-define", f"these sequences play each other in a circle, so they "
+                                 f"would never end: {chain}", call.name.span,
+                                 "a sequence cannot play itself, not even through other sequences")
                 elif callee in graph and callee not in state:
                     if depth >= MAX_NESTING:
                         self.err("too-deep", f"sequences call each other more than {MAX_NESTING} deep",
                                  call.name.span)
                     else:
                         visit(callee, depth + 1)
+            path.pop()
             state[name] = 2
 
         for name in graph:
             if name not in state:
                 visit(name, 0)
 
-    def _limits(self) -> None:
-        if any(p.code in ("recursive-define", "too-deep", "bad-count") for p in self.problems):
-            return  # the size is meaningless (or already reported as a bad count)
-        total = self.sizer.of_body(self.routine.body)
+    def _limits(self, sizer: Sizer) -> list[Diagnostic]:
+        """The size limits, measured in one variant."""
+        total = sizer.of_body(self.routine.body)
         if total.steps <= MAX_STEPS and total.seconds <= MAX_SECONDS:
-            return
+            return []
         # Point at the innermost statement that alone is over the limit.
         culprit, body = None, self.routine.body
         while True:
-            over = [n for n in body if _over(self.sizer.of(n))]
+            over = [n for n in body if _over(sizer.of(n))]
             if not over:
                 break
             culprit = over[0]
@@ -303,20 +378,22 @@ class _Checker:
         span = culprit.span if culprit is not None else m.Span(self.routine.path, 1, 1, 1, 1)
         first_line = _sub_span(span, len(_keyword(culprit)) if culprit is not None else 1)
         if total.steps > MAX_STEPS:
-            self.err("too-many-steps", f"this routine expands to {total.steps:,} steps; the limit is "
-                     f"{MAX_STEPS:,}", first_line, "lower the repeat counts")
-        else:
-            self.err("too-long", f"this routine runs {total.seconds / 3600:,.1f} hours; the limit is "
-                     f"{MAX_SECONDS // 3600} hours", first_line, "lower the repeat counts or durations")
+            return [error("too-many-steps", f"this routine expands to {total.steps:,} steps; the limit is "
+                          f"{MAX_STEPS:,}", first_line, "lower the repeat counts")]
+        return [error("too-long", f"this routine runs {total.seconds / 3600:,.1f} hours; the limit is "
+                      f"{MAX_SECONDS // 3600} hours", first_line, "lower the repeat counts or durations")]
 
 
 _KEYWORDS = {m.Section: "section", m.Repeat: "repeat", m.Sides: "each side", m.Define: "define", m.Do: "do",
              m.BreathPattern: "breathe", m.Pause: "pause", m.Bell: "bell", m.Say: "say", m.Note: "note",
              m.Include: "include"}
+_KEYWORDS_OF_VARIANTS = {False: "for", True: "unless"}
 
 
 def _keyword(node) -> str:
     """The word a statement starts with, to underline it."""
+    if isinstance(node, m.ForVariants):
+        return _KEYWORDS_OF_VARIANTS[node.unless]
     return node.phase if isinstance(node, m.Breath) else _KEYWORDS[type(node)]
 
 

@@ -18,9 +18,10 @@ from .steps import (BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION
 
 
 class _Expander:
-    def __init__(self, library: Library, settings: Settings):
+    def __init__(self, library: Library, settings: Settings, variant: str | None = None):
         self.library = library
         self.settings = settings
+        self.variant = variant
         self.steps: list[Step] = []
         # The words said on each phase of a `breathe` pattern; None in a language
         # we have no words for, where the picture and silence guide the breath.
@@ -70,7 +71,14 @@ class _Expander:
             definition = self.library.definitions[node.name.value]
             for _ in range(node.times):
                 self.body(definition.node.body, ctx)
-        # Define and Include do nothing where they are written.
+        elif isinstance(node, m.ForVariants):
+            if node.plays_in(self.variant):
+                self.body(node.body, ctx)
+        elif isinstance(node, (m.Define, m.Include)):
+            pass  # they do nothing where they are written
+        else:
+            # A statement type added to the model but not here must not vanish from the outputs.
+            raise TypeError(f"cannot expand {type(node).__name__}")
 
     def pattern(self, node: m.BreathPattern, ctx) -> None:
         section, _, side = ctx
@@ -83,13 +91,17 @@ class _Expander:
                     self.add(kind, seconds / self.settings.tempo, text, node.span, inner)
 
 
-def expand(routine: m.Routine, library: Library, settings: Settings) -> ExpandedRoutine:
-    """Flatten a checked routine.  Raises QiError if it is too large to expand."""
-    size = Sizer(library).of_body(routine.body)
+def expand(routine: m.Routine, library: Library, settings: Settings,
+           variant: str | None = None) -> ExpandedRoutine:
+    """Flatten a checked routine as it plays in ``variant`` (None: no variants).
+
+    Raises QiError if it is too large to expand.
+    """
+    size = Sizer(library, variant).of_body(routine.body)
     if size.steps > MAX_STEPS or size.seconds > MAX_SECONDS:
         raise QiError([error("too-large", "this routine is too large to expand",
                              m.Span(routine.path, 1, 1, 1, 1))])
-    expander = _Expander(library, settings)
+    expander = _Expander(library, settings, variant)
     notes = []
     body = list(routine.body)
     # Notes before the first section or cue belong on the title card.

@@ -86,7 +86,14 @@ def _header(node) -> str:
         names = [s.value if _BARE_SIDE.match(s.value) and s.value not in STATEMENTS + ("side", "times", "counted")
                  else quote(s.value) for s in node.sides]
         return f"each side {', '.join(names)}:"
+    if isinstance(node, m.ForVariants):
+        return f"{'unless' if node.unless else 'for'} {', '.join(v.value for v in node.variants)}:"
     raise TypeError(f"no layout for {type(node).__name__}")  # pragma: no cover
+
+
+def statement_line(node) -> str:
+    """A statement's first line in the canonical layout, without indentation or comment."""
+    return _header(node)
 
 
 def _duration(value: m.Duration) -> str:
@@ -150,7 +157,9 @@ class _Writer:
             previous_block = depth == 0 and position > 0 and isinstance(body[position - 1], m.BLOCKS)
             if position > 0 and (top_block or previous_block):
                 self.blank()
-            self.emit(node.span.line, indent, _header(node), blank_ok=position > 0)
+            # At the top, a blank line after the file's heading comment is kept (a library file has
+            # no settings to separate them).
+            self.emit(node.span.line, indent, _header(node), blank_ok=position > 0 or depth == 0)
             if isinstance(node, m.BLOCKS):
                 self.after_header = True
                 following = body[position + 1].span.line if position + 1 < len(body) else limit

@@ -152,10 +152,29 @@ class Define:
     span: Span = _span()
 
 
+@dataclass(frozen=True)
+class ForVariants:
+    """``for seated, short:`` (``unless`` False) or ``unless short:`` (``unless`` True).
+
+    The body plays only in the variants named, or with ``unless`` in every
+    variant but those (see :func:`plays_in`).
+    """
+
+    variants: tuple[Text, ...]
+    unless: bool
+    body: tuple["Statement", ...]
+    span: Span = _span()
+
+    def plays_in(self, variant: str | None) -> bool:
+        """Whether the body plays in ``variant`` (None: a routine that declares no variants)."""
+        named = any(v.value == variant for v in self.variants)
+        return named != self.unless
+
+
 Statement = Union[
-    Say, Breath, Pause, Bell, Note, BreathPattern, Do, Include, Section, Repeat, Sides, Define
+    Say, Breath, Pause, Bell, Note, BreathPattern, Do, Include, Section, Repeat, Sides, Define, ForVariants
 ]
-BLOCKS = (Section, Repeat, Sides, Define)
+BLOCKS = (Section, Repeat, Sides, Define, ForVariants)
 
 
 @dataclass(frozen=True)

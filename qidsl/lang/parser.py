@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-import threading
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -26,7 +26,7 @@ from .settings import KNOWN_KEYS
 
 STATEMENTS = (
     "say", "inhale", "exhale", "hold", "pause", "bell", "note", "breathe",
-    "do", "include", "section", "repeat", "each", "define",
+    "do", "include", "section", "repeat", "each", "define", "for", "unless",
 )
 MAX_SYNTAX_ERRORS = 50
 
@@ -40,7 +40,24 @@ class _QiIndenter(Indenter):
     tab_len = 4
 
 
-_PARSE_LOCK = threading.Lock()  # the one transformer carries the file name of the parse under way
+class _ReentrantIndenter(_QiIndenter):
+    """The indenter Lark is given: each parse keeps its indentation levels in an indenter of its own.
+
+    Lark's Indenter stores the levels of the parse under way on itself, and
+    one parser serves every thread (the language server checks documents
+    concurrently), so a shared one would mix two parses' levels.
+    """
+
+    def process(self, stream):
+        return _QiIndenter.process(_QiIndenter(), stream)
+
+
+# The file name of the parse under way, read by the one shared transformer.
+# A context variable is per thread (and per asyncio task), so parses keep no
+# shared state and need no lock: the LALR tables, the lexers and the
+# transformer's methods are only read, and Lark makes a fresh parser and
+# lexer state for every call to parse().
+_FILE: ContextVar[str] = ContextVar("qidsl_parse_file", default="<text>")
 
 
 @lru_cache(maxsize=1)
@@ -48,8 +65,10 @@ def _lark() -> Lark:
     # The model is built while parsing (transformer=), which is why positions
     # need not be propagated into a tree: see _ToModel.
     grammar = resources.files("qidsl.grammar").joinpath("qi.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", postlex=_QiIndenter(), transformer=_ToModel(),
-                maybe_placeholders=False)
+    parser = Lark(grammar, parser="lalr", postlex=_ReentrantIndenter(), transformer=_ToModel(),
+                  maybe_placeholders=False)
+    parser.parse('title: "warm-up"\n')  # builds the lexers' scanners now, not racing in two threads
+    return parser
 
 
 # ---------------------------------------------------------------------------
@@ -240,6 +259,41 @@ def _spaced_unit(file: str, number: int, line: str, column: int) -> Diagnostic |
                  f"write {written}")
 
 
+_REPEAT_TIMES = re.compile(r"\s*repeat\s+(\d+)\s+(times?|x|rounds?)\b")
+
+
+def _repeat_times(file: str, number: int, line: str, column: int) -> Diagnostic | None:
+    """``repeat 3 times:``: the word after a repeat's count (``do "x" 3 times`` is the one with 'times')."""
+    match = _REPEAT_TIMES.match(line)
+    if not match or match.start(2) + 1 != column:
+        return None
+    span = m.Span(file, number, column, number, match.end(2) + 1)
+    rest = line[match.end(2):_code_end(line) - 1].strip()
+    counted = " counted" if rest.startswith("counted") else ""
+    return error("repeat-times", f"a repeat's count is written without '{match.group(2)}'", span,
+                 f"write repeat {match.group(1)}{counted}:")
+
+
+def _variant_header(file: str, number: int, line: str, column: int, width: int) -> Diagnostic | None:
+    """A ``for``/``unless`` line whose variant names are missing, quoted, or not separated by commas."""
+    lead = _leading_word(line)
+    if not lead or lead[0] not in ("for", "unless") or column <= lead[1]:
+        return None
+    keyword = lead[0]
+    written = line[lead[1] - 1 + len(keyword):_code_end(line) - 1].strip().rstrip(":").strip()
+    names = [n.strip(_QUOTE_LIKE + '"') for n in re.split(r"[,\s]+", written)]
+    names = [n for n in names if _WORD.fullmatch(n)]
+    span = m.Span(file, number, column, number, column + max(1, width))
+    if not names:
+        return error("bad-variant-block", f"'{keyword}' needs the names of the variants it plays in", span,
+                     f"write for example: {keyword} seated:")
+    example = f"{keyword} {', '.join(names)}:"
+    if "," not in written and len(names) > 1 and '"' not in written:
+        return error("bad-variant-block", "separate the variants with commas", span, f"write {example}")
+    return error("bad-variant-block", f"'{keyword}' is followed by variant names, one word each, "
+                 "separated by commas", span, f"write {example}")
+
+
 def quote_text(text: str) -> str:
     """``text`` as a .qi string: in double quotes, with ``\\`` and ``\"`` escaped."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -267,7 +321,8 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
         word = re.match(r"[^\s\"#:,]+", line[exc.column - 1:])
         width = len(word.group(0)) if word else 1
         span = m.Span(file, exc.line, exc.column, exc.line, exc.column + width)
-        spaced = _spaced_unit(file, exc.line, line, exc.column)
+        spaced = (_spaced_unit(file, exc.line, line, exc.column) or _repeat_times(file, exc.line, line, exc.column)
+                  or _variant_header(file, exc.line, line, exc.column, width))
         if spaced is not None:
             return spaced
         if "STRING" in allowed and word:
@@ -328,7 +383,9 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
                              span, "move it up to the settings at the top of the file")
             if str(token) not in STATEMENTS:
                 return _unknown_statement(str(token), span, lines)
-        spaced = _spaced_unit(file, token.line, line, token.column)
+        spaced = (_spaced_unit(file, token.line, line, token.column)
+                  or _repeat_times(file, token.line, line, token.column)
+                  or _variant_header(file, token.line, line, token.column, span.end_column - span.column))
         if spaced is not None:
             return spaced
         if "STRING" in expected and token.type != "STRING":
@@ -398,6 +455,9 @@ def _repair(lines: list[str], diagnostic: Diagnostic) -> bool:
     """
     span = diagnostic.span
     line = lines[span.line - 1]
+    if diagnostic.code == "repeat-times":  # drop the word, keep the count and the block
+        lines[span.line - 1] = line[:span.column - 1] + " " * (span.end_column - span.column) + line[span.end_column - 1:]
+        return True
     if diagnostic.code == "empty-setting":
         lines[span.line - 1] = line[:_code_end(line) - 1].rstrip() + ' "…"'
         return True
@@ -474,9 +534,10 @@ class _ToModel(Transformer):
     its last token, or for a block to the end of its last statement.
     """
 
-    def __init__(self):
-        super().__init__()
-        self.file = "<text>"  # set by parse_source before each parse (under _PARSE_LOCK)
+    @property
+    def file(self) -> str:
+        """The file being parsed in this thread (set by parse_source)."""
+        return _FILE.get()
 
     def __default__(self, data, children, meta):
         if data.startswith("_"):
@@ -573,6 +634,16 @@ class _ToModel(Transformer):
                 names.append(m.Text(str(child), _token_span(self.file, child)))
         return m.Sides(tuple(names), children[-1], self._span(children))
 
+    def _variants(self, children, unless: bool):
+        names = tuple(m.Text(str(c), _token_span(self.file, c)) for c in children[1:-1] if c.type == "NAME")
+        return m.ForVariants(names, unless, children[-1], self._span(children))
+
+    def only(self, children):
+        return self._variants(children, unless=False)
+
+    def unless(self, children):
+        return self._variants(children, unless=True)
+
 
 # ---------------------------------------------------------------------------
 # Entry points
@@ -602,9 +673,11 @@ def parse_source(source: Source) -> ParseResult:
     repaired: set[int] = set()
     for _ in range(2 * MAX_SYNTAX_ERRORS + 1):
         try:
-            with _PARSE_LOCK:
-                parser.options.transformer.file = file
+            token = _FILE.set(file)
+            try:
                 parsed = parser.parse("\n".join(lines) + "\n")
+            finally:
+                _FILE.reset(token)
             break
         except UnexpectedInput as exc:
             diagnostic = _translate(exc, lines, file)

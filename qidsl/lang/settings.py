@@ -21,10 +21,14 @@ DEFAULT_GAP = 0.5
 DEFAULT_BELL = 3.0
 ENGINES = ("piper", "gtts")
 THEMES = ("calm", "light")
+LEVELS = ("beginner", "intermediate", "advanced")  # who the routine is for: see qidsl.lang.safety
 KNOWN_KEYS = (
     "title", "author", "language", "voice", "tags", "description",
-    "tempo", "rate", "gap", "engine", "theme",
+    "tempo", "rate", "gap", "engine", "theme", "level", "variants",
 )
+# A variant's name is one word: it becomes part of output file names (NAME.seated.mp4).
+_VARIANT_NAME = re.compile(r"^[^\W\d][\w-]*$")
+RESERVED_VARIANTS = ("all",)  # `--variant all` builds every variant
 # BCP-47 in the shape people write it: a language, then optional script/region/variants.
 _LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|\d{3}))?(-[A-Za-z0-9]{5,8})*$")
 
@@ -44,6 +48,8 @@ class Settings:
     gap: float = DEFAULT_GAP
     engine: str = "piper"
     theme: str = "calm"
+    level: str = "beginner"
+    variants: tuple[str, ...] = ()  # the audiences, the first the default; () when none are declared
 
     def with_overrides(self, **changes) -> "Settings":
         """A copy with command-line choices applied (None means keep)."""
@@ -104,8 +110,12 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             number = _number(item, 0.0, 10.0, problems)
             if number is not None:
                 values["gap"] = number
-        elif key in ("engine", "theme"):
-            choices = ENGINES if key == "engine" else THEMES
+        elif key == "variants":
+            names = _variants(item, problems)
+            if names is not None:
+                values["variants"] = names
+        elif key in ("engine", "theme", "level"):
+            choices = {"engine": ENGINES, "theme": THEMES, "level": LEVELS}[key]
             if value not in choices:
                 close = difflib.get_close_matches(value, choices, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else "choose one of: " + ", ".join(choices)
@@ -120,3 +130,32 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             "voice-language", f"the bundled voice 'joe' speaks English, but this routine is in '{settings.language}'",
             language_line.value_span, "use engine: gtts, or voice: a Piper .onnx voice for this language"))
     return settings, problems
+
+
+def _variants(item: Setting, problems: list[Diagnostic]) -> tuple[str, ...] | None:
+    """The names of ``variants: standing, seated, short``, or None (after a diagnostic) when one is wrong."""
+    names: list[str] = []
+    ok = True
+    offset = 0
+    for written in item.value.split(","):
+        name = written.strip()
+        start = offset + len(written) - len(written.lstrip())
+        offset += len(written) + 1
+        span = item.value_span
+        if item.value_span.line == item.value_span.end_line and not item.quoted:
+            span = replace(span, column=span.column + start, end_column=span.column + start + max(1, len(name)))
+        if not _VARIANT_NAME.match(name):
+            problems.append(error("bad-variant", f"'{name}' is not a variant name" if name else "a variant name "
+                                  "is missing", span, "name each variant with one word, separated by commas: "
+                                  "variants: standing, seated"))
+            ok = False
+        elif name in RESERVED_VARIANTS:
+            problems.append(error("bad-variant", f"'{name}' cannot be a variant's name", span,
+                                  "`--variant all` means every variant: choose another word"))
+            ok = False
+        elif name in names:
+            problems.append(error("bad-variant", f"the variant '{name}' is listed twice", span))
+            ok = False
+        else:
+            names.append(name)
+    return tuple(names) if ok else None

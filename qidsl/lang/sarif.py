@@ -1,0 +1,141 @@
+"""Diagnostics as SARIF 2.1.0, the format code-scanning services read (``qidsl check --format sarif``).
+
+One run, one rule per diagnostic code (with its description), one result per
+diagnostic with the region it covers.  Columns count characters, as
+everywhere in qidsl, which SARIF calls ``unicodeCodePoints``.
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePath, PurePosixPath
+from urllib.parse import quote
+
+from .diagnostics import Diagnostic
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+HELP = "See 'Errors and warnings' in qidsl's language reference (docs/language.md)."
+
+# Every code qidsl reports: whether it is an error or a warning, and what it means.
+RULES = {
+    "empty-file": ("error", "The file is empty."),
+    "not-utf8": ("error", "The file is not UTF-8 text; save it as UTF-8."),
+    "missing-title": ("error", "There is no title: line (a file of definitions only needs none)."),
+    "empty-setting": ("error", "A setting has nothing after its colon."),
+    "spaced-duration": ("error", "A duration is split by a space or has its unit spelt out (write 10s, 2m)."),
+    "unknown-setting": ("error", "A setting qidsl does not know."),
+    "bad-setting": ("error", "A setting's value is empty, not a number, or out of range."),
+    "bad-language": ("error", "The language is not a language tag such as en or zh-CN."),
+    "unknown-engine": ("error", "The speech engine is not piper or gtts."),
+    "unknown-theme": ("error", "The theme is not one of the video themes."),
+    "late-setting": ("error", "A setting comes after the first statement."),
+    "unknown-statement": ("error", "A word that is not a statement."),
+    "text-not-quoted": ("error", "Text without double quotes."),
+    "unclosed-text": ("error", "The closing double quote of a text is missing."),
+    "empty-text": ("error", "An empty text (\"\")."),
+    "missing-unit": ("error", "A duration without a unit (write 4s, not 4)."),
+    "bad-duration": ("error", "Not a duration."),
+    "zero-duration": ("error", "A duration of 0."),
+    "bad-number": ("error", "Not a whole number."),
+    "bad-count": ("error", "A count outside 1 to 1000."),
+    "bad-pattern": ("error", "Not a breath pattern, or an inhale or exhale of 0."),
+    "missing-count": ("error", "A breath pattern without its count (x3)."),
+    "missing-colon": ("error", "A block's first line does not end with a colon."),
+    "tab-indent": ("error", "A tab in the indentation."),
+    "bad-dedent": ("error", "A line that lines up with no enclosing block."),
+    "unexpected-indent": ("error", "An indented line with no block above it."),
+    "section-not-top": ("error", "A section written inside a block."),
+    "define-not-top": ("error", "A define written inside a block."),
+    "include-not-top": ("error", "An include written inside a block."),
+    "empty-name": ("error", "A section or sequence named \"\"."),
+    "too-deep": ("error", "Blocks (or sequences) nested more than 12 deep."),
+    "duplicate-side": ("error", "A side listed twice."),
+    "unknown-placeholder": ("error", "A word in {} other than {side}."),
+    "side-outside": ("error", "{side} outside an each side block."),
+    "unknown-sequence": ("error", "do of a name never defined."),
+    "duplicate-define": ("error", "Two sequences with the same name."),
+    "recursive-define": ("error", "A sequence that plays itself."),
+    "include-missing": ("error", "The included file does not exist."),
+    "include-unreadable": ("error", "The included file cannot be read."),
+    "include-self": ("error", "A file includes itself."),
+    "include-cycle": ("error", "Includes that go round in a circle."),
+    "include-outside": ("error", "An include outside the routine's folder tree."),
+    "include-depth": ("error", "Includes nested more than 8 deep."),
+    "too-many-steps": ("error", "More than 100,000 steps after expansion."),
+    "too-long": ("error", "More than 12 hours of written time."),
+    "too-large": ("error", "The routine is too large to expand."),
+    "repeat-times": ("error", "A word after a repeat's count (write repeat 3:, not repeat 3 times:)."),
+    "voice-missing": ("error", "The voice: file does not exist."),
+    "voice-not-piper": ("error", "The voice: is not a Piper voice (an .onnx file with its .onnx.json config)."),
+    "unknown-level": ("error", "The level is not beginner, intermediate or advanced."),
+    "bad-variant": ("error", "A variant name that is not one word, is listed twice, or is all."),
+    "duplicate-variant": ("error", "A for or unless that names a variant twice."),
+    "bad-variant-block": ("error", "A for or unless without variant names, with quoted names, or with names "
+                          "not separated by commas."),
+    "syntax": ("error", "Something the grammar does not accept; the message says what was expected."),
+    "duplicate-setting": ("warning", "A setting is given twice; the last one wins."),
+    "breath-twice": ("warning", "Two inhales (or two exhales) in a row in the same block."),
+    "empty-block": ("warning", "A section, repeat, each side or define with nothing in it."),
+    "unused-define": ("warning", "A sequence defined in this file but never played."),
+    "cue-overruns-phase": ("warning", "A breath cue takes longer to say than its phase; the phase is stretched."),
+    "long-routine": ("warning", "The routine runs longer than two hours."),
+    "voice-language": ("warning", "The bundled English voice is asked to speak another language."),
+    "empty-routine": ("warning", "A routine with a title but nothing to say or do."),
+    "unknown-variant": ("warning", "A for or unless names a variant the routine does not declare."),
+    "unused-variant": ("warning", "A declared variant that no for or unless block names."),
+    "long-retention": ("warning", "The breath is held longer than the routine's level allows."),
+    "long-fast-breathing": ("warning", "Fast breathing goes on longer than the routine's level allows."),
+    "no-safety-note": ("warning", "A retention longer than 10 s in a routine without a note."),
+}
+
+
+def _uri(file: str) -> str:
+    path = PurePath(file)
+    if path.is_absolute():
+        return PurePosixPath(path.as_posix()).as_uri() if path.as_posix().startswith("/") else path.as_uri()
+    return quote(path.as_posix())
+
+
+def _rule(code: str, severity: str) -> dict:
+    level, text = RULES.get(code, (severity, code.replace("-", " ").capitalize() + "."))
+    name = "".join(word.capitalize() for word in code.split("-"))
+    return {
+        "id": code,
+        "name": name,
+        "shortDescription": {"text": text},
+        "fullDescription": {"text": text},
+        "help": {"text": HELP},
+        "defaultConfiguration": {"level": level},
+    }
+
+
+def to_sarif(diagnostics: list[Diagnostic], version: str) -> dict:
+    """A SARIF 2.1.0 log of one qidsl run: every known rule, and a result per diagnostic."""
+    rules = {code: _rule(code, level) for code, (level, _) in RULES.items()}
+    for diagnostic in diagnostics:  # a code added since this table was written still gets a rule
+        rules.setdefault(diagnostic.code, _rule(diagnostic.code, diagnostic.severity))
+    index = {code: number for number, code in enumerate(rules)}
+    results = []
+    for diagnostic in diagnostics:
+        span = diagnostic.span
+        message = diagnostic.message + (f" ({diagnostic.hint})" if diagnostic.hint else "")
+        results.append({
+            "ruleId": diagnostic.code,
+            "ruleIndex": index[diagnostic.code],
+            "level": diagnostic.severity,
+            "message": {"text": message},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": _uri(span.file)},
+                "region": {"startLine": span.line, "startColumn": span.column,
+                           "endLine": span.end_line, "endColumn": max(span.end_column, span.column)},
+            }}],
+        })
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "qidsl", "version": version, "semanticVersion": version,
+                                "rules": list(rules.values())}},
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }],
+    }

@@ -1,0 +1,199 @@
+"""Audience variants and levels: `plan` per variant, `check --level`, `build --variant`, and the
+front end failing loudly on a statement type it does not know."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+import pytest
+
+from qidsl.cli import main
+from qidsl.compile import compile_routine
+from qidsl.lang import model as m
+from qidsl.lang.check import Sizer
+from qidsl.lang.expand import expand
+from qidsl.lang.formatter import format_routine
+from qidsl.lang.loader import Library, Loader
+from qidsl.lang.parser import parse_text
+from qidsl.lang.settings import Settings
+from tests.test_cases import CASES, _golden, _run
+
+VARIANTS = CASES / "valid" / "variants.qi"
+PLANS = CASES / "variant-plans"
+
+
+@pytest.mark.parametrize("variant", ["standing", "seated", "short"])
+def test_plan_shows_each_variant_as_stored(variant, monkeypatch, capsys):
+    code, out, err = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--variant", variant, VARIANTS.name])
+    assert (code, err) == (0, "")
+    _golden(PLANS / f"{VARIANTS.stem}.{variant}.plan", out)
+
+
+def test_the_default_plan_is_the_first_variant(monkeypatch, capsys):
+    _, default, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", VARIANTS.name])
+    _, standing, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--variant", "standing", VARIANTS.name])
+    assert default == standing
+    assert default.startswith("Waking the Waist (variant: standing) — about 2:13")
+
+
+def test_each_variant_plays_only_its_blocks():
+    compiled = compile_routine(VARIANTS, Loader())
+    spoken = {v.name: {s.text for s in v.expanded.steps if s.kind == "say"} for v in compiled.variants}
+    assert "Stand with your feet shoulder-width apart." in spoken["standing"] - spoken["seated"]
+    assert "Sit tall at the front of your chair, feet flat." in spoken["seated"] - spoken["standing"]
+    sections = {v.name: [e.text for e in v.estimate.sections] for v in compiled.variants}
+    assert sections["short"] == ["Arriving", "Waist", "Closing"]  # `unless short:` around a whole section
+    assert sections["seated"] == ["Arriving", "Waist", "Resting", "Closing"]
+
+
+def test_plan_of_an_unknown_variant_is_a_usage_error(monkeypatch, capsys):
+    code, out, err = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--variant", "lying", VARIANTS.name])
+    assert (code, out) == (2, "")
+    assert err == "qidsl: variants.qi has no variant 'lying'; its variants are: standing, seated, short\n"
+
+
+def test_a_routine_without_variants_plans_as_before(monkeypatch, capsys):
+    path = CASES / "valid" / "repeats.qi"
+    code, out, _ = _run(monkeypatch, capsys, path.parent, ["plan", path.name])
+    assert code == 0 and "variants" not in out and "(variant:" not in out
+
+
+# ---------------------------------------------------------------------------
+# Levels
+
+
+def _codes(argv, monkeypatch, capsys, name="warn-long-retention.qi") -> list[str]:
+    code, out, err = _run(monkeypatch, capsys, CASES / "errors", ["check", "--format", "json", *argv, name])
+    return re.findall(r'"code": "([a-z-]+)"', out)
+
+
+def test_level_option_overrides_the_routine(monkeypatch, capsys):
+    assert _codes([], monkeypatch, capsys).count("long-retention") == 3  # 12 s, 6+6 s and 16 s at beginner
+    assert _codes(["--level", "intermediate"], monkeypatch, capsys) == []  # up to 20 s
+    assert _codes(["--level", "advanced"], monkeypatch, capsys, "warn-fast-breathing.qi") == []
+    assert _codes(["--level", "intermediate"], monkeypatch, capsys, "warn-fast-breathing.qi") == \
+        ["long-fast-breathing"]  # 80 s of breathe 1-0-1 is over a minute; the 40 s round is not
+
+
+def test_level_setting_is_read(tmp_path):
+    text = 'title: "L"\nlevel: intermediate\nnote "Be gentle."\n\ninhale 4s\nhold 15s\nexhale 4s\nhold 25s\n'
+    compiled = compile_routine(tmp_path / "l.qi", Loader(), text=text)
+    assert [(d.code, d.span.line) for d in compiled.diagnostics] == [("long-retention", 8)]
+    assert "after an exhale; the intermediate level holds it for at most 20s" in compiled.diagnostics[0].message
+
+
+def test_plan_and_build_take_a_level(monkeypatch, capsys):
+    code, _, err = _run(monkeypatch, capsys, CASES / "errors", ["plan", "--level", "advanced",
+                                                                "warn-long-retention.qi"])
+    assert (code, err) == (0, "")
+    code, _, err = _run(monkeypatch, capsys, CASES / "errors", ["plan", "warn-long-retention.qi"])
+    assert code == 0 and err.count("warning: the breath is held") == 3
+    with pytest.raises(SystemExit):
+        main(["build", "--level", "expert", "x.qi"])
+
+
+def test_a_hold_after_a_say_or_a_pause_is_a_posture():
+    text = 'title: "P"\n\ninhale 4s\nsay "Stay."\nhold 1m\npause 1s\nhold 1m\n'
+    assert compile_routine("p.qi", Loader(), text=text).diagnostics == ()
+
+
+# ---------------------------------------------------------------------------
+# A statement type the front end does not know is a bug: it must not vanish
+
+
+@dataclasses.dataclass(frozen=True)
+class _Unknown:
+    span: m.Span = m.Span("u.qi", 1, 1, 1, 2)
+    body: tuple = ()
+
+
+def test_the_size_pass_fails_on_an_unknown_statement():
+    with pytest.raises(TypeError, match="no size for _Unknown"):
+        Sizer(Library({}, ())).of(_Unknown())
+
+
+def test_the_expander_fails_on_an_unknown_statement():
+    span = _Unknown().span
+    routine = m.Routine("u.qi", (), (m.Say(m.Text("Hello.", span), span), _Unknown()))
+    with pytest.raises(TypeError, match="_Unknown"):
+        # The size pass meets it first; the expander's own guard is tested on its own below.
+        expand(routine, Library({}, ()), Settings(title="U"))
+    from qidsl.lang.expand import _Expander
+
+    with pytest.raises(TypeError, match="cannot expand _Unknown"):
+        _Expander(Library({}, ()), Settings(title="U")).node(_Unknown(), (None, None, None))
+
+
+# ---------------------------------------------------------------------------
+# fmt of a library file
+
+
+def test_fmt_keeps_the_blank_line_after_a_library_files_heading():
+    text = '# Shared breaths for the morning routines.\n\ndefine "wave":\n    inhale 4s\n    exhale 4s\n'
+    result = parse_text(text, "lib.qi")
+    assert format_routine(result.routine, text.split("\n")) == text
+
+
+def test_fmt_lays_out_variant_blocks():
+    text = 'title: "V"\nvariants: a,b\n\nsection "S":\n  for a ,b :\n      say "x"\n  unless   b:\n    pause 1s\n'
+    result = parse_text(text, "v.qi")
+    assert format_routine(result.routine, text.split("\n")) == (
+        'title: "V"\nvariants: a,b\n\nsection "S":\n    for a, b:\n        say "x"\n    unless b:\n        pause 1s\n')
+
+
+# ---------------------------------------------------------------------------
+# Build
+
+
+ROUTINE = """\
+title: "Two Audiences"
+variants: standing, seated
+
+section "Arriving":
+    for standing:
+        say "Stand tall."
+    for seated:
+        say "Sit tall."
+    say "Let the shoulders drop."
+    inhale 3s "Breathe in."
+    exhale 3s
+"""
+
+
+def _speech(stderr: str) -> list[tuple[int, int]]:
+    return [(int(a), int(b)) for a, b in re.findall(r"speech: \d+ cues, (\d+) synthesised, (\d+) from the cache",
+                                                     stderr)]
+
+
+def test_build_every_variant_synthesises_shared_speech_once(tmp_path, monkeypatch, capsys):
+    routine = tmp_path / "two.qi"
+    routine.write_text(ROUTINE, encoding="utf-8")
+    monkeypatch.setenv("QIDSL_CACHE_DIR", str(tmp_path / "cache"))
+    code = main(["build", "--no-video", "--variant", "all", "--out", str(tmp_path / "out"), str(routine)])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    # standing speaks three cues; seated shares two of them and synthesises only "Sit tall."
+    assert _speech(err) == [(3, 0), (1, 2)]
+    names = sorted(p.name for p in (tmp_path / "out" / "two").iterdir() if not p.name.startswith("."))
+    assert names == ["two.chapters.txt", "two.mp3", "two.seated.chapters.txt", "two.seated.mp3",
+                     "two.seated.srt", "two.seated.timeline.json", "two.seated.vtt", "two.srt",
+                     "two.timeline.json", "two.vtt"]
+    assert "Sit tall." in (tmp_path / "out" / "two" / "two.seated.srt").read_text(encoding="utf-8")
+    assert "Sit tall." not in (tmp_path / "out" / "two" / "two.srt").read_text(encoding="utf-8")
+    # One variant by name: only its outputs are written again, all from the cache.
+    code = main(["build", "--no-video", "--variant", "seated", "--out", str(tmp_path / "out"), str(routine)])
+    _, err = capsys.readouterr()
+    assert code == 0 and _speech(err) == [(0, 3)]
+    assert "building" in err and "(variant seated)" in err
+
+
+def test_build_of_an_unknown_variant_is_a_usage_error(tmp_path, capsys):
+    routine = tmp_path / "two.qi"
+    routine.write_text(ROUTINE, encoding="utf-8")
+    code = main(["build", "--no-video", "--variant", "lying", "--out", str(tmp_path / "out"), str(routine)])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "has no variant 'lying'; its variants are: standing, seated" in err
+    assert not (tmp_path / "out").exists()
