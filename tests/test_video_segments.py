@@ -114,7 +114,7 @@ def test_joined_frames_are_the_segments_frames_and_the_pictures_drawn(made):
     timeline, out, stats, folder = made
     joined = decode(out)
     assert len(joined) == stats.frames
-    frames = VideoFrames(timeline, cues_of(timeline), W, H, planar=True)
+    frames = VideoFrames(timeline, cues_of(timeline), W, H, planar=True, fps=FPS)
     from qidsl.renderers.video_segments import Encoding, plan_segments
 
     plan = plan_segments(frames, stats.frames, Encoding(W, H, FPS, video_segments.video.PRESET,
@@ -193,7 +193,7 @@ def test_a_killed_render_leaves_the_segment_folder_usable(tmp_path):
 def test_a_long_hold_is_split_into_bounded_segments(tmp_path):
     steps = [step("section", text="Still", section="Still"), step("hold", 25.0, section="Still")]
     timeline = grid_timeline(steps)
-    frames = VideoFrames(timeline, cues_of(timeline), W, H, planar=True)
+    frames = VideoFrames(timeline, cues_of(timeline), W, H, planar=True, fps=FPS)
     plan = video_segments.plan_segments(frames, round(timeline.duration * FPS),
                                         video_segments.Encoding(W, H, FPS, "superfast", 21))
     assert max(s.frames for s in plan) <= video_segments.MAX_SECONDS * FPS

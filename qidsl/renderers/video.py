@@ -30,7 +30,7 @@ import re
 import subprocess
 import tempfile
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -97,13 +97,30 @@ class Moment:
     event: int = -1  # index of the timed event shown (segments are cut where it changes)
 
 
-class Scene:
-    """The timeline and captions indexed by time, for fast lookups frame after frame."""
+@dataclass(frozen=True)
+class _Cue:
+    start: float
+    end: float
+    lines: tuple[str, ...]
 
-    def __init__(self, timeline, cues: Sequence[CueLike]):
+
+class Scene:
+    """The timeline and captions indexed by time, for fast lookups frame after frame.
+
+    With ``fps``, times are snapped to whole frames (see the constructor).
+    """
+
+    def __init__(self, timeline, cues: Sequence[CueLike], fps: int | None = None):
         self.duration = float(timeline.duration)
         self.words = screen_words(getattr(timeline.settings, "language", "en"))
+        self.fps = fps
         events = sorted(timeline.events, key=lambda e: e.start)
+        if fps:
+            # Times are kept to the millisecond, so a time on the frame grid is off by up to half a
+            # millisecond, differently after an edit moved it: snapped back to whole frames, every
+            # comparison (countdown, caption, next-up) falls on the same frame wherever the event sits.
+            events = [replace(e, start=self._snap(e.start), end=self._snap(e.end)) for e in events]
+            cues = [_Cue(self._snap(c.start), self._snap(c.end), tuple(c.lines)) for c in cues]
         # Sections and notes are markers; everything else occupies time back to back.
         self._timed = [e for e in events if e.kind not in (SECTION, NOTE)]
         self._timed_starts = [e.start for e in self._timed]
@@ -114,6 +131,8 @@ class Scene:
         self._cues = sorted(cues, key=lambda c: c.start)
         self._cue_starts = [c.start for c in self._cues]
         self._notes = self._note_windows(timeline, events, sections)
+        if fps:
+            self._notes = [(start, self._snap(end), text) for start, end, text in self._notes]
         self._note_starts = [start for start, _, _ in self._notes]
         self._places = self._section_places(self._timed)
         self._screens: dict[tuple[int, int, int, int], Screen] = {}
@@ -169,9 +188,14 @@ class Scene:
     def _current(self, starts: list[float], t: float) -> int:
         return bisect.bisect_right(starts, t) - 1
 
+    def _snap(self, t: float) -> float:
+        return round(t * self.fps) / self.fps
+
     def at(self, t: float) -> Moment:
         """What to show at ``t`` seconds."""
         t = min(max(t, 0.0), self.duration)
+        if self.fps:
+            t = self._snap(t)
         i = self._current(self._timed_starts, t)
         event = self._timed[max(i, 0)] if self._timed else None
         if event is None or event.kind in ("intro", "outro"):
@@ -191,7 +215,7 @@ class Scene:
         if not (n >= 0 and t < self._notes[n][1]):
             n = -1
         s = bisect.bisect_right(self._section_starts, t)
-        if not (s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS):
+        if not (s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS + 1e-6):
             s = -1
         # The still screen depends on these four only; building it is the dear part, so keep it.
         which = (i, c, n, s)
@@ -279,13 +303,13 @@ class VideoFrames:
     _BASES = 4  # composed still images kept (a few MB each at 720p)
 
     def __init__(self, timeline, cues: Sequence[CueLike], width: int = 1280, height: int = 720,
-                 planar: bool = False, *, _shared=None):
+                 planar: bool = False, *, fps: int | None = None, _shared=None):
         if width < 16 or height < 16 or width % 2 or height % 2:
             raise ValueError("video width and height must be even numbers of at least 16 pixels")
         if _shared is None:
             layout = Layout(width, height)
             theme = theme_named(getattr(timeline.settings, "theme", None))
-            scene = Scene(timeline, cues)
+            scene = Scene(timeline, cues, fps)
             settings = timeline.settings
             card = CardText(settings.title or "", settings.author, format_length(timeline.duration),
                             tuple(timeline.notes))
