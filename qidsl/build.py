@@ -19,10 +19,12 @@ from .lang.check import is_library
 from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, compile_paths, print_diagnostics
 from .errors import BuildError
 from .lang.loader import Loader
-from .lang.settings import is_bundled_voice
+from .lang.speech import is_bundled_voice
 from .timefmt import clock
 
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
+# Said by check when no offline voice speaks the language; a build that got an engine (--engine gtts) is past it.
+SPEECH_WARNINGS = ("no-offline-voice",)
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 PREVIEW_FPS = 15  # qidsl.renderers.video.PREVIEW's rate (kept here: check must not import the renderers)
 
@@ -54,7 +56,9 @@ class BuildOptions:
         voice = args.voice
         if not is_bundled_voice(voice):
             voice = str(Path(voice).resolve())  # a path typed on the command line is from here, not the routine
-        return cls(out=Path(args.out), video=not args.no_video, engine=args.engine, voice=voice,
+        # --voice names a Piper voice, so it means Piper unless an engine is named too.
+        engine = args.engine or ("piper" if args.voice is not None else None)
+        return cls(out=Path(args.out), video=not args.no_video, engine=engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level)
@@ -144,25 +148,27 @@ def _size(path: Path) -> str:
 
 
 def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
-              name: str | None = None) -> BuildReport | None:
+              name: str | None = None, *, engine_for=None, cache=None) -> BuildReport | None:
     """Build one compiled routine (one variant of it); None when --strict refused its warnings.
 
     Outputs are named ``name`` (default: the file's stem) in ``OUT/STEM/``.
+    ``engine_for`` (like :func:`make_engine`) and ``cache`` let ``qidsl watch``
+    keep its loaded voice and clips between builds.
     """
     from . import timeline as tl
     from .engines.cache import SpeechCache, default_cache_dir
     from .engines.synthesize import make_engine, synthesize_all
-    from .renderers import audio, captions, chapters, mp3, timeline_json
+    from .renderers import audio, captions, chapters, mp3, page, timeline_json
 
     name = name or path.stem
     folder = options.out / path.stem
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
     variant = compiled.variants[0].name if len(compiled.variants) == 1 else None
-    _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ (speech: {settings.engine})")
-
-    engine = make_engine(settings, base_dir=path.parent, tld=options.tld)
-    cache = SpeechCache(options.cache_dir or default_cache_dir(options.out))
+    engine = (engine_for or make_engine)(settings, base_dir=path.parent, tld=options.tld)
+    _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ "
+         f"(speech: {engine.name}, voice {engine.voice_name})")
+    cache = cache or SpeechCache(options.cache_dir or default_cache_dir(options.out))
     expanded = replace(compiled.expanded, settings=settings)
     texts = compiled.estimate.spoken_texts
     speech_started = time.monotonic()
@@ -175,7 +181,8 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     frame_rate = PREVIEW_FPS if options.preview else options.fps
     timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=frame_rate)
     # The estimate's timing warnings are replaced by those measured on the real speech.
-    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS] + list(timeline.warnings)
+    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS + SPEECH_WARNINGS] \
+        + list(timeline.warnings)
     print_diagnostics(warnings, loader, "text", sys.stderr)
     if options.strict and warnings:
         _say(f"{path} has warnings and --strict is on; nothing was written")
@@ -192,6 +199,8 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
         captions.write_srt(staged.path(f"{name}.srt"), cues)
         captions.write_vtt(staged.path(f"{name}.vtt"), cues)
         chapters.write_chapters_txt(staged.path(f"{name}.chapters.txt"), chapter_list)
+        # The practice page (issue #11): plays NAME.mp3 beside it, so it only needs the timeline.
+        page.write_page(staged.path(f"{name}.html"), timeline, f"{name}.mp3")
         mixed = audio.normalise(audio.mix(timeline, speech.clips), target_lufs=options.loudness)
         mp3.write_mp3(staged.path(f"{name}.mp3"), mixed, audio.SAMPLE_RATE, settings.title, settings.author,
                       [(c.title, c.start, c.end) for c in chapter_list])

@@ -13,6 +13,7 @@ import os
 import sys
 
 from . import __version__
+from .lang.speech import ENGINES
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -23,7 +24,8 @@ commands:
   check PATH...   find mistakes in routines (files, or folders searched for *.qi)
   fmt PATH...     rewrite routines in the one canonical layout
   plan FILE       show the estimated timeline of a routine
-  build PATH...   make audio, captions, chapters, timeline and video in build/NAME/
+  build PATH...   make audio, captions, chapters, timeline, practice page and video in build/NAME/
+  watch PATH      rebuild on every save and serve the practice page live on 127.0.0.1
   diff OLD NEW    what changed between two versions of a routine, for review
   voices          list the speech engines and voices available here
   lsp             the language server for editors (over stdio; needs qidsl[lsp])
@@ -78,8 +80,9 @@ def _parser() -> argparse.ArgumentParser:
     fmt.add_argument("--diff", action="store_true", help="change nothing; print what would change")
 
     plan = commands.add_parser("plan", help="show the estimated timeline",
-                               description="Print a table of the estimated timeline (speech at about 150 "
-                               "words a minute, scaled by rate) with per-section and total durations.")
+                               description="Print a table of the estimated timeline (speech at the pace "
+                               "measured for the routine's voice, scaled by rate) with per-section and total "
+                               "durations.")
     plan.add_argument("path", metavar="FILE", help="a .qi file")
     plan.add_argument("--variant", metavar="NAME", help="the variant whose timeline is shown (default: the "
                       "first declared); every variant's time per section is shown below it")
@@ -87,14 +90,18 @@ def _parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="make narration, captions, chapters and video",
                                 description="Build each routine into OUT/NAME/: NAME.mp4, NAME.mp3, NAME.srt, "
-                                "NAME.vtt, NAME.chapters.txt and NAME.timeline.json. Every file is written "
+                                "NAME.vtt, NAME.chapters.txt, NAME.timeline.json and NAME.html (the practice "
+                                "page). Every file is written "
                                 "under a temporary name and renamed into place.")
     build.add_argument("paths", nargs="+", metavar="PATH", help=".qi files, or folders searched for *.qi")
     build.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
     build.add_argument("--no-video", action="store_true", help="make everything but the video")
-    build.add_argument("--engine", choices=("piper", "gtts"), help="speech engine (default: the routine's "
-                       "engine: setting, else piper, which works offline)")
-    build.add_argument("--voice", help="Piper voice: joe (bundled) or a path to a .onnx voice file")
+    build.add_argument("--engine", choices=tuple(ENGINES), help="speech engine (default: the routine's "
+                       "engine: setting, else the best offline voice of its language: piper for English, "
+                       "pico for German, French, Spanish and Italian, espeak for the rest; see qidsl voices)")
+    build.add_argument("--voice", help="Piper voice: joe (bundled, English; it reads another language only "
+                       "when named) or a path to a .onnx voice file; means --engine piper unless --engine "
+                       "is given")
     build.add_argument("--tld", default="com", help="gTTS accent domain, e.g. co.uk, com.au (default: com)")
     build.add_argument("--cache-dir", metavar="DIR", help="speech cache folder (default: $QIDSL_CACHE_DIR, "
                        "else OUT/.cache)")
@@ -119,8 +126,26 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW", help="the later version (a .qi file, or - for standard input)")
     diff.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
 
+    watch = commands.add_parser(
+        "watch", help="rebuild on every save and serve the practice page",
+        description="Check and build routines on every save and serve their practice pages on 127.0.0.1; an "
+        "open page reloads itself, keeping its place, when a new build is ready, and shows the mistakes of a "
+        "routine saved with errors. The preview (OUT/.watch/NAME/) has the page, timeline, captions and a WAV "
+        "of the narration; 'qidsl build' makes the loudness-normalised MP3. Ctrl-C stops.")
+    watch.add_argument("paths", nargs="+", metavar="PATH", help="a .qi file, or a folder searched for *.qi")
+    watch.add_argument("--out", default="build", metavar="DIR", help="output folder (default: build)")
+    watch.add_argument("--port", type=_ranged(int, 0, 65535), default=8765,
+                       help="port on 127.0.0.1 (default: 8765; 0 picks a free one)")
+    watch.add_argument("--video", action="store_true", help="also build the full outputs and video in "
+                       "OUT/NAME/ after each save")
+    watch.add_argument("--engine", choices=("piper", "gtts"), help="speech engine (default: the routine's)")
+    watch.add_argument("--voice", help="Piper voice: joe (bundled) or a path to a .onnx voice file")
+    watch.add_argument("--tld", default="com", help="gTTS accent domain (default: com)")
+    watch.add_argument("--cache-dir", metavar="DIR", help="speech cache folder (default: $QIDSL_CACHE_DIR, "
+                       "else OUT/.cache)")
+
     commands.add_parser("voices", help="list engines and voices", description="List the speech engines and "
-                        "voices available on this machine.")
+                        "voices available on this machine: offline, and online (gTTS), with the languages each speaks.")
 
     lsp = commands.add_parser("lsp", help="the language server for editors",
                               description="Speak the Language Server Protocol on standard input and output: "
@@ -152,7 +177,7 @@ def _stop_on_sigterm() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
-    if args.command == "build":
+    if args.command in ("build", "watch"):
         _stop_on_sigterm()
     if args.command is None:
         _parser().print_help()
@@ -177,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
             from .engines.voices import list_voices
             print("\n".join(list_voices()))
             return EXIT_OK
+        if args.command == "watch":
+            from .watch import WatchOptions, run_watch
+            return run_watch(args.paths, WatchOptions.from_args(args))
         from .build import BuildOptions, run_build
         return run_build(args.paths, BuildOptions.from_args(args))
     except KeyboardInterrupt:

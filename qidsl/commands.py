@@ -11,6 +11,7 @@ from .compile import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_path
                       routines_or_usage)
 from .lang.formatter import format_routine
 from .lang.loader import Loader
+from .lang.speech import ENGINES
 from .lang.parser import decode_source, display_source, parse_source
 from .outputs import write_text_atomic
 from .timefmt import clock
@@ -154,8 +155,11 @@ def plan_table(compiled: Compiled) -> str:
     settings = timeline.settings
     variant = compiled.variants[0].name if compiled.variants else None
     title = settings.title + (f" (variant: {variant})" if variant else "")
+    voice = "no offline voice"
+    if settings.engine:
+        voice = f"{settings.engine} {ENGINES[settings.engine].voice_for(settings.language, settings.voice)}"
     out = [f"{title} — about {clock(timeline.duration)} "
-           f"(estimated: speech at 150 words a minute × rate {settings.rate:g}, tempo {settings.tempo:g})", ""]
+           f"(estimated: speech at the pace of {voice} × rate {settings.rate:g}, tempo {settings.tempo:g})", ""]
     out.append(f"{'start':>8}  {'length':>6}  {'section':<24}  {'rep':<7}  {'event':<7}  text")
     for event in timeline.events:
         if event.kind == "section":

@@ -130,7 +130,7 @@ def _compile_variant(routine: Routine, library: Library, settings: Settings,
     empty = empty_routine(routine, len(expanded.steps))
     if empty is not None:
         problems.append(empty)
-    estimate = build_timeline(expanded, _MemoSpeech(EstimatedSpeech(settings.rate)))
+    estimate = build_timeline(expanded, _MemoSpeech(EstimatedSpeech.for_settings(settings)))
     problems.extend(estimate.warnings)
     problems.extend(breath_safety(expanded, settings.level))
     return CompiledVariant(name, expanded, estimate, tuple(problems))

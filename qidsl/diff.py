@@ -20,6 +20,7 @@ from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_routi
 from .lang import model as m
 from .lang.formatter import statement_line
 from .lang.loader import Loader
+from .lang.speech import ENGINES
 from .timefmt import clock
 
 STDIN = "-"
@@ -305,7 +306,9 @@ def _variants(old: Compiled, new: Compiled) -> list[VariantTotal]:
 def _speech_keys(compiled: Compiled) -> set[tuple]:
     """What the speech cache is keyed by, for every cue of every variant (the voice file's bytes aside)."""
     settings = compiled.settings
-    voice = (settings.engine, settings.voice, settings.rate, settings.language if settings.engine == "gtts" else "")
+    # The voice as the engine registry resolves it: Pico's and eSpeak NG's follow the language.
+    spoken_by = ENGINES[settings.engine].voice_for(settings.language, settings.voice) if settings.engine else None
+    voice = (settings.engine, spoken_by, settings.rate)
     return {voice + (text,) for v in compiled.variants for text in v.estimate.spoken_texts}
 
 

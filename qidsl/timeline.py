@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Protocol
 from .lang.diagnostics import Diagnostic, warning
 from .lang.model import Span
 from .lang.settings import DEFAULT_BELL
-from .engines.timing import Sentence, SpokenTiming, split_sentences  # speech's own types, read here
+from .lang.speech import ENGINES, Pace
+from .engines.timing import SENTENCE_PAUSE, Sentence, SpokenTiming, split_sentences  # speech's own types, read here
 # The event kinds renderers read come from here, the timeline, never from the front end.
 from .lang.steps import (BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION,  # noqa: F401
                          ExpandedRoutine, Repetition, Step)
@@ -27,7 +28,6 @@ if TYPE_CHECKING:  # only for the annotation
 INTRO_SECONDS = 3.0  # the title card, before the first cue
 OUTRO_SECONDS = 4.0  # the end card, after the last event
 SPEECH_MARGIN = 0.25  # least silence after a cue that stretched its breath phase
-WORDS_PER_MINUTE = 150.0
 LONG_ROUTINE_SECONDS = 2 * 3600
 
 
@@ -82,25 +82,63 @@ class Timeline:
         return list(dict.fromkeys(e.spoken for e in self.events if e.spoken))
 
 
-# Scripts written without spaces between words: count characters instead of words.
+# Scripts written without spaces between words, where a character is a syllable or a word.
 _UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+# Where a voice pauses inside a sentence.
+_BREAKS = re.compile(r"[,;:\u2013\u2014()\u3001\uff0c\uff1b\uff1a]|\s-\s")
+_SPELLED = re.compile(r"\b[A-Z]{2,}\b")  # CR, LF, DVD: read letter by letter
+_SYMBOLS = re.compile(r"[\\/&%+=@#*]")  # read as a word: "backslash", "percent"
 
 
-def estimated_words(text: str) -> float:
-    unspaced = len(_UNSPACED.findall(text))
-    return len(_UNSPACED.sub(" ", text).split()) + unspaced / 2.0
+def sentence_features(sentence: str, cjk_letters: float = 4.0) -> tuple[float, int, int, int, int]:
+    """What a sentence's spoken length is estimated from: (letters, breaks, spelled, symbols, digits).
+
+    ``letters`` counts letters read as words, a character of an unspaced
+    script (CJK, kana, hangul, Thai) counting as ``cjk_letters``; ``breaks``
+    the commas, colons, semicolons and dashes a voice pauses at; ``spelled``
+    the letters of all-capital words, read one by one; ``symbols`` the signs
+    read as a word (``\\``, ``%``, ``&``); ``digits`` the digits.
+    """
+    unspaced = len(_UNSPACED.findall(sentence))
+    rest = _UNSPACED.sub("", sentence)
+    spelled = sum(len(word) for word in _SPELLED.findall(rest))
+    letters = sum(1 for c in rest if c.isalpha()) - spelled
+    digits = sum(1 for c in rest if c.isdigit())
+    return (letters + cjk_letters * unspaced, len(_BREAKS.findall(sentence)), spelled,
+            len(_SYMBOLS.findall(rest)), digits)
 
 
 class EstimatedSpeech:
-    """Speech length from the words: about 150 words a minute, scaled by ``rate``."""
+    """Speech length from the letters and pauses of each sentence, at an engine's :class:`Pace`.
 
-    def __init__(self, rate: float = 1.0, words_per_minute: float = WORDS_PER_MINUTE):
-        self.seconds_per_word = 60.0 / (words_per_minute * rate)
+    The voice's part scales with ``1 / rate``; the pause the engines put
+    between sentences (:data:`SENTENCE_PAUSE`) does not.
+    """
+
+    def __init__(self, rate: float = 1.0, pace: Pace | None = None):
+        self.rate = rate
+        self.pace = pace or ENGINES["piper"].pace
+
+    @classmethod
+    def for_settings(cls, settings) -> "EstimatedSpeech":
+        """The estimate for a routine's engine and voice (joe's pace when no offline voice speaks it)."""
+        info = ENGINES.get(settings.engine) if settings.engine else None
+        pace = info.pace_for(settings.language) if info else ENGINES["piper"].pace
+        return cls(settings.rate, pace)
+
+    def sentence_seconds(self, sentence: str) -> float:
+        pace = self.pace
+        letters, breaks, spelled, symbols, digits = sentence_features(sentence, pace.cjk_letters)
+        seconds = (pace.base + pace.per_letter * letters + pace.per_break * breaks + pace.per_spelled * spelled
+                   + pace.per_symbol * symbols + pace.per_digit * digits)
+        return max(0.2, seconds) / self.rate
 
     def timing(self, text: str) -> SpokenTiming:
         sentences, start = [], 0.0
         for sentence in split_sentences(text):
-            length = max(0.4, estimated_words(sentence) * self.seconds_per_word)
+            if sentences:
+                start += SENTENCE_PAUSE
+            length = self.sentence_seconds(sentence)
             sentences.append(Sentence(round(start, 3), round(start + length, 3), sentence))
             start += length
         return SpokenTiming(round(start, 3), tuple(sentences))

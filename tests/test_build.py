@@ -73,7 +73,8 @@ def built(tmp_path_factory):
 def test_narration_outputs_are_complete(built):
     _, folder, _ = built
     names = sorted(p.name for p in folder.iterdir())
-    assert names == ["short.chapters.txt", "short.mp3", "short.srt", "short.timeline.json", "short.vtt", "short.wav"]
+    assert names == ["short.chapters.txt", "short.html", "short.mp3", "short.srt", "short.timeline.json", "short.vtt",
+                     "short.wav"]
     timeline = json.loads((folder / "short.timeline.json").read_text(encoding="utf-8"))
     info = probe(folder / "short.mp3")
     audio = info["streams"][0]
@@ -83,6 +84,15 @@ def test_narration_outputs_are_complete(built):
     assert info["format"]["tags"]["title"] == "Short Practice"
     assert [c["tags"]["title"] for c in info["chapters"]] == ["Opening", "Closing"]
     assert (folder / "short.chapters.txt").read_text(encoding="utf-8").startswith("0:00 Opening\n")
+
+
+def test_the_page_embeds_the_timeline_json_and_plays_the_mp3_beside_it(built):
+    _, folder, _ = built
+    text = (folder / "short.html").read_text(encoding="utf-8")
+    embedded = re.search(r'<script type="application/json" id="qidsl-timeline">(.*?)</script>', text, re.S)
+    assert json.loads(embedded.group(1)) == json.loads((folder / "short.timeline.json").read_text(encoding="utf-8"))
+    assert '<audio id="audio" src="short.mp3"' in text
+    assert "http://" not in text and "https://" not in text  # nothing to fetch from a network
 
 
 def test_speech_where_the_timeline_says_and_silence_in_the_pause(built):

@@ -62,3 +62,23 @@ def test_no_network_is_one_sentence_and_touches_no_output(tmp_path, capsys):
     assert "Traceback" not in err
     assert earlier.read_bytes() == b"last week's episode"
     assert sorted(p.name for p in folder.iterdir()) == ["online.mp3"]
+
+
+def test_a_language_with_no_offline_voice_builds_online_when_asked(tmp_path, capsys):
+    routine = tmp_path / "kokyu.qi"
+    routine.write_text('title: "呼吸"\nlanguage: ja\n\nsay "息を吸って。"\n', encoding="utf-8")
+    with responses.RequestsMock() as google:
+        google.add_callback(responses.POST, URL, callback=lambda request: (200, {}, TONE))
+        code = main(["build", str(routine), "--engine", "gtts", "--no-video", "--out", str(tmp_path / "out"),
+                     "--cache-dir", str(tmp_path / "cache")])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "(speech: gtts, voice ja@translate.google.com)" in err
+    assert "no-offline-voice" not in err and "no offline voice" not in err  # check's warning is answered
+    with responses.RequestsMock() as google:
+        google.add(responses.POST, URL, body=requests.ConnectionError("Failed to resolve 'translate.google.com'"))
+        code = main(["build", str(routine), "--engine", "gtts", "--no-video", "--out", str(tmp_path / "out"),
+                     "--cache-dir", str(tmp_path / "empty")])
+    assert code == 1
+    assert ("qidsl: gTTS could not reach Google's speech service (no network); use a Piper voice file for 'ja' "
+            "to build offline.\n") in capsys.readouterr().err

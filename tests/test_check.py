@@ -165,7 +165,7 @@ def test_settings_problems():
                    "'gap' must be a number, not 'lots'"]
     for tag in ("en", "en-GB", "zh-CN", "zh-Hant-TW", "pt-BR", "es-419"):
         assert codes(f'title: "T"\nlanguage: {tag}\nengine: gtts\n\nsay "x"\n') == [], tag
-    assert codes('title: "T"\nlanguage: de\n\nsay "x"\n') == ["voice-language"]
+    assert codes('title: "T"\nlanguage: de\n\nsay "x"\n') == []  # Pico speaks German
     assert codes('title: "T"\ntempo: 0.5\nrate: 2\ngap: 1s\nengine: gtts\ntheme: light\n\nsay "x"\n') == []
 
 
@@ -269,3 +269,44 @@ def test_a_file_of_definitions_only_needs_no_title_and_builds_nothing(tmp_path, 
     assert not (tmp_path / "out").exists()
     # A routine without a title that plays something is still an error.
     assert codes('section "A":\n    say "x"\n') == ["missing-title"]
+
+
+def engine_of(text: str) -> str | None:
+    return compile_text(text).settings.engine
+
+
+def test_a_routine_without_an_engine_gets_an_offline_voice_of_its_language():
+    assert engine_of('title: "T"\n\nsay "x"\n') == "piper"
+    assert engine_of('title: "T"\nlanguage: en-GB\n\nsay "x"\n') == "piper"
+    for tag in ("de", "de-AT", "fr-CA", "es-419", "it"):
+        assert engine_of(f'title: "T"\nlanguage: {tag}\n\nsay "x"\n') == "pico", tag
+    for tag in ("zh-CN", "sv", "pt-BR", "ru"):
+        assert engine_of(f'title: "T"\nlanguage: {tag}\n\nsay "x"\n') == "espeak", tag
+    # joe reads German when asked for by name, and then nothing is said about it
+    named = 'title: "T"\nlanguage: de\nvoice: joe\n\nsay "x"\n'
+    assert engine_of(named) == "piper" and codes(named) == []
+
+
+def test_a_language_no_offline_voice_speaks_is_a_warning_naming_what_to_do():
+    # eSpeak NG's Japanese reads kanji as "Chinese letter": it is no Japanese voice.
+    result = compile_text('title: "T"\nlanguage: ja\n\nsay "x"\n')
+    assert result.settings.engine is None
+    (found,) = result.diagnostics
+    assert (found.code, found.severity, found.span.line, found.span.column) == ("no-offline-voice", "warning", 2, 11)
+    assert found.message == "no offline voice speaks 'ja', so `qidsl build` will stop"
+    assert "engine: gtts" in found.hint and "voice: voices/NAME.onnx" in found.hint
+    assert codes('title: "T"\nlanguage: ja\nengine: gtts\n\nsay "x"\n') == []
+
+
+def test_an_engine_that_cannot_speak_the_language_is_an_error_at_the_engine():
+    result = compile_text('title: "T"\nlanguage: de\nengine: piper\n\nsay "x"\n')
+    (found,) = result.diagnostics
+    assert (found.code, found.severity, found.span.line, found.span.column) == ("engine-language", "error", 3, 9)
+    assert found.message == "the bundled Piper voice 'joe' speaks English, not 'de'"
+    assert found.hint == ("remove `engine: piper` to use pico's voice for it, or write `voice: joe` "
+                          "to have joe read it anyway")
+    found = compile_text('title: "T"\nlanguage: sv\nengine: pico\n\nsay "x"\n').diagnostics[0]
+    assert (found.message, found.hint) == ("pico has no voice for 'sv'",
+                                           "remove the engine line to use espeak, which speaks it")
+    assert codes('title: "T"\nlanguage: ja\nengine: espeak\n\nsay "x"\n') == ["engine-language"]
+    assert codes('title: "T"\nlanguage: en-GB\nengine: pico\n\nsay "x"\n') == []

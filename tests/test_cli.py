@@ -241,11 +241,12 @@ def test_plan_prints_the_estimated_timeline(tmp_path, capsys):
     code, out, err = run(capsys, "plan", path)
     assert code == 0 and err == ""
     lines = out.splitlines()
-    assert lines[0].startswith("Plan — about 0:19")  # 3 + 2.5 + 2 × (0.9 + 4) + 4 = 19.3 s
+    # 3 + 1.75 (19 letters at joe's pace, and the gap) + 2 × (0.83 + 4) + 4 = 18.4 s
+    assert lines[0].startswith("Plan — about 0:18 (estimated: speech at the pace of piper joe × rate 1, tempo 1)")
     assert lines[2].split() == ["start", "length", "section", "rep", "event", "text"]
-    assert lines[4].split() == ["0:03", "2.5s", "One", "say", "One", "two", "three", "four", "five."]
-    assert lines[5].split() == ["0:05", "0.9s", "One", "1/2", "count", "1"]
-    assert lines[-2].split() == ["0:03", "0:12", "One"] and lines[-1].split() == ["total", "0:19"]
+    assert lines[4].split() == ["0:03", "1.7s", "One", "say", "One", "two", "three", "four", "five."]
+    assert lines[5].split() == ["0:04", "0.8s", "One", "1/2", "count", "1"]
+    assert lines[-2].split() == ["0:03", "0:11", "One"] and lines[-1].split() == ["total", "0:18"]
 
 
 def test_plan_refuses_a_routine_with_errors_and_shows_warnings(tmp_path, capsys):
@@ -286,14 +287,19 @@ def test_the_installed_command_reports_mistakes_from_another_folder(tmp_path):
     assert done.returncode == 2 and "Traceback" not in done.stderr
 
 
+VALID = Path(__file__).parent / "cases" / "valid"
+
+
 @pytest.mark.parametrize("command", [["check"], ["plan"], ["fmt", "--check"]])
-def test_light_commands_import_no_moviepy_piper_or_numpy(command):
+@pytest.mark.parametrize("routine", [SHIPPED, VALID / "atempause-de.qi", VALID / "andning-sv.qi"],
+                         ids=["piper", "pico", "espeak"])
+def test_light_commands_import_no_moviepy_piper_or_numpy(command, routine):
     script = (
         "import sys\n"
         "from qidsl.cli import main\n"
-        f"code = main({command!r} + [{str(SHIPPED)!r}])\n"
-        "heavy = sorted(m for m in ('moviepy', 'piper', 'numpy', 'onnxruntime', 'PIL', 'scipy')"
-        " if m in sys.modules)\n"
+        f"code = main({command!r} + [{str(routine)!r}])\n"
+        "heavy = sorted(m for m in ('moviepy', 'piper', 'numpy', 'onnxruntime', 'PIL', 'scipy', 'py_nanotts',"
+        " 'espeakng_loader', 'gtts') if m in sys.modules)\n"
         "print('HEAVY', code, ' '.join(heavy), file=sys.stderr)\n"
     )
     done = _subprocess(sys.executable, "-c", script)

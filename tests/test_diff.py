@@ -120,3 +120,13 @@ def test_the_count_of_new_speech_is_what_a_build_synthesises(tmp_path, monkeypat
         assert code == 0, err
         made.append(int(re.search(r"speech: \d+ cues, (\d+) synthesised", err).group(1)))
     assert made == [4, 2]
+
+
+def test_a_new_language_is_new_speech_when_it_changes_the_voice(tmp_path, monkeypatch, capsys):
+    body = '\nsay "Eins."\nsay "Zwei."\n'
+    for name, language in (("de.qi", "de"), ("at.qi", "de-AT"), ("fr.qi", "fr")):
+        (tmp_path / name).write_text(f'title: "T"\nlanguage: {language}\n{body}', encoding="utf-8")
+    _, out, _ = _run(monkeypatch, capsys, tmp_path, ["diff", "de.qi", "at.qi"])
+    assert "speech: 0 of 2 cues to synthesise anew" in out  # Pico's one German voice either way
+    _, out, _ = _run(monkeypatch, capsys, tmp_path, ["diff", "de.qi", "fr.qi"])
+    assert "speech: 2 of 2 cues to synthesise anew" in out  # its French voice now

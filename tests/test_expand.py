@@ -27,9 +27,19 @@ def brief(steps):
 def test_nested_repeats_in_order_with_the_innermost_repetition():
     steps = steps_of('repeat 2:\n    say "Outer."\n    repeat 3:\n        inhale 2s\n')
     assert brief(steps) == ([("say", None, "Outer.")] + [("inhale", 2.0, None)] * 3) * 2
-    assert [s.repetition for s in steps[:4]] == [Repetition(1, 2, False)] + [
-        Repetition(i, 3, False) for i in (1, 2, 3)]
+    outer = Repetition(1, 2, False)
+    assert [s.repetition for s in steps[:4]] == [outer] + [Repetition(i, 3, False, outer) for i in (1, 2, 3)]
     assert steps[4].repetition == Repetition(2, 2, False)
+
+
+def test_an_inner_uncounted_repeat_knows_the_round_of_the_counted_one_around_it():
+    steps = steps_of('repeat 3 counted:\n    repeat 2:\n        inhale 2s\n        breathe 4-4-4 x2\n')
+    rounds = [s.repetition.nearest_counted() for s in steps]
+    assert all(r is not None and r.counted and r.total == 3 for r in rounds)
+    per_round = len(steps) // 3  # the spoken count, then 2 x (inhale + 2 x 3 pattern phases)
+    assert per_round == 1 + 2 * (1 + 2 * 3)
+    assert [r.index for r in rounds] == [1] * per_round + [2] * per_round + [3] * per_round
+    assert steps_of('repeat 2:\n    inhale 2s\n')[0].repetition.nearest_counted() is None
 
 
 def test_a_counted_repeat_says_each_number():

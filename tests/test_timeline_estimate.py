@@ -6,9 +6,13 @@ import pytest
 
 from qidsl.compile import compile_routine
 from qidsl.lang.loader import Loader
-from qidsl.timeline import INTRO_SECONDS, OUTRO_SECONDS, SPEECH_MARGIN, EstimatedSpeech
+from qidsl.engines.timing import SENTENCE_PAUSE
+from qidsl.lang.speech import ENGINES, Pace
+from qidsl.timeline import INTRO_SECONDS, OUTRO_SECONDS, SPEECH_MARGIN, EstimatedSpeech, sentence_features
 
-FIVE_WORDS = "One two three four five."  # 2 s at 150 words a minute
+FIVE_WORDS = "One two three four five."  # 19 letters
+JOE = ENGINES["piper"].pace
+FIVE_WORDS_SECONDS = round(JOE.base + 19 * JOE.per_letter, 3)  # about 1.25 s
 
 
 def estimate(body: str, settings: str = ""):
@@ -21,34 +25,61 @@ def events(timeline, *kinds):
     return [(e.kind, e.start, e.end) for e in timeline.events if not kinds or e.kind in kinds]
 
 
-def test_speech_is_estimated_at_150_words_a_minute_plus_the_gap():
+def test_speech_is_estimated_from_its_letters_at_the_voices_pace_plus_the_gap():
     timeline = estimate(f'say "{FIVE_WORDS}"\n')
-    assert events(timeline) == [("intro", 0.0, INTRO_SECONDS), ("say", 3.0, 5.5), ("outro", 5.5, 9.5)]
-    assert timeline.duration == 5.5 + OUTRO_SECONDS
+    end = 3.0 + FIVE_WORDS_SECONDS + 0.5
+    assert events(timeline) == [("intro", 0.0, INTRO_SECONDS), ("say", 3.0, end), ("outro", end, round(end + 4.0, 3))]
+    assert timeline.duration == round(end + OUTRO_SECONDS, 3)
 
 
-@pytest.mark.parametrize("rate, seconds", [("2", 1.0), ("0.5", 4.0), ("1.25", 1.6)])
-def test_rate_scales_the_speaking_speed(rate, seconds):
+@pytest.mark.parametrize("rate", ["2", "0.5", "1.25"])
+def test_rate_scales_the_speaking_speed(rate):
     timeline = estimate(f'say "{FIVE_WORDS}"\n', settings=f"rate: {rate}\n")
     (say,) = timeline.of_kind("say")
-    assert say.duration == pytest.approx(seconds + 0.5)
+    assert say.duration == pytest.approx(FIVE_WORDS_SECONDS / float(rate) + 0.5, abs=0.002)
 
 
 def test_gap_is_the_silence_after_each_say():
     (say,) = estimate(f'say "{FIVE_WORDS}"\n', settings="gap: 1.5s\n").of_kind("say")
-    assert say.duration == pytest.approx(3.5)
+    assert say.duration == pytest.approx(FIVE_WORDS_SECONDS + 1.5)
 
 
-def test_sentences_are_timed_inside_a_cue():
-    (say,) = estimate('say "Stand tall. Breathe in slowly now."\n').of_kind("say")
+def test_sentences_are_timed_inside_a_cue_with_the_engines_pause_between_them():
+    (say,) = estimate('say "Stand tall. Breathe in slowly now."\n', settings="rate: 2\n").of_kind("say")
+    first = (JOE.base + 9 * JOE.per_letter) / 2  # 9 letters, twice as fast
+    second = (JOE.base + 18 * JOE.per_letter) / 2
+    # The pause between sentences is the engine's, whatever the rate.
     assert [(s.text, s.start, s.end) for s in say.speech] == [
-        ("Stand tall.", 3.0, 3.8), ("Breathe in slowly now.", 3.8, 5.4)]
+        ("Stand tall.", 3.0, round(3.0 + first, 3)),
+        ("Breathe in slowly now.", round(3.0 + first + SENTENCE_PAUSE, 3),
+         round(3.0 + first + SENTENCE_PAUSE + second, 3))]
+
+
+def test_the_pace_is_the_voice_of_the_routines_language():
+    # German and French take Pico's pace for that language, Swedish eSpeak NG's.
+    text = "Atme ruhig ein."  # 12 letters
+    lengths = {tag: estimate(f'say "{text}"\n', settings=f"language: {tag}\n").of_kind("say")[0].duration
+               for tag in ("en", "de", "fr", "sv")}
+    paces = {"en": JOE, "de": ENGINES["pico"].pace_for("de"), "fr": ENGINES["pico"].pace_for("fr"),
+             "sv": ENGINES["espeak"].pace_for("sv")}
+    assert len(set(paces.values())) == 4
+    for tag, pace in paces.items():
+        assert lengths[tag] == pytest.approx(round(pace.base + 12 * pace.per_letter, 3) + 0.5), tag
+
+
+def test_what_a_sentence_is_estimated_from():
+    assert sentence_features("Breathe in, hold; and out - slowly.") == (25, 3, 0, 0, 0)
+    assert sentence_features("Every line ends with CR LF.") == (17, 0, 4, 0, 0)
+    assert sentence_features("A backslash \\ stays, 100 % of it.") == (19, 1, 0, 2, 3)
+    # a character of an unspaced script counts as several letters
+    assert sentence_features("双脚与肩同宽，膝盖微屈。", cjk_letters=4.0) == (40.0, 1, 0, 0, 0)
 
 
 def test_unspaced_scripts_count_characters():
-    # 8 Chinese characters count as 4 words: 1.6 s
+    # Chinese is spoken offline by eSpeak NG's Mandarin voice, a character at its pace of 4.4 letters
     (say,) = estimate('say "双脚与肩同宽微屈"\n', settings="language: zh-CN\n").of_kind("say")
-    assert say.duration == pytest.approx(1.6 + 0.5)
+    pace = ENGINES["espeak"].pace
+    assert say.duration == pytest.approx(round(pace.base + 8 * 4.4 * pace.per_letter, 3) + 0.5)
 
 
 def test_breath_phases_last_as_written_with_their_cue_spoken_at_the_start():
@@ -62,28 +93,31 @@ def test_breath_phases_last_as_written_with_their_cue_spoken_at_the_start():
 
 
 def test_a_cue_longer_than_its_phase_stretches_it_and_warns():
-    text = "This cue has far too many words to be said in one short second."  # 14 words: 5.6 s
+    text = "This cue has far too many words to be said in one short second."  # 49 letters: 2.9 s
     timeline = estimate(f'inhale 1s "{text}"\nexhale 4s\n')
     inhale, exhale = timeline.of_kind("inhale")[0], timeline.of_kind("exhale")[0]
-    assert inhale.duration == pytest.approx(5.6 + SPEECH_MARGIN)
+    spoken = round(JOE.base + 49 * JOE.per_letter, 3)
+    assert inhale.duration == pytest.approx(spoken + SPEECH_MARGIN)
     assert exhale.start == inhale.end  # speech is never overlapped or cut
     (warning,) = timeline.warnings
     assert warning.code == "cue-overruns-phase" and warning.span.line == 3
-    assert "5.6s" in warning.message and "1.0s" in warning.message
+    assert f"{spoken:.1f}s" in warning.message and "1.0s" in warning.message
 
 
 def test_tempo_divides_written_durations_but_not_speech():
     timeline = estimate(f'inhale 4s\nsay "{FIVE_WORDS}"\n', settings="tempo: 0.5\n")
-    assert events(timeline, "inhale", "say") == [("inhale", 3.0, 11.0), ("say", 11.0, 13.5)]
+    assert events(timeline, "inhale", "say") == [("inhale", 3.0, 11.0), ("say", 11.0, 11.5 + FIVE_WORDS_SECONDS)]
 
 
 def test_sections_span_their_events_and_repetitions_are_marked():
     timeline = estimate('section "A":\n    pause 2s\nsection "B":\n    repeat 2 counted:\n        hold 3s\n')
-    assert [(s.text, s.start, s.end) for s in timeline.sections] == [("A", 3.0, 5.0), ("B", 5.0, 12.8)]
+    count = round(JOE.base + JOE.per_digit, 3) + 0.5  # a spoken count, then the gap
+    assert [(s.text, s.start, s.end) for s in timeline.sections] == [("A", 3.0, 5.0),
+                                                                    ("B", 5.0, round(11.0 + 2 * count, 3))]
     holds = timeline.of_kind("hold")
     assert [(h.section, h.repetition.index, h.repetition.total) for h in holds] == [("B", 1, 2), ("B", 2, 2)]
     counts = timeline.of_kind("count")
-    assert [c.spoken for c in counts] == ["1", "2"] and counts[0].duration == pytest.approx(0.9)
+    assert [c.spoken for c in counts] == ["1", "2"] and counts[0].duration == pytest.approx(count)
 
 
 def test_notes_take_no_time():
@@ -105,10 +139,13 @@ def test_a_routine_longer_than_two_hours_is_warned_about():
 
 
 def test_estimated_speech_directly():
-    timer = EstimatedSpeech(rate=1.0)
-    assert timer.timing(FIVE_WORDS).duration == 2.0
-    assert timer.timing("Hi.").duration == 0.4  # a sentence takes at least 0.4 s
-    assert EstimatedSpeech(rate=2.0).timing(FIVE_WORDS).duration == 1.0
+    pace = Pace(base=0.2, per_letter=0.05, per_break=0.3, per_spelled=0.25, per_symbol=0.45, per_digit=0.15)
+    timer = EstimatedSpeech(rate=1.0, pace=pace)
+    assert timer.timing(FIVE_WORDS).duration == pytest.approx(0.2 + 19 * 0.05)
+    assert timer.timing("Hi, CR 2 & you.").duration == pytest.approx(0.2 + 5 * 0.05 + 0.3 + 2 * 0.25 + 0.45 + 0.15)
+    assert timer.timing(".").duration == 0.2  # a sentence takes at least 0.2 s
+    assert EstimatedSpeech(rate=2.0, pace=pace).timing(FIVE_WORDS).duration == pytest.approx((0.2 + 19 * 0.05) / 2)
+    assert EstimatedSpeech().pace == JOE
 
 
 class _FixedSpeech:

@@ -35,7 +35,7 @@ def test_the_default_plan_is_the_first_variant(monkeypatch, capsys):
     _, default, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", VARIANTS.name])
     _, standing, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--variant", "standing", VARIANTS.name])
     assert default == standing
-    assert default.startswith("Waking the Waist (variant: standing) — about 2:13")
+    assert default.startswith("Waking the Waist (variant: standing) — about 2:09")
 
 
 def test_each_variant_plays_only_its_blocks():
@@ -177,9 +177,11 @@ def test_build_every_variant_synthesises_shared_speech_once(tmp_path, monkeypatc
     # standing speaks three cues; seated shares two of them and synthesises only "Sit tall."
     assert _speech(err) == [(3, 0), (1, 2)]
     names = sorted(p.name for p in (tmp_path / "out" / "two").iterdir() if not p.name.startswith("."))
-    assert names == ["two.chapters.txt", "two.mp3", "two.seated.chapters.txt", "two.seated.mp3",
-                     "two.seated.srt", "two.seated.timeline.json", "two.seated.vtt", "two.srt",
+    assert names == ["two.chapters.txt", "two.html", "two.mp3", "two.seated.chapters.txt", "two.seated.html",
+                     "two.seated.mp3", "two.seated.srt", "two.seated.timeline.json", "two.seated.vtt", "two.srt",
                      "two.timeline.json", "two.vtt"]
+    # Each variant's page plays its own narration.
+    assert 'src="two.seated.mp3"' in (tmp_path / "out" / "two" / "two.seated.html").read_text(encoding="utf-8")
     assert "Sit tall." in (tmp_path / "out" / "two" / "two.seated.srt").read_text(encoding="utf-8")
     assert "Sit tall." not in (tmp_path / "out" / "two" / "two.srt").read_text(encoding="utf-8")
     # One variant by name: only its outputs are written again, all from the cache.

@@ -26,6 +26,7 @@ from qidsl.renderers.video_layers import Layout
 from qidsl.lang.settings import Settings
 from qidsl.lang.steps import ExpandedRoutine, Repetition, Step
 from qidsl.timeline import EstimatedSpeech, build_timeline
+from qidsl.timefmt import clock
 from tests.probe import probe
 
 W, H, FPS = 320, 180, 10
@@ -205,7 +206,10 @@ def test_captions_show_during_speech_and_not_in_a_pause(rendered):
     pause = first(timeline, "pause")
     speaking = decode_frame(out, on_frame((sentence.start + sentence.end) / 2))
     silent = decode_frame(out, on_frame((pause.start + pause.end) / 2))
-    assert ink(speaking, layout.caption_box, theme.background) > 30
+    # Speech alone: the caption is large in the middle, where the pacer would be.
+    assert ink(speaking, layout.speech_box, theme.background) > 30
+    assert ink(speaking, layout.caption_box[:1] + (layout.pacer_box[3],) + layout.caption_box[2:],
+               theme.background) == 0
     assert ink(silent, layout.caption_box, theme.background) == 0
 
 
@@ -416,10 +420,10 @@ def test_themes_change_the_picture():
     assert tuple(calm) == THEMES["calm"].background and tuple(light) == THEMES["light"].background
 
 
-def test_the_title_card_gives_the_length():
+def test_the_title_card_gives_the_length_rounded_as_the_command_line_rounds_it():
     assert format_length(754.4) == "12:34"
-    assert format_length(59.6) == "1:00"
-    assert format_length(3725) == "62:05"
+    assert format_length(357.6) == clock(357.6) == "5:57"  # the CLI said "a 5:57 routine", the card 5:58
+    assert format_length(3725) == clock(3725) == "1:02:05"
 
 
 def test_odd_sizes_are_refused_with_one_sentence(tmp_path):

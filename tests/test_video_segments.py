@@ -212,7 +212,7 @@ def test_the_narration_joined_from_chunks_is_the_mix_in_step_with_the_picture(tm
         out, stats = render(timeline, tmp_path, "spoken", tmp_path / "cache")
     finally:
         narration_aac.MIN_SECONDS, narration_aac.MAX_SECONDS = original
-    assert stats.audio_chunks >= 4 and stats.audio_made == stats.audio_chunks
+    assert stats.audio_chunks >= 4 and 1 <= stats.audio_made <= stats.audio_chunks  # equal chunks made once
     with wave.open(str(tmp_path / "spoken.wav")) as wav:
         mix = np.frombuffer(wav.readframes(wav.getnframes()), "<i2").astype(np.float32) / 32767
     heard = decode_audio(out)

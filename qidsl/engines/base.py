@@ -13,9 +13,7 @@ from typing import Mapping, Protocol, Sequence, runtime_checkable
 
 import numpy as np
 
-from .timing import Sentence, SpokenTiming
-
-SENTENCE_PAUSE = 0.3  # seconds of silence between two sentences of one cue
+from .timing import SENTENCE_PAUSE, Sentence, SpokenTiming  # noqa: F401 (SENTENCE_PAUSE is shaping's too)
 TARGET_RMS = 0.1  # about -20 dBFS for the voiced part of each sentence
 PEAK_LIMIT = 0.95  # no sentence is raised past this peak, so leveling never clips
 SILENCE_FRAME = 0.01  # seconds per frame when looking for silence
@@ -80,6 +78,7 @@ class SpeechEngine(Protocol):
     name: str
     version: str  # version of the engine library, from importlib.metadata
     voice_id: str  # stable identifier of the voice (content hash, not a path)
+    voice_name: str  # the voice as a person names it: en_US-joe-medium, de-DE, cmn
 
     def settings_key(self) -> str:
         """Every setting that changes the sound (rate, language, ...) as one string."""

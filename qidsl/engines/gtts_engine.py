@@ -18,11 +18,11 @@ from typing import Callable
 import numpy as np
 
 from ..errors import BuildError
+from ..lang.speech import automatic_engine
 from .timing import split_sentences
 from .base import SHAPING_KEY, SpeechClip, assemble
 
 SAMPLE_RATE = 24000  # what Google's MP3s carry; decoding keeps it
-OFFLINE = "build offline with --engine piper"
 MAX_RETRY_AFTER = 30.0  # seconds; a longer Retry-After is not worth waiting for in a build
 # BCP-47 primary subtags Google still knows under their old or other names.
 _ALIASES = {"he": "iw", "jv": "jw", "nb": "no", "fil": "tl", "in": "id"}
@@ -79,6 +79,11 @@ class GttsEngine:
         self.sleep = sleep
         self.version = importlib.metadata.version("gTTS")
         self.voice_id = f"google-translate:{self.lang}@translate.google.{tld}"
+        self.voice_name = f"{self.lang}@translate.google.{tld}"
+        offline = automatic_engine(language, None)
+        # What to do instead, in every failure message: the offline voice of this language, if any.
+        self.offline = (f"build offline with --engine {offline}" if offline
+                        else f"use a Piper voice file for '{language}' to build offline")
 
     def settings_key(self) -> str:
         """Language, host (accent), rate and the shaping of the audio."""
@@ -123,9 +128,9 @@ class GttsEngine:
                     raise BuildError(self._gave_up(status)) from exc
                 if status == 200:
                     raise BuildError(f"Google's speech service answered without audio for language "
-                                     f"'{self.lang}'; {OFFLINE}.") from exc
+                                     f"'{self.lang}'; {self.offline}.") from exc
                 raise BuildError(f"Google's speech service refused the request with HTTP {status} "
-                                 f"({response.reason}); {OFFLINE}.") from exc
+                                 f"({response.reason}); {self.offline}.") from exc
             except requests.RequestException as exc:  # e.g. a body cut off while streaming
                 raise BuildError(self._unreachable(exc)) from exc
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
@@ -141,19 +146,19 @@ class GttsEngine:
         tries = f"after {self.retries} {'retry' if self.retries == 1 else 'retries'}"
         if status == 429:
             return (f"Google's speech service refused gTTS with too many requests (HTTP 429) {tries}; "
-                    f"wait a while or {OFFLINE}.")
-        return f"Google's speech service failed with HTTP {status} {tries}; try again later or {OFFLINE}."
+                    f"wait a while or {self.offline}.")
+        return f"Google's speech service failed with HTTP {status} {tries}; try again later or {self.offline}."
 
     def _unreachable(self, cause: BaseException | None) -> str:
         import requests
 
         if isinstance(cause, requests.Timeout):
             return (f"gTTS got no answer from Google's speech service within {self.timeout:g} s; "
-                    f"check the network or {OFFLINE}.")
+                    f"check the network or {self.offline}.")
         if self.tld != "com":
             return (f"gTTS could not reach Google's speech service at translate.google.{self.tld} "
-                    f"(no network, or no such host); {OFFLINE}.")
-        return f"gTTS could not reach Google's speech service (no network); {OFFLINE}."
+                    f"(no network, or no such host); {self.offline}.")
+        return f"gTTS could not reach Google's speech service (no network); {self.offline}."
 
     def _decode(self, mp3: bytes) -> np.ndarray:
         """MP3 bytes to mono float32 samples at :data:`SAMPLE_RATE`, speed changed by ``rate``."""
@@ -176,3 +181,8 @@ class GttsEngine:
             reason = detail[-1] if detail else "no audio came out"
             raise BuildError(f"ffmpeg could not decode the speech from Google: {reason}.")
         return np.frombuffer(result.stdout, dtype="<f4").astype(np.float32)
+
+
+def create(settings, base_dir=None, tld: str = "com") -> GttsEngine:
+    """The gTTS engine for a routine's settings (see :func:`qidsl.engines.synthesize.make_engine`)."""
+    return GttsEngine(settings.language, tld=tld, rate=settings.rate)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import BuildError
-from ..lang.settings import is_bundled_voice
+from ..lang.speech import is_bundled_voice
 from .timing import split_sentences
 from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_silence
 
@@ -84,6 +84,11 @@ class PiperEngine:
             self._voice_id = f"{self.model_path.stem}:{digest[:24]}"
         return self._voice_id
 
+    @property
+    def voice_name(self) -> str:
+        """The voice file's name, e.g. en_US-joe-medium."""
+        return self.model_path.stem
+
     def settings_key(self) -> str:
         """The speaking rate and the shaping of the audio."""
         return f"rate={self.rate:.6g};{SHAPING_KEY}"
@@ -97,6 +102,10 @@ class PiperEngine:
             except Exception as exc:  # onnxruntime and json raise many kinds
                 raise BuildError(f"Piper could not load the voice {self.model_path.name}: {exc}") from exc
         return self._voice
+
+    def warm(self) -> None:
+        """Load the voice now (a second or two), so the next :meth:`synthesize` starts at once."""
+        self._load()
 
     def synthesize(self, text: str) -> SpeechClip:
         """Speak ``text`` with one sentence range per sentence."""
@@ -120,3 +129,8 @@ class PiperEngine:
         except Exception as exc:
             raise BuildError(f"Piper could not speak {short_text(text, 40)!r}: {exc}") from exc
         return assemble(pieces, sample_rate)
+
+
+def create(settings, base_dir: Path | None = None, tld: str = "com") -> PiperEngine:
+    """The Piper engine for a routine's settings (see :func:`qidsl.engines.synthesize.make_engine`)."""
+    return PiperEngine(settings.voice, rate=settings.rate, base_dir=base_dir)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import BuildError
+from ..lang.speech import AUTOMATIC, ENGINES, is_bundled_voice, no_voice_advice, not_spoken
 from ..progress import Progress
 from .base import MeasuredSpeech, SpeechClip, SpeechEngine, short_text
 from .cache import SpeechCache
@@ -26,20 +28,32 @@ class SynthesisResult:
 
 
 def make_engine(settings, base_dir: Path, tld: str = "com") -> SpeechEngine:
-    """The engine a routine's settings ask for (``settings`` is a :class:`qidsl.settings.Settings`).
+    """The engine a routine's settings ask for (``settings`` is a :class:`qidsl.lang.settings.Settings`).
 
-    Piper takes ``voice`` (relative paths from ``base_dir``, the routine's
-    folder) and ``rate``; gTTS takes ``language``, ``tld`` and ``rate``.
+    The engine comes from the one registry, :data:`qidsl.lang.speech.ENGINES`;
+    its module's ``create(settings, base_dir, tld)`` makes it.  Piper takes
+    ``voice`` (relative paths from ``base_dir``, the routine's folder) and
+    ``rate``; Pico and eSpeak NG take ``language`` and ``rate``; gTTS takes
+    ``language``, ``tld`` and ``rate``.  A language the engine cannot speak is
+    a :class:`BuildError` that says what to do.
     """
-    if settings.engine == "piper":
-        from .piper_engine import PiperEngine
-
-        return PiperEngine(settings.voice, rate=settings.rate, base_dir=base_dir)
-    if settings.engine == "gtts":
-        from .gtts_engine import GttsEngine
-
-        return GttsEngine(settings.language, tld=tld, rate=settings.rate)
-    raise BuildError(f"unknown speech engine '{settings.engine}'; choose piper or gtts.")
+    if settings.engine is None:
+        raise BuildError(f"no offline voice speaks '{settings.language}'; {no_voice_advice(settings.language)}.")
+    info = ENGINES.get(settings.engine)
+    if info is None:
+        raise BuildError(f"unknown speech engine '{settings.engine}'; choose one of: {', '.join(ENGINES)}.")
+    reason = not_spoken(settings.engine, settings.language, settings.voice)
+    if reason is not None:
+        others = [name for name in AUTOMATIC if name != info.name
+                  and not_spoken(name, settings.language, None) is None]
+        if info.name == "piper" and is_bundled_voice(settings.voice):
+            advice = "add --voice joe to have joe read it anyway" + (
+                f", or use --engine {others[0]}" if others else "")
+        else:
+            advice = f"use --engine {others[0]}" if others else no_voice_advice(settings.language)
+        raise BuildError(f"{reason}; {advice}.")
+    module = importlib.import_module(f"{__package__}.{info.module}")
+    return module.create(settings, base_dir=base_dir, tld=tld)
 
 
 def synthesize_all(texts: Sequence[str], engine: SpeechEngine, cache: SpeechCache | None,

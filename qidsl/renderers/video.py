@@ -37,11 +37,12 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from ..errors import BuildError
+from ..timefmt import clock
 from ..timeline import BREATH_KINDS, NOTE, PAUSE, SECTION
 from .pacer import DiskPatch, breath_levels, level_at
 from .themes import theme_named
 from ..words import screen_words
-from .video_layers import CardText, Layout, Painter, Screen, text_layer
+from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, countdown_text, text_layer
 
 try:  # enlarging the frame pipe is a Linux nicety; elsewhere the default pipe works, only slower
     import fcntl
@@ -80,9 +81,8 @@ class CueLike(Protocol):
 
 
 def format_length(seconds: float) -> str:
-    """``m:ss`` (minutes may exceed 59), rounded to the second."""
-    total = max(0, round(seconds))
-    return f"{total // 60}:{total % 60:02d}"
+    """The routine's length on the title card, rounded as the command line and chapters round it."""
+    return clock(seconds)
 
 
 @dataclass(frozen=True)
@@ -237,8 +237,9 @@ class Scene:
         caption = tuple(self._cues[c].lines) if c >= 0 else ()
         note = self._notes[n][2] if n >= 0 else None
         next_up = self._section_names[s] if s >= 0 else None
-        repetition = event.repetition
-        counter = f"{repetition.index} / {repetition.total}" if repetition and repetition.counted else None
+        # The nearest counted repeat's round stays up while an inner uncounted one runs.
+        counted = event.repetition.nearest_counted() if event.repetition else None
+        counter = f"{counted.index} / {counted.total}" if counted else None
         side = event.side[:1].upper() + event.side[1:] if event.side else None
         phase = pacer = None
         if event.kind in BREATH_KINDS:
@@ -446,7 +447,10 @@ class VideoFrames:
         half = (box_right - box_left) // 2
         number = None
         if seconds_left is not None:
-            number = text_layer(str(seconds_left), lay.px(56 if radius is not None else 72), True, lay.width)
+            # Inside the disk as it is now, or inside the pacer's square when there is no disk.
+            room = radius if radius is not None else half
+            number = countdown_layer(countdown_text(seconds_left), lay.px(56 if radius is not None else 72),
+                                     math.floor(room))
         # Only the square holding the old and the new drawing is redrawn.
         reach = half if radius is None else math.ceil(radius) + 2
         if number is not None:

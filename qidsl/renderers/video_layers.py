@@ -14,26 +14,25 @@ from __future__ import annotations
 import functools
 import io
 import math
-import re
 from dataclasses import dataclass
 from importlib import resources
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..fonts import textfit
+from ..fonts.textfit import BOXES, face_name, needs_cjk
 from ..words import screen_words
 
 from .themes import Theme
 
 
-_FONT_FILES = {False: "DejaVuSans.ttf", True: "DejaVuSans-Bold.ttf"}
-# DejaVu has no Chinese, Japanese or Korean; text in those scripts is drawn
-# with the shipped Droid Sans Fallback instead (it has Latin too, no bold).
-_CJK_FONT_FILE = "DroidSansFallbackFull.ttf"
-_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
-                  r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+_FONT_FILES = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf",
+               # DejaVu has no Chinese, Japanese or Korean: Droid Sans Fallback (Latin too, no bold).
+               "cjk": "DroidSansFallbackFull.ttf"}
 _LINE_SPACING = 1.12
-_ELLIPSIS = "…"
+CAPTION_SIZE = 44  # design pixels: the caption low above the bar, under a pacer or beside a note
+CAPTION_MIDDLE_SIZE = 58  # the caption alone in the middle during speech
 
 
 @functools.lru_cache(maxsize=3)
@@ -45,52 +44,7 @@ def _font_bytes(name: str) -> bytes:
 @functools.lru_cache(maxsize=64)
 def font(size: int, bold: bool = False, cjk: bool = False) -> ImageFont.FreeTypeFont:
     """The shipped DejaVu Sans at ``size`` pixels (Droid Sans Fallback for CJK text)."""
-    name = _CJK_FONT_FILE if cjk else _FONT_FILES[bold]
-    return ImageFont.truetype(io.BytesIO(_font_bytes(name)), max(1, int(size)))
-
-
-def needs_cjk(text: str) -> bool:
-    """Whether ``text`` has characters only the CJK font can draw."""
-    return _CJK.search(text) is not None
-
-
-def _split_long(word: str, face: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
-    # A word wider than the line (or a script written without spaces) breaks between characters.
-    pieces, current = [], ""
-    for char in word:
-        if current and face.getlength(current + char) > max_width:
-            pieces.append(current)
-            current = char
-        else:
-            current += char
-    return pieces + ([current] if current else [])
-
-
-def wrap(text: str, face: ImageFont.FreeTypeFont, max_width: float) -> list[str]:
-    """``text`` broken into lines no wider than ``max_width`` pixels in ``face``."""
-    lines: list[str] = []
-    for paragraph in text.splitlines() or [""]:
-        current = ""
-        for word in paragraph.split():
-            candidate = f"{current} {word}" if current else word
-            if face.getlength(candidate) <= max_width:
-                current = candidate
-                continue
-            if current:
-                lines.append(current)
-            if face.getlength(word) <= max_width:
-                current = word
-            else:
-                *full, current = _split_long(word, face, max_width)
-                lines.extend(full)
-        lines.append(current)
-    return [line for line in lines if line] or [""]
-
-
-def _truncate(line: str, face: ImageFont.FreeTypeFont, max_width: float) -> str:
-    while line and face.getlength(line + _ELLIPSIS) > max_width:
-        line = line[:-1]
-    return line.rstrip() + _ELLIPSIS
+    return ImageFont.truetype(io.BytesIO(_font_bytes(_FONT_FILES[face_name(bold, cjk)])), max(1, int(size)))
 
 
 @dataclass(frozen=True)
@@ -98,6 +52,7 @@ class TextLayer:
     """Text drawn once: an 8-bit coverage mask, to be filled with a colour."""
 
     mask: Image.Image
+    lines: tuple[str, ...] = ()  # the text as drawn, line by line (what a test can compare)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -115,7 +70,7 @@ def _render_lines(lines: list[str], face: ImageFont.FreeTypeFont, align: str) ->
     for i, (line, line_width) in enumerate(zip(lines, widths)):
         x = {"left": 0, "center": (width - line_width) / 2, "right": width - line_width}[align]
         draw.text((x, i * line_height), line, font=face, fill=255)
-    return TextLayer(mask)
+    return TextLayer(mask, tuple(lines))
 
 
 @functools.lru_cache(maxsize=256)
@@ -123,22 +78,46 @@ def text_layer(text: str, size: int, bold: bool, max_width: int, max_lines: int 
                align: str = "left", min_size: int | None = None) -> TextLayer:
     """``text`` wrapped to ``max_width``, shrunk towards ``min_size`` to fit ``max_lines``.
 
-    Text still too long at the smallest size is cut with an ellipsis: a
-    screen has room for a glance, the full text is in the captions file.
-    The cache is bounded so memory does not grow with the routine's length.
+    Lines and size come from :func:`qidsl.fonts.textfit.fit`, the measure
+    ``qidsl check`` uses too, so a text check lets through is drawn within
+    its limits.  Nothing is cut: a text too long at ``min_size`` is shrunk
+    further and shown whole (and check has warned about it).  The cache is
+    bounded so memory does not grow with the routine's length.
     """
-    min_size = min(size, min_size or int(size * 0.75))
-    current = size
-    cjk = needs_cjk(text)
+    placed = textfit.fit(text, size, min_size or int(size * 0.75), max_width, max_lines, bold)
+    return _render_lines(list(placed.lines), font(placed.size, bold, needs_cjk(text)), align)
+
+
+def box_layer(name: str, text: str, layout: "Layout", align: str = "left") -> TextLayer:
+    """``text`` in the box ``name`` of :data:`qidsl.fonts.textfit.BOXES`, at this layout's scale."""
+    box = BOXES[name]
+    return text_layer(text, layout.px(box.size), box.bold, layout.px(box.width), box.lines, align,
+                      layout.px(box.min_size))
+
+
+def countdown_text(seconds: int) -> str:
+    """Seconds left as a viewer reads them: ``45``, or ``1:45`` from a minute up."""
+    return str(seconds) if seconds < 60 else f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@functools.lru_cache(maxsize=128)
+def countdown_layer(text: str, size: int, radius: float) -> TextLayer:
+    """The countdown ``text`` at ``size`` pixels or smaller, so its ink fits in a circle of ``radius``.
+
+    The mask is cropped to the ink, so centring it centres the digits
+    themselves (not the line box, whose descent would pull them up).
+    """
+    current = max(1, size)
     while True:
-        face = font(current, bold, cjk)
-        lines = wrap(text, face, max_width)
-        if len(lines) <= max_lines or current <= min_size:
+        face = font(current, True)
+        left, top, right, bottom = face.getbbox(text)
+        # The ink's corners stay inside the circle, with a little room to read.
+        if math.hypot(right - left, bottom - top) / 2 <= 0.86 * radius or current <= textfit.SMALLEST:
             break
-        current = max(min_size, int(current * 0.92))
-    if len(lines) > max_lines:
-        lines = lines[:max_lines - 1] + [_truncate(lines[max_lines - 1], face, max_width)]
-    return _render_lines(lines, face, align)
+        current = max(textfit.SMALLEST, min(current - 1, int(current * textfit.SHRINK)))
+    mask = Image.new("L", (right - left + 2, bottom - top + 2), 0)
+    ImageDraw.Draw(mask).text((1 - left, 1 - top), text, font=face, fill=255)
+    return TextLayer(mask, (text,))
 
 
 @functools.lru_cache(maxsize=256)
@@ -246,6 +225,11 @@ class Layout:
         return self.margin_x, bottom - self.px(112), self.width - self.margin_x, bottom
 
     @property
+    def speech_box(self) -> tuple[int, int, int, int]:
+        """Where the caption goes, large and centred on the pacer's middle, while only speech is on."""
+        return self.margin_x, self.pacer_box[1], self.width - self.margin_x, self.caption_box[3]
+
+    @property
     def title_box(self) -> tuple[int, int, int, int]:
         """The title on the title card."""
         return self.margin_x, round(0.18 * self.height), self.width - self.margin_x, round(0.50 * self.height)
@@ -290,6 +274,8 @@ class Painter:
         self.card = card
         self.words = words or screen_words("en")
         self._background = Image.new("RGB", (layout.width, layout.height), theme.background)
+        # What the last compose drew: (lines, box) per text, for tests and tools to compare.
+        self.placed: list[tuple[tuple[str, ...], tuple[int, int, int, int]]] = []
 
     def _place(self, image: Image.Image, layer: TextLayer, x: float, y: float, colour,
                anchor: str = "left") -> tuple[int, int, int, int]:
@@ -297,11 +283,14 @@ class Painter:
         left = round({"left": x, "center": x - w / 2, "right": x - w}[anchor])
         top = round(y)
         image.paste(colour, (left, top, left + w, top + h), layer.mask)
+        if layer.lines:
+            self.placed.append((layer.lines, (left, top, left + w, top + h)))
         return left, top, left + w, top + h
 
     def compose(self, screen: Screen) -> np.ndarray:
         """The still frame for ``screen`` as an (height, width, 3) uint8 array."""
         image = self._background.copy()
+        self.placed = []
         if screen.card == "intro":
             self._title_card(image)
         elif screen.card == "outro":
@@ -312,24 +301,21 @@ class Painter:
 
     def _title_card(self, image: Image.Image) -> None:
         lay, theme, card = self.layout, self.theme, self.card
-        left, top, right, bottom = lay.title_box
-        width = right - left
-        title = text_layer(card.title or " ", lay.px(72), True, width, 2, "center", lay.px(48))
+        bottom = lay.title_box[3]
+        title = box_layer("title", card.title or " ", lay, "center")
         # The title sits on the bottom of its box so one or two lines both look placed.
         y = bottom - title.size[1]
         self._place(image, title, lay.width / 2, y, theme.text, "center")
         y = bottom + lay.px(22)
         if card.author:
-            author = text_layer(card.author, lay.px(38), False, width, 1, "center")
+            author = box_layer("author", card.author, lay, "center")
             self._place(image, author, lay.width / 2, y, theme.muted, "center")
             y += author.size[1] + lay.px(18)
-        length = text_layer(card.length, lay.px(40), True, width, 1, "center")
+        length = text_layer(card.length, lay.px(40), True, lay.content_width, 1, "center")
         self._place(image, length, lay.width / 2, y, theme.accent, "center")
         y += length.size[1] + lay.px(34)
         if card.notes:
-            room = lay.bar_box[1] - lay.px(20) - y
-            notes = text_layer("\n".join(card.notes), lay.px(30), False, round(width * 0.85),
-                               max(1, room // lay.px(38)), "center", lay.px(24))
+            notes = box_layer("card_notes", "\n".join(card.notes), lay, "center")
             self._place(image, notes, lay.width / 2, y, theme.text, "center")
 
     def _end_card(self, image: Image.Image) -> None:
@@ -339,41 +325,38 @@ class Painter:
         y = round(0.40 * lay.height) - thanks.size[1]
         self._place(image, thanks, lay.width / 2, y, theme.text, "center")
         y = round(0.40 * lay.height) + lay.px(30)
-        title = text_layer(card.title or " ", lay.px(38), False, width, 2, "center")
+        title = box_layer("end_title", card.title or " ", lay, "center")
         self._place(image, title, lay.width / 2, y, theme.accent, "center")
         if card.author:
             y += title.size[1] + lay.px(16)
-            author = text_layer(card.author, lay.px(32), False, width, 1, "center")
+            author = box_layer("author", card.author, lay, "center")
             self._place(image, author, lay.width / 2, y, theme.muted, "center")
 
     def _routine(self, image: Image.Image, screen: Screen) -> None:
         lay, theme = self.layout, self.theme
         top, left, right = lay.margin_y, lay.margin_x, lay.width - lay.margin_x
-        # The left column must stay clear of the pacer, the right column of both.
-        # (the same width with or without a pacer, so a note does not reflow when one appears).
-        left_width = lay.pacer_box[0] - lay.px(24) - left
-        right_width = round(lay.content_width * 0.28)
+        # Boxes (qidsl.fonts.textfit.BOXES): the left column stays clear of the pacer, the
+        # right column of both; the section title may run up to the counter's column.
+        left_y = top
         if screen.section:
-            # The top row is above the pacer: the title may run up to the counter's column.
-            section = text_layer(screen.section, lay.px(46), True, round(lay.content_width * 0.70), 1,
-                                 "left", lay.px(34))
-            self._place(image, section, left, top, theme.text)
+            section = box_layer("section", screen.section, lay)
+            left_y = self._place(image, section, left, top, theme.text)[3]
+        left_y = max(left_y, top + lay.px(56)) + lay.px(10)
         if screen.note:
-            note = text_layer(screen.note, lay.px(30), False, left_width, 3, "left", lay.px(24))
-            self._place(image, note, left, top + lay.px(66), theme.muted)
+            note = box_layer("note", screen.note, lay)
+            left_y = self._place(image, note, left, left_y, theme.muted)[3]
         y = top
         if screen.counter:
-            counter = text_layer(screen.counter, lay.px(52), True, right_width, 1, "right")
+            counter = text_layer(screen.counter, lay.px(52), True, round(lay.content_width * 0.28), 1, "right")
             y = self._place(image, counter, right, y, theme.accent, "right")[3] + lay.px(10)
         else:
             y += lay.px(10)
         if screen.side:
-            side = text_layer(screen.side, lay.px(38), True, right_width, 1, "right", lay.px(28))
+            side = box_layer("side", screen.side, lay, "right")
             y = self._place(image, side, right, y, theme.text, "right")[3] + lay.px(14)
         if screen.next_up:
-            label = self.words["next"].format(screen.next_up)
-            nxt = text_layer(label, lay.px(32), True, right_width, 2, "right", lay.px(26))
-            self._place(image, nxt, right, max(y, top + lay.px(66)), theme.accent, "right")
+            nxt = box_layer("next", self.words["next"].format(screen.next_up), lay, "right")
+            y = self._place(image, nxt, right, max(y, top + lay.px(66)), theme.accent, "right")[3]
         if screen.pacer == "breath":
             ring = ring_layer(lay.pacer_max_radius, lay.ring_thickness)
             cx, cy = lay.pacer_centre
@@ -382,6 +365,22 @@ class Painter:
             phase = text_layer(screen.phase, lay.px(40), True, lay.content_width, 1, "center")
             self._place(image, phase, lay.width / 2, lay.phase_label_top, theme.text, "center")
         if screen.caption:
-            cl, ct, cr, cb = lay.caption_box
-            caption = lines_layer(screen.caption, lay.px(44), False, cr - cl)
-            self._place(image, caption, lay.width / 2, max(ct, cb - caption.size[1]), theme.text, "center")
+            self._caption(image, screen, max(y, left_y))
+
+    def _caption(self, image: Image.Image, screen: Screen, taken: int) -> None:
+        """The caption: large in the empty middle while only speech is on, else low above the bar.
+
+        During speech with no pacer and no note the middle of the frame would
+        be empty; the words being said read best there, large, where the eye
+        rests between breaths.  Below ``taken`` the top rows are clear.
+        """
+        lay, theme = self.layout, self.theme
+        cl, ct, cr, cb = lay.caption_box
+        if screen.pacer is None and screen.note is None:
+            caption = lines_layer(screen.caption, lay.px(CAPTION_MIDDLE_SIZE), False, cr - cl)
+            y = max(lay.pacer_centre[1] - caption.size[1] / 2, taken + lay.px(16), lay.speech_box[1])
+            y = min(y, cb - caption.size[1])
+        else:
+            caption = lines_layer(screen.caption, lay.px(CAPTION_SIZE), False, cr - cl)
+            y = max(ct, cb - caption.size[1])
+        self._place(image, caption, lay.width / 2, y, theme.text, "center")

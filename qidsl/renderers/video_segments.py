@@ -129,10 +129,12 @@ def code_version() -> str:
         here = Path(__file__).parent
         for name in _CODE:
             h.update((here / name).read_bytes())
-        from .video_layers import _font_bytes, _FONT_FILES, _CJK_FONT_FILE
+        from importlib import resources
 
-        for name in (*_FONT_FILES.values(), _CJK_FONT_FILE):
-            h.update(hashlib.blake2b(_font_bytes(name), digest_size=16).digest())
+        fonts = resources.files("qidsl.fonts")  # every shipped font: what the text looks like
+        for entry in sorted(fonts.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith((".ttf", ".otf")):
+                h.update(entry.name.encode() + hashlib.blake2b(entry.read_bytes(), digest_size=16).digest())
         h.update(os.path.basename(_ffmpeg()).encode())  # imageio-ffmpeg names the binary by version
         _code_version = h.hexdigest()
     return _code_version

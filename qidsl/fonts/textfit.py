@@ -1,0 +1,202 @@
+"""How the screen's texts fit their boxes, measured without loading a font.
+
+The video draws with the shipped fonts through Pillow, but ``qidsl check``
+must stay light (no Pillow, no numpy), and must still warn about a note or a
+title too long to show whole at 720p.  So both use this module: the glyph
+advances of the shipped fonts are kept in a small table
+(:mod:`qidsl.fonts._advances`, made by ``python -m qidsl.fonts.textfit``),
+and the wrapping and shrinking below decide the lines and size of every
+text.  The renderer then draws exactly those lines; check warns when a text
+needs to go below its box's smallest size.  Nothing is ever cut: a text that
+cannot fit at its smallest size is shrunk further and shown whole.
+
+A width here is the sum of the glyph advances, which is what Pillow draws
+without kerning; kerning only brings glyphs closer, so the drawn text is at
+most as wide as measured (to within hinting's rounding at tiny sizes).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from . import _advances
+
+# DejaVu has no Chinese, Japanese or Korean; text in those scripts is drawn
+# with the shipped Droid Sans Fallback instead (it has Latin too, no bold).
+_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
+                  r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
+SHRINK = 0.92  # each step down in size
+SMALLEST = 6  # pixels: below this a text is not shrunk further (it wraps onto more lines instead)
+# A character missing from the table (a rare script): counted as wide as "M",
+# so the measure errs towards wrapping early rather than spilling.
+_UNKNOWN = "M"
+
+
+def needs_cjk(text: str) -> bool:
+    """Whether ``text`` has characters only the CJK font can draw."""
+    return _CJK.search(text) is not None
+
+
+def face_name(bold: bool, cjk: bool) -> str:
+    """The key of the font a text is drawn in: ``regular``, ``bold`` or ``cjk``."""
+    return "cjk" if cjk else ("bold" if bold else "regular")
+
+
+@functools.lru_cache(maxsize=4)
+def _table(face: str) -> dict[int, int]:
+    table: dict[int, int] = {}
+    for first, widths in _advances.ADVANCES[face]:
+        for offset, width in enumerate(widths):
+            table[first + offset] = width
+    return table
+
+
+def advance(char: str, face: str) -> int:
+    """The advance of ``char`` in font units (``_advances.UNITS`` to the em)."""
+    table = _table(face)
+    width = table.get(ord(char))
+    if width is None:
+        width = _advances.UNITS if face == "cjk" or _CJK.match(char) else table[ord(_UNKNOWN)]
+    return width
+
+
+def text_width(text: str, size: float, face: str) -> float:
+    """``text`` on one line at ``size`` pixels, in pixels."""
+    table = _table(face)
+    try:
+        units = sum(table[ord(c)] for c in text)  # the usual case: every character in the table
+    except KeyError:
+        units = sum(advance(c, face) for c in text)
+    return units * size / _advances.UNITS
+
+
+def _split_long(word: str, measure: Callable[[str], float], max_width: float) -> list[str]:
+    # A word wider than the line (or a script written without spaces) breaks between characters.
+    pieces, current = [], ""
+    for char in word:
+        if current and measure(current + char) > max_width:
+            pieces.append(current)
+            current = char
+        else:
+            current += char
+    return pieces + ([current] if current else [])
+
+
+def wrap(text: str, measure: Callable[[str], float], max_width: float) -> list[str]:
+    """``text`` broken into lines no wider than ``max_width`` as ``measure`` counts width."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        current = ""
+        for word in paragraph.split():
+            candidate = f"{current} {word}" if current else word
+            if measure(candidate) <= max_width:
+                current = candidate
+                continue
+            if current:
+                lines.append(current)
+            if measure(word) <= max_width:
+                current = word
+            else:
+                *full, current = _split_long(word, measure, max_width)
+                lines.extend(full)
+        lines.append(current)
+    return [line for line in lines if line] or [""]
+
+
+@dataclass(frozen=True)
+class Fit:
+    """How a text is laid out: its size in pixels, its lines, and whether that is within limits."""
+
+    size: int
+    lines: tuple[str, ...]
+    within_limits: bool  # False: shrunk below the smallest size (or onto more lines) to be shown whole
+
+
+@functools.lru_cache(maxsize=512)
+def fit(text: str, size: int, min_size: int, max_width: int, max_lines: int, bold: bool = False) -> Fit:
+    """Wrap ``text`` to ``max_width``, shrinking from ``size`` towards ``min_size`` to fit ``max_lines``.
+
+    Past ``min_size`` it keeps shrinking (down to a few pixels) so the text
+    is still shown whole, and says so with ``within_limits=False``.
+    """
+    face = face_name(bold, needs_cjk(text))
+    current, min_size = max(1, size), max(1, min(size, min_size))
+    if "\n" not in text and text.strip() == text and text_width(text, current, face) <= max_width:
+        return Fit(current, (text,), True)  # one line at full size: most texts, and the quickest answer
+    while True:
+        lines = wrap(text, lambda s: text_width(s, current, face), max_width)
+        within = current >= min_size
+        if len(lines) <= max_lines or current <= SMALLEST:
+            return Fit(current, tuple(lines), within and len(lines) <= max_lines)
+        if current > min_size:
+            current = max(min_size, int(current * SHRINK))
+        else:
+            current = max(SMALLEST, min(current - 1, int(current * SHRINK)))
+
+
+@dataclass(frozen=True)
+class Box:
+    """A text's place on a 1280x720 frame: its size, smallest size, width and most lines."""
+
+    size: int
+    min_size: int
+    width: int
+    lines: int
+    bold: bool = False
+
+    def fit(self, text: str, scale: float = 1.0) -> Fit:
+        """``text`` in this box on a frame ``scale`` times 1280x720."""
+        if scale == 1.0:
+            return fit(text, self.size, self.min_size, self.width, self.lines, self.bold)
+
+        def px(value: float) -> int:
+            return max(1, round(value * scale))
+        return fit(text, px(self.size), px(self.min_size), px(self.width), self.lines, self.bold)
+
+
+# Every text an author writes that the video shows, in design pixels at 1280x720
+# (margins of 64 px, so 1152 px of content width).  The layout in
+# qidsl.renderers.video_layers places them; check measures against them.
+BOXES = {
+    "title": Box(72, 48, 1152, 3, True),         # the title card
+    "author": Box(38, 28, 1152, 1),
+    "card_notes": Box(30, 24, 979, 3),           # notes before the first section, on the title card
+    "end_title": Box(38, 28, 1152, 2),           # the title again on the end card
+    "section": Box(46, 34, 806, 2, True),        # top left, up to the counter's column
+    "note": Box(30, 24, 410, 6),                 # the left column, clear of the pacer
+    "side": Box(38, 28, 322, 2, True),           # the right column
+    "next": Box(32, 26, 322, 3, True),           # "Next: <section>", the right column
+}
+
+
+def _measure_fonts() -> dict[str, list[tuple[int, list[int]]]]:  # pragma: no cover - run by hand
+    """The advance table, measured from the shipped fonts with Pillow."""
+    import io
+    from importlib import resources
+
+    from PIL import ImageFont
+
+    files = {"regular": "DejaVuSans.ttf", "bold": "DejaVuSans-Bold.ttf", "cjk": "DroidSansFallbackFull.ttf"}
+    ranges = {"regular": _advances.RANGES, "bold": _advances.RANGES, "cjk": ((0x20, 0x7F),)}
+    out = {}
+    for face, name in files.items():
+        data = resources.files("qidsl.fonts").joinpath(name).read_bytes()
+        font = ImageFont.truetype(io.BytesIO(data), _advances.UNITS)
+        out[face] = [(first, [round(font.getlength(chr(c))) for c in range(first, end)])
+                     for first, end in ranges[face]]
+    return out
+
+
+if __name__ == "__main__":  # pragma: no cover - regenerates qidsl/fonts/_advances.py
+    import pprint
+    from pathlib import Path
+
+    table = _measure_fonts()
+    target = Path(__file__).with_name("_advances.py")
+    text = target.read_text(encoding="utf-8")
+    head = text[:text.index("ADVANCES = ")]
+    target.write_text(head + "ADVANCES = " + pprint.pformat(table, width=110, compact=True) + "\n",
+                      encoding="utf-8")

@@ -1,0 +1,285 @@
+"""The practice page (NAME.html) in a real headless chromium: seek, look, click, print.
+
+The routine goes through the real front end; its speech is synthetic clips
+of known length (tests/renderer_fixtures.py) so every time below is exact,
+and the MP3 beside the page is a real ffmpeg encode the browser decodes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+
+import pytest
+
+from qidsl.compile import compile_routine
+from qidsl.lang.loader import Loader
+from qidsl.renderers.audio import mix
+from qidsl.renderers.chapters import chapters
+from qidsl.renderers.mp3 import write_mp3
+from qidsl.renderers.page import page_html, sheet_html, write_page
+from qidsl.renderers.timeline_json import timeline_dict
+from qidsl.timeline import build_timeline
+from qidsl.words import screen_words
+from tests.browser import browser, seek, shown, wait_until  # noqa: F401 - browser is a fixture
+from tests.renderer_fixtures import ClipTimer, clip
+
+ROUTINE = """\
+title: "Page Test </script> & Co"
+author: "Qi Studio"
+note "This practice does not replace medical advice."
+
+section "Arriving":
+    say "Welcome to the page test."
+    repeat 3 counted:
+        inhale 4s "Breathe in."
+        exhale 4s "Breathe out."
+
+section "Sides":
+    each side left, right:
+        say "Turn to the {side}."
+        hold 5s
+    pause 3s
+
+section "Closing":
+    breathe 4-7-8 x2
+    bell 2s
+    say "Thank you."
+"""
+
+
+def _timeline(tmp_path):
+    path = tmp_path / "page-test.qi"
+    path.write_text(ROUTINE, encoding="utf-8")
+    compiled = compile_routine(path, Loader())
+    assert not compiled.errors, compiled.diagnostics
+    texts = compiled.estimate.spoken_texts
+    clips = {t: clip(t, 0.3 + 0.3 * len(t.split()), seed=i) for i, t in enumerate(texts)}
+    return build_timeline(compiled.expanded, ClipTimer(clips)), clips
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("page")
+    line, clips = _timeline(folder)
+    write_mp3(folder / "page-test.mp3", mix(line, clips), 48000, line.settings.title, "Qi Studio",
+              chapters(line))
+    write_page(folder / "page-test.html", line, "page-test.mp3")
+    return line, folder / "page-test.html"
+
+
+@pytest.fixture
+def page(browser, built):  # noqa: F811 - the fixture above
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.goto(built[1].as_uri())
+    wait_until(tab, "() => document.getElementById('audio').readyState >= 1")
+    yield tab
+    context.close()
+    assert errors == []
+
+
+def _event(line, kind, **where):
+    for event in line.events:
+        if event.kind == kind and all(getattr(event, k) == v for k, v in where.items()):
+            return event
+    raise AssertionError(f"no {kind} event with {where}")
+
+
+def _nth(line, kind, n, **where):
+    found = [e for e in line.events if e.kind == kind and all(getattr(e, k) == v for k, v in where.items())]
+    return found[n]
+
+
+def _ease(u):
+    return 0.5 - 0.5 * math.cos(math.pi * min(1, max(0, u)))
+
+
+# --- the file itself -------------------------------------------------------------------------
+
+def test_page_embeds_exactly_the_timeline_json(tmp_path):
+    line, _ = _timeline(tmp_path)
+    text = page_html(line, "page-test.mp3")
+    embedded = re.search(r'<script type="application/json" id="qidsl-timeline">(.*?)</script>', text, re.S).group(1)
+    assert json.loads(embedded) == json.loads(json.dumps(timeline_dict(line)))
+    # The title's '</script>' cannot close the script early, and is escaped in the markup.
+    assert text.count("</script>") == 3
+    assert "<title>Page Test &lt;/script&gt; &amp; Co</title>" in text
+
+
+def test_page_is_self_contained(tmp_path):
+    line, _ = _timeline(tmp_path)
+    text = page_html(line, "my routine.mp3")
+    assert '<audio id="audio" src="my%20routine.mp3"' in text
+    assert not re.search(r'(src|href)="(https?:)?//', text)
+    assert "<link" not in text and "@import" not in text and "url(" not in text
+
+
+def test_sheet_folds_repeats_and_patterns_into_one_line_each(tmp_path):
+    line, _ = _timeline(tmp_path)
+    sheet = sheet_html(timeline_dict(line), screen_words("en"))
+    assert sheet.count("3 times, counted:") == 1
+    assert sheet.count("Breathe in.") == 1  # once, not three times
+    assert "2 times:</span> <span class=\"step inhale\"><b>Breathe in 4s</b> <q>In.</q></span>" in sheet
+    assert "<b>Hold 7s</b> <q>Hold.</q>" in sheet and "<b>Breathe out 8s</b> <q>Out.</q>" in sheet
+    assert "Turn to the left." in sheet and "Turn to the right." in sheet
+    assert "This practice does not replace medical advice." in sheet
+
+
+def test_write_page_replaces_the_file_whole(tmp_path):
+    line, _ = _timeline(tmp_path)
+    target = tmp_path / "x.html"
+    target.write_text("old", encoding="utf-8")
+    write_page(target, line, "x.mp3")
+    assert target.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+# --- in the browser --------------------------------------------------------------------------
+
+def test_title_card_before_the_first_cue(page):
+    seek(page, 1.0)
+    assert shown(page)["card"] == "intro"
+    assert page.locator("#card-notes").inner_text() == "This practice does not replace medical advice."
+    assert not page.locator(".card-end").is_visible()
+
+
+def test_counted_inhale_shows_caption_counter_phase_and_growing_pacer(page, built):
+    line, _ = built
+    inhale = _nth(line, "inhale", 1, section="Arriving")  # the second of three
+    assert inhale.repetition.index == 2
+    seek(page, inhale.start + 0.5)
+    early = shown(page)
+    seek(page, inhale.start + 3.0)
+    late = shown(page)
+    assert early["card"] == "" and early["section"] == "Arriving"
+    assert early["caption"] == "Breathe in."
+    assert early["counter"] == "2 / 3"
+    assert early["phase"] == "inhale" and early["label"] == "Breathe in"
+    assert early["seconds"] == str(math.ceil(inhale.end - inhale.start - 0.5))
+    assert early["level"] == pytest.approx(_ease(0.5 / inhale.duration), abs=0.01)
+    assert late["level"] == pytest.approx(_ease(3.0 / inhale.duration), abs=0.01)
+    assert early["radius"] == pytest.approx(26 + 60 * early["level"], abs=0.1)
+    assert late["width"] > early["width"] * 1.5  # the disk on screen grew with the breath
+    assert late["caption"] == ""  # the cue was said and has gone
+    assert early["chapter"] == "Arriving"
+
+
+def test_exhale_shrinks_the_pacer(page, built):
+    line, _ = built
+    exhale = _nth(line, "exhale", 2, section="Arriving")
+    seek(page, exhale.start + 1.0)
+    first = shown(page)
+    seek(page, exhale.start + 3.5)
+    second = shown(page)
+    assert first["phase"] == second["phase"] == "exhale"
+    assert first["counter"] == "3 / 3"
+    assert first["level"] > second["level"]
+    assert second["seconds"] == "1"
+
+
+def test_side_hold_and_next_section(page, built):
+    line, _ = built
+    say = _nth(line, "say", 0, side="right")
+    seek(page, say.start + 0.2)
+    now = shown(page)
+    assert now["caption"] == "Turn to the right." and now["side"] == "Right" and now["section"] == "Sides"
+    assert now["counter"] == "" and now["phase"] == ""
+    hold = _nth(line, "hold", 0, side="right")
+    seek(page, hold.start + 1.2)
+    now = shown(page)
+    assert now["phase"] == "hold" and now["label"] == "Hold" and now["level"] == 0.5
+    assert now["seconds"] == str(math.ceil(hold.end - hold.start - 1.2))
+    closing = _event(line, "section", text="Closing")
+    seek(page, closing.start - 2.0)
+    now = shown(page)
+    assert now["phase"] == "pause" and now["next"] == "Next: Closing" and now["chapter"] == "Sides"
+    assert now["level"] is None and now["radius"] == 0
+
+
+def test_end_card(page, built):
+    line, _ = built
+    seek(page, line.duration - 1.0)
+    assert shown(page)["card"] == "outro"
+    assert page.locator(".card-end").inner_text() == "Thank you for practising"
+    assert page.locator(".card-end").is_visible() and not page.locator("#card-notes").is_visible()
+
+
+def test_clicking_a_chapter_moves_the_audio_there(page, built):
+    line, _ = built
+    closing = _event(line, "section", text="Closing")
+    page.locator("#chapters button", has_text="Closing").click()
+    wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - %f) < 0.05" % closing.start)
+    now = shown(page)
+    assert now["chapter"] == "Closing" and now["section"] == "Closing"
+    assert now["phase"] == "inhale"  # the 4-7-8 pattern starts the section
+
+
+def test_keys_play_pause_and_skip(page):
+    seek(page, 20.0)
+    page.locator("body").press("ArrowRight")
+    wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - 30) < 0.05")
+    page.locator("body").press("ArrowLeft")
+    wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - 20) < 0.05")
+    page.locator("body").press(" ")
+    wait_until(page, "() => !document.getElementById('audio').paused")
+    assert page.locator("#play").inner_text() == "Pause"
+    wait_until(page, "() => document.getElementById('audio').currentTime > 20.2")
+    page.locator("body").press(" ")
+    wait_until(page, "() => document.getElementById('audio').paused")
+    assert page.locator("#play").inner_text() == "Play"
+
+
+def test_space_after_clicking_a_chapter_plays_from_there(page, built):
+    line, _ = built
+    sides = _event(line, "section", text="Sides")
+    page.locator("#chapters button", has_text="Sides").click()  # the button keeps the focus
+    wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - %f) < 0.05" % sides.start)
+    page.keyboard.press(" ")
+    wait_until(page, "() => document.getElementById('audio').currentTime > %f" % (sides.start + 0.3))
+    page.keyboard.press(" ")
+    wait_until(page, "() => document.getElementById('audio').paused")
+    assert page.evaluate("() => document.getElementById('audio').currentTime") > sides.start + 0.3
+
+
+def test_printed_page_is_a_short_sheet_with_every_section_and_cue(page, built):
+    from pypdf import PdfReader
+
+    line, _ = built
+    pdf = PdfReader(io.BytesIO(page.pdf(format="A4")))
+    assert 1 <= len(pdf.pages) <= 2
+    text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
+    assert "Total time " + ("%d:%02d" % divmod(int(line.duration), 60)) in text
+    for section in ("Arriving", "Sides", "Closing"):
+        assert section in text
+    cues = {e.text for e in line.events if e.kind in ("say", "inhale", "exhale", "hold") and e.text}
+    for cue in cues - {str(n) for n in range(1, 4)}:  # the counted numbers are the counter, not cues
+        assert cue in text, cue
+    assert "This practice does not replace medical advice." in text
+    assert "Play" not in text.split("Page Test")[0]  # the player is not printed
+
+
+@pytest.mark.parametrize("size,scheme", [((1280, 800), "light"), ((390, 844), "dark")])
+def test_nothing_overflows_on_desktop_or_phone(browser, built, size, scheme):  # noqa: F811
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]}, color_scheme=scheme)
+    tab = context.new_page()
+    tab.goto(built[1].as_uri())
+    wait_until(tab, "() => document.getElementById('audio').readyState >= 1")
+    line, _ = built
+    seek(tab, _nth(line, "inhale", 0, section="Arriving").start + 1)
+    # No element wider than the viewport, and the page never scrolls sideways.
+    overflow = tab.evaluate("""() => {
+        const w = document.documentElement.clientWidth;
+        return [document.documentElement.scrollWidth - w,
+                [...document.querySelectorAll('.player *, .chapters *')]
+                    .filter(e => e.getBoundingClientRect().right > w + 1).map(e => e.id || e.className)];
+    }""")
+    assert overflow == [0, []]
+    background = tab.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background == ("rgb(246, 243, 235)" if scheme == "light" else "rgb(15, 27, 36)")
+    context.close()
