@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="video frame rate, 1 to 60 (default: 30)")
     build.add_argument("--preview", action="store_true", help="a fast low-resolution draft video")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("-j", "--jobs", type=_ranged(int, 1, 256), default=None, metavar="N",
+                       help="work on N things side by side: routines, encodes and video segments "
+                       "(default: the number of cores)")
     build.add_argument("--variant", metavar="NAME", help="the variant to build, or 'all' (default: the first "
                        "declared); other variants are written as NAME.VARIANT.*")
     _level_option(build)

@@ -155,40 +155,16 @@ def test_an_engine_failure_is_one_sentence_and_keeps_earlier_outputs(built, tmp_
     assert {p.name: _digest(p) for p in folder.iterdir()} == before
 
 
-def test_a_killed_build_leaves_earlier_outputs_whole(built, tmp_path):
-    routine, folder, cache = built
-    before = {p.name: _digest(p) for p in folder.iterdir()}
-    # A build with video takes long enough to be killed half-way through.
-    process = subprocess.Popen(
-        [sys.executable, "-m", "qidsl.cli", "build", str(routine), "--out", str(folder.parent),
-         "--cache-dir", str(cache), "--wav", "--preview"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(folder.glob(".*.part*")):
-        time.sleep(0.05)
-    assert list(folder.glob(".*.part*")), "the build never started writing"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    assert {p.name: _digest(p) for p in folder.iterdir() if not p.name.startswith(".")} == before
-
-
 @pytest.mark.skipif(os.environ.get("QIDSL_SKIP_VIDEO") == "1", reason="video tests switched off")
-def test_full_build_makes_a_playable_video(built, tmp_path, capsys):
+def test_full_build_makes_a_playable_video(built, tmp_path):
     routine, _, cache = built
     out = tmp_path / "out"
     assert main(["build", str(routine), "--preview", "--out", str(out), "--cache-dir", str(cache)]) == 0
-    made = re.search(r"video: (\d+) segments, (\d+) made, (\d+) from the cache", capsys.readouterr().err)
-    assert made and int(made[1]) >= 1
     folder = out / "short"
     timeline = json.loads((folder / "short.timeline.json").read_text(encoding="utf-8"))
     # A preview is 15 frames a second, and its timeline lies on that grid.
     for event in timeline["events"]:
         assert abs(event["start"] * 15 - round(event["start"] * 15)) < 0.02, event
-    first = (folder / "short.mp4").read_bytes()
-    assert main(["build", str(routine), "--preview", "--out", str(out), "--cache-dir", str(cache)]) == 0
-    again = re.search(r"video: (\d+) segments, (\d+) made, (\d+) from the cache", capsys.readouterr().err)
-    assert again[2] == "0" and again[3] == made[1]  # every segment from the cache ...
-    assert (folder / "short.mp4").read_bytes() == first  # ... and the same bytes
     info = probe(folder / "short.mp4")
     kinds = {s["codec_type"]: s for s in info["streams"]}
     assert kinds["video"]["codec_name"] == "h264"

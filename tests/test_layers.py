@@ -1,7 +1,9 @@
 """Imports run one way (ARCHITECTURE.md, "Which way imports run").
 
-The command line (and the language server, ``qidsl.lsp``) sits on top, then the build, then the renderers and the
-speech engines side by side, then the timeline, then the front end
+The command line (and the language server, ``qidsl.lsp``) sits on top, then the
+build (``qidsl.build`` declaring the products, over the generic build graph
+``qidsl.graph`` and its product store ``qidsl.store``), then the renderers and
+the speech engines side by side, then the timeline, then the front end
 (``qidsl.lang``).  A module may import its own layer or those below it; the
 leaf helpers (errors, outputs, timefmt, progress, words) serve every layer.
 """
@@ -34,6 +36,9 @@ ALLOWED = {
     "qidsl.timeline": {"lang", "engines.timing"},
     "engines": {"lang"},
     "renderers": {"qidsl.timeline", "engines.timing"},
+    # The graph machinery knows products and files, nothing of routines, speech or media.
+    "qidsl.graph": {"qidsl.store"},
+    "qidsl.store": set(),
 }
 FORBIDDEN_EVERYWHERE = {"qidsl.cli"}
 
@@ -94,3 +99,8 @@ def test_imports_run_one_way(path):
 
 def test_the_build_does_not_import_the_command_layer():
     assert not {"qidsl.commands", "qidsl.cli"} & imports_of(PACKAGE / "build.py")
+
+
+def test_only_the_build_and_above_use_the_build_graph():
+    users = {module_name(p) for p in MODULES if {"qidsl.graph", "qidsl.store"} & imports_of(p)}
+    assert users <= {"qidsl.build", "qidsl.graph"}, users

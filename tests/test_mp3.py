@@ -80,3 +80,45 @@ def test_failed_encode_is_one_sentence_and_keeps_the_previous_file(tmp_path):
     assert "\n" not in str(caught.value)
     assert path.read_bytes() == b"previous build"
     assert [p.name for p in tmp_path.iterdir()] == ["a.mp3"]
+
+
+def _decode(path) -> np.ndarray:
+    import subprocess
+
+    from tests.probe import ffmpeg_exe
+
+    raw = subprocess.run([ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "1", "-ar", "48000",
+                          "-"], check=True, capture_output=True).stdout
+    return np.frombuffer(raw, dtype="<f4")
+
+
+def test_runs_encoded_apart_and_joined_sound_where_the_mix_puts_them(tmp_path):
+    from qidsl.renderers import mp3
+    from qidsl.renderers.audio import level_speech
+    from tests.probe import loudness
+
+    # Three sounds at places that are not multiples of an MPEG frame, one run each.
+    sounds = [level_speech(clip(f"s{i}", 1.0 + 0.3 * i, seed=i).samples, 22050) for i in range(3)]
+    starts = [48000 + 123, 3 * 48000 + 777, 6 * 48000 + 1001]
+    total = 9 * 48000
+    mix = np.zeros(total, np.float32)
+    placed = []
+    for i, (start, sound) in enumerate(zip(starts, sounds)):
+        mix[start: start + len(sound)] += sound
+        frames = tmp_path / f"run{i}.mp3"
+        mp3.encode_frames(frames, sound)
+        placed.append((start, frames))
+    out = tmp_path / "joined.mp3"
+    mp3.join_mp3(out, placed, total, "Joined", None, [("All", 0.0, 9.0)])
+    decoded = _decode(out)
+    assert abs(len(decoded) - total) < mp3.FRAME_SAMPLES  # as long as the mix, to within one frame
+    for start, sound in zip(starts, sounds):
+        # Each run is heard where the mix has it, at most half an MPEG frame early or late.
+        window = decoded[start - 2000: start + len(sound) + 2000]
+        lags = range(-1000, 1001)
+        scores = [float(np.dot(sound[2000:-2000], window[4000 + lag: 4000 + lag + len(sound) - 4000])) for lag in lags]
+        assert abs(lags[int(np.argmax(scores))]) <= mp3.FRAME_SAMPLES // 2
+    integrated, peak = loudness(out)
+    assert integrated == pytest.approx(-16.0, abs=0.5)
+    assert peak <= -1.0
+    assert ID3(out)["TIT2"].text == ["Joined"]

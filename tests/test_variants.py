@@ -184,7 +184,12 @@ def test_build_every_variant_synthesises_shared_speech_once(tmp_path, monkeypatc
     assert 'src="two.seated.mp3"' in (tmp_path / "out" / "two" / "two.seated.html").read_text(encoding="utf-8")
     assert "Sit tall." in (tmp_path / "out" / "two" / "two.seated.srt").read_text(encoding="utf-8")
     assert "Sit tall." not in (tmp_path / "out" / "two" / "two.srt").read_text(encoding="utf-8")
-    # One variant by name: only its outputs are written again, all from the cache.
+    # One variant by name, with nothing changed since it was built: it is up to date, nothing is made.
+    code = main(["build", "--no-video", "--variant", "seated", "--out", str(tmp_path / "out"), str(routine)])
+    _, err = capsys.readouterr()
+    assert code == 0 and _speech(err) == [] and "up to date" in err
+    # After an edit, only that variant's outputs are made again, its speech all from the cache.
+    routine.write_text(ROUTINE.replace('title: "Two Audiences"', 'title: "Two Ways"'), encoding="utf-8")
     code = main(["build", "--no-video", "--variant", "seated", "--out", str(tmp_path / "out"), str(routine)])
     _, err = capsys.readouterr()
     assert code == 0 and _speech(err) == [(0, 3)]

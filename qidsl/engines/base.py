@@ -11,8 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping, Protocol, Sequence, runtime_checkable
 
-import numpy as np
-
 from .timing import SENTENCE_PAUSE, Sentence, SpokenTiming  # noqa: F401 (SENTENCE_PAUSE is shaping's too)
 TARGET_RMS = 0.1  # about -20 dBFS for the voiced part of each sentence
 PEAK_LIMIT = 0.95  # no sentence is raised past this peak, so leveling never clips
@@ -37,6 +35,7 @@ class SpeechClip:
     sentences: tuple[Sentence, ...]
 
     def __post_init__(self) -> None:
+        import numpy as np  # here, not at the top: a build with nothing to do never loads it
         samples = np.ascontiguousarray(self.samples, dtype=np.float32).reshape(-1)
         samples.setflags(write=False)
         object.__setattr__(self, "samples", samples)
@@ -91,6 +90,7 @@ class SpeechEngine(Protocol):
 
 def _frame_rms(samples: np.ndarray, frame: int) -> np.ndarray:
     """RMS of each ``frame``-sample frame (the last one padded with silence)."""
+    import numpy as np  # here, not at the top: a build with nothing to do never loads it
     if len(samples) == 0:
         return np.zeros(0)
     padded = np.zeros(-(-len(samples) // frame) * frame)
@@ -104,6 +104,7 @@ def trim_silence(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     "Near-silence" is 40 dB below the loudest 10 ms frame, so soft onsets
     such as an "h" are kept; a short margin keeps the edges from clicking.
     """
+    import numpy as np  # here, not at the top: a build with nothing to do never loads it
     frame = max(1, int(sample_rate * SILENCE_FRAME))
     rms = _frame_rms(samples, frame)
     if len(rms) == 0 or rms.max() < 1e-5:
@@ -121,6 +122,7 @@ def level(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     The RMS is measured over frames within 20 dB of the loudest one, so the
     pauses inside a sentence do not make it look quiet and get it boosted.
     """
+    import numpy as np  # here, not at the top: a build with nothing to do never loads it
     if len(samples) == 0:
         return samples.astype(np.float32)
     frame = max(1, int(sample_rate * SILENCE_FRAME))
@@ -142,6 +144,7 @@ def assemble(pieces: Sequence[tuple[str, np.ndarray]], sample_rate: int,
     ``pause`` seconds of silence go between the rest, and each sentence's
     start and end are recorded.
     """
+    import numpy as np  # here, not at the top: a build with nothing to do never loads it
     gap = np.zeros(int(round(pause * sample_rate)), dtype=np.float32)
     parts: list[np.ndarray] = []
     sentences: list[Sentence] = []

@@ -22,8 +22,6 @@ import os
 import struct
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import BuildError
 from ..outputs import atomic_path
 from .timing import Sentence
@@ -59,6 +57,7 @@ def encode_clip(key: str, clip: SpeechClip) -> bytes:
 
 def decode_clip(key: str, data: bytes) -> SpeechClip:
     """The clip in an entry's bytes; ``ValueError`` if they are damaged or belong to another key."""
+    import numpy as np  # here, not at the top: a build with nothing to do never loads it
     if not data.startswith(MAGIC) or len(data) < len(MAGIC) + 36:
         raise ValueError("not a speech cache entry")
     digest, body = data[len(MAGIC):len(MAGIC) + 32], data[len(MAGIC) + 32:]

@@ -15,8 +15,6 @@ import subprocess
 import time
 from typing import Callable
 
-import numpy as np
-
 from ..errors import BuildError
 from ..lang.speech import automatic_engine
 from .timing import split_sentences
@@ -162,6 +160,7 @@ class GttsEngine:
 
     def _decode(self, mp3: bytes) -> np.ndarray:
         """MP3 bytes to mono float32 samples at :data:`SAMPLE_RATE`, speed changed by ``rate``."""
+        import numpy as np  # here, not at the top: a build with nothing to do never loads it
         try:
             import imageio_ffmpeg
 

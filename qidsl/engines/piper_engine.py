@@ -6,8 +6,6 @@ import hashlib
 import importlib.metadata
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import BuildError
 from ..lang.speech import is_bundled_voice
 from .timing import split_sentences
@@ -109,6 +107,7 @@ class PiperEngine:
 
     def synthesize(self, text: str) -> SpeechClip:
         """Speak ``text`` with one sentence range per sentence."""
+        import numpy as np  # here, not at the top: a build with nothing to do never loads it
         voice = self._load()
         from piper import SynthesisConfig
 

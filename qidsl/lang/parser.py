@@ -66,7 +66,7 @@ def _lark() -> Lark:
     # need not be propagated into a tree: see _ToModel.
     grammar = resources.files("qidsl.grammar").joinpath("qi.lark").read_text(encoding="utf-8")
     parser = Lark(grammar, parser="lalr", postlex=_ReentrantIndenter(), transformer=_ToModel(),
-                  maybe_placeholders=False)
+                  maybe_placeholders=False, cache=True)
     parser.parse('title: "warm-up"\n')  # builds the lexers' scanners now, not racing in two threads
     return parser
 

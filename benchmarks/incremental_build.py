@@ -1,0 +1,199 @@
+"""Whole `qidsl build` commands, timed and measured with every child process counted.
+
+For the shipped routine (speech cache warm, so no synthesis is timed) it prints:
+  1. a full build into an empty product store: wall time, speed as a multiple of
+     real time (target >= 20x at 1280x720@30), and the ratio to a baseline run
+     here: ffmpeg alone encoding a lavfi colour + drawtext clock of the same
+     length, size, rate and x264 preset, with the narration to AAC (target: the
+     build >= 1.5x faster than the baseline);
+  2. the rebuild after the words of one `say` cue change (target <= 3 s, all
+     outputs, video included);
+  3. the rebuild with nothing changed (target <= 1 s);
+  4. peak memory of the whole build (the qidsl process and all its children,
+     RSS summed, polled from /proc every 20 ms) for the shipped routine and for a
+     90-minute routine (the shipped routine's sections ten times over; target
+     <= 400 MB for both).
+
+Every figure is one `qidsl build` command line run as a child process.  The
+machine these were measured on is shared, so figures move by tens of percent
+from run to run.
+
+Usage:
+  python benchmarks/incremental_build.py [--no-video] [--no-long] [--keep DIR]
+
+``--no-video`` measures everything without the video (the baseline is then
+skipped); ``--no-long`` skips the 90-minute routine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+ROUTINE = ROOT / "routines" / "rolling-the-hands-backwards.qi"
+EDIT = ("Feel the weight settle into your feet.", "Feel your weight settle down into the feet.")
+
+
+def _children(pid: int) -> list[int]:
+    """``pid`` and every process descended from it (from /proc)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            parents.setdefault(int(fields[1]), []).append(int(entry))
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(parents.get(current, []))
+    return tree
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def run(command: list[str], env: dict | None = None) -> tuple[float, int, str]:
+    """(wall seconds, peak RSS of the whole process tree in bytes, stderr) of ``command``."""
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    peak = [0]
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], sum(_rss(p) for p in _children(process.pid)))
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    _, err = process.communicate()
+    elapsed = time.monotonic() - started
+    done.set()
+    watcher.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{err}")
+    return elapsed, peak[0], err
+
+
+def baseline(seconds: float, narration: Path, out: Path) -> float:
+    """Seconds ffmpeg alone takes for a lavfi colour + drawtext clock of the same shape, with the narration."""
+    from importlib import resources
+
+    import imageio_ffmpeg
+
+    from qidsl.renderers.video import AUDIO_BITRATE, AUDIO_RATE, CRF, PRESET
+
+    with resources.as_file(resources.files("qidsl.fonts").joinpath("DejaVuSans.ttf")) as font:
+        text = r"Breathe in %{pts\:hms}"
+        command = [
+            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
+            "-f", "lavfi", "-i", f"color=c=0x0f1b24:s=1280x720:r=30:d={seconds:.3f}",
+            "-i", str(narration), "-map", "0:v", "-map", "1:a",
+            "-vf", f"drawtext=fontfile={font}:text='{text}':fontsize=60:fontcolor=white:"
+                   "x=(w-text_w)/2:y=(h-text_h)/2",
+            "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p",
+            "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-t", f"{seconds:.3f}",
+            "-movflags", "+faststart", str(out),
+        ]
+        started = time.monotonic()
+        subprocess.run(command, check=True)
+        return time.monotonic() - started
+
+
+def long_routine(work: Path, times: int = 10) -> Path:
+    """The shipped routine's sections ``times`` over (sections and sequences numbered): about 94 minutes."""
+    text = ROUTINE.read_text(encoding="utf-8")
+    head, _, body = text.partition('section "')
+    body = 'section "' + body
+    copies = [re.sub(r'(section|define|do) "([^"]+)"', lambda m: f'{m.group(1)} "{m.group(2)} {i + 1}"', body)
+              for i in range(times)]
+    path = work / "long-routine.qi"
+    path.write_text(head + "\n".join(copies), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--no-video", action="store_true")
+    parser.add_argument("--no-long", action="store_true")
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each figure shows as soon as it is measured
+    work = args.keep or Path(tempfile.mkdtemp(prefix="qidsl-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    qidsl = [sys.executable, "-m", "qidsl.cli", "build"]
+    video = ["--no-video"] if args.no_video else []
+    cache, out = work / "cache", work / "out"
+    routine = work / ROUTINE.name
+    shutil.copy(ROUTINE, routine)
+
+    # Warm the speech cache (not timed), then empty the product store.
+    run(qidsl + [str(routine), "--no-video", "--out", str(work / "warm"), "--cache-dir", str(cache)])
+    edited = routine.read_text(encoding="utf-8").replace(*EDIT)
+    routine.write_text(edited, encoding="utf-8")
+    run(qidsl + [str(routine), "--no-video", "--out", str(work / "warm"), "--cache-dir", str(cache)])
+    routine.write_text(ROUTINE.read_text(encoding="utf-8"), encoding="utf-8")
+    for made in ("products", "builds"):
+        shutil.rmtree(cache / made, ignore_errors=True)
+
+    command = qidsl + [str(routine), "--out", str(out), "--cache-dir", str(cache), "--wav"] + video
+    full, full_peak, _ = run(command)
+    length = float(re.search(r'"duration": ([\d.]+)', (out / routine.stem / f"{routine.stem}.timeline.json")
+                             .read_text(encoding="utf-8")).group(1))
+    print(f"routine: {routine.name}, {length / 60:.1f} min{' (no video)' if video else ', 1280x720@30'}")
+    print(f"1. full build, warm speech, empty product store: {full:.1f}s = {length / full:.1f}x real time "
+          f"(target >= 20x); peak memory {full_peak / 1e6:.0f} MB (target <= 400 MB)")
+    if not args.no_video:
+        base = baseline(length, out / routine.stem / f"{routine.stem}.wav", work / "baseline.mp4")
+        print(f"   baseline, ffmpeg lavfi colour + drawtext, same length/size/rate/preset: {base:.1f}s = "
+              f"{length / base:.1f}x real time; baseline / build = {base / full:.2f} (target >= 1.5)")
+
+    routine.write_text(edited, encoding="utf-8")
+    edit, edit_peak, err = run(command)
+    made = re.search(r"products: (.*)", err)
+    print(f"2. rebuild after one say cue's words changed: {edit:.2f}s (target <= 3 s); "
+          f"{made.group(1) if made else '?'}; ratio to the full build {edit / full:.3f}")
+    same, _, err = run(command)
+    print(f"3. rebuild with nothing changed: {same:.2f}s (target <= 1 s); ratio to the full build "
+          f"{same / full:.3f}; {'up to date' if 'up to date' in err else 'NOT up to date'}")
+
+    if not args.no_long:
+        long = long_routine(work)
+        run(qidsl + [str(long), "--no-video", "--out", str(work / "warm"), "--cache-dir", str(cache)])
+        for made_dir in ("products", "builds"):
+            shutil.rmtree(cache / made_dir, ignore_errors=True)
+        seconds, peak, _ = run(qidsl + [str(long), "--out", str(out), "--cache-dir", str(cache), "--wav"] + video)
+        long_length = float(re.search(r'"duration": ([\d.]+)', (out / long.stem / f"{long.stem}.timeline.json")
+                                      .read_text(encoding="utf-8")).group(1))
+        print(f"4. {long_length / 60:.0f}-minute routine, full build: {seconds:.1f}s = {long_length / seconds:.1f}x "
+              f"real time; peak memory {peak / 1e6:.0f} MB (target <= 400 MB); the shipped routine's peak was "
+              f"{full_peak / 1e6:.0f} MB, ratio {peak / max(full_peak, 1):.2f}")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
