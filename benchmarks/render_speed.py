@@ -9,8 +9,16 @@ For the shipped routine (its real timeline, speech from the warm cache; about 9.
   - peak memory (RSS) of the Python renderer and of its ffmpeg, each render
     run in a child process and measured there with getrusage.
 
-Targets on a 2-core machine: >= 10x real time at 1280x720@30, within 3x of
-the baseline, peak memory under 800 MB and not growing with the length.
+Then, for the shipped routine with the segment cache (issue 8, item 3):
+  - a cold render into an empty segment folder, every core (``-j``), against the baseline,
+    with the peak memory of the whole process tree (Python and every ffmpeg at once,
+    sampled from /proc every 20 ms),
+  - the same render again with nothing changed (every segment reused),
+  - the render after the words of one ``say`` cue changed (its spoken length grows by
+    0.8 s, so every later event moves by whole frames): the segments made again and the time.
+
+Targets on a 2-core machine: >= 20x real time at 1280x720@30 and >= 1.5x faster than
+the baseline, the one-cue re-render well under 3 s, peak memory under 400 MB.
 
 Usage:
   python benchmarks/render_speed.py [--routine PATH] [--seconds N] [--narration FILE]
@@ -92,7 +100,7 @@ def handmade_timeline(repeats: int = 1):
                                                                     "medical advice.",)), EstimatedSpeech())
 
 
-def routine_timeline(path: Path, repeats: int = 1):
+def routine_timeline(path: Path, repeats: int = 1, edit: bool = False, fps: int | None = None):
     """The routine's timeline (speech from the warm cache), its steps ``repeats`` times over."""
     try:
         from qidsl.compile import compile_routine
@@ -108,7 +116,31 @@ def routine_timeline(path: Path, repeats: int = 1):
     expanded = compiled.expanded
     if repeats > 1:
         expanded = dataclasses.replace(expanded, steps=expanded.steps * repeats)
-    return build_timeline(expanded, _warm_speech(compiled, path))
+    speech = _warm_speech(compiled, path)
+    if edit:
+        expanded, speech = _edited(expanded, speech)
+    return build_timeline(expanded, speech, frame_rate=fps)
+
+
+def _edited(expanded, speech):
+    """The routine with the words of its middle ``say`` cue changed (spoken 0.8 s longer)."""
+    from qidsl.engines.timing import Sentence, SpokenTiming
+
+    says = [i for i, s in enumerate(expanded.steps) if s.kind == "say"]
+    index = says[len(says) // 2]
+    original = expanded.steps[index]
+    changed = dataclasses.replace(original, text=original.text + " Take your time.")
+    steps = expanded.steps[:index] + (changed,) + expanded.steps[index + 1:]
+
+    class Timer:
+        def timing(self, text):
+            if text != changed.text:
+                return speech.timing(text)
+            base = speech.timing(original.text)
+            end = base.duration + 0.8
+            return SpokenTiming(end, base.sentences + (Sentence(base.duration, end, "Take your time."),))
+
+    return dataclasses.replace(expanded, steps=steps), Timer()
 
 
 def _warm_speech(compiled, path: Path):
@@ -139,6 +171,16 @@ def cues_for(timeline):
         return [SimpleNamespace(start=s.start, end=s.end, lines=(s.text,))
                 for e in timeline.events for s in e.speech]
     return caption_cues(timeline)
+
+
+def noise_wav(path: Path, seconds: float) -> Path:
+    """Quiet noise at 48 kHz: a narration as costly to encode as speech (silence is cheaper)."""
+    import imageio_ffmpeg
+
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+                    f"anoisesrc=d={seconds:.3f}:r=48000:a=0.05:seed=1", "-ac", "1", "-c:a", "pcm_s16le", str(path)],
+                   check=True)
+    return path
 
 
 def silent_wav(path: Path, seconds: float, rate: int = 24000) -> Path:
@@ -172,6 +214,94 @@ def child(spec: dict) -> None:
     ffmpeg = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"elapsed": elapsed, "duration": timeline.duration, "python_mb": own,
                       "ffmpeg_mb": ffmpeg, "bytes": os.path.getsize(spec["out"])}))
+
+
+def segmented_child(spec: dict) -> None:
+    from qidsl.renderers import video
+
+    timeline = routine_timeline(Path(spec["routine"]), 1, spec["edit"], spec["fps"])
+    timeline = capped(timeline, spec["seconds"])
+    narration = noise_wav(Path(spec["work"]) / f"narration-{spec['edit']}.wav", timeline.duration)
+    started = time.monotonic()
+    stats = video.render_video(timeline, cues_for(timeline), narration, spec["out"], width=spec["width"],
+                               height=spec["height"], fps=spec["fps"], progress=False,
+                               segment_dir=Path(spec["segments"]), jobs=spec["jobs"])
+    elapsed = time.monotonic() - started
+    print(json.dumps({"elapsed": elapsed, "duration": timeline.duration, "made": stats.made,
+                      "reused": stats.reused, "segments": stats.segments, "audio_made": stats.audio_made,
+                      "bytes": os.path.getsize(spec["out"])}))
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants now, in MB (Linux /proc)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        rss[int(entry)] = int(fields[21])
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        total += rss.get(pid, 0)
+        todo += children.get(pid, [])
+    return total * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def run_measured(spec: dict, key: str = "--segmented") -> dict:
+    """Run a child render, sampling the memory of its whole process tree."""
+    import threading
+
+    child_process = subprocess.Popen([sys.executable, __file__, key, json.dumps(spec)], stdout=subprocess.PIPE,
+                                     text=True)
+    peak = [0.0]
+
+    def sample():
+        while child_process.poll() is None:
+            peak[0] = max(peak[0], tree_rss_mb(child_process.pid))
+            time.sleep(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = child_process.communicate()
+    sampler.join()
+    if child_process.returncode:
+        raise SystemExit(f"the render failed (exit {child_process.returncode})")
+    result = json.loads(out.strip().splitlines()[-1])
+    result["tree_mb"] = peak[0]
+    return result
+
+
+def segmented(routine: str, args, work: Path) -> None:
+    """Cold render, unchanged re-render, one-cue-edit re-render, over one segment folder."""
+    segments = Path(args.segment_dir) if args.segment_dir else work / "segments"
+    jobs = args.jobs or os.cpu_count() or 1
+    spec = {"routine": routine, "seconds": args.seconds, "width": args.width, "height": args.height,
+            "fps": args.fps, "jobs": jobs, "segments": str(segments), "work": str(work), "edit": False}
+    cold = run_measured({**spec, "out": str(work / "cold.mp4")})
+    label = "cold" if cold["reused"] == 0 else f"{cold['reused']} segments already in --segment-dir,"
+    duration = cold["duration"]
+    narration = str(noise_wav(work / "baseline.wav", duration))
+    plain = baseline(duration, narration, work / "baseline.mp4", args.width, args.height, args.fps,
+                     args.preset or "superfast")
+    print(f"segmented, -j {jobs}: {duration / 60:.1f} min, {cold['segments']} segments  "
+          f"{label} render {cold['elapsed']:6.1f}s = {duration / cold['elapsed']:5.1f}x real time  "
+          f"baseline {plain:6.1f}s = {duration / plain:5.1f}x  baseline/render {plain / cold['elapsed']:4.2f}x  "
+          f"peak memory of the whole tree {cold['tree_mb']:4.0f} MB  file {cold['bytes'] / 1e6:5.1f} MB", flush=True)
+    warm = run_measured({**spec, "out": str(work / "warm.mp4")})
+    print(f"  nothing changed: {warm['elapsed']:5.2f}s, {warm['made']} made / {warm['reused']} reused, "
+          f"narration {'encoded' if warm['audio_made'] else 'reused'}; "
+          f"byte-identical: {(work / 'warm.mp4').read_bytes() == (work / 'cold.mp4').read_bytes()}", flush=True)
+    edit = run_measured({**spec, "edit": True, "out": str(work / "edit.mp4")})
+    print(f"  one say cue edited (+0.8 s): {edit['elapsed']:5.2f}s, {edit['made']} made / {edit['reused']} reused "
+          f"of {edit['segments']}, narration {'encoded' if edit['audio_made'] else 'reused'}, "
+          f"peak memory {edit['tree_mb']:4.0f} MB", flush=True)
 
 
 def run_child(spec: dict) -> dict:
@@ -234,10 +364,18 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--height", type=int, default=720)
     parser.add_argument("--fps", type=int, default=30)
+    parser.add_argument("--jobs", "-j", type=int, default=None, help="segments at a time (default: cores)")
+    parser.add_argument("--preset", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--only-segmented", action="store_true", help="only the segment-cache measurements")
+    parser.add_argument("--segment-dir", default=None, help="segment folder to use (default: a new, empty one)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--segmented", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(json.loads(args.child))
+        return
+    if args.segmented:
+        segmented_child(json.loads(args.segmented))
         return
 
     from qidsl.renderers.video import PRESET
@@ -249,6 +387,10 @@ def main() -> None:
     print(f"{os.cpu_count()} CPUs, {args.width}x{args.height}@{args.fps}")
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
+        if routine:
+            segmented(routine, args, work)
+        if args.only_segmented:
+            return
         for preset in (args.presets.split(",") if args.presets else [PRESET]):
             measure(name, routine, 1, args, preset.strip(), work)
         if not args.no_long:

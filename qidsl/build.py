@@ -33,6 +33,7 @@ TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
 # Said by check when no offline voice speaks the language; a build that got an engine (--engine gtts) is past it.
 SPEECH_WARNINGS = ("no-offline-voice",)
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
+PREVIEW_FPS = 15  # qidsl.renderers.video.PREVIEW's rate (kept here: check must not import the renderers)
 # Every output a build can make, in the order they are listed after a build.
 OUTPUT_SUFFIXES = (".timeline.json", ".srt", ".vtt", ".chapters.txt", ".html", ".mp3", ".wav", ".mp4")
 VIDEO_RECIPE = 1  # bump when the video renderer changes what it draws or how it encodes
@@ -336,7 +337,8 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     _say(f"speech: {len(texts)} cue{'' if len(texts) == 1 else 's'}, {speech.synthesised} synthesised, "
          f"{speech.cached} from the cache")
 
-    timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=options.fps)
+    # The timeline lies on the grid of the video that is made (a preview has its own rate).
+    timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=PREVIEW_FPS if options.preview else options.fps)
     # The estimate's timing warnings are replaced by those measured on the real speech.
     warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS + SPEECH_WARNINGS] \
         + list(timeline.warnings)

@@ -162,6 +162,9 @@ def test_full_build_makes_a_playable_video(built, tmp_path):
     assert main(["build", str(routine), "--preview", "--out", str(out), "--cache-dir", str(cache)]) == 0
     folder = out / "short"
     timeline = json.loads((folder / "short.timeline.json").read_text(encoding="utf-8"))
+    # A preview is 15 frames a second, and its timeline lies on that grid.
+    for event in timeline["events"]:
+        assert abs(event["start"] * 15 - round(event["start"] * 15)) < 0.02, event
     info = probe(folder / "short.mp4")
     kinds = {s["codec_type"]: s for s in info["streams"]}
     assert kinds["video"]["codec_name"] == "h264"

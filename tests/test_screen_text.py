@@ -72,7 +72,7 @@ def disk_spill(frames, t):
     """Pixels changed by the pacer outside its disk (the digits spilling), and the disk's radius."""
     picture = frames(t).astype(int)
     moment = frames.scene.at(t)
-    base = frames._painter.compose(moment.screen).astype(int)
+    base = frames._compose(moment.screen, frames.state(t).place).astype(int)  # with the section's place
     lay = frames.layout
     radius = lay.pacer_min_radius + (lay.pacer_max_radius - lay.pacer_min_radius) * moment.level
     cx, cy = lay.pacer_centre

@@ -357,15 +357,28 @@ def test_captions_follow_the_cues_exactly(frames_and_timeline):
     assert frames.scene.at(cue.end + 0.01).screen.caption == ()
 
 
-def test_the_progress_bar_fills_with_time(frames_and_timeline):
+def test_the_progress_bar_is_the_sections_own_and_names_its_place(frames_and_timeline):
     frames, timeline = frames_and_timeline
     left, top, right, bottom = frames.layout.bar_box
     accent = np.array(frames.theme.accent)
     def filled(t):
         row = picture(frames, t)[(top + bottom) // 2, left:right].astype(int)
         return int((np.abs(row - accent).max(axis=1) < 10).sum())
-    amounts = [filled(timeline.duration * k / 5) for k in range(1, 5)]
-    assert amounts == sorted(amounts) and amounts[0] > 0 and amounts[-1] < right - left
+    sections = timeline.sections
+    for section in sections:
+        amounts = [filled(section.start + section.duration * k / 6) for k in range(1, 6)]
+        assert amounts == sorted(amounts) and amounts[0] > 0 and amounts[-1] < right - left, section.text
+    # It starts again with each section: early in the second is less than late in the first.
+    assert filled(sections[1].start + 0.2) < filled(sections[0].end - 0.2)
+    # "1/2" and "2/2" sit left of the bar: the label's pixels differ between the sections.
+    label = (left, top - frames.layout.px(14), frames._bar_box[0], bottom)
+    first_label = picture(frames, sections[0].start + 1)
+    second_label = picture(frames, sections[1].start + 1)
+    assert ink(first_label, label, frames.theme.background) > 0
+    l, t_, r, b = label
+    assert not np.array_equal(first_label[t_:b, l:r], second_label[t_:b, l:r])
+    # The cards have no bar.
+    assert filled(0.5) == 0 and filled(timeline.duration - 0.5) == 0
 
 
 def test_nothing_is_drawn_in_the_safe_margins(tmp_path):

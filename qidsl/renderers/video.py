@@ -1,20 +1,24 @@
 """The video: a captioned, paced picture of the timeline, encoded with the narration.
 
-One moviepy ``VideoClip`` whose frame function draws from cached layers.
-What stays still for a while (a :class:`~qidsl.renderers.video_layers.Screen`:
-section title, caption, counter, side, next-up, a card) is composed once with
-Pillow; per frame only the moving parts are redrawn into a reused buffer:
-the breath pacer (a small patch) with its seconds-left number, and the
-progress bar.  The state at a time is found by bisecting event start times.
+A frame function draws from cached layers.  What stays still for a while (a
+:class:`~qidsl.renderers.video_layers.Screen`: section title, caption,
+counter, side, next-up, a card) is composed once with Pillow; per frame only
+the moving parts are redrawn into a reused buffer: the breath pacer (a small
+patch) with its seconds-left number, and the section's progress bar.  The
+state at a time is found by bisecting event start times, and a frame's
+:class:`FrameState` says exactly what it shows, in the units it is drawn in.
 
-The clip's frames go to ffmpeg (libx264 + AAC, faststart) through a pipe we
-open ourselves rather than ``write_videofile``, for three measured reasons on
-the 2-core machine: moviepy's 64 KiB pipe capped raw throughput near 300
-frames/s before any encoding (a 1 MiB pipe roughly tripled it); frames sent
-as yuv420p, kept up to date here only where the picture changed, halve the
-bytes and spare ffmpeg a whole-frame colour conversion (about 1.5x faster
-end to end); and the pixel format is named once (moviepy 2.2 appends a
-second, ``yuva420p``, that ffmpeg then has to override).
+Nothing drawn depends on the routine's absolute time or length (but the
+title card's length): the bar is the section's own and counts its steps.
+So :mod:`qidsl.renderers.video_segments` can cut the video into segments,
+cache each by what it shows and encode only what an edit changed.
+
+Frames go to ffmpeg through a pipe we open ourselves rather than moviepy's
+``write_videofile``, for measured reasons on the 2-core machine: moviepy's
+64 KiB pipe capped raw throughput near 300 frames/s before any encoding (a
+1 MiB pipe roughly tripled it); frames sent as yuv420p, kept up to date here
+only where the picture changed, halve the bytes and spare ffmpeg a
+whole-frame colour conversion (about 1.5x faster end to end).
 """
 
 from __future__ import annotations
@@ -22,26 +26,23 @@ from __future__ import annotations
 import bisect
 import contextlib
 import math
-import os
 import re
 import subprocess
 import tempfile
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
 
 from ..errors import BuildError
-from ..outputs import atomic_path
-from ..progress import Progress
 from ..timefmt import clock
 from ..timeline import BREATH_KINDS, NOTE, PAUSE, SECTION
 from .pacer import DiskPatch, breath_levels, level_at
-from .themes import Theme, theme_named
+from .themes import theme_named
 from ..words import screen_words
-from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, countdown_text
+from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, countdown_text, text_layer
 
 try:  # enlarging the frame pipe is a Linux nicety; elsewhere the default pipe works, only slower
     import fcntl
@@ -91,16 +92,35 @@ class Moment:
     screen: Screen
     level: float | None  # pacer fullness 0..1 during a breath phase
     seconds_left: int | None  # whole seconds left in a breath phase or pause
-    progress: float  # 0..1 through the whole routine
+    progress: float | None  # 0..1 through the current section (None: no bar, as on the cards)
+    place: tuple[int, int] | None = None  # (n, of) for the n-th section of ``of``
+    event: int = -1  # index of the timed event shown (segments are cut where it changes)
+
+
+@dataclass(frozen=True)
+class _Cue:
+    start: float
+    end: float
+    lines: tuple[str, ...]
 
 
 class Scene:
-    """The timeline and captions indexed by time, for fast lookups frame after frame."""
+    """The timeline and captions indexed by time, for fast lookups frame after frame.
 
-    def __init__(self, timeline, cues: Sequence[CueLike]):
+    With ``fps``, times are snapped to whole frames (see the constructor).
+    """
+
+    def __init__(self, timeline, cues: Sequence[CueLike], fps: int | None = None):
         self.duration = float(timeline.duration)
         self.words = screen_words(getattr(timeline.settings, "language", "en"))
+        self.fps = fps
         events = sorted(timeline.events, key=lambda e: e.start)
+        if fps:
+            # Times are kept to the millisecond, so a time on the frame grid is off by up to half a
+            # millisecond, differently after an edit moved it: snapped back to whole frames, every
+            # comparison (countdown, caption, next-up) falls on the same frame wherever the event sits.
+            events = [replace(e, start=self._snap(e.start), end=self._snap(e.end)) for e in events]
+            cues = [_Cue(self._snap(c.start), self._snap(c.end), tuple(c.lines)) for c in cues]
         # Sections and notes are markers; everything else occupies time back to back.
         self._timed = [e for e in events if e.kind not in (SECTION, NOTE)]
         self._timed_starts = [e.start for e in self._timed]
@@ -111,7 +131,37 @@ class Scene:
         self._cues = sorted(cues, key=lambda c: c.start)
         self._cue_starts = [c.start for c in self._cues]
         self._notes = self._note_windows(timeline, events, sections)
+        if fps:
+            self._notes = [(start, self._snap(end), text) for start, end, text in self._notes]
         self._note_starts = [start for start, _, _ in self._notes]
+        self._places = self._section_places(self._timed)
+        self._screens: dict[tuple[int, int, int, int], Screen] = {}
+
+    @staticmethod
+    def _section_places(timed) -> list[tuple[int, int, int, int] | None]:
+        """For each timed event: (its step k of n in its section, the section's place i of m).
+
+        The on-screen progress is the section's own and counts steps, not
+        seconds: step k of n fills from k/n to (k+1)/n over the event.  So a
+        cue that gets longer or shorter changes no other frame of the video
+        (nothing drawn depends on absolute time or on another event's length),
+        and an edit costs only the segments that show it.
+        """
+        runs: list[list[int]] = []
+        previous = object()
+        for i, e in enumerate(timed):
+            if e.kind in ("intro", "outro") or e.section is None:
+                previous = object()
+                continue
+            if e.section != previous:
+                runs.append([])
+                previous = e.section
+            runs[-1].append(i)
+        places: list[tuple[int, int, int, int] | None] = [None] * len(timed)
+        for r, run in enumerate(runs):
+            for k, i in enumerate(run):
+                places[i] = (k, len(run), r + 1, len(runs))
+        return places
 
     @staticmethod
     def _note_windows(timeline, events, sections) -> list[tuple[float, float, str]]:
@@ -138,46 +188,66 @@ class Scene:
     def _current(self, starts: list[float], t: float) -> int:
         return bisect.bisect_right(starts, t) - 1
 
+    def _snap(self, t: float) -> float:
+        return round(t * self.fps) / self.fps
+
     def at(self, t: float) -> Moment:
         """What to show at ``t`` seconds."""
         t = min(max(t, 0.0), self.duration)
-        progress = t / self.duration if self.duration > 0 else 1.0
+        if self.fps:
+            t = self._snap(t)
         i = self._current(self._timed_starts, t)
         event = self._timed[max(i, 0)] if self._timed else None
         if event is None or event.kind in ("intro", "outro"):
             card = event.kind if event is not None else "intro"
-            return Moment(Screen(card=card), None, None, progress)
+            return Moment(Screen(card=card), None, None, None, None, max(i, 0))
+        progress = place = None
+        if self._places[i] is not None:
+            k, n, section, sections = self._places[i]
+            through = (t - event.start) / (event.end - event.start) if event.end > event.start else 1.0
+            progress = (k + min(1.0, max(0.0, through))) / n
+            place = (section, sections)
 
-        caption: tuple[str, ...] = ()
         c = self._current(self._cue_starts, t)
-        if c >= 0 and t < self._cues[c].end:
-            caption = tuple(self._cues[c].lines)
-        note = None
+        if not (c >= 0 and t < self._cues[c].end):
+            c = -1
         n = self._current(self._note_starts, t)
-        if n >= 0 and t < self._notes[n][1]:
-            note = self._notes[n][2]
-        next_up = None
+        if not (n >= 0 and t < self._notes[n][1]):
+            n = -1
         s = bisect.bisect_right(self._section_starts, t)
-        if s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS:
-            next_up = self._section_names[s]
+        if not (s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS + 1e-6):
+            s = -1
+        # The still screen depends on these four only; building it is the dear part, so keep it.
+        which = (i, c, n, s)
+        screen = self._screens.get(which)
+        if screen is None:
+            if len(self._screens) > 4096:
+                self._screens.clear()
+            screen = self._screens[which] = self._screen(event, c, n, s)
+
+        level = seconds_left = None
+        if screen.pacer == "breath":
+            level = level_at(self._levels[i], event.start, event.end, t)
+        if screen.pacer:
+            # Whole seconds left, counting down to 1 (never 0 while the phase lasts).
+            seconds_left = max(1, math.ceil(event.end - t - 1e-6))
+        return Moment(screen, level, seconds_left, progress, place, i)
+
+    def _screen(self, event, c: int, n: int, s: int) -> Screen:
+        caption = tuple(self._cues[c].lines) if c >= 0 else ()
+        note = self._notes[n][2] if n >= 0 else None
+        next_up = self._section_names[s] if s >= 0 else None
         # The nearest counted repeat's round stays up while an inner uncounted one runs.
         counted = event.repetition.nearest_counted() if event.repetition else None
         counter = f"{counted.index} / {counted.total}" if counted else None
         side = event.side[:1].upper() + event.side[1:] if event.side else None
-
-        level = seconds_left = None
         phase = pacer = None
         if event.kind in BREATH_KINDS:
             phase, pacer = self.words[event.kind], "breath"
-            level = level_at(self._levels[i], event.start, event.end, t)
         elif event.kind == PAUSE:
             phase, pacer = self.words["pause"], "count"
-        if pacer:
-            # Whole seconds left, counting down to 1 (never 0 while the phase lasts).
-            seconds_left = max(1, math.ceil(event.end - t - 1e-6))
-        screen = Screen(section=event.section, caption=caption, counter=counter, side=side, note=note,
-                        next_up=next_up, phase=phase, pacer=pacer)
-        return Moment(screen, level, seconds_left, progress)
+        return Screen(section=event.section, caption=caption, counter=counter, side=side, note=note,
+                      next_up=next_up, phase=phase, pacer=pacer)
 
 
 # BT.709 studio-range RGB -> Y'CbCr, the matrix HD players assume; the stream is tagged with it.
@@ -203,11 +273,27 @@ def rgb_to_yuv420(rgb: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray) 
     v[...] = chroma[..., 1]
 
 
+@dataclass(frozen=True)
+class FrameState:
+    """Everything drawn on one frame, in the units it is drawn in.
+
+    Two frames with equal states are the same picture, so a segment's key is
+    the run of states it shows (see :mod:`qidsl.renderers.video_segments`).
+    """
+
+    screen: Screen
+    place: str | None  # "2/5": the section's place among the sections
+    pacer: tuple[float | None, int | None] | None  # (disk radius in 1/8 pixels, seconds left)
+    fill: int | None  # progress bar fill in pixels; None: no bar
+
+
 class VideoFrames:
     """The frame function: ``frames(t)`` is the (height, width, 3) uint8 RGB picture at ``t``.
 
     The returned array is one buffer reused for every call (that is what keeps
     rendering cheap): copy it if you keep it past the next call.
+    :meth:`state` tells what a frame shows without drawing it, :meth:`draw`
+    draws a state; ``frames(t)`` is ``draw(state(t))``.
 
     With ``planar=True`` the same picture is also kept as yuv420p bytes in
     :attr:`yuv`, updated only where the picture changed.  The encoder reads
@@ -218,27 +304,54 @@ class VideoFrames:
     _BASES = 4  # composed still images kept (a few MB each at 720p)
 
     def __init__(self, timeline, cues: Sequence[CueLike], width: int = 1280, height: int = 720,
-                 planar: bool = False):
+                 planar: bool = False, *, fps: int | None = None, _shared=None):
         if width < 16 or height < 16 or width % 2 or height % 2:
             raise ValueError("video width and height must be even numbers of at least 16 pixels")
-        self.layout = layout = Layout(width, height)
-        self.theme: Theme = theme_named(getattr(timeline.settings, "theme", None))
-        self.scene = Scene(timeline, cues)
-        settings = timeline.settings
-        card = CardText(settings.title or "", settings.author, format_length(timeline.duration),
-                        tuple(timeline.notes))
-        self._painter = Painter(layout, self.theme, card, self.scene.words)
-        self._bases: OrderedDict[Screen, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+        if _shared is None:
+            layout = Layout(width, height)
+            theme = theme_named(getattr(timeline.settings, "theme", None))
+            scene = Scene(timeline, cues, fps)
+            settings = timeline.settings
+            card = CardText(settings.title or "", settings.author, format_length(timeline.duration),
+                            tuple(timeline.notes))
+            painter = Painter(layout, theme, card, scene.words)
+            _shared = (layout, theme, scene, card, painter)
+        self._shared = _shared
+        self.layout, self.theme, self.scene, self.card, self._painter = _shared
+        layout = self.layout
+        self._bases: OrderedDict[tuple, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
         self._out = np.empty((height, width, 3), dtype=np.uint8)
         self.planar = planar
         self.yuv = np.empty(width * height * 3 // 2, dtype=np.uint8) if planar else None
-        self._screen: Screen | None = None
+        self._still: tuple | None = None
         self._base: np.ndarray | None = None
         self._pacer_state = None
         self._pacer_reach = 0
         self._bar_fill: int | None = None
         self._disk = DiskPatch(layout.pacer_box, layout.pacer_centre, self.theme.accent)
-        self._bar_track, self._bar_done = self._bar_strips(timeline)
+        self._bar_box = self._bar_left(), *layout.bar_box[1:]
+        left, top, right, bottom = self._bar_box
+        self._bar_track = np.empty((bottom - top, right - left, 3), dtype=np.uint8)
+        self._bar_done = np.empty_like(self._bar_track)
+        self._bar_track[...] = self.theme.track
+        self._bar_done[...] = self.theme.accent
+
+    def fresh(self) -> "VideoFrames":
+        """Another frame function over the same scene, with its own buffers (one per thread)."""
+        return VideoFrames(None, (), self.layout.width, self.layout.height, self.planar, _shared=self._shared)
+
+    def _place_size(self) -> int:
+        return self.layout.px(20)
+
+    def _bar_left(self) -> int:
+        # The bar starts right of the widest "m/m" label, so it has one length in every section.
+        lay = self.layout
+        left = lay.bar_box[0]
+        sections = max((p[3] for p in self.scene._places if p is not None), default=0)
+        if sections:
+            widest = text_layer(f"{sections}/{sections}", self._place_size(), True, lay.width)
+            left += widest.size[0] + lay.px(12)
+        return left + left % 2
 
     def _planes(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         w, h = self.layout.width, self.layout.height
@@ -247,52 +360,74 @@ class VideoFrames:
         v = flat[w * h * 5 // 4:].reshape(h // 2, w // 2)
         return y, u, v
 
-    def _bar_strips(self, timeline) -> tuple[np.ndarray, np.ndarray]:
-        # The bar is drawn once empty and once full, with a small gap at each section
-        # start (chapters at a glance); per frame we copy columns from one or the other.
-        left, top, right, bottom = self.layout.bar_box
-        track = np.empty((bottom - top, right - left, 3), dtype=np.uint8)
-        done = np.empty_like(track)
-        track[...] = self.theme.track
-        done[...] = self.theme.accent
-        gap = max(1, self.layout.px(3))
-        for section in timeline.sections:
-            if 0 < section.start < timeline.duration:
-                x = round(section.start / timeline.duration * (right - left))
-                track[:, max(0, x - gap // 2): x - gap // 2 + gap] = self.theme.background
-                done[:, max(0, x - gap // 2): x - gap // 2 + gap] = self.theme.background
-        return track, done
+    def _compose(self, screen: Screen, place: str | None) -> np.ndarray:
+        rgb = self._painter.compose(screen)
+        if place is None:
+            return rgb
+        # The section's place ("2/5") sits left of the bar, on the bar's bottom line.
+        rgb = np.array(rgb)
+        lay = self.layout
+        label = text_layer(place, self._place_size(), True, lay.width)
+        w, h = label.size
+        left, bottom = lay.bar_box[0], lay.bar_box[3]
+        _blend_mask(rgb, label.mask, self.theme.muted, left + w / 2, bottom - h / 2)
+        return rgb
 
-    def _base_for(self, screen: Screen) -> tuple[np.ndarray, np.ndarray | None]:
-        cached = self._bases.get(screen)
+    def _base_for(self, still: tuple) -> tuple[np.ndarray, np.ndarray | None]:
+        cached = self._bases.get(still)
         if cached is None:
-            rgb = self._painter.compose(screen)
+            rgb = self._compose(*still)
             yuv = None
             if self.planar:
                 yuv = np.empty_like(self.yuv)
                 rgb_to_yuv420(rgb, *self._planes(yuv))
-            cached = self._bases[screen] = (rgb, yuv)
+            cached = self._bases[still] = (rgb, yuv)
             if len(self._bases) > self._BASES:
                 self._bases.popitem(last=False)
         else:
-            self._bases.move_to_end(screen)
+            self._bases.move_to_end(still)
         return cached
 
+    def state(self, t: float) -> FrameState:
+        """What the frame at ``t`` shows, in drawing units (no drawing done)."""
+        return self.state_of(self.scene.at(float(t)))
+
+    def state_of(self, moment: Moment) -> FrameState:
+        lay = self.layout
+        pacer = None
+        if moment.screen.pacer:
+            radius = None
+            if moment.level is not None:
+                radius = lay.pacer_min_radius + (lay.pacer_max_radius - lay.pacer_min_radius) * moment.level
+                radius = round(radius * 8) / 8  # an eighth of a pixel is invisible; skips redraws on holds
+            pacer = (radius, moment.seconds_left)
+        fill = None
+        if moment.progress is not None:
+            left, _, right, _ = self._bar_box
+            fill = round(moment.progress * (right - left))
+        place = f"{moment.place[0]}/{moment.place[1]}" if moment.place else None
+        return FrameState(moment.screen, place, pacer, fill)
+
     def __call__(self, t: float) -> np.ndarray:
-        moment = self.scene.at(float(t))
+        return self.draw(self.state(t))
+
+    def draw(self, state: FrameState) -> np.ndarray:
+        """Draw ``state`` into the reused buffer (only what changed since the last call)."""
         out = self._out
-        if moment.screen != self._screen:
-            self._base, base_yuv = self._base_for(moment.screen)
+        still = (state.screen, state.place)
+        if still != self._still:
+            self._base, base_yuv = self._base_for(still)
             np.copyto(out, self._base)
             if self.planar:
                 np.copyto(self.yuv, base_yuv)
-            self._screen = moment.screen
+            self._still = still
             self._pacer_state = None
             self._pacer_reach = 0
             self._bar_fill = None
-        if moment.screen.pacer:
-            self._draw_pacer(moment)
-        self._draw_bar(moment.progress)
+        if state.pacer is not None:
+            self._draw_pacer(state.pacer)
+        if state.fill is not None:
+            self._draw_bar(state.fill)
         return out
 
     def _changed(self, left: int, top: int, right: int, bottom: int) -> None:
@@ -302,24 +437,20 @@ class VideoFrames:
             rgb_to_yuv420(self._out[top:bottom, left:right], y[top:bottom, left:right],
                           u[top // 2:bottom // 2, left // 2:right // 2], v[top // 2:bottom // 2, left // 2:right // 2])
 
-    def _draw_pacer(self, moment: Moment) -> None:
-        lay = self.layout
-        radius = None
-        if moment.level is not None:
-            radius = lay.pacer_min_radius + (lay.pacer_max_radius - lay.pacer_min_radius) * moment.level
-            radius = round(radius * 8) / 8  # an eighth of a pixel is invisible; skips redraws on holds
-        state = (radius, moment.seconds_left)
+    def _draw_pacer(self, state: tuple[float | None, int | None]) -> None:
         if state == self._pacer_state:
             return
         self._pacer_state = state
+        radius, seconds_left = state
+        lay = self.layout
         box_left, box_top, box_right, box_bottom = lay.pacer_box
         half = (box_right - box_left) // 2
         number = None
-        if moment.seconds_left is not None:
+        if seconds_left is not None:
             # Inside the disk as it is now, or inside the pacer's square when there is no disk.
             room = radius if radius is not None else half
-            number = countdown_layer(countdown_text(moment.seconds_left),
-                                     lay.px(56 if radius is not None else 72), math.floor(room))
+            number = countdown_layer(countdown_text(seconds_left), lay.px(56 if radius is not None else 72),
+                                     math.floor(room))
         # Only the square holding the old and the new drawing is redrawn.
         reach = half if radius is None else math.ceil(radius) + 2
         if number is not None:
@@ -337,12 +468,11 @@ class VideoFrames:
             _blend_mask(patch, number.mask, colour, half, half)
         self._changed(box_left + lo, box_top + lo, box_left + hi, box_top + hi)
 
-    def _draw_bar(self, progress: float) -> None:
-        left, top, right, bottom = self.layout.bar_box
-        fill = round(progress * (right - left))
+    def _draw_bar(self, fill: int) -> None:
         if fill == self._bar_fill:
             return
         self._bar_fill = fill
+        left, top, right, bottom = self._bar_box
         bar = self._out[top:bottom, left:right]
         bar[:, :fill] = self._bar_done[:, :fill]
         bar[:, fill:] = self._bar_track[:, fill:]
@@ -368,33 +498,10 @@ def _blend_mask(patch: np.ndarray, mask, colour, cx: float, cy: float) -> None:
 
 
 class _Encoder:
-    """An ffmpeg process that takes raw yuv420p frames on stdin and writes the MP4."""
+    """An ffmpeg process that takes raw yuv420p frames on stdin (``command`` reads ``pipe:0``)."""
 
-    def __init__(self, out: Path, audio: Path, width: int, height: int, fps: int, frames: int,
-                 preset: str, crf: int, threads: int | None):
-        import imageio_ffmpeg  # heavy-ish; only the video needs it
-
-        seconds = frames / fps
+    def __init__(self, command: list[str], audio: Path | None = None):
         self._audio = audio
-        command = [
-            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            # Frames arrive already in yuv420p (see VideoFrames.planar), BT.709 studio range.
-            "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{width}x{height}", "-framerate", str(fps),
-            "-color_range", "tv", "-colorspace", "bt709", "-i", "pipe:0",
-            "-i", str(audio),
-            "-map", "0:v:0", "-map", "1:a:0",
-            "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
-            "-pix_fmt", "yuv420p", "-color_range", "tv", "-colorspace", "bt709",
-            "-color_primaries", "bt709", "-color_trc", "bt709",
-            # Narration shorter than the picture is padded with silence, longer is cut,
-            # so the file lasts exactly as long as the frames.
-            "-af", "apad", "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE),
-            "-t", f"{seconds:.6f}",
-            "-movflags", "+faststart",
-        ]
-        if threads:
-            command += ["-threads", str(threads)]
-        command.append(str(out))
         self._log = tempfile.TemporaryFile()
         try:
             self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -425,12 +532,7 @@ class _Encoder:
             self._process.wait(timeout=30)
         self._log.seek(0)
         log = self._log.read().decode("utf-8", "replace")
-        lines = [re.sub(r"^\[[^]]*\]\s*", "", line).strip() for line in log.splitlines()]
-        lines = [line for line in lines if line]
-        reason = lines[-1].rstrip(".") if lines else f"exit status {self._process.returncode}"
-        if f"input file {self._audio}" in log:
-            return f"ffmpeg could not read the narration audio {self._audio}: {reason}"
-        return f"ffmpeg {what}: {reason}"
+        return ffmpeg_failure(log, self._process.returncode, what, self._audio)
 
     def close(self) -> None:
         """Make sure no ffmpeg outlives the render: a finished one is reaped, any other is killed.
@@ -448,8 +550,19 @@ class _Encoder:
         self._log.close()
 
 
+def ffmpeg_failure(log: str, returncode: int | None, what: str, audio: Path | None = None) -> str:
+    """One sentence from ffmpeg's last words, naming the narration if that was the trouble."""
+    lines = [re.sub(r"^\[[^]]*\]\s*", "", line).strip() for line in log.splitlines()]
+    lines = [line for line in lines if line]
+    reason = lines[-1].rstrip(".") if lines else f"exit status {returncode}"
+    if audio is not None and str(audio) in log:
+        return f"ffmpeg could not read the narration audio {audio}: {reason}"
+    return f"ffmpeg {what}: {reason}"
+
+
 def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, width: int = 1280,
-                 height: int = 720, fps: int = 30, preview: bool = False, progress: bool | None = None) -> None:
+                 height: int = 720, fps: int = 30, preview: bool = False, progress: bool | None = None,
+                 segment_dir: Path | None = None, jobs: int = 1):
     """Render ``timeline`` as an MP4 at ``out_path`` with ``audio_path`` as its sound.
 
     ``cues`` are the caption cues (objects with ``start``, ``end`` and
@@ -458,50 +571,18 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
     ``preview`` a quick low-resolution draft is made instead (640x360 at 15
     frames/s, x264 ultrafast, so Constrained Baseline rather than High).
     ``progress`` shows a bar over the frames on a terminal and ten plain lines
-    otherwise (None: automatic, False: nothing).  The file is written under a
-    temporary name and renamed, so a failure leaves any previous ``out_path`` untouched; failures raise
-    :class:`~qidsl.errors.BuildError` with one sentence.
+    otherwise (None: automatic, False: nothing).
+
+    The video is made in segments cut at changes of what is on screen, each
+    encoded on its own (``jobs`` at a time) and cached in ``segment_dir`` by
+    what it shows, so a segment already made is never made again; see
+    :mod:`qidsl.renderers.video_segments`.  Returns a
+    :class:`~qidsl.renderers.video_segments.VideoStats`.  The file is written
+    under a temporary name and renamed, so a failure leaves any previous
+    ``out_path`` untouched; failures raise :class:`~qidsl.errors.BuildError`
+    with one sentence.
     """
-    from moviepy import VideoClip
+    from .video_segments import render_segmented
 
-    preset, crf = PRESET, CRF
-    if preview:
-        width, height, fps = PREVIEW["width"], PREVIEW["height"], PREVIEW["fps"]
-        preset, crf = PREVIEW["preset"], PREVIEW["crf"]
-    audio = Path(audio_path)
-    if not audio.is_file():
-        raise BuildError(f"the narration audio {audio} is missing")
-    if not os.access(audio, os.R_OK):
-        raise BuildError(f"the narration audio {audio} cannot be read")
-    if timeline.duration <= 0:
-        raise BuildError("the routine has no length, so there is no video to make")
-    try:
-        frames = VideoFrames(timeline, cues, width, height, planar=True)
-        frames(0.0)  # draws the title card, so a font problem shows here, before ffmpeg starts
-    except ValueError as exc:
-        raise BuildError(str(exc)) from exc
-    except OSError as exc:  # the shipped fonts could not be read
-        raise BuildError(f"could not load the video's fonts: {exc.strerror or exc}") from exc
-
-    count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
-    clip = VideoClip(frame_function=frames, duration=count / fps)
-    bar = None
-    try:
-        with atomic_path(out_path) as tmp:
-            encoder = _Encoder(tmp, audio, width, height, fps, count, preset, crf, THREADS)
-            try:
-                bar = Progress(count, progress, "video", "frame", lambda done, total, _: (
-                    f"video {done * 100 // total}% ({done}/{total} frames)"), lines=10)
-                for index in range(count):
-                    clip.get_frame(index / fps)  # draws the picture and its yuv420p copy
-                    encoder.write(frames.yuv)
-                    bar.step()
-                encoder.finish()
-            finally:
-                encoder.close()
-    except OSError as exc:
-        raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
-    finally:
-        if bar is not None:
-            bar.close()
-        clip.close()
+    return render_segmented(timeline, cues, audio_path, out_path, width=width, height=height, fps=fps,
+                            preview=preview, progress=progress, segment_dir=segment_dir, jobs=jobs)

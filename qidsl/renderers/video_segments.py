@@ -1,0 +1,436 @@
+"""Video in segments: cut at whole frames, encoded on their own, cached by what they show, joined.
+
+The timeline lies on the video's frame grid (every event lasts whole
+frames), and nothing drawn depends on the routine's absolute time: captions,
+cards, counters, the pacer and the section's own progress are all measured
+from the event that shows them.  So the video is cut into segments:
+
+- a segment starts where the timed event on screen changes (a caption, a
+  breath phase, a counter, a side, a card) once the segment is at least
+  ``MIN_SECONDS`` long, and never runs past ``MAX_SECONDS`` (a long hold is
+  split, which also gives the cores work to share);
+- its key is a hash of everything it draws, frame by frame, in the units it
+  is drawn in (:class:`~qidsl.renderers.video.FrameState`: the still screen,
+  the section's place, the pacer's radius in eighths of a pixel and its
+  number, the bar's fill in pixels), plus the size, rate, theme, on-screen
+  words, encoder settings and the version of the drawing and encoding code;
+- it is encoded to H.264 on its own by one ffmpeg (a fixed number of x264
+  threads, so the bytes do not depend on the machine), starting with an IDR
+  frame, and kept in the segment folder under its key (written under a
+  temporary name and renamed, so two builds, or a killed one, never leave a
+  half-written segment under a real name);
+- an edit that lengthens a cue moves later events by whole frames, so later
+  segments keep their keys and are reused; only the segments that show the
+  edited event are made again;
+- the segments are joined by ffmpeg's concat demuxer without re-encoding,
+  and the narration (encoded to AAC once per distinct mix, cached like a
+  segment, while the segments are made) is muxed in the same pass, with
+  ``+faststart`` there only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import BuildError
+from ..outputs import atomic_path
+from ..progress import Progress
+from . import narration_aac, video
+from .video import FrameState, VideoFrames, _Encoder, ffmpeg_failure
+
+MAX_SECONDS = 10.0  # longest segment: a long hold is split, so the cores share it
+MIN_SECONDS = 1.0  # shortest segment (but the last): short events are joined to the next
+# x264's output depends on its thread count (checked: 1, 2 and 4 threads give three different files),
+# so the count is fixed, never "auto": the same segment has the same bytes on every machine.  Two
+# threads keep both cores of the build machine busy from one encoder, which needs less memory than
+# two single-threaded encoders (measured at 1280x720: 151 MB against 2 x 128 MB).
+X264_THREADS = 2
+# The whole build must stay under 400 MB, every process counted; the encoders get this much of it,
+# the build's own Python process the rest.  One x264 encoder measured 67 MB at 640x360, 128-151 MB
+# at 1280x720 and 210 MB at 1920x1080: about 55 MB plus 100 MB per million pixels.
+ENCODERS_MB = 230
+SEGMENT_SUFFIX = ".mp4"
+# The files whose code decides what a segment looks like or how it is encoded.
+_CODE = ("video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames ``start`` .. ``start + frames - 1`` of the video, and the key of what they show."""
+
+    start: int
+    frames: int
+    key: str
+
+
+@dataclass(frozen=True)
+class VideoStats:
+    """What one render made and reused."""
+
+    frames: int
+    segments: int
+    made: int  # segments encoded by this render
+    reused: int  # segments taken from the segment folder
+    audio_made: int  # narration chunks encoded by this render
+    audio_chunks: int  # narration chunks in all
+    seconds: float  # wall time of the whole render
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The encoder settings every segment shares."""
+
+    width: int
+    height: int
+    fps: int
+    preset: str
+    crf: int
+
+    def video_args(self) -> list[str]:
+        gop = max(1, round(MAX_SECONDS * self.fps))
+        return ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-profile:v", "high",
+                "-pix_fmt", "yuv420p", "-color_range", "tv", "-colorspace", "bt709",
+                "-color_primaries", "bt709", "-color_trc", "bt709",
+                # One GOP per segment (none is longer), opened by an IDR frame.
+                "-g", str(gop), "-threads", str(X264_THREADS)]
+
+
+def encoders_at_once(jobs: int, width: int, height: int) -> int:
+    """How many segment encoders may run side by side: ``jobs``, fewer if memory would not allow."""
+    each = 55 + 100 * width * height / 1e6
+    return max(1, min(int(jobs), int(ENCODERS_MB // each)))
+
+
+def _ffmpeg() -> str:
+    import imageio_ffmpeg
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+_code_version: str | None = None
+
+
+def code_version() -> str:
+    """A hash of the code that draws and encodes a segment, and of the ffmpeg that runs."""
+    global _code_version
+    if _code_version is None:
+        h = hashlib.blake2b(digest_size=16)
+        here = Path(__file__).parent
+        for name in _CODE:
+            h.update((here / name).read_bytes())
+        from importlib import resources
+
+        fonts = resources.files("qidsl.fonts")  # every shipped font: what the text looks like
+        for entry in sorted(fonts.iterdir(), key=lambda e: e.name):
+            if entry.name.endswith((".ttf", ".otf")):
+                h.update(entry.name.encode() + hashlib.blake2b(entry.read_bytes(), digest_size=16).digest())
+        h.update(os.path.basename(_ffmpeg()).encode())  # imageio-ffmpeg names the binary by version
+        _code_version = h.hexdigest()
+    return _code_version
+
+
+def _header(frames: VideoFrames, encoding: Encoding) -> bytes:
+    theme = frames.theme
+    return repr((code_version(), encoding, theme, sorted(frames.scene.words.items()))).encode()
+
+
+def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[Segment]:
+    """Cut frames ``0 .. count-1`` into segments and key each by the run of states it shows."""
+    fps = encoding.fps
+    longest = max(1, round(MAX_SECONDS * fps))
+    shortest = max(1, round(MIN_SECONDS * fps))
+    header = _header(frames, encoding)
+    scene = frames.scene
+    segments: list[Segment] = []
+    start, event, state, run = 0, None, None, 0
+    digest = None
+    has_card = False
+
+    screens: dict = {}  # the segment's screens, each hashed in full once, then by its number
+
+    def feed(value: FrameState, repeat: int) -> None:
+        nonlocal has_card
+        number = screens.get(value.screen)
+        if number is None:
+            number = screens[value.screen] = len(screens)
+            digest.update(repr(value.screen).encode())
+            has_card = has_card or value.screen.card is not None
+        digest.update(repr((number, value.place, value.pacer, value.fill, repeat)).encode())
+
+    def close(end: int) -> None:
+        nonlocal digest, has_card
+        if state is not None:
+            feed(state, run)
+        if has_card:  # the title and end cards show the routine's title, author, notes and length
+            digest.update(repr(frames.card).encode())
+        segments.append(Segment(start, end - start, digest.hexdigest()))
+        digest, has_card = None, False
+        screens.clear()
+
+    for i in range(count):
+        moment = scene.at(i / fps)
+        current = frames.state_of(moment)
+        length = i - start
+        if digest is not None and ((moment.event != event and length >= shortest) or length >= longest):
+            close(i)
+            state, run = None, 0
+        if digest is None:
+            start = i
+            digest = hashlib.blake2b(header, digest_size=20)
+        event = moment.event
+        if current == state:
+            run += 1
+        else:
+            if state is not None:
+                feed(state, run)
+            state, run = current, 1
+    close(count)
+    return segments
+
+
+def _remove_stale(folder: Path) -> None:
+    """Temporary files of renders that were killed before they could clean up."""
+    for leftover in folder.glob(".*.part*"):
+        found = _TEMP.search(leftover.name)
+        if found and not _alive(int(found.group(1))):
+            with contextlib.suppress(OSError):
+                leftover.unlink()
+
+
+_TEMP = re.compile(r"\.(\d+)\.\d+\.part")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _temp_in(folder: Path, name: str) -> Path:
+    # .<name>.<pid>.<thread>.part<suffix>: unique per process and thread; a killed render's are swept.
+    return folder / f".{Path(name).stem}.{os.getpid()}.{threading.get_ident()}.part{Path(name).suffix}"
+
+
+class _Drawers(threading.local):
+    """One frame function per worker thread (its own buffers and still images), made when first asked."""
+
+    def __init__(self, frames: VideoFrames):
+        self._model = frames
+        self.frames: VideoFrames | None = None
+
+    def get(self) -> VideoFrames:
+        if self.frames is None:
+            self.frames = self._model.fresh()
+        return self.frames
+
+
+def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, target: Path,
+                    stop: threading.Event, step) -> None:
+    """Draw and encode one segment into ``target`` (under a temporary name, then renamed)."""
+    frames = drawers.get()
+    fps = encoding.fps
+    tmp = _temp_in(target.parent, target.name)
+    command = [
+        _ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
+        "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{encoding.width}x{encoding.height}",
+        "-framerate", str(fps), "-color_range", "tv", "-colorspace", "bt709", "-i", "pipe:0",
+        *encoding.video_args(),
+        "-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
+        "-frames:v", str(segment.frames), "-f", "mp4", str(tmp),
+    ]
+    encoder = _Encoder(command)
+    try:
+        scene = frames.scene
+        for i in range(segment.start, segment.start + segment.frames):
+            if stop.is_set():
+                raise BuildError("the video was stopped")
+            frames.draw(frames.state_of(scene.at(i / fps)))
+            encoder.write(frames.yuv)
+            step()
+        encoder.finish()
+        os.replace(tmp, target)
+    finally:
+        encoder.close()
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _wav_key(audio: Path, seconds: float) -> str:
+    h = hashlib.blake2b(repr((video.AUDIO_BITRATE, video.AUDIO_RATE, f"{seconds:.6f}",
+                              os.path.basename(_ffmpeg()))).encode(), digest_size=20)
+    with open(audio, "rb") as wav:
+        for block in iter(lambda: wav.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _encode_audio(audio: Path, seconds: float, target: Path) -> None:
+    """The narration as AAC in an M4A, exactly ``seconds`` long (padded with silence or cut)."""
+    tmp = _temp_in(target.parent, target.name)
+    command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin", "-i", str(audio),
+               "-vn", "-af", "apad", "-t", f"{seconds:.6f}", "-c:a", "aac", "-b:a", video.AUDIO_BITRATE,
+               "-ar", str(video.AUDIO_RATE), "-map_metadata", "-1", "-fflags", "+bitexact",
+               "-flags:a", "+bitexact", "-f", "mp4", str(tmp)]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+        if done.returncode != 0:
+            raise BuildError(ffmpeg_failure(done.stderr.decode("utf-8", "replace"), done.returncode,
+                                            "could not encode the narration", audio))
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _concat_line(path: Path) -> str:
+    return "file '" + str(path.resolve()).replace("'", "'\\''") + "'\n"
+
+
+def _join(segments: list[Path], audio: Path, seconds: float, out: Path, work: Path) -> None:
+    """Join the segments without re-encoding and mux the narration: the only +faststart pass."""
+    listing = _temp_in(work, "concat.txt")
+    listing.write_text("".join(_concat_line(p) for p in segments), encoding="utf-8")
+    command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
+               "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio),
+               "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
+               "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
+               "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+               "-movflags", "+faststart", "-f", "mp4", str(out)]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+        if done.returncode != 0:
+            raise BuildError(ffmpeg_failure(done.stderr.decode("utf-8", "replace"), done.returncode,
+                                            "could not join the video"))
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            listing.unlink()
+
+
+def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: int = 1280, height: int = 720,
+                     fps: int = 30, preview: bool = False, progress: bool | None = None,
+                     segment_dir: Path | None = None, jobs: int = 1) -> VideoStats:
+    """:func:`qidsl.renderers.video.render_video`'s work (see there)."""
+    started = time.monotonic()
+    preset, crf = video.PRESET, video.CRF
+    if preview:
+        width, height, fps = video.PREVIEW["width"], video.PREVIEW["height"], video.PREVIEW["fps"]
+        preset, crf = video.PREVIEW["preset"], video.PREVIEW["crf"]
+    audio = Path(audio_path)
+    if not audio.is_file():
+        raise BuildError(f"the narration audio {audio} is missing")
+    if not os.access(audio, os.R_OK):
+        raise BuildError(f"the narration audio {audio} cannot be read")
+    if timeline.duration <= 0:
+        raise BuildError("the routine has no length, so there is no video to make")
+    try:
+        frames = VideoFrames(timeline, cues, width, height, planar=True, fps=fps)
+        frames(0.0)  # draws the title card, so a font problem shows here, before ffmpeg starts
+    except ValueError as exc:
+        raise BuildError(str(exc)) from exc
+    except OSError as exc:  # the shipped fonts could not be read
+        raise BuildError(f"could not load the video's fonts: {exc.strerror or exc}") from exc
+
+    count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
+    seconds = count / fps
+    encoding = Encoding(width, height, fps, preset, crf)
+    segments = plan_segments(frames, count, encoding)
+    jobs = encoders_at_once(max(1, int(jobs)), width, height)
+
+    with contextlib.ExitStack() as stack:
+        if segment_dir is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-")))
+        else:
+            folder = Path(segment_dir)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            _remove_stale(folder)
+        except OSError as exc:
+            raise BuildError(f"cannot use the segment folder {folder}: {exc.strerror or exc}") from exc
+        paths = [folder / f"{s.key}{SEGMENT_SUFFIX}" for s in segments]
+        # The same key twice in one video (a repeated breath) is made once.
+        todo: dict[Path, Segment] = {}
+        for segment, path in zip(segments, paths):
+            if not path.is_file() and path not in todo:
+                todo[path] = segment
+        # The narration: AAC chunks cut in silence and cached like segments (see narration_aac),
+        # or, for a WAV that is not 16-bit mono 48 kHz, one whole encode cached by its content.
+        samples = count * narration_aac.RATE // fps
+        if narration_aac.readable(audio):
+            settings = repr((video.AUDIO_BITRATE, narration_aac.PRE_ROLL, narration_aac.POST_ROLL,
+                             os.path.basename(_ffmpeg()))).encode()
+            chunks = narration_aac.plan(audio, samples, settings)
+            chunk_paths = [folder / f"{c.key}.aac" for c in chunks]
+            audio_todo = {path: chunk for chunk, path in zip(chunks, chunk_paths) if not path.is_file()}
+        else:
+            chunks, chunk_paths = [], []
+            whole = folder / f"{_wav_key(audio, seconds)}.m4a"
+            audio_todo = {} if whole.is_file() else {whole: None}
+
+        total = sum(s.frames for s in todo.values())
+        bar = Progress(total, progress if total else False, "video", "frame", lambda done, all_, _: (
+            f"video {done * 100 // all_}% ({done}/{all_} frames)"), lines=10)
+        lock = threading.Lock()
+
+        def step() -> None:
+            with lock:
+                bar.step()
+
+        stop = threading.Event()
+        drawers = _Drawers(frames)
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="qidsl-segment")
+        # The narration's encoder (one small process at a time) runs beside the segments' encoders.
+        sound = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qidsl-narration")
+        try:
+            futures = []
+            for path, chunk in audio_todo.items():
+                if chunk is None:
+                    futures.append(sound.submit(_encode_audio, audio, seconds, path))
+                else:
+                    futures.append(sound.submit(narration_aac.encode_chunk, _ffmpeg(), audio, chunk, samples,
+                                               video.AUDIO_BITRATE, path, _temp_in(folder, path.name)))
+            # Longest first, so no core is left with one long segment at the end.
+            for path, segment in sorted(todo.items(), key=lambda item: -item[1].frames):
+                futures.append(pool.submit(_encode_segment, drawers, segment, encoding, path, stop, step))
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    stop.set()
+                    for other in pending:
+                        other.cancel()
+                    raise future.exception()
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            sound.shutdown(wait=True, cancel_futures=True)
+            bar.close()
+        narration = whole if not chunks else _temp_in(folder, "narration.aac")
+        try:
+            if chunks:
+                narration_aac.join(chunks, chunk_paths, samples, narration)
+            with atomic_path(out_path) as tmp:
+                _join(paths, narration, seconds, tmp, folder)
+        except OSError as exc:
+            raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
+        finally:
+            if chunks:
+                with contextlib.suppress(FileNotFoundError):
+                    narration.unlink()
+    return VideoStats(count, len(segments), len(todo), len(segments) - len(todo), len(audio_todo),
+                      max(1, len(chunks)), time.monotonic() - started)
