@@ -250,6 +250,9 @@ def pathological() -> dict[str, str]:
         # 100,000 steps such a routine took over a second to check, so the limit came down.
         "steps-near-the-limit": 'title: "T"\nsection "S":\n    repeat 7:\n        breathe 0.1-0.1-0.1-0.1 x1000\n'
                                 '    repeat 1000:\n        say "In."\n',
+        # Found by the long run: a voice file name longer than the file system allows was
+        # taken for the routine being unreadable.
+        "voice-name-too-long": 'title: "T"\nvoice: vo' + "1" * 300 + '.onnx\nsay "a"\n',
         "unknown-dos-16k": 'title: "T"\n' + "".join(f'define "seq{i}":\n    pause 1s\n' for i in range(400))
                            + "".join(f'do "zz{i}q"\n' for i in range(400)),
     }

@@ -32,11 +32,17 @@ def voice_file_problems(routine: Routine, settings: Settings) -> list[Diagnostic
     if model.suffix.lower() != ".onnx":
         return [error("voice-not-piper", f"'{written}' is not a Piper voice", span,
                       "write voice: joe, or the path of a Piper .onnx voice file")]
-    if not model.is_file():
+    config = model.with_name(model.name + ".json")
+    try:
+        found, config_found = model.is_file(), config.is_file()
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL in it
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "the name cannot be a file's"
+        return [error("voice-missing", f"cannot use the voice file \"{written}\": {reason}", span,
+                      "write voice: joe, or the path of a Piper .onnx voice file")]
+    if not found:
         return [error("voice-missing", f"cannot find the voice file \"{written}\"", span,
                       f"looked for {model}")]
-    config = model.with_name(model.name + ".json")
-    if not config.is_file():
+    if not config_found:
         return [error("voice-not-piper", f"\"{written}\" has no Piper config beside it", span,
                       f"a Piper voice comes with its config: put {config.name} next to {model.name}")]
     try:
