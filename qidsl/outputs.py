@@ -65,7 +65,8 @@ def write_text_atomic(target: str | os.PathLike, text: str) -> None:
         tmp.write_text(text, encoding="utf-8", newline="\n")
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` still runs (its temporary files are then not leftovers)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -81,7 +82,7 @@ def remove_leftovers(folder: Path) -> None:
         return
     for leftover in Path(folder).glob(f".*{PART}*"):
         pid = next((part for part in leftover.name.split(".") if part.isdigit()), None)
-        if pid is not None and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid is not None and int(pid) != os.getpid() and not pid_alive(int(pid)):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import BuildError
-from ..outputs import atomic_path
+from ..outputs import atomic_path, pid_alive
 from ..progress import Progress
 from . import narration_aac, video
 from .video import FrameState, VideoFrames, _Encoder, ffmpeg_failure
@@ -203,22 +203,12 @@ def _remove_stale(folder: Path) -> None:
     """Temporary files of renders that were killed before they could clean up."""
     for leftover in folder.glob(".*.part*"):
         found = _TEMP.search(leftover.name)
-        if found and not _alive(int(found.group(1))):
+        if found and not pid_alive(int(found.group(1))):
             with contextlib.suppress(OSError):
                 leftover.unlink()
 
 
 _TEMP = re.compile(r"\.(\d+)\.\d+\.part")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _temp_in(folder: Path, name: str) -> Path:
