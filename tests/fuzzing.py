@@ -253,6 +253,10 @@ def pathological() -> dict[str, str]:
         # Found by the long run: a voice file name longer than the file system allows was
         # taken for the routine being unreadable.
         "voice-name-too-long": 'title: "T"\nvoice: vo' + "1" * 300 + '.onnx\nsay "a"\n',
+        # Found by the long run: fitting a long note onto the screen wrapped it again at every
+        # size it shrank through, measuring each line anew (about 1 s for one 20 kB word).
+        "note-one-word-20k": 'title: "T"\nsection "S":\n    say "a"\n    note "' + "x" * 20000 + '"\n',
+        "note-many-words-20k": 'title: "T"\nnote "' + " ".join("w" * (1 + i % 9) for i in range(3500)) + '"\n',
         "unknown-dos-16k": 'title: "T"\n' + "".join(f'define "seq{i}":\n    pause 1s\n' for i in range(400))
                            + "".join(f'do "zz{i}q"\n' for i in range(400)),
     }

@@ -75,34 +75,44 @@ def text_width(text: str, size: float, face: str) -> float:
 
 def _split_long(word: str, measure: Callable[[str], float], max_width: float) -> list[str]:
     # A word wider than the line (or a script written without spaces) breaks between characters.
-    pieces, current = [], ""
+    pieces, current, width = [], [], 0.0
     for char in word:
-        if current and measure(current + char) > max_width:
-            pieces.append(current)
-            current = char
-        else:
-            current += char
-    return pieces + ([current] if current else [])
+        w = measure(char)
+        if current and width + w > max_width:
+            pieces.append("".join(current))
+            current, width = [], 0.0
+        current.append(char)
+        width += w
+    return pieces + (["".join(current)] if current else [])
 
 
 def wrap(text: str, measure: Callable[[str], float], max_width: float) -> list[str]:
-    """``text`` broken into lines no wider than ``max_width`` as ``measure`` counts width."""
+    """``text`` broken into lines no wider than ``max_width`` as ``measure`` counts width.
+
+    ``measure`` must add up (the width of a line is the sum of its words' and
+    spaces' widths, as :func:`text_width` is), so each word is measured once
+    and wrapping stays linear in the text, however small the size.
+    """
+    space = measure(" ")
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        current = ""
+        current: list[str] = []
+        width = 0.0
         for word in paragraph.split():
-            candidate = f"{current} {word}" if current else word
-            if measure(candidate) <= max_width:
-                current = candidate
+            w = measure(word)
+            if current and width + space + w <= max_width:
+                current.append(word)
+                width += space + w
                 continue
             if current:
-                lines.append(current)
-            if measure(word) <= max_width:
-                current = word
+                lines.append(" ".join(current))
+            if w <= max_width:
+                current, width = [word], w
             else:
-                *full, current = _split_long(word, measure, max_width)
+                *full, last = _split_long(word, measure, max_width)
                 lines.extend(full)
-        lines.append(current)
+                current, width = [last], measure(last)
+        lines.append(" ".join(current))
     return [line for line in lines if line] or [""]
 
 
@@ -126,11 +136,18 @@ def fit(text: str, size: int, min_size: int, max_width: int, max_lines: int, bol
     current, min_size = max(1, size), max(1, min(size, min_size))
     if "\n" not in text and text.strip() == text and text_width(text, current, face) <= max_width:
         return Fit(current, (text,), True)  # one line at full size: most texts, and the quickest answer
+    # The words' width at 1 px (widths scale with the size), spaces left out: a lower bound of
+    # what the lines must hold, so a size it rules out could never have fitted.
+    total = text_width("".join(text.split()), 1.0, face)
     while True:
-        lines = wrap(text, lambda s: text_width(s, current, face), max_width)
-        within = current >= min_size
-        if len(lines) <= max_lines or current <= SMALLEST:
-            return Fit(current, tuple(lines), within and len(lines) <= max_lines)
+        if current > SMALLEST and total * current > max_lines * max_width * 1.0001:
+            # Not even perfectly filled lines could hold it at this size: no need to wrap to know.
+            lines = []
+        else:
+            lines = wrap(text, lambda s: text_width(s, current, face), max_width)
+            within = current >= min_size
+            if len(lines) <= max_lines or current <= SMALLEST:
+                return Fit(current, tuple(lines), within and len(lines) <= max_lines)
         if current > min_size:
             current = max(min_size, int(current * SHRINK))
         else:
