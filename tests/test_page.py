@@ -228,11 +228,12 @@ def test_keys_play_pause_and_skip(page):
     wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - 20) < 0.05")
     page.locator("body").press(" ")
     wait_until(page, "() => !document.getElementById('audio').paused")
-    assert page.locator("#play").inner_text() == "Pause"
+    # The button follows the audio's play and pause events, which come just after the state changes.
+    wait_until(page, "() => document.getElementById('play').innerText === 'Pause'")
     wait_until(page, "() => document.getElementById('audio').currentTime > 20.2")
     page.locator("body").press(" ")
     wait_until(page, "() => document.getElementById('audio').paused")
-    assert page.locator("#play").inner_text() == "Play"
+    wait_until(page, "() => document.getElementById('play').innerText === 'Play'")
 
 
 def test_space_after_clicking_a_chapter_plays_from_there(page, built):
