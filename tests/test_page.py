@@ -215,6 +215,8 @@ def test_clicking_a_chapter_moves_the_audio_there(page, built):
     closing = _event(line, "section", text="Closing")
     page.locator("#chapters button", has_text="Closing").click()
     wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - %f) < 0.05" % closing.start)
+    # The page draws on the audio's seeked event, just after its time has moved.
+    wait_until(page, "() => Math.abs(parseFloat(document.body.dataset.time) - %f) < 0.05" % closing.start)
     now = shown(page)
     assert now["chapter"] == "Closing" and now["section"] == "Closing"
     assert now["phase"] == "inhale"  # the 4-7-8 pattern starts the section
