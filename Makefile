@@ -49,6 +49,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/front_end_scaling.py
 	$(PY) benchmarks/narration_speed.py
 	$(PY) benchmarks/render_speed.py
+	$(PY) benchmarks/incremental_build.py
+	$(PY) benchmarks/watch_speed.py
 	$(PY) benchmarks/lsp_latency.py
 	$(PY) benchmarks/voices.py
 	-$(PY) benchmarks/estimate_error.py  # exits 1 when a routine's estimate is more than 2 % off
