@@ -22,21 +22,8 @@ from qidsl.build import BuildOptions, build_one
 from qidsl.cli import main
 from qidsl.compile import compile_paths
 from qidsl.store import ProductStore
+from tests.test_build import ROUTINE  # the same short routine the build tests use
 
-ROUTINE = """\
-title: "Short Practice"
-author: "Test Studio"
-
-section "Opening":
-    say "Stand tall."
-    pause 2s
-    inhale 3s "Breathe in."
-    exhale 3s "Breathe out."
-
-section "Closing":
-    bell 2s
-    say "Thank you."
-"""
 EDITED = ROUTINE.replace("Stand tall.", "Stand tall and let the shoulders drop.")
 VIDEO = os.environ.get("QIDSL_SKIP_VIDEO") != "1"
 
