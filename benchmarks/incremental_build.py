@@ -99,28 +99,12 @@ def run(command: list[str], env: dict | None = None) -> tuple[float, int, str]:
 
 
 def baseline(seconds: float, narration: Path, out: Path) -> float:
-    """Seconds ffmpeg alone takes for a lavfi colour + drawtext clock of the same shape, with the narration."""
-    from importlib import resources
+    """Seconds ffmpeg alone takes for a lavfi colour + drawtext clock of the same shape (1280x720@30)."""
+    from render_speed import baseline as lavfi_baseline  # the one baseline every video benchmark uses
 
-    import imageio_ffmpeg
+    from qidsl.renderers.video import PRESET
 
-    from qidsl.renderers.video import AUDIO_BITRATE, AUDIO_RATE, CRF, PRESET
-
-    with resources.as_file(resources.files("qidsl.fonts").joinpath("DejaVuSans.ttf")) as font:
-        text = r"Breathe in %{pts\:hms}"
-        command = [
-            imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "lavfi", "-i", f"color=c=0x0f1b24:s=1280x720:r=30:d={seconds:.3f}",
-            "-i", str(narration), "-map", "0:v", "-map", "1:a",
-            "-vf", f"drawtext=fontfile={font}:text='{text}':fontsize=60:fontcolor=white:"
-                   "x=(w-text_w)/2:y=(h-text_h)/2",
-            "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-profile:v", "high", "-pix_fmt", "yuv420p",
-            "-c:a", "aac", "-b:a", AUDIO_BITRATE, "-ar", str(AUDIO_RATE), "-t", f"{seconds:.3f}",
-            "-movflags", "+faststart", str(out),
-        ]
-        started = time.monotonic()
-        subprocess.run(command, check=True)
-        return time.monotonic() - started
+    return lavfi_baseline(seconds, str(narration), out, 1280, 720, 30, PRESET)
 
 
 def long_routine(work: Path, times: int = 10) -> Path:
