@@ -52,13 +52,13 @@ from .video import FrameState, VideoFrames, _Encoder, ffmpeg_failure
 MAX_SECONDS = 10.0  # longest segment: a long hold is split, so the cores share it
 MIN_SECONDS = 1.0  # shortest segment (but the last): short events are joined to the next
 # x264's output depends on its thread count (checked: 1, 2 and 4 threads give three different files),
-# so the count is fixed, never "auto": the same segment has the same bytes on every machine.  Two
-# threads keep both cores of the build machine busy from one encoder, which needs less memory than
-# two single-threaded encoders (measured at 1280x720: 151 MB against 2 x 128 MB).
+# so the count is fixed, never "auto": the same segment has the same bytes on every machine.
 X264_THREADS = 2
 # The whole build must stay under 400 MB, every process counted; the encoders get this much of it,
-# the build's own Python process the rest.  One x264 encoder measured 67 MB at 640x360, 128-151 MB
-# at 1280x720 and 210 MB at 1920x1080: about 55 MB plus 100 MB per million pixels.
+# the build's own Python process the rest.  One ffmpeg + x264 with the segments' settings (no
+# B-frames, one reference, 2 threads) peaked at 47 MB at 640x360, 92 MB at 1280x720 and 168 MB at
+# 1920x1080: about 32 MB plus 66 MB per million pixels.  So two encoders run side by side at 720p,
+# one at 1080p.
 ENCODERS_MB = 230
 SEGMENT_SUFFIX = ".h264"  # a raw H.264 stream: segments join by concatenating their bytes
 # The files whose code decides what a segment looks like or how it is encoded.
@@ -109,7 +109,7 @@ class Encoding:
 
 def encoders_at_once(jobs: int, width: int, height: int) -> int:
     """How many segment encoders may run side by side: ``jobs``, fewer if memory would not allow."""
-    each = 55 + 100 * width * height / 1e6
+    each = 32 + 66 * width * height / 1e6
     return max(1, min(int(jobs), int(ENCODERS_MB // each)))
 
 
@@ -424,8 +424,9 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
                 else:
                     futures.append(sound.submit(narration_aac.encode_chunk, _ffmpeg(), audio, chunk, samples,
                                                video.AUDIO_BITRATE, path, _temp_in(folder, path.name)))
-            # Longest first, so no core is left with one long segment at the end.
-            for path, segment in sorted(todo.items(), key=lambda item: -item[1].frames):
+            # In order: a segment often starts on the still its neighbour ended on, and the threads
+            # share the stills they compose (segments are short, so no core waits long at the end).
+            for path, segment in sorted(todo.items(), key=lambda item: item[1].start):
                 futures.append(pool.submit(_encode_segment, drawers, segment, encoding, path, stop, step))
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for future in done:
