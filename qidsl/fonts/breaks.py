@@ -4,7 +4,8 @@ From the BBC subtitle guidelines and Netflix's timed-text style guide: break
 after punctuation or before a conjunction; never after an article, a
 preposition or a possessive (they lean on what follows); never inside a
 name ("Dan / Tian", "Waking / the Waist").  :class:`BreakRules` gives each
-place between two words a cost, 0 natural to 50 wrong; the caption search
+place between two words a cost, 0 natural to 50 wrong (100 for a break
+that breaks two rules); the caption search
 (:mod:`qidsl.renderers.captions`) and the screen's wrapping
 (:func:`qidsl.fonts.textfit.wrap`) both choose their breaks by it.
 
@@ -57,7 +58,7 @@ SENTENCE_END = (".", "!", "?", "…", "。", "！", "？")
 TRAILING = "\"'”’»)]"
 
 NATURAL = 0.0  # after a full stop
-WRONG = 50.0  # after an article or a preposition, inside a name, inside a word
+WRONG = 50.0  # after an article or a preposition, inside a name, inside a word (each)
 AVOID = 10.0  # after a pronoun or an auxiliary before its verb
 
 
@@ -103,15 +104,17 @@ class BreakRules:
         if end.endswith(CLAUSE_END):
             return 1.0
         word = bare_word(before)
-        if word in self.clinging or word.endswith("'"):
-            return WRONG
-        if self.names and is_capital(before):
-            if is_capital(after):
-                return WRONG  # "Dan / Tian"
-            if bare_word(after) in NAME_JOINERS and k + 1 < len(words) and is_capital(words[k + 1]):
-                return WRONG  # "Rolling / the Hands"
-        if self.names and word in NAME_JOINERS and k >= 2 and is_capital(words[k - 2]) and is_capital(after):
-            return WRONG  # "Waking the / Waist"
+        # Each rule broken costs WRONG: "Rolling the / Hands" (after an article, inside a name)
+        # is worse than "Rolling the Hands / Backwards" when a long name must break somewhere.
+        wrong = WRONG if word in self.clinging or word.endswith("'") else 0.0
+        if self.names and (
+                is_capital(before) and is_capital(after)  # "Dan / Tian"
+                or is_capital(before) and bare_word(after) in NAME_JOINERS  # "Rolling / the Hands"
+                and k + 1 < len(words) and is_capital(words[k + 1])
+                or word in NAME_JOINERS and k >= 2 and is_capital(words[k - 2]) and is_capital(after)):  # "the / Waist"
+            wrong += WRONG
+        if wrong:
+            return wrong
         if word in self.leaning:
             return AVOID
         if bare_word(after) in CLAUSE_WORDS:

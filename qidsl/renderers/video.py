@@ -314,7 +314,7 @@ class VideoFrames:
             settings = timeline.settings
             card = CardText(settings.title or "", settings.author, format_length(timeline.duration),
                             tuple(timeline.notes))
-            painter = Painter(layout, theme, card, scene.words)
+            painter = Painter(layout, theme, card, scene.words, getattr(settings, "language", None) or "en")
             _shared = (layout, theme, scene, card, painter)
         self._shared = _shared
         self.layout, self.theme, self.scene, self.card, self._painter = _shared
