@@ -95,14 +95,22 @@ FEWEST_LINES = 1000.0  # as line cost: the fewest lines first, the best breaks a
 RAGGED = 4.0  # a line left empty (a half-empty one costs a quarter); the last line is free
 
 
-def _pieces(paragraph: str, measure: Callable[[str], float], max_width: float) -> tuple[list[str], list[bool]]:
-    """The words of ``paragraph``, a word wider than the line cut into pieces; and which follow a space."""
-    words, spaced = [], []
+def _pieces(paragraph: str, measure: Callable[[str], float],
+            max_width: float) -> tuple[list[str], list[bool], list[float]]:
+    """The words of ``paragraph`` (a word wider than the line cut into pieces), which follow a space, their widths."""
+    words, spaced, widths = [], [], []
     for word in paragraph.split():
-        parts = [word] if measure(word) <= max_width else _split_long(word, measure, max_width)
+        width = measure(word)
+        if width <= max_width:
+            words.append(word)
+            spaced.append(True)
+            widths.append(width)
+            continue
+        parts = _split_long(word, measure, max_width)
         words.extend(parts)
         spaced.extend([True] + [False] * (len(parts) - 1))
-    return words, spaced
+        widths.extend(measure(part) for part in parts)
+    return words, spaced, widths
 
 
 def wrap(text: str, measure: Callable[[str], float], max_width: float, rules: BreakRules | None = None,
@@ -133,24 +141,32 @@ def _layout(text: str, measure: Callable[[str], float], max_width: float, rules:
     lines: list[str] = []
     worst = 0.0
     for paragraph in text.splitlines() or [""]:
-        words, spaced = _pieces(paragraph, measure, max_width)
+        words, spaced, widths = _pieces(paragraph, measure, max_width)
         n = len(words)
         if not n:
             continue
-        widths = [measure(word) for word in words]
         breaks = [rules.cost(words, k, spaced[k]) for k in range(n)]  # breaks[k]: a line starting at word k
+        breaks[0] = 0.0
+        # Prefix sums: the width of words[i:j] on one line is ends[j] - ends[i] - (space before words[i]).
+        ends, lead = [0.0] * (n + 1), [0.0] * n
+        for k in range(n):
+            lead[k] = space if k and spaced[k] else 0.0
+            ends[k + 1] = ends[k] + lead[k] + widths[k]
         best = [0.0] + [float("inf")] * n  # best[j]: the least cost of laying out words[:j]
         start = [0] * (n + 1)  # where the last line of that best layout starts
+        ragged = RAGGED / (max_width * max_width)
         for j in range(1, n + 1):
-            width = 0.0
+            end, last, least, at = ends[j], j == n, float("inf"), j - 1
             for i in range(j - 1, -1, -1):
-                width += widths[i] + (space if i < j - 1 and spaced[i + 1] else 0.0)
+                width = end - ends[i] - lead[i]
                 if width > max_width and i < j - 1:
                     break  # (a single piece wider than the line still gets a line of its own)
-                slack = 0.0 if j == n else max(0.0, max_width - width) / max_width
-                cost = best[i] + (breaks[i] if i else 0.0) + line_cost + RAGGED * slack * slack
-                if cost < best[j]:
-                    best[j], start[j] = cost, i
+                cost = best[i] + breaks[i]
+                if not last and width < max_width:
+                    cost += ragged * (max_width - width) ** 2
+                if cost < least:
+                    least, at = cost, i
+            best[j], start[j] = least + line_cost, at
         cuts, j = [], n
         while j > 0:
             cuts.append((start[j], j))
@@ -203,8 +219,9 @@ def fit(text: str, size: int, min_size: int, max_width: int, max_lines: int, bol
         else:
             measure = functools.partial(text_width, size=current, face=face)
             lines, worst = _layout(text, measure, max_width, rules, LINE_COST)
-            if len(lines) > max_lines:
+            if len(lines) > max_lines and current >= min_size:
                 # Avoiding wrong breaks took a line too many: the fewest lines, the best breaks among those.
+                # (Below its limits a text is shown as best it can be; a second search would cost as much.)
                 lines, worst = _layout(text, measure, max_width, rules, FEWEST_LINES)
             within = current >= min_size and len(lines) <= max_lines
             if within and worst >= WRONG:
