@@ -122,7 +122,7 @@ def test_joined_frames_are_the_segments_frames_and_the_pictures_drawn(made):
     assert [s.start for s in plan] == sorted({s.start for s in plan}) and plan[0].start == 0
     assert sum(s.frames for s in plan) == stats.frames
     for segment in plan:
-        alone = decode(folder / "cache" / f"{segment.key}.mp4")
+        alone = decode(folder / "cache" / f"{segment.key}{video_segments.SEGMENT_SUFFIX}")
         assert len(alone) == segment.frames
         # Bit for bit: the join re-encoded nothing.
         assert np.array_equal(joined[segment.start:segment.start + segment.frames], alone), segment
@@ -175,7 +175,7 @@ def test_a_killed_render_leaves_the_segment_folder_usable(tmp_path):
                              start_new_session=True)
     deadline = time.monotonic() + 60
     def finished():
-        return [p for p in cache.glob("*.mp4") if not p.name.startswith(".")]
+        return [p for p in cache.glob("*" + video_segments.SEGMENT_SUFFIX) if not p.name.startswith(".")]
 
     while time.monotonic() < deadline and len(finished()) < 2:
         time.sleep(0.05)

@@ -51,6 +51,12 @@ except ImportError:  # pragma: no cover - not Linux
 
 NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
 NEXT_UP_SECONDS = 5.0  # "Next: <section>" shows this long before a section starts
+# What moves on screen moves in steps, measured from the start of the event that shows it, so
+# most frames repeat the one before and cost a skip frame instead of an encode (see h264.py):
+# the breath disk takes 15 steps a second (it reads as smooth: it moves at most ~2.5 px a step),
+# the section's bar one step a second, like a clock's hand.
+PACER_STEPS_PER_SECOND = 15
+BAR_STEPS_PER_SECOND = 1
 
 # Encoding.  x264 preset chosen by measuring (benchmarks/render_speed.py --presets ...,
 # 120 s of the shipped routine at 1280x720@30 on the 2-core machine, best of 3
@@ -102,6 +108,11 @@ class _Cue:
     start: float
     end: float
     lines: tuple[str, ...]
+
+
+def _stepped(seconds: float, steps_per_second: int) -> float:
+    """``seconds`` rounded down to the last whole step (a millionth of a second of slack for rounding)."""
+    return math.floor(seconds * steps_per_second + 1e-6) / steps_per_second
 
 
 class Scene:
@@ -204,7 +215,9 @@ class Scene:
         progress = place = None
         if self._places[i] is not None:
             k, n, section, sections = self._places[i]
-            through = (t - event.start) / (event.end - event.start) if event.end > event.start else 1.0
+            # The step in progress counts as done, so the bar moves from the event's first frame.
+            into = _stepped(t - event.start, BAR_STEPS_PER_SECOND) + 1 / BAR_STEPS_PER_SECOND
+            through = into / (event.end - event.start) if event.end > event.start else 1.0
             progress = (k + min(1.0, max(0.0, through))) / n
             place = (section, sections)
 
@@ -227,7 +240,8 @@ class Scene:
 
         level = seconds_left = None
         if screen.pacer == "breath":
-            level = level_at(self._levels[i], event.start, event.end, t)
+            level = level_at(self._levels[i], event.start, event.end,
+                             event.start + _stepped(t - event.start, PACER_STEPS_PER_SECOND))
         if screen.pacer:
             # Whole seconds left, counting down to 1 (never 0 while the phase lasts).
             seconds_left = max(1, math.ceil(event.end - t - 1e-6))

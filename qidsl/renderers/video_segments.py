@@ -46,7 +46,7 @@ from typing import Sequence
 from ..errors import BuildError
 from ..outputs import atomic_path, pid_alive
 from ..progress import Progress
-from . import narration_aac, video
+from . import h264, narration_aac, video
 from .video import FrameState, VideoFrames, _Encoder, ffmpeg_failure
 
 MAX_SECONDS = 10.0  # longest segment: a long hold is split, so the cores share it
@@ -60,9 +60,9 @@ X264_THREADS = 2
 # the build's own Python process the rest.  One x264 encoder measured 67 MB at 640x360, 128-151 MB
 # at 1280x720 and 210 MB at 1920x1080: about 55 MB plus 100 MB per million pixels.
 ENCODERS_MB = 230
-SEGMENT_SUFFIX = ".mp4"
+SEGMENT_SUFFIX = ".h264"  # a raw H.264 stream: segments join by concatenating their bytes
 # The files whose code decides what a segment looks like or how it is encoded.
-_CODE = ("video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py")
+_CODE = ("video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py", "h264.py")
 
 
 @dataclass(frozen=True)
@@ -102,8 +102,9 @@ class Encoding:
         return ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-profile:v", "high",
                 "-pix_fmt", "yuv420p", "-color_range", "tv", "-colorspace", "bt709",
                 "-color_primaries", "bt709", "-color_trc", "bt709",
-                # One GOP per segment (none is longer), opened by an IDR frame.
-                "-g", str(gop), "-threads", str(X264_THREADS)]
+                # One GOP per segment (none is longer), opened by an IDR frame.  One reference frame
+                # and no B-frames, so repeated pictures can be written as skip frames (see h264).
+                "-g", str(gop), "-bf", "0", "-refs", "1", "-threads", str(X264_THREADS)]
 
 
 def encoders_at_once(jobs: int, width: int, height: int) -> int:
@@ -231,9 +232,21 @@ class _Drawers(threading.local):
 
 def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, target: Path,
                     stop: threading.Event, step) -> None:
-    """Draw and encode one segment into ``target`` (under a temporary name, then renamed)."""
+    """Draw and encode one segment into ``target`` (under a temporary name, then renamed).
+
+    Only the segment's distinct pictures are drawn and sent to x264; each
+    repeat of the one before becomes a skip frame (:mod:`qidsl.renderers.h264`).
+    """
     frames = drawers.get()
     fps = encoding.fps
+    scene = frames.scene
+    states = [frames.state_of(scene.at(i / fps)) for i in range(segment.start, segment.start + segment.frames)]
+    repeats: list[int] = []
+    for i, state in enumerate(states):
+        if i and state == states[i - 1]:
+            repeats[-1] += 1
+        else:
+            repeats.append(1)
     tmp = _temp_in(target.parent, target.name)
     command = [
         _ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
@@ -241,18 +254,24 @@ def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, tar
         "-framerate", str(fps), "-color_range", "tv", "-colorspace", "bt709", "-i", "pipe:0",
         *encoding.video_args(),
         "-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-        "-frames:v", str(segment.frames), "-f", "mp4", str(tmp),
+        "-frames:v", str(len(repeats)), "-f", "h264", str(tmp),
     ]
     encoder = _Encoder(command)
     try:
-        scene = frames.scene
-        for i in range(segment.start, segment.start + segment.frames):
+        at = 0
+        for times in repeats:
             if stop.is_set():
                 raise BuildError("the video was stopped")
-            frames.draw(frames.state_of(scene.at(i / fps)))
+            frames.draw(states[at])
             encoder.write(frames.yuv)
-            step()
+            at += times
+            step(times)
         encoder.finish()
+        try:
+            stream = h264.expand(tmp.read_bytes(), repeats)
+        except h264.StreamError as exc:
+            raise BuildError(f"could not repeat the video's still frames: {exc}") from exc
+        tmp.write_bytes(stream)
         os.replace(tmp, target)
     finally:
         encoder.close()
@@ -287,28 +306,40 @@ def _encode_audio(audio: Path, seconds: float, target: Path) -> None:
             tmp.unlink()
 
 
-def _concat_line(path: Path) -> str:
-    return "file '" + str(path.resolve()).replace("'", "'\\''") + "'\n"
+def _join(segments: list[Path], audio: Path, seconds: float, fps: int, out: Path, work: Path) -> None:
+    """Join the segments and mux the narration: the only +faststart pass.
 
-
-def _join(segments: list[Path], audio: Path, seconds: float, out: Path, work: Path) -> None:
-    """Join the segments without re-encoding and mux the narration: the only +faststart pass."""
-    listing = _temp_in(work, "concat.txt")
-    listing.write_text("".join(_concat_line(p) for p in segments), encoding="utf-8")
-    command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
-               "-f", "concat", "-safe", "0", "-i", str(listing), "-i", str(audio),
-               "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
-               "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
-               "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-               "-movflags", "+faststart", "-f", "mp4", str(out)]
+    The segments are raw H.264 streams made with the same settings, each
+    opened by its parameter sets and an IDR picture, so their bytes
+    concatenated are one valid stream; ffmpeg gives it timestamps at ``fps``
+    and copies it into the MP4 without re-encoding.
+    """
+    stream = _temp_in(work, "video.h264")
     try:
+        with open(stream, "wb") as joined:
+            for segment in segments:
+                with open(segment, "rb") as part:
+                    joined.write(part.read())
+        command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
+                   "-f", "h264", "-framerate", str(fps), "-i", str(stream), "-i", str(audio),
+                   "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
+                   # A raw stream's timestamps drift by a tick here and there: frame N is at N / fps
+                   # exactly, in the time scale an x264 encode to MP4 would have (fps x 512).
+                   "-bsf:v", f"setts=ts=N/({fps}*TB):duration=1/({fps}*TB)",
+                   "-video_track_timescale", str(fps * 512),
+                   # Interleave by timestamps alone, never by which input thread was quicker: without
+                   # this the same inputs gave differently interleaved files from run to run.
+                   "-max_interleave_delta", "0",
+                   "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
+                   "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+                   "-movflags", "+faststart", "-f", "mp4", str(out)]
         done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
         if done.returncode != 0:
             raise BuildError(ffmpeg_failure(done.stderr.decode("utf-8", "replace"), done.returncode,
                                             "could not join the video"))
     finally:
         with contextlib.suppress(FileNotFoundError):
-            listing.unlink()
+            stream.unlink()
 
 
 def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: int = 1280, height: int = 720,
@@ -376,9 +407,9 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
             f"video {done * 100 // all_}% ({done}/{all_} frames)"), lines=10)
         lock = threading.Lock()
 
-        def step() -> None:
+        def step(count: int = 1) -> None:
             with lock:
-                bar.step()
+                bar.step(count=count)
 
         stop = threading.Event()
         drawers = _Drawers(frames)
@@ -415,7 +446,7 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
             if chunks:
                 narration_aac.join(chunks, chunk_paths, samples, narration)
             with atomic_path(out_path) as tmp:
-                _join(paths, narration, seconds, tmp, folder)
+                _join(paths, narration, seconds, fps, tmp, folder)
         except OSError as exc:
             raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
         finally:
