@@ -124,7 +124,7 @@ def wrap(text: str, measure: Callable[[str], float], max_width: float, rules: Br
     layout is the least costly one: its breaks' costs, ``line_cost`` per line
     (a line more is taken to avoid a wrong break, unless ``line_cost`` is
     :data:`FEWEST_LINES`) and the room left at the end of each line but the
-    last (so lines are even).  Each paragraph (``\n``) starts a new line.
+    last (so lines are even).  A line break in the text always starts a new line.
 
     ``measure`` must add up (the width of a line is the sum of its words' and
     spaces' widths, as :func:`text_width` is), so each word is measured once;
