@@ -205,7 +205,11 @@ def _gtts_languages() -> tuple[str, ...]:
 # (French spells more letters than it says), so Pico and eSpeak NG have one per
 # language measured; Pico's Spanish, Italian and English take the mean of its
 # German and French, eSpeak NG's other languages the fit over all of its.  Where
-# the sentences had no spelled words or symbols, joe's figures stand in.
+# the sentences had no spelled words or symbols, joe's figures stand in.  English
+# symbols count as the letters of their names (SYMBOL_NAMES), so no English fit
+# sees an unnamed one: per_symbol (for languages without names) is the figure
+# fitted before names were counted.  Piper's lengths vary from one synthesis to
+# the next, so its fit takes each sentence's mean over 3 syntheses.
 # Swedish rests on 7 sentences only.  gTTS cannot be measured offline: it borrows joe's.
 JOE_PACE = Pace(0.149, 0.0577, 0.313, 0.245, 0.455, 0.182)
 
