@@ -11,12 +11,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Mapping, Protocol
 
 from .lang.diagnostics import Diagnostic, warning
 from .lang.model import Span
 from .lang.settings import DEFAULT_BELL
-from .lang.speech import ENGINES, Pace
+from .lang.speech import ENGINES, SYMBOL_NAMES, Pace, symbol_names_for
 from .engines.timing import SENTENCE_PAUSE, Sentence, SpokenTiming, split_sentences  # speech's own types, read here
 # The event kinds renderers read come from here, the timeline, never from the front end.
 from .lang.steps import (BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION,  # noqa: F401
@@ -90,22 +90,28 @@ _SPELLED = re.compile(r"\b[A-Z]{2,}\b")  # CR, LF, DVD: read letter by letter
 _SYMBOLS = re.compile(r"[\\/&%+=@#*]")  # read as a word: "backslash", "percent"
 
 
-def sentence_features(sentence: str, cjk_letters: float = 4.0) -> tuple[float, int, int, int, int]:
+def sentence_features(sentence: str, cjk_letters: float = 4.0,
+                      symbol_names: Mapping[str, str] | None = None) -> tuple[float, int, int, int, int]:
     """What a sentence's spoken length is estimated from: (letters, breaks, spelled, symbols, digits).
 
     ``letters`` counts letters read as words, a character of an unspaced
-    script (CJK, kana, hangul, Thai) counting as ``cjk_letters``; ``breaks``
-    the commas, colons, semicolons and dashes a voice pauses at; ``spelled``
-    the letters of all-capital words, read one by one; ``symbols`` the signs
-    read as a word (``\\``, ``%``, ``&``); ``digits`` the digits.
+    script (CJK, kana, hangul, Thai) counting as ``cjk_letters`` and a sign
+    named in ``symbol_names`` as the letters of its name (``\\`` is read
+    "backslash", ``#`` "hash"); ``breaks`` the commas, colons, semicolons and
+    dashes a voice pauses at; ``spelled`` the letters of all-capital words,
+    read one by one; ``symbols`` the other signs read as a word (``\\``,
+    ``%``, ``&`` in a language whose names for them are not known);
+    ``digits`` the digits.
     """
     unspaced = len(_UNSPACED.findall(sentence))
     rest = _UNSPACED.sub("", sentence)
     spelled = sum(len(word) for word in _SPELLED.findall(rest))
     letters = sum(1 for c in rest if c.isalpha()) - spelled
     digits = sum(1 for c in rest if c.isdigit())
-    return (letters + cjk_letters * unspaced, len(_BREAKS.findall(sentence)), spelled,
-            len(_SYMBOLS.findall(rest)), digits)
+    symbols = _SYMBOLS.findall(rest)
+    named = [symbol_names[sign] for sign in symbols if symbol_names and sign in symbol_names]
+    return (letters + cjk_letters * unspaced + sum(map(len, named)), len(_BREAKS.findall(sentence)), spelled,
+            len(symbols) - len(named), digits)
 
 
 class EstimatedSpeech:
@@ -115,20 +121,21 @@ class EstimatedSpeech:
     between sentences (:data:`SENTENCE_PAUSE`) does not.
     """
 
-    def __init__(self, rate: float = 1.0, pace: Pace | None = None):
+    def __init__(self, rate: float = 1.0, pace: Pace | None = None, symbol_names: Mapping[str, str] | None = None):
         self.rate = rate
         self.pace = pace or ENGINES["piper"].pace
+        self.symbol_names = symbol_names if symbol_names is not None else SYMBOL_NAMES["en"]
 
     @classmethod
     def for_settings(cls, settings) -> "EstimatedSpeech":
         """The estimate for a routine's engine and voice (joe's pace when no offline voice speaks it)."""
         info = ENGINES.get(settings.engine) if settings.engine else None
         pace = info.pace_for(settings.language) if info else ENGINES["piper"].pace
-        return cls(settings.rate, pace)
+        return cls(settings.rate, pace, symbol_names_for(settings.language))
 
     def sentence_seconds(self, sentence: str) -> float:
         pace = self.pace
-        letters, breaks, spelled, symbols, digits = sentence_features(sentence, pace.cjk_letters)
+        letters, breaks, spelled, symbols, digits = sentence_features(sentence, pace.cjk_letters, self.symbol_names)
         seconds = (pace.base + pace.per_letter * letters + pace.per_break * breaks + pace.per_spelled * spelled
                    + pace.per_symbol * symbols + pace.per_digit * digits)
         return max(0.2, seconds) / self.rate

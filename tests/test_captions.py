@@ -257,7 +257,8 @@ def estimated_cues(path: Path):
 @pytest.mark.parametrize("path", [CASES / "hard.qi", SHIPPED], ids=["hard", "shipped"])
 def test_lines_and_cues_break_at_natural_places(path):
     timeline, cues = estimated_cues(path)
-    assert cues and all(c.end - c.start >= MIN_SECONDS for c in cues)  # no cue under a second
+    # no cue under a second, to the millisecond the captions are written in (7.931 to 8.931 is 1 s)
+    assert cues and all(round(c.end - c.start, 3) >= MIN_SECONDS for c in cues)
     for cue in cues:
         for line in cue.lines:
             last = line.split()[-1].lower()
@@ -297,4 +298,4 @@ def test_german_lines_do_not_end_on_an_article_or_a_preposition():
     cues = caption_cues(result.estimate)
     ends = [line.split()[-1] for cue in cues for line in cue.lines]
     assert not set(ends) & {"die", "den", "der", "mit", "jedem", "auf", "durch"}, [c.lines for c in cues]
-    assert all(cue.end - cue.start >= MIN_SECONDS for cue in cues)
+    assert all(round(cue.end - cue.start, 3) >= MIN_SECONDS for cue in cues)

@@ -88,7 +88,7 @@ def test_a_three_digit_countdown_stays_inside_its_disk(hard):
     timeline, frames = hard
     hold = kinds(timeline, "hold")[0]
     exhale = kinds(timeline, "exhale")[-1]
-    assert hold.duration == 105 and exhale.duration == 125
+    assert hold.duration == pytest.approx(105) and exhale.duration == pytest.approx(125)
     for t, shown in ((hold.start + 0.5, "1:45"), (exhale.start + 0.5, "2:05"),
                      (exhale.end - 60.5, "1:01"), (exhale.end - 58.5, "59")):
         moment = frames.scene.at(t)

@@ -7,7 +7,7 @@ import pytest
 from qidsl.compile import compile_routine
 from qidsl.lang.loader import Loader
 from qidsl.engines.timing import SENTENCE_PAUSE
-from qidsl.lang.speech import ENGINES, Pace
+from qidsl.lang.speech import ENGINES, SYMBOL_NAMES, Pace, symbol_names_for
 from qidsl.timeline import INTRO_SECONDS, OUTRO_SECONDS, SPEECH_MARGIN, EstimatedSpeech, sentence_features
 
 FIVE_WORDS = "One two three four five."  # 19 letters
@@ -71,8 +71,24 @@ def test_what_a_sentence_is_estimated_from():
     assert sentence_features("Breathe in, hold; and out - slowly.") == (25, 3, 0, 0, 0)
     assert sentence_features("Every line ends with CR LF.") == (17, 0, 4, 0, 0)
     assert sentence_features("A backslash \\ stays, 100 % of it.") == (19, 1, 0, 2, 3)
+    # a sign whose name is known is read as that word: "backslash" (9 letters), "percent" (7)
+    assert sentence_features("A backslash \\ stays, 100 % of it.", symbol_names=SYMBOL_NAMES["en"]) \
+        == (19 + 9 + 7, 1, 0, 0, 3)
     # a character of an unspaced script counts as several letters
     assert sentence_features("双脚与肩同宽，膝盖微屈。", cjk_letters=4.0) == (40.0, 1, 0, 0, 0)
+
+
+def test_a_sign_costs_the_word_the_voice_reads_it_as():
+    # joe reads "\\" as "backslash" and "#" as "hash": a long and a short word, not one price for both.
+    (long_sign,) = estimate('say "A \\\\ stays."\n').of_kind("say")
+    (short_sign,) = estimate('say "A # stays."\n').of_kind("say")
+    assert long_sign.duration - short_sign.duration == pytest.approx(5 * JOE.per_letter, abs=0.002)
+    assert symbol_names_for("en-GB")["&"] == "and"
+    # in a language whose names for signs are not known, every sign costs the voice's per_symbol
+    assert symbol_names_for("sv") == {}
+    swedish = ENGINES["espeak"].pace_for("sv")
+    (say,) = estimate('say "A \\\\ b."\n', settings="language: sv\n").of_kind("say")
+    assert say.duration == pytest.approx(round(swedish.base + 2 * swedish.per_letter + swedish.per_symbol, 3) + 0.5)
 
 
 def test_unspaced_scripts_count_characters():
@@ -106,7 +122,7 @@ def test_a_cue_longer_than_its_phase_stretches_it_and_warns():
 
 def test_tempo_divides_written_durations_but_not_speech():
     timeline = estimate(f'inhale 4s\nsay "{FIVE_WORDS}"\n', settings="tempo: 0.5\n")
-    assert events(timeline, "inhale", "say") == [("inhale", 3.0, 11.0), ("say", 11.0, 11.5 + FIVE_WORDS_SECONDS)]
+    assert events(timeline, "inhale", "say") == [("inhale", 3.0, 11.0), ("say", 11.0, round(11.5 + FIVE_WORDS_SECONDS, 3))]
 
 
 def test_sections_span_their_events_and_repetitions_are_marked():
@@ -142,7 +158,9 @@ def test_estimated_speech_directly():
     pace = Pace(base=0.2, per_letter=0.05, per_break=0.3, per_spelled=0.25, per_symbol=0.45, per_digit=0.15)
     timer = EstimatedSpeech(rate=1.0, pace=pace)
     assert timer.timing(FIVE_WORDS).duration == pytest.approx(0.2 + 19 * 0.05)
-    assert timer.timing("Hi, CR 2 & you.").duration == pytest.approx(0.2 + 5 * 0.05 + 0.3 + 2 * 0.25 + 0.45 + 0.15)
+    assert timer.timing("Hi, CR 2 & you.").duration == pytest.approx(0.2 + 8 * 0.05 + 0.3 + 2 * 0.25 + 0.15)
+    unnamed = EstimatedSpeech(rate=1.0, pace=pace, symbol_names={})
+    assert unnamed.timing("Hi, CR 2 & you.").duration == pytest.approx(0.2 + 5 * 0.05 + 0.3 + 2 * 0.25 + 0.45 + 0.15)
     assert timer.timing(".").duration == 0.2  # a sentence takes at least 0.2 s
     assert EstimatedSpeech(rate=2.0, pace=pace).timing(FIVE_WORDS).duration == pytest.approx((0.2 + 19 * 0.05) / 2)
     assert EstimatedSpeech().pace == JOE

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import _advances
+from .breaks import WRONG, BreakRules
 
 # DejaVu has no Chinese, Japanese or Korean; text in those scripts is drawn
 # with the shipped Droid Sans Fallback instead (it has Latin too, no bold).
@@ -33,6 +34,7 @@ SMALLEST = 6  # pixels: below this a text is not shrunk further (it wraps onto m
 # A character missing from the table (a rare script): counted as wide as "M",
 # so the measure errs towards wrapping early rather than spilling.
 _UNKNOWN = "M"
+_ENGLISH = BreakRules("en")
 
 
 def needs_cjk(text: str) -> bool:
@@ -86,34 +88,93 @@ def _split_long(word: str, measure: Callable[[str], float], max_width: float) ->
     return pieces + (["".join(current)] if current else [])
 
 
-def wrap(text: str, measure: Callable[[str], float], max_width: float) -> list[str]:
+# What a layout costs besides its breaks (qidsl.fonts.breaks: 0 after a full stop, 4 an
+# ordinary break, 10 after a pronoun, 50 after an article or inside a name).
+LINE_COST = 20.0  # a line more is worth it to avoid a wrong break, not an awkward one
+FEWEST_LINES = 1000.0  # as line cost: the fewest lines first, the best breaks among those
+RAGGED = 4.0  # a line left empty (a half-empty one costs a quarter); the last line is free
+
+
+def _pieces(paragraph: str, measure: Callable[[str], float],
+            max_width: float) -> tuple[list[str], list[bool], list[float]]:
+    """The words of ``paragraph`` (a word wider than the line cut into pieces), which follow a space, their widths."""
+    words, spaced, widths = [], [], []
+    for word in paragraph.split():
+        width = measure(word)
+        if width <= max_width:
+            words.append(word)
+            spaced.append(True)
+            widths.append(width)
+            continue
+        parts = _split_long(word, measure, max_width)
+        words.extend(parts)
+        spaced.extend([True] + [False] * (len(parts) - 1))
+        widths.extend(measure(part) for part in parts)
+    return words, spaced, widths
+
+
+def wrap(text: str, measure: Callable[[str], float], max_width: float, rules: BreakRules | None = None,
+         line_cost: float = LINE_COST) -> list[str]:
     """``text`` broken into lines no wider than ``max_width`` as ``measure`` counts width.
 
+    Lines break where a reader pauses, by the rules captions follow
+    (:class:`qidsl.fonts.breaks.BreakRules`, English unless ``rules`` says
+    otherwise): never after an article or a preposition, never inside a name
+    ("Next: Waking the / Waist" becomes "Next: / Waking the Waist").  The
+    layout is the least costly one: its breaks' costs, ``line_cost`` per line
+    (a line more is taken to avoid a wrong break, unless ``line_cost`` is
+    :data:`FEWEST_LINES`) and the room left at the end of each line but the
+    last (so lines are even).  A line break in the text always starts a new line.
+
     ``measure`` must add up (the width of a line is the sum of its words' and
-    spaces' widths, as :func:`text_width` is), so each word is measured once
-    and wrapping stays linear in the text, however small the size.
+    spaces' widths, as :func:`text_width` is), so each word is measured once;
+    the search tries, for each word, only the lines that can end at it, so it
+    stays linear in the text for a given width, however long the text.
     """
+    return _layout(text, measure, max_width, rules or _ENGLISH, line_cost)[0]
+
+
+def _layout(text: str, measure: Callable[[str], float], max_width: float, rules: BreakRules,
+            line_cost: float) -> tuple[list[str], float]:
+    """:func:`wrap`'s lines, and the cost of the worst break among them (0 for none)."""
     space = measure(" ")
     lines: list[str] = []
+    worst = 0.0
     for paragraph in text.splitlines() or [""]:
-        current: list[str] = []
-        width = 0.0
-        for word in paragraph.split():
-            w = measure(word)
-            if current and width + space + w <= max_width:
-                current.append(word)
-                width += space + w
-                continue
-            if current:
-                lines.append(" ".join(current))
-            if w <= max_width:
-                current, width = [word], w
-            else:
-                *full, last = _split_long(word, measure, max_width)
-                lines.extend(full)
-                current, width = [last], measure(last)
-        lines.append(" ".join(current))
-    return [line for line in lines if line] or [""]
+        words, spaced, widths = _pieces(paragraph, measure, max_width)
+        n = len(words)
+        if not n:
+            continue
+        breaks = [rules.cost(words, k, spaced[k]) for k in range(n)]  # breaks[k]: a line starting at word k
+        breaks[0] = 0.0
+        # Prefix sums: the width of words[i:j] on one line is ends[j] - ends[i] - (space before words[i]).
+        ends, lead = [0.0] * (n + 1), [0.0] * n
+        for k in range(n):
+            lead[k] = space if k and spaced[k] else 0.0
+            ends[k + 1] = ends[k] + lead[k] + widths[k]
+        best = [0.0] + [float("inf")] * n  # best[j]: the least cost of laying out words[:j]
+        start = [0] * (n + 1)  # where the last line of that best layout starts
+        ragged = RAGGED / (max_width * max_width)
+        for j in range(1, n + 1):
+            end, last, least, at = ends[j], j == n, float("inf"), j - 1
+            for i in range(j - 1, -1, -1):
+                width = end - ends[i] - lead[i]
+                if width > max_width and i < j - 1:
+                    break  # (a single piece wider than the line still gets a line of its own)
+                cost = best[i] + breaks[i]
+                if not last and width < max_width:
+                    cost += ragged * (max_width - width) ** 2
+                if cost < least:
+                    least, at = cost, i
+            best[j], start[j] = least + line_cost, at
+        cuts, j = [], n
+        while j > 0:
+            cuts.append((start[j], j))
+            j = start[j]
+        for i, j in reversed(cuts):
+            lines.append("".join((" " if k > i and spaced[k] else "") + words[k] for k in range(i, j)))
+            worst = max(worst, breaks[i] if i else 0.0)
+    return [line for line in lines if line] or [""], worst
 
 
 @dataclass(frozen=True)
@@ -125,31 +186,53 @@ class Fit:
     within_limits: bool  # False: shrunk below the smallest size (or onto more lines) to be shown whole
 
 
+@functools.lru_cache(maxsize=16)
+def break_rules(language: str) -> BreakRules:
+    """The line-break rules of ``language`` (made once per language)."""
+    return BreakRules(language)
+
+
 @functools.lru_cache(maxsize=512)
-def fit(text: str, size: int, min_size: int, max_width: int, max_lines: int, bold: bool = False) -> Fit:
+def fit(text: str, size: int, min_size: int, max_width: int, max_lines: int, bold: bool = False,
+        language: str = "en") -> Fit:
     """Wrap ``text`` to ``max_width``, shrinking from ``size`` towards ``min_size`` to fit ``max_lines``.
 
+    Lines break at natural places for ``language`` (see :func:`wrap`); when
+    the lines at a size can only break wrongly (after an article, inside a
+    name), a smaller size within the limits that avoids it is taken instead.
     Past ``min_size`` it keeps shrinking (down to a few pixels) so the text
     is still shown whole, and says so with ``within_limits=False``.
     """
     face = face_name(bold, needs_cjk(text))
+    rules = break_rules(language or "en")
     current, min_size = max(1, size), max(1, min(size, min_size))
     if "\n" not in text and text.strip() == text and text_width(text, current, face) <= max_width:
         return Fit(current, (text,), True)  # one line at full size: most texts, and the quickest answer
     # The words' width at 1 px (widths scale with the size), spaces left out: a lower bound of
     # what the lines must hold, so a size it rules out could never have fitted.
     total = text_width("".join(text.split()), 1.0, face)
+    fallback: Fit | None = None  # the largest fit within limits that had to break wrongly
     while True:
         if current > SMALLEST and total * current > max_lines * max_width * 1.0001:
             # Not even perfectly filled lines could hold it at this size: no need to wrap to know.
-            lines = []
+            lines, worst = [], 0.0
         else:
-            lines = wrap(text, lambda s: text_width(s, current, face), max_width)
-            within = current >= min_size
-            if len(lines) <= max_lines or current <= SMALLEST:
-                return Fit(current, tuple(lines), within and len(lines) <= max_lines)
+            measure = functools.partial(text_width, size=current, face=face)
+            lines, worst = _layout(text, measure, max_width, rules, LINE_COST)
+            if len(lines) > max_lines and current >= min_size:
+                # Avoiding wrong breaks took a line too many: the fewest lines, the best breaks among those.
+                # (Below its limits a text is shown as best it can be; a second search would cost as much.)
+                lines, worst = _layout(text, measure, max_width, rules, FEWEST_LINES)
+            within = current >= min_size and len(lines) <= max_lines
+            if within and worst >= WRONG:
+                # Inside a name or after an article: a size smaller, within limits, may read better.
+                fallback = fallback or Fit(current, tuple(lines), True)
+            elif len(lines) <= max_lines or current <= SMALLEST:
+                return Fit(current, tuple(lines), within) if within or fallback is None else fallback
         if current > min_size:
             current = max(min_size, int(current * SHRINK))
+        elif fallback is not None:
+            return fallback
         else:
             current = max(SMALLEST, min(current - 1, int(current * SHRINK)))
 
@@ -164,14 +247,14 @@ class Box:
     lines: int
     bold: bool = False
 
-    def fit(self, text: str, scale: float = 1.0) -> Fit:
-        """``text`` in this box on a frame ``scale`` times 1280x720."""
+    def fit(self, text: str, scale: float = 1.0, language: str = "en") -> Fit:
+        """``text`` of a routine in ``language`` in this box on a frame ``scale`` times 1280x720."""
         if scale == 1.0:
-            return fit(text, self.size, self.min_size, self.width, self.lines, self.bold)
+            return fit(text, self.size, self.min_size, self.width, self.lines, self.bold, language)
 
         def px(value: float) -> int:
             return max(1, round(value * scale))
-        return fit(text, px(self.size), px(self.min_size), px(self.width), self.lines, self.bold)
+        return fit(text, px(self.size), px(self.min_size), px(self.width), self.lines, self.bold, language)
 
 
 # Every text an author writes that the video shows, in design pixels at 1280x720

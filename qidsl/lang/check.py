@@ -197,7 +197,7 @@ class _Checker:
     def _screen_text(self, box_name: str, value: str, span: m.Span, what: str, extra: int = 0) -> bool:
         """Warn when ``value`` cannot be shown whole in its box at 720p; True when it fits."""
         box = BOXES[box_name]
-        if box.fit(value).within_limits:
+        if box.fit(value, language=self.settings.language).within_limits:
             return True
         # About how many characters the box holds at its smallest size, for the hint.
         face = face_name(box.bold, needs_cjk(value))
@@ -224,7 +224,7 @@ class _Checker:
             if isinstance(node, m.Note):
                 card.append(node)
                 if node.text.value.strip() and not BOXES["card_notes"].fit(
-                        "\n".join(n.text.value for n in card)).within_limits:
+                        "\n".join(n.text.value for n in card), language=self.settings.language).within_limits:
                     self.warn("text-too-long", "the notes on the title card are too long to show whole "
                               "on the video at 720p", node.text.span,
                               "shorten them, or move this one into the first section")

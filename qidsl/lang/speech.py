@@ -36,6 +36,22 @@ def is_english(language: str) -> bool:
     return _subtags(language)[-1] == "en"
 
 
+# The word a voice reads a sign as, per language: a symbol costs the letters of
+# its name (eSpeak NG, which Piper's joe speaks through, reads "\" as
+# "backslash" but "#" as "hash").  Measured with joe: "A backslash \ stays."
+# lasts as long as "A backslash backslash stays.".  Signs of a language not
+# listed here are timed by ``Pace.per_symbol``.
+SYMBOL_NAMES: dict[str, dict[str, str]] = {
+    "en": {"\\": "backslash", "/": "slash", "&": "and", "%": "percent", "+": "plus", "=": "equals",
+           "@": "at", "#": "hash", "*": "asterisk"},
+}
+
+
+def symbol_names_for(language: str) -> dict[str, str]:
+    """How the voices of ``language`` read signs aloud (sign to word); empty when not known."""
+    return next((SYMBOL_NAMES[tag] for tag in _subtags(language) if tag in SYMBOL_NAMES), {})
+
+
 @dataclass(frozen=True)
 class Pace:
     """How long an engine's voice takes to say a sentence, for ``plan``'s estimate (seconds at rate 1).
@@ -43,7 +59,9 @@ class Pace:
     A sentence lasts ``base`` plus so much per letter, per break (a comma,
     colon, semicolon or dash, where the voice pauses), per letter of an
     all-capital word (spelled out), per symbol read as a word and per digit
-    (see :func:`qidsl.timeline.sentence_features`); a character of an
+    (see :func:`qidsl.timeline.sentence_features`); a symbol whose name in
+    the routine's language is known (:data:`SYMBOL_NAMES`) counts as the
+    letters of its name instead; a character of an
     unspaced script counts as ``cjk_letters`` letters.  The sum is divided by
     the routine's ``rate``; sentences of one cue are joined by the engines'
     pause (``SENTENCE_PAUSE``, not scaled by rate).  Fitted by least squares
@@ -187,9 +205,13 @@ def _gtts_languages() -> tuple[str, ...]:
 # (French spells more letters than it says), so Pico and eSpeak NG have one per
 # language measured; Pico's Spanish, Italian and English take the mean of its
 # German and French, eSpeak NG's other languages the fit over all of its.  Where
-# the sentences had no spelled words or symbols, joe's figures stand in.
+# the sentences had no spelled words or symbols, joe's figures stand in.  English
+# symbols count as the letters of their names (SYMBOL_NAMES), so no English fit
+# sees an unnamed one: per_symbol (for languages without names) is the figure
+# fitted before names were counted.  Piper's lengths vary from one synthesis to
+# the next, so its fit takes each sentence's mean over 3 syntheses.
 # Swedish rests on 7 sentences only.  gTTS cannot be measured offline: it borrows joe's.
-JOE_PACE = Pace(0.178, 0.0563, 0.321, 0.255, 0.455, 0.153)
+JOE_PACE = Pace(0.149, 0.0577, 0.313, 0.245, 0.455, 0.182)
 
 ENGINES: dict[str, EngineInfo] = {info.name: info for info in (
     EngineInfo(
@@ -204,8 +226,8 @@ ENGINES: dict[str, EngineInfo] = {info.name: info for info in (
     EngineInfo(
         "espeak", True, "eSpeak NG (espeakng-loader): about a hundred languages, formant voices",
         "espeak_engine", _espeak_voice, lambda: tuple(espeak_languages()),
-        Pace(0.110, 0.0586, 0.231, 0.149, 0.422, 0.234, cjk_letters=4.4),
-        (("en", Pace(0.086, 0.0611, 0.189, 0.145, 0.423, 0.283)),
+        Pace(0.103, 0.0589, 0.241, 0.147, 0.422, 0.241, cjk_letters=4.4),
+        (("en", Pace(0.078, 0.0612, 0.206, 0.143, 0.423, 0.290)),
          ("de", Pace(0.090, 0.0605, 0.246, 0.149, 0.422, 0.287)),
          ("fr", Pace(0.116, 0.0486, 0.239, 0.149, 0.422, 0.157)),
          ("sv", Pace(0.0, 0.0751, 0.154, 0.149, 0.422, 0.234)))),

@@ -8,7 +8,7 @@ into cues at clause boundaries, and a short one ("Welcome.") is joined to
 the next.  Lines and cues break after punctuation or before a conjunction,
 never after an article or a preposition and never inside a name ("Dan
 Tian").  Each choice is a least-cost search over the break points (see
-:func:`_break_cost` for the costs).  A part's time is its sentence's time
+:class:`qidsl.fonts.breaks.BreakRules` for the costs).  A part's time is its sentence's time
 shared in proportion to its characters.  Scripts written without spaces
 (Chinese, Japanese) are wrapped between characters.
 """
@@ -19,6 +19,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from ..fonts.breaks import SENTENCE_END as _SENTENCE_END, TRAILING as _TRAILING, UNSPACED as _UNSPACED, BreakRules
 from ..outputs import write_text_atomic
 from ..timeline import Timeline
 
@@ -27,11 +28,6 @@ MAX_LINES = 2
 MIN_SECONDS = 1.0
 MAX_SECONDS = 7.0
 
-# Characters that may be wrapped on either side without a space: CJK
-# ideographs, kana, CJK symbols/punctuation and fullwidth forms.  Hangul is
-# written with spaces between words, so it wraps like Latin text.
-_UNSPACED = re.compile(r"[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf"
-                       r"\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 # Punctuation that must not begin a line (kinsoku): it stays with what precedes it.
 _NO_LINE_START = set("、。，．！？：；）」』】〉》〕］｝〜ー・…‥ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮ!?.,;:)]}”’")
 # Opening brackets that must not end a line: they stay with what follows.
@@ -84,91 +80,9 @@ def _join(tokens: list[_Token]) -> str:
     return "".join((" " if t.spaced and i else "") + t.text for i, t in enumerate(tokens))
 
 
-# Words a line or a cue must not end with: they lean on what follows (BBC: keep an
-# article with its noun, a preposition with its phrase, a conjunction with its clause).
-_CLINGING = {
-    "en": "a an the to of in on at by for with from into onto upon over under about through across "
-          "along around between behind towards toward without within than and or but nor if "
-          "your my his her its our their this these those each every no",
-    "de": "der die das den dem des ein eine einen einem einer eines und oder aber zu zum zur im in an am "
-          "auf aus bei mit nach von vom vor über unter durch für gegen ohne um bis dein deine deinen "
-          "ihr ihre ihren sein seine seinen mein meine meinen jede jeder jedes jedem jeden kein keine keinen "
-          "diese dieser dieses diesem diesen",
-    "fr": "le la les l' un une des du de d' au aux à et ou mais en dans sur sous avec pour par sans "
-          "vers chez ton ta tes votre vos son sa ses mon ma mes ce cet cette ces",
-    "es": "el la los las un una unos unas de del al a y o pero en con por para sin sobre entre hacia "
-          "tu tus su sus mi mis este esta estos estas",
-    "it": "il lo la i gli le un uno una di del della dei delle a al alla in nel nella con su per tra "
-          "fra e o ma tuo tua tuoi tue suo sua",
-    "pt": "o a os as um uma de do da dos das em no na nos nas com por para e ou mas teu tua seu sua",
-    "nl": "de het een en of maar in op aan bij met van voor naar door over onder uit je jouw zijn haar",
-}
-# Softer: better not to end a line with a subject pronoun or an auxiliary before its verb.
-_LEANING = {
-    "en": "i you we they he she it is are was were be been will would can could should not very "
-          "as so then when while because which that who let",
-}
-# Small words that join the capitalised words of a name ("Rolling the Hands Backwards").
-_NAME_JOINERS = {"the", "of", "and", "de", "del", "la", "le", "du", "von", "van", "da", "di"}
 BORROW = 0.3  # seconds a cue may start after its speech, to let a short cue before it last 1 s
-# Words that open a clause: a break before them is the next best thing to punctuation.
-_CLAUSE_WORDS = frozenset("and or but so then while as when because until which who "
-                          "und oder aber dann wenn weil während et ou mais puis quand "
-                          "y o pero cuando mientras e ma quando mentre".split())
-_CLAUSE_END = (",", ";", ":", "—", "–", ")", "，", "、", "；", "：")
-_SENTENCE_END = (".", "!", "?", "…", "。", "！", "？")
-_TRAILING = "\"'”’»)]"
-
-
-def _word(token: "_Token") -> str:
-    return token.text.strip(_TRAILING + "\"'“‘«([").lower()
-
-
-def _is_capital(token: "_Token") -> bool:
-    text = token.text.lstrip("\"'“‘«([")
-    return bool(text) and text[0].isupper() and not _UNSPACED.match(text[0])
-
-
-def _words(table: dict[str, str], language: str) -> frozenset[str]:
-    return frozenset(table.get(language.split("-")[0].lower(), "").split())
-
-
-class _Breaks:
-    """The cost of breaking (a line or a cue) between two tokens: 0 is natural, 50 is wrong."""
-
-    def __init__(self, language: str):
-        self.clinging = _words(_CLINGING, language)
-        self.leaning = _words(_LEANING, language)
-        # German writes every noun with a capital: two capitals in a row are not a name there.
-        self.names = not language.lower().startswith("de")
-
-    def cost(self, tokens: list["_Token"], k: int) -> float:
-        """Breaking before ``tokens[k]`` (after ``tokens[k - 1]``)."""
-        if k <= 0 or k >= len(tokens):
-            return 0.0
-        before, after = tokens[k - 1], tokens[k]
-        if not after.spaced and not (_UNSPACED.match(after.text[:1] or " ") or _UNSPACED.match(before.text[-1:] or " ")):
-            return 50.0  # inside a word too long for a line (a link), cut to fit
-        end = before.text.rstrip(_TRAILING)
-        if end.endswith(_SENTENCE_END):
-            return 0.0
-        if end.endswith(_CLAUSE_END):
-            return 1.0
-        word = _word(before)
-        if word in self.clinging or word.endswith("'"):
-            return 50.0
-        if self.names and _is_capital(before):
-            if _is_capital(after):
-                return 50.0  # "Dan / Tian"
-            if _word(after) in _NAME_JOINERS and k + 1 < len(tokens) and _is_capital(tokens[k + 1]):
-                return 50.0  # "Rolling / the Hands"
-        if self.names and word in _NAME_JOINERS and k >= 2 and _is_capital(tokens[k - 2]) and _is_capital(after):
-            return 50.0
-        if word in self.leaning:
-            return 10.0
-        if _word(after) in _CLAUSE_WORDS:
-            return 2.0  # before a conjunction: the clause starts on the new line
-        return 4.0
+# The break rules are shared with the screen's texts (qidsl.fonts.textfit): one set of rules.
+_Breaks = BreakRules
 
 
 class _Run:
@@ -182,7 +96,9 @@ class _Run:
         self.tokens = tokens
         n = len(tokens)
         # Between two sentences is always a natural break, punctuated or not.
-        self.cost = [0.0 if k in sentence_starts else breaks.cost(tokens, k) for k in range(n + 1)]
+        texts = [token.text for token in tokens]
+        self.cost = [0.0 if k in sentence_starts else breaks.cost(texts, k, k >= n or tokens[k].spaced)
+                     for k in range(n + 1)]
         self._chars = [0] * (n + 1)
         self._spaces = [0] * (n + 1)
         for k, token in enumerate(tokens):
@@ -356,7 +272,7 @@ def _at_least_a_second(cues: list[Cue], duration: float, breaks: _Breaks) -> lis
     i = 0
     while i < len(cues):
         cue = cues[i]
-        if cue.end - cue.start >= MIN_SECONDS:
+        if round(cue.end - cue.start, 3) >= MIN_SECONDS:  # to the millisecond: 7.931 to 8.931 is a second
             i += 1
             continue
         nxt = cues[i + 1] if i + 1 < len(cues) else None

@@ -337,7 +337,7 @@ class VideoFrames:
             settings = timeline.settings
             card = CardText(settings.title or "", settings.author, format_length(timeline.duration),
                             tuple(timeline.notes))
-            painter = Painter(layout, theme, card, scene.words)
+            painter = Painter(layout, theme, card, scene.words, getattr(settings, "language", None) or "en")
             # Threads drawing neighbouring segments often start on the same still: compose it once.
             stills = (OrderedDict(), threading.Lock())
             _shared = (layout, theme, scene, card, painter, stills)

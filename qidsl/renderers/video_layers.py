@@ -75,8 +75,11 @@ def _render_lines(lines: list[str], face: ImageFont.FreeTypeFont, align: str) ->
 
 @functools.lru_cache(maxsize=256)
 def text_layer(text: str, size: int, bold: bool, max_width: int, max_lines: int = 1,
-               align: str = "left", min_size: int | None = None) -> TextLayer:
+               align: str = "left", min_size: int | None = None, language: str = "en") -> TextLayer:
     """``text`` wrapped to ``max_width``, shrunk towards ``min_size`` to fit ``max_lines``.
+
+    Lines break where a reader of ``language`` pauses, by the rules captions
+    follow (:mod:`qidsl.fonts.breaks`).
 
     Lines and size come from :func:`qidsl.fonts.textfit.fit`, the measure
     ``qidsl check`` uses too, so a text check lets through is drawn within
@@ -84,15 +87,16 @@ def text_layer(text: str, size: int, bold: bool, max_width: int, max_lines: int 
     further and shown whole (and check has warned about it).  The cache is
     bounded so memory does not grow with the routine's length.
     """
-    placed = textfit.fit(text, size, min_size or int(size * 0.75), max_width, max_lines, bold)
+    placed = textfit.fit(text, size, min_size or int(size * 0.75), max_width, max_lines, bold, language)
     return _render_lines(list(placed.lines), font(placed.size, bold, needs_cjk(text)), align)
 
 
-def box_layer(name: str, text: str, layout: "Layout", align: str = "left") -> TextLayer:
-    """``text`` in the box ``name`` of :data:`qidsl.fonts.textfit.BOXES`, at this layout's scale."""
+def box_layer(name: str, text: str, layout: "Layout", align: str = "left", language: str = "en") -> TextLayer:
+    """``text`` of a routine in ``language`` in the box ``name`` of :data:`qidsl.fonts.textfit.BOXES`,
+    at this layout's scale."""
     box = BOXES[name]
     return text_layer(text, layout.px(box.size), box.bold, layout.px(box.width), box.lines, align,
-                      layout.px(box.min_size))
+                      layout.px(box.min_size), language)
 
 
 def countdown_text(seconds: int) -> str:
@@ -268,11 +272,13 @@ class CardText:
 class Painter:
     """Composes the still image of a :class:`Screen` with Pillow."""
 
-    def __init__(self, layout: Layout, theme: Theme, card: CardText, words: dict[str, str] | None = None):
+    def __init__(self, layout: Layout, theme: Theme, card: CardText, words: dict[str, str] | None = None,
+                 language: str = "en"):
         self.layout = layout
         self.theme = theme
         self.card = card
-        self.words = words or screen_words("en")
+        self.words = words or screen_words(language)
+        self.language = language  # where the routine's texts may break onto a new line
         self._background = Image.new("RGB", (layout.width, layout.height), theme.background)
         # What the last compose drew: (lines, box) per text, for tests and tools to compare.
         self.placed: list[tuple[tuple[str, ...], tuple[int, int, int, int]]] = []
@@ -302,34 +308,34 @@ class Painter:
     def _title_card(self, image: Image.Image) -> None:
         lay, theme, card = self.layout, self.theme, self.card
         bottom = lay.title_box[3]
-        title = box_layer("title", card.title or " ", lay, "center")
+        title = box_layer("title", card.title or " ", lay, "center", self.language)
         # The title sits on the bottom of its box so one or two lines both look placed.
         y = bottom - title.size[1]
         self._place(image, title, lay.width / 2, y, theme.text, "center")
         y = bottom + lay.px(22)
         if card.author:
-            author = box_layer("author", card.author, lay, "center")
+            author = box_layer("author", card.author, lay, "center", self.language)
             self._place(image, author, lay.width / 2, y, theme.muted, "center")
             y += author.size[1] + lay.px(18)
         length = text_layer(card.length, lay.px(40), True, lay.content_width, 1, "center")
         self._place(image, length, lay.width / 2, y, theme.accent, "center")
         y += length.size[1] + lay.px(34)
         if card.notes:
-            notes = box_layer("card_notes", "\n".join(card.notes), lay, "center")
+            notes = box_layer("card_notes", "\n".join(card.notes), lay, "center", self.language)
             self._place(image, notes, lay.width / 2, y, theme.text, "center")
 
     def _end_card(self, image: Image.Image) -> None:
         lay, theme, card = self.layout, self.theme, self.card
         width = lay.content_width
-        thanks = text_layer(self.words["end"], lay.px(60), True, width, 2, "center")
+        thanks = text_layer(self.words["end"], lay.px(60), True, width, 2, "center", language=self.language)
         y = round(0.40 * lay.height) - thanks.size[1]
         self._place(image, thanks, lay.width / 2, y, theme.text, "center")
         y = round(0.40 * lay.height) + lay.px(30)
-        title = box_layer("end_title", card.title or " ", lay, "center")
+        title = box_layer("end_title", card.title or " ", lay, "center", self.language)
         self._place(image, title, lay.width / 2, y, theme.accent, "center")
         if card.author:
             y += title.size[1] + lay.px(16)
-            author = box_layer("author", card.author, lay, "center")
+            author = box_layer("author", card.author, lay, "center", self.language)
             self._place(image, author, lay.width / 2, y, theme.muted, "center")
 
     def _routine(self, image: Image.Image, screen: Screen) -> None:
@@ -339,11 +345,11 @@ class Painter:
         # right column of both; the section title may run up to the counter's column.
         left_y = top
         if screen.section:
-            section = box_layer("section", screen.section, lay)
+            section = box_layer("section", screen.section, lay, "left", self.language)
             left_y = self._place(image, section, left, top, theme.text)[3]
         left_y = max(left_y, top + lay.px(56)) + lay.px(10)
         if screen.note:
-            note = box_layer("note", screen.note, lay)
+            note = box_layer("note", screen.note, lay, "left", self.language)
             left_y = self._place(image, note, left, left_y, theme.muted)[3]
         y = top
         if screen.counter:
@@ -352,10 +358,10 @@ class Painter:
         else:
             y += lay.px(10)
         if screen.side:
-            side = box_layer("side", screen.side, lay, "right")
+            side = box_layer("side", screen.side, lay, "right", self.language)
             y = self._place(image, side, right, y, theme.text, "right")[3] + lay.px(14)
         if screen.next_up:
-            nxt = box_layer("next", self.words["next"].format(screen.next_up), lay, "right")
+            nxt = box_layer("next", self.words["next"].format(screen.next_up), lay, "right", self.language)
             y = self._place(image, nxt, right, max(y, top + lay.px(66)), theme.accent, "right")[3]
         if screen.pacer == "breath":
             ring = ring_layer(lay.pacer_max_radius, lay.ring_thickness)

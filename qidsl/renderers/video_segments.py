@@ -62,7 +62,8 @@ X264_THREADS = 2
 ENCODERS_MB = 230
 SEGMENT_SUFFIX = ".h264"  # a raw H.264 stream: segments join by concatenating their bytes
 # The files whose code decides what a segment looks like or how it is encoded.
-_CODE = ("video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py", "h264.py")
+_CODE = ("video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py", "h264.py",
+         "../fonts/textfit.py", "../fonts/breaks.py", "../fonts/_advances.py")
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,9 @@ def code_version() -> str:
 
 def _header(frames: VideoFrames, encoding: Encoding) -> bytes:
     theme = frames.theme
-    return repr((code_version(), encoding, theme, sorted(frames.scene.words.items()))).encode()
+    # The routine's language decides where on-screen texts may break (qidsl.fonts.breaks).
+    return repr((code_version(), encoding, theme, sorted(frames.scene.words.items()),
+                 frames._painter.language)).encode()
 
 
 def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[Segment]:
