@@ -16,6 +16,7 @@ import io
 import math
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -36,15 +37,20 @@ CAPTION_MIDDLE_SIZE = 58  # the caption alone in the middle during speech
 
 
 @functools.lru_cache(maxsize=3)
-def _font_bytes(name: str) -> bytes:
-    # Read through importlib.resources so the fonts are found inside a wheel or zip too.
-    return resources.files("qidsl.fonts").joinpath(name).read_bytes()
+def _font_source(name: str) -> str | bytes:
+    """The font file's path, or its bytes when the package is not a folder on disk (a zip)."""
+    entry = resources.files("qidsl.fonts").joinpath(name)
+    if isinstance(entry, Path):
+        # FreeType maps a file from disk: one shared copy, where bytes are copied for every size.
+        return str(entry)
+    return entry.read_bytes()
 
 
 @functools.lru_cache(maxsize=64)
 def font(size: int, bold: bool = False, cjk: bool = False) -> ImageFont.FreeTypeFont:
     """The shipped DejaVu Sans at ``size`` pixels (Droid Sans Fallback for CJK text)."""
-    return ImageFont.truetype(io.BytesIO(_font_bytes(_FONT_FILES[face_name(bold, cjk)])), max(1, int(size)))
+    source = _font_source(_FONT_FILES[face_name(bold, cjk)])
+    return ImageFont.truetype(source if isinstance(source, str) else io.BytesIO(source), max(1, int(size)))
 
 
 @dataclass(frozen=True)

@@ -309,40 +309,67 @@ def _encode_audio(audio: Path, seconds: float, target: Path) -> None:
             tmp.unlink()
 
 
-def _join(segments: list[Path], audio: Path, seconds: float, fps: int, out: Path, work: Path) -> None:
+def _join(segments: list[Path], audio: Path, seconds: float, fps: int, out: Path) -> None:
     """Join the segments and mux the narration: the only +faststart pass.
 
     The segments are raw H.264 streams made with the same settings, each
-    opened by its parameter sets and an IDR picture, so their bytes
-    concatenated are one valid stream; ffmpeg gives it timestamps at ``fps``
-    and copies it into the MP4 without re-encoding.
+    opened by its parameter sets and an IDR picture, so their bytes laid end
+    to end are one valid stream.  A raw stream has no timestamps, so a first
+    ffmpeg gives frame N the time N / fps (and each frame its duration) and
+    passes the stream on in NUT; the second interleaves it with the
+    narration by those timestamps and writes the MP4, copying both streams.
+    Without timestamps at its input the muxer either held the whole video
+    in memory waiting for the sound (280 MB for 90 minutes) or interleaved
+    differently from run to run.
     """
-    stream = _temp_in(work, "video.h264")
-    try:
-        with open(stream, "wb") as joined:
-            for segment in segments:
-                with open(segment, "rb") as part:
-                    joined.write(part.read())
-        command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
-                   "-f", "h264", "-framerate", str(fps), "-i", str(stream), "-i", str(audio),
-                   "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
-                   # A raw stream's timestamps drift by a tick here and there: frame N is at N / fps
-                   # exactly, in the time scale an x264 encode to MP4 would have (fps x 512).
-                   "-bsf:v", f"setts=ts=N/({fps}*TB):duration=1/({fps}*TB)",
-                   "-video_track_timescale", str(fps * 512),
-                   # Interleave by timestamps alone, never by which input thread was quicker: without
-                   # this the same inputs gave differently interleaved files from run to run.
-                   "-max_interleave_delta", "0",
-                   "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
-                   "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-                   "-movflags", "+faststart", "-f", "mp4", str(out)]
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
-        if done.returncode != 0:
-            raise BuildError(ffmpeg_failure(done.stderr.decode("utf-8", "replace"), done.returncode,
-                                            "could not join the video"))
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            stream.unlink()
+    stamps = f"setts=ts=N/({fps}*TB):duration=1/({fps}*TB)"
+    stamp = [_ffmpeg(), "-hide_banner", "-loglevel", "error",
+             "-f", "h264", "-framerate", str(fps), "-i", "pipe:0", "-c", "copy", "-bsf:v", stamps,
+             "-f", "nut", "pipe:1"]
+    mux = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
+           "-f", "nut", "-i", "pipe:0", "-i", str(audio),
+           "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
+           "-bsf:v", stamps,  # NUT keeps no duration for the last frame: state every one again
+           # The time scale an x264 encode to MP4 would have (fps x 512); interleave by timestamps
+           # alone, never by which input thread was quicker.
+           "-video_track_timescale", str(fps * 512), "-max_interleave_delta", "0",
+           "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
+           "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+           "-movflags", "+faststart", "-f", "mp4", str(out)]
+    with tempfile.TemporaryFile() as stamp_log, tempfile.TemporaryFile() as mux_log:
+        try:
+            first = subprocess.Popen(stamp, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stamp_log)
+        except OSError as exc:
+            raise BuildError(f"could not start ffmpeg to join the video: {exc.strerror or exc}") from exc
+        try:
+            second = subprocess.Popen(mux, stdin=first.stdout, stderr=mux_log)
+        except OSError as exc:
+            first.kill()
+            first.wait()
+            raise BuildError(f"could not start ffmpeg to join the video: {exc.strerror or exc}") from exc
+        first.stdout.close()  # the second ffmpeg reads it now
+        try:
+            try:
+                for segment in segments:
+                    with open(segment, "rb") as part:
+                        first.stdin.write(part.read())
+            except BrokenPipeError:
+                pass  # ffmpeg stopped early: its log says why, below
+            finally:
+                with contextlib.suppress(OSError):
+                    first.stdin.close()
+            failures = [(process.wait(), log, what) for process, log, what in
+                        ((first, stamp_log, "could not read the video's segments"),
+                         (second, mux_log, "could not join the video"))]
+        finally:
+            for process in (first, second):
+                if process.poll() is None:
+                    process.kill()
+                process.wait()
+        for returncode, log, what in failures:
+            if returncode != 0:
+                log.seek(0)
+                raise BuildError(ffmpeg_failure(log.read().decode("utf-8", "replace"), returncode, what))
 
 
 def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: int = 1280, height: int = 720,
@@ -450,7 +477,7 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
             if chunks:
                 narration_aac.join(chunks, chunk_paths, samples, narration)
             with atomic_path(out_path) as tmp:
-                _join(paths, narration, seconds, fps, tmp, folder)
+                _join(paths, narration, seconds, fps, tmp)
         except OSError as exc:
             raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
         finally:
