@@ -453,3 +453,21 @@ def test_on_screen_words_follow_the_routine_language():
     t = next(e for e in timeline.events if e.kind == "inhale").start + 1.0
     assert Scene(german, []).at(t).screen.phase == "Einatmen"
     assert Scene(finnish, []).at(t).screen.phase == "Breathe in"  # no words yet: English
+
+
+def test_the_pacer_moves_15_times_a_second_and_the_bar_once_counted_from_each_event():
+    # Each step is a new picture to encode; in between, frames repeat and cost a skip frame.
+    fps = 30
+    timeline = make_timeline(routine_steps())
+    frames = VideoFrames(timeline, cues_of(timeline), W, H, fps=fps)
+    inhale = first(timeline, "inhale")
+    start = round(inhale.start * fps)
+    states = [frames.state(i / fps) for i in range(start, round(inhale.end * fps))]
+    radii = [s.pacer[0] for s in states]
+    fills = [s.fill for s in states]
+    changed_radius = [k for k in range(1, len(states)) if radii[k] != radii[k - 1]]
+    changed_fill = [k for k in range(1, len(states)) if fills[k] != fills[k - 1]]
+    assert changed_radius and all(k % 2 == 0 for k in changed_radius)  # every other frame at 30 fps
+    assert len(changed_radius) >= 0.8 * len(states) / 2  # and it does keep moving through the breath
+    assert changed_fill == [30, 60, 90]  # a 4-second breath: the bar steps at each whole second
+    assert radii == sorted(radii) and radii[-1] > radii[0]

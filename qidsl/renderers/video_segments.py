@@ -16,16 +16,19 @@ from the event that shows them.  So the video is cut into segments:
   words, encoder settings and the version of the drawing and encoding code;
 - it is encoded to H.264 on its own by one ffmpeg (a fixed number of x264
   threads, so the bytes do not depend on the machine), starting with an IDR
-  frame, and kept in the segment folder under its key (written under a
-  temporary name and renamed, so two builds, or a killed one, never leave a
-  half-written segment under a real name);
+  frame; only its distinct pictures go to x264, and each repeat of the one
+  before is written as a skip frame (:mod:`qidsl.renderers.h264`), which
+  costs a few dozen bytes and no encoding;
+- it is kept in the segment folder under its key as a raw H.264 stream
+  (written under a temporary name and renamed, so two builds, or a killed
+  one, never leave a half-written segment under a real name);
 - an edit that lengthens a cue moves later events by whole frames, so later
   segments keep their keys and are reused; only the segments that show the
   edited event are made again;
-- the segments are joined by ffmpeg's concat demuxer without re-encoding,
-  and the narration (encoded to AAC once per distinct mix, cached like a
-  segment, while the segments are made) is muxed in the same pass, with
-  ``+faststart`` there only.
+- the segments' bytes are laid end to end (one valid stream, as they share
+  their encoder settings) and muxed without re-encoding with the narration
+  (encoded to AAC once per distinct mix, cached like a segment, while the
+  segments are made), with ``+faststart`` there only.
 """
 
 from __future__ import annotations
