@@ -455,7 +455,10 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
         def make_mp4(out: Path, audio_path: Path) -> None:
             made, reused = _render_video(timeline, cues, audio_path, out, options, segment_dir, jobs)
             graph.count("video-segment", made, reused)
-        video_key = product_key("mp4", VIDEO_RECIPE, text_key(timeline_text),
+        from .renderers.video_segments import code_version as video_code
+
+        # Keyed by the drawing and encoding code itself, so a new qidsl never reuses an old video.
+        video_key = product_key("mp4", VIDEO_RECIPE, video_code(), text_key(timeline_text),
                                 [(c.start, c.end, list(c.lines)) for c in cues], wav.key, options.width,
                                 options.height, options.fps, options.preview, tools)
         outputs[f"{name}.mp4"] = Product("mp4", video_key, ".mp4", make_mp4, (wav,))

@@ -56,6 +56,9 @@ def test_repeats_decode_to_the_same_picture_exactly(width, height, args):
     once = decode(stream, width, height)
     assert len(once) == len(distinct)
     assert decode(expanded, width, height) == [p for p, n in zip(once, repeats) for _ in range(n)]
+    # The join finds each picture by its four-byte start code.
+    pieces = h264.access_units(expanded)
+    assert len(pieces) == sum(repeats) and b"".join(pieces) == expanded
     # A skip frame is a few dozen bytes, however large the picture.
     assert len(expanded) - len(stream) < 60 * (sum(repeats) - len(repeats))
 

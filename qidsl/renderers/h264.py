@@ -29,7 +29,11 @@ import functools
 import re
 from dataclasses import dataclass
 
+# Each picture opens with a four-byte start code and every other NAL unit has a three-byte one, so
+# pictures can be told apart by the four-byte code alone (see access_units): no NAL unit ends in a
+# zero byte, and emulation prevention keeps 00 00 00 out of every unit.
 START_CODE = b"\x00\x00\x00\x01"
+SHORT_START_CODE = b"\x00\x00\x01"
 NAL_SLICE, NAL_IDR, NAL_SPS, NAL_PPS = 1, 5, 7, 8
 
 
@@ -113,6 +117,11 @@ def unescape(payload: bytes) -> bytes:
 def escape(rbsp: bytes) -> bytes:
     """Emulation prevention: no start code can appear inside the NAL unit."""
     return _NEEDS_ESCAPE.sub(b"\x00\x00\x03", rbsp)
+
+
+def access_units(stream: bytes) -> list[bytes]:
+    """The pictures of a stream written by :func:`expand`, each with its start codes."""
+    return [START_CODE + unit for unit in stream.split(START_CODE)[1:]]
 
 
 def nal_units(stream: bytes) -> list[bytes]:
@@ -400,7 +409,7 @@ def expand(stream: bytes, repeats: list[int]) -> bytes:
     out = bytearray()
     frame_num = 0
     for picture, times in zip(pictures, repeats):
-        for unit in picture:
+        for at, unit in enumerate(picture):
             kind = unit[0] & 0x1F
             if kind == NAL_IDR:
                 frame_num = 0
@@ -408,7 +417,7 @@ def expand(stream: bytes, repeats: list[int]) -> bytes:
                 if unit[0] & 0x60 == 0:
                     raise StreamError("the encoder wrote a picture that is not a reference")
                 unit = _renumbered(unit, params, frame_num)
-            out += START_CODE + unit
+            out += (START_CODE if at == 0 else SHORT_START_CODE) + unit
         for _ in range(times - 1):
             frame_num += 1
             out += skip_frame(params, frame_num)

@@ -37,6 +37,7 @@ import contextlib
 import hashlib
 import os
 import re
+import struct
 import subprocess
 import tempfile
 import threading
@@ -312,67 +313,62 @@ def _encode_audio(audio: Path, seconds: float, target: Path) -> None:
             tmp.unlink()
 
 
-def _join(segments: list[Path], audio: Path, seconds: float, fps: int, out: Path) -> None:
+def _ivf_header(width: int, height: int, fps: int, frames: int) -> bytes:
+    # IVF: a 32-byte file header, then per picture its size, its time in 1/fps and its bytes.
+    return b"DKIF" + struct.pack("<HH4sHHIIII", 0, 32, b"H264", width, height, fps, 1, frames, 0)
+
+
+def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding, frames: int, out: Path) -> None:
     """Join the segments and mux the narration: the only +faststart pass.
 
     The segments are raw H.264 streams made with the same settings, each
-    opened by its parameter sets and an IDR picture, so their bytes laid end
-    to end are one valid stream.  A raw stream has no timestamps, so a first
-    ffmpeg gives frame N the time N / fps (and each frame its duration) and
-    passes the stream on in NUT; the second interleaves it with the
-    narration by those timestamps and writes the MP4, copying both streams.
-    Without timestamps at its input the muxer either held the whole video
-    in memory waiting for the sound (280 MB for 90 minutes) or interleaved
-    differently from run to run.
+    opened by its parameter sets and an IDR picture, so their pictures laid
+    end to end are one valid stream.  They are handed to ffmpeg in IVF, which
+    gives each picture its time (picture N at N / fps), and ffmpeg copies
+    them and the narration into the MP4, interleaved by those times.  (From
+    a raw stream, which has no times, the muxer either held the whole video
+    in memory waiting for the sound, 280 MB for 90 minutes, or interleaved
+    differently from run to run.)
     """
-    stamps = f"setts=ts=N/({fps}*TB):duration=1/({fps}*TB)"
-    stamp = [_ffmpeg(), "-hide_banner", "-loglevel", "error",
-             "-f", "h264", "-framerate", str(fps), "-i", "pipe:0", "-c", "copy", "-bsf:v", stamps,
-             "-f", "nut", "pipe:1"]
-    mux = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
-           "-f", "nut", "-i", "pipe:0", "-i", str(audio),
-           "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
-           "-bsf:v", stamps,  # NUT keeps no duration for the last frame: state every one again
-           # The time scale an x264 encode to MP4 would have (fps x 512); interleave by timestamps
-           # alone, never by which input thread was quicker.
-           "-video_track_timescale", str(fps * 512), "-max_interleave_delta", "0",
-           "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
-           "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-           "-movflags", "+faststart", "-f", "mp4", str(out)]
-    with tempfile.TemporaryFile() as stamp_log, tempfile.TemporaryFile() as mux_log:
+    fps = encoding.fps
+    command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
+               "-f", "ivf", "-i", "pipe:0", "-i", str(audio),
+               "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
+               "-bsf:v", "setts=duration=1",  # every picture lasts one frame, the last one too
+               # The time scale an x264 encode to MP4 would have (fps x 512); interleave by times
+               # alone, never by which input thread was quicker.
+               "-video_track_timescale", str(fps * 512), "-max_interleave_delta", "0",
+               "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
+               "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+               "-movflags", "+faststart", "-f", "mp4", str(out)]
+    with tempfile.TemporaryFile() as log:
         try:
-            first = subprocess.Popen(stamp, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stamp_log)
+            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
         except OSError as exc:
             raise BuildError(f"could not start ffmpeg to join the video: {exc.strerror or exc}") from exc
-        try:
-            second = subprocess.Popen(mux, stdin=first.stdout, stderr=mux_log)
-        except OSError as exc:
-            first.kill()
-            first.wait()
-            raise BuildError(f"could not start ffmpeg to join the video: {exc.strerror or exc}") from exc
-        first.stdout.close()  # the second ffmpeg reads it now
         try:
             try:
+                process.stdin.write(_ivf_header(encoding.width, encoding.height, fps, frames))
+                at = 0
                 for segment in segments:
                     with open(segment, "rb") as part:
-                        first.stdin.write(part.read())
+                        for picture in h264.access_units(part.read()):
+                            process.stdin.write(struct.pack("<IQ", len(picture), at) + picture)
+                            at += 1
             except BrokenPipeError:
                 pass  # ffmpeg stopped early: its log says why, below
             finally:
                 with contextlib.suppress(OSError):
-                    first.stdin.close()
-            failures = [(process.wait(), log, what) for process, log, what in
-                        ((first, stamp_log, "could not read the video's segments"),
-                         (second, mux_log, "could not join the video"))]
+                    process.stdin.close()
+            returncode = process.wait()
         finally:
-            for process in (first, second):
-                if process.poll() is None:
-                    process.kill()
-                process.wait()
-        for returncode, log, what in failures:
-            if returncode != 0:
-                log.seek(0)
-                raise BuildError(ffmpeg_failure(log.read().decode("utf-8", "replace"), returncode, what))
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+        if returncode != 0:
+            log.seek(0)
+            raise BuildError(ffmpeg_failure(log.read().decode("utf-8", "replace"), returncode,
+                                            "could not join the video"))
 
 
 def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: int = 1280, height: int = 720,
@@ -480,7 +476,7 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
             if chunks:
                 narration_aac.join(chunks, chunk_paths, samples, narration)
             with atomic_path(out_path) as tmp:
-                _join(paths, narration, seconds, fps, tmp)
+                _join(paths, narration, seconds, encoding, count, tmp)
         except OSError as exc:
             raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
         finally:
