@@ -56,6 +56,10 @@ SILENCE_RUN = 6 * PACKET  # a cut needs this much silence (128 ms); it goes in t
 MIN_SECONDS = 5.0  # chunks shorter than this are joined to the next (fewer encoder starts)
 MAX_SECONDS = 30.0  # without silence, a cut is forced on the packet grid this often
 _BLOCK = 1 << 20
+# ffmpeg's AAC encoder: the "fast" coder encodes 117 s of narration in 0.95 s where the default
+# "twoloop" takes 2.0 s (the 2-core build machine); at 160 kb/s for one voice the two sound alike,
+# and a one-cue edit of the shipped routine re-encodes about two minutes of it.
+AAC_OPTIONS = ("-c:a", "aac", "-aac_coder", "fast")
 
 
 @dataclass(frozen=True)
@@ -158,7 +162,7 @@ def encode_chunk(ffmpeg: str, path: Path, chunk: Chunk, total: int, bitrate: str
     with wave.open(str(path), "rb") as wav:
         pcm = _read(wav, min(wav.getnframes(), total), chunk.start - PRE_ROLL, chunk.end + POST_ROLL)
     command = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(RATE), "-ac", "1",
-               "-i", "pipe:0", "-c:a", "aac", "-b:a", bitrate, "-fflags", "+bitexact", "-flags:a", "+bitexact",
+               "-i", "pipe:0", *AAC_OPTIONS, "-b:a", bitrate, "-fflags", "+bitexact", "-flags:a", "+bitexact",
                "-f", "adts", str(tmp)]
     try:
         done = subprocess.run(command, input=pcm, capture_output=True)

@@ -287,8 +287,8 @@ def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, tar
 
 
 def _wav_key(audio: Path, seconds: float) -> str:
-    h = hashlib.blake2b(repr((video.AUDIO_BITRATE, video.AUDIO_RATE, f"{seconds:.6f}",
-                              os.path.basename(_ffmpeg()))).encode(), digest_size=20)
+    h = hashlib.blake2b(repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, video.AUDIO_RATE,
+                              f"{seconds:.6f}", os.path.basename(_ffmpeg()))).encode(), digest_size=20)
     with open(audio, "rb") as wav:
         for block in iter(lambda: wav.read(1 << 20), b""):
             h.update(block)
@@ -299,7 +299,8 @@ def _encode_audio(audio: Path, seconds: float, target: Path) -> None:
     """The narration as AAC in an M4A, exactly ``seconds`` long (padded with silence or cut)."""
     tmp = _temp_in(target.parent, target.name)
     command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin", "-i", str(audio),
-               "-vn", "-af", "apad", "-t", f"{seconds:.6f}", "-c:a", "aac", "-b:a", video.AUDIO_BITRATE,
+               "-vn", "-af", "apad", "-t", f"{seconds:.6f}", *narration_aac.AAC_OPTIONS,
+               "-b:a", video.AUDIO_BITRATE,
                "-ar", str(video.AUDIO_RATE), "-map_metadata", "-1", "-fflags", "+bitexact",
                "-flags:a", "+bitexact", "-f", "mp4", str(tmp)]
     try:
@@ -421,8 +422,8 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
         # or, for a WAV that is not 16-bit mono 48 kHz, one whole encode cached by its content.
         samples = count * narration_aac.RATE // fps
         if narration_aac.readable(audio):
-            settings = repr((video.AUDIO_BITRATE, narration_aac.PRE_ROLL, narration_aac.POST_ROLL,
-                             os.path.basename(_ffmpeg()))).encode()
+            settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
+                             narration_aac.POST_ROLL, os.path.basename(_ffmpeg()))).encode()
             chunks = narration_aac.plan(audio, samples, settings)
             chunk_paths = [folder / f"{c.key}.aac" for c in chunks]
             audio_todo = {path: chunk for chunk, path in zip(chunks, chunk_paths) if not path.is_file()}
@@ -443,8 +444,9 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
         stop = threading.Event()
         drawers = _Drawers(frames)
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="qidsl-segment")
-        # The narration's encoder (one small process at a time) runs beside the segments' encoders.
-        sound = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qidsl-narration")
+        # The narration's encoders (small processes: 31 MB) run beside the segments' encoders, two
+        # at a time when there are cores for it: after an edit they are often the longest job.
+        sound = ThreadPoolExecutor(max_workers=min(2, jobs), thread_name_prefix="qidsl-narration")
         try:
             futures = []
             for path, chunk in audio_todo.items():
