@@ -68,6 +68,17 @@ class Timeline:
     duration: float
     events: tuple[Event, ...]
     warnings: tuple[Diagnostic, ...]
+    # The video frame rate the events were laid on (every event lasts whole frames), or None.
+    frame_rate: int | None = None
+
+    def at_sample(self, seconds: float, sample_rate: int) -> int:
+        """The sample where ``seconds`` falls.  On a frame grid, exactly on its frame: times are kept to
+        the millisecond, so two events a whole number of frames apart could otherwise land one
+        sample nearer or further apart after an edit moved them both, and every later piece of the
+        mixed narration would differ (and be encoded again) for a millisecond nobody hears."""
+        if self.frame_rate:
+            return round(round(seconds * self.frame_rate) * sample_rate / self.frame_rate)
+        return int(round(seconds * sample_rate))
 
     def of_kind(self, *kinds: str) -> list[Event]:
         return [event for event in self.events if event.kind in kinds]
@@ -260,4 +271,4 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         problems.append(warning("long-routine",
                                 f"this routine runs {duration / 3600:.1f} hours, longer than two hours",
                                 Span(file, 1, 1, 1, 1), "split it into several routines"))
-    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems))
+    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems), frame_rate)

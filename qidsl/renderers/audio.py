@@ -103,8 +103,7 @@ def _running_mean(values: np.ndarray, width: int) -> np.ndarray:
     return ((sums[width:] - sums[:-width]) / width).astype(np.float32)
 
 
-def _place(buffer: np.ndarray, sound: np.ndarray, start: float, sample_rate: int) -> None:
-    at = int(round(start * sample_rate))
+def _place(buffer: np.ndarray, sound: np.ndarray, at: int) -> None:
     if at >= len(buffer) or len(sound) == 0:
         return
     end = min(len(buffer), at + len(sound))
@@ -129,11 +128,11 @@ def mix(timeline: Timeline, clips: Mapping[str, Clip], sample_rate: int = SAMPLE
                 if clip is None:
                     raise BuildError(f"no synthesised speech for the cue {event.spoken!r}")
                 resampled[event.spoken] = _resample(clip.samples, clip.sample_rate, sample_rate)
-            _place(buffer, resampled[event.spoken], event.start, sample_rate)
+            _place(buffer, resampled[event.spoken], timeline.at_sample(event.start, sample_rate))
         if event.kind == BELL and event.duration > 0:
             if event.duration not in bells:
                 bells[event.duration] = bell(event.duration, sample_rate)
-            _place(buffer, bells[event.duration], event.start, sample_rate)
+            _place(buffer, bells[event.duration], timeline.at_sample(event.start, sample_rate))
     return buffer
 
 
@@ -361,7 +360,7 @@ def pieces(timeline: Timeline, sound_of: Callable[[object], tuple[str, int] | No
     for event in timeline.events:
         sound = sound_of(event)
         if sound is not None and sound[1] > 0:
-            found.append(Piece(int(round(event.start * sample_rate)), sound[1], sound[0]))
+            found.append(Piece(timeline.at_sample(event.start, sample_rate), sound[1], sound[0]))
     return sorted(found, key=lambda p: p.start)
 
 

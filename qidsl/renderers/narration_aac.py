@@ -17,14 +17,14 @@ Two things make that join clean:
   encoded from the same samples, so the decoder's overlap-add across the
   join has what it expects.
 - **Placement.** AAC packets sit on a grid of 1024 samples; a chunk's start
-  generally does not.  Chunks are cut inside silence (``SILENCE_RUN``
-  samples with no sample louder than ``SILENT``), in the middle of the
-  run, so a chunk placed up to half a packet (512 samples, 10.7 ms, a third
+  generally does not.  Chunks are cut inside pauses (``CUT_SILENCE``
+  samples with no sample louder than ``SILENT``), 64 ms into the pause,
+  so a chunk placed up to half a packet (512 samples, 10.7 ms, a third
   of a video frame) early or late moves only silence: audio and video stay
   within one frame of each other, and nothing audible is doubled or lost.
-  Cuts are placed relative to the silence itself, not to the routine's
-  start, so after an edit that moves later events by whole frames the later
-  chunks hold the same samples and keep their keys.
+  Cuts are placed relative to the pause itself, not to the routine's start
+  or the last cut, so after an edit that moves later events by whole frames
+  the later chunks hold the same samples and keep their keys.
 
 Where the narration has no silence for ``MAX_SECONDS`` (music under the
 voice), a cut is forced on the absolute packet grid, so it is placed
@@ -52,8 +52,13 @@ PACKET = 1024  # samples per AAC-LC packet
 PRE_ROLL = PACKET
 POST_ROLL = 2 * PACKET
 SILENT = 4  # 16-bit sample values this small count as silence (about -78 dBFS)
-SILENCE_RUN = 6 * PACKET  # a cut needs this much silence (128 ms); it goes in the middle
-MIN_SECONDS = 5.0  # chunks shorter than this are joined to the next (fewer encoder starts)
+SILENCE_RUN = 6 * PACKET  # silence shorter than this (128 ms) is not silence (speech crosses zero)
+# A chunk ends in every pause at least this long (64 ms into it).  Whether a pause is a cut depends on
+# that pause alone, never on where the last cut fell, so after an edit every later cut falls at the
+# same place in the same sound and the later chunks keep their keys.  (A rule "at least 5 s since the
+# last cut" moved every cut after an edit until a long pause: a one-cue edit of the shipped routine
+# re-encoded 117 s of narration; now it re-encodes the chunks that hold the edit.)
+CUT_SILENCE = RATE // 2
 MAX_SECONDS = 30.0  # without silence, a cut is forced on the packet grid this often
 _BLOCK = 1 << 20
 # ffmpeg's AAC encoder: the "fast" coder encodes 117 s of narration in 0.95 s where the default
@@ -116,15 +121,15 @@ def _silent_runs(path: Path, total: int):
 
 def cuts(path: Path, total: int) -> list[int]:
     """Where chunks start (the first at 0), for a narration of ``total`` samples."""
-    shortest, longest = round(MIN_SECONDS * RATE), round(MAX_SECONDS * RATE)
+    longest = round(MAX_SECONDS * RATE)
     starts = [0]
     for lo, hi in _silent_runs(path, total):
-        if hi - lo < SILENCE_RUN:
+        if hi - lo < CUT_SILENCE:
             continue
         cut = lo + SILENCE_RUN // 2
-        while cut - starts[-1] > longest:  # no silence for a long while: cut on the grid
+        while cut - starts[-1] > longest:  # no pause for a long while: cut on the grid
             starts.append((starts[-1] + longest) // PACKET * PACKET)
-        if cut - starts[-1] >= shortest and total - cut >= shortest:
+        if cut - starts[-1] >= SILENCE_RUN and total - cut >= SILENCE_RUN:  # no chunk of nothing
             starts.append(cut)
     while total - starts[-1] > longest:
         starts.append((starts[-1] + longest) // PACKET * PACKET)
