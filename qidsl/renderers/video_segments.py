@@ -54,7 +54,7 @@ from . import h264, narration_aac, video
 from .video import FrameState, VideoFrames, _Encoder, ffmpeg_failure
 
 MAX_SECONDS = 10.0  # longest segment: a long hold is split, so the cores share it
-MIN_SECONDS = 1.0  # shortest segment (but the last): short events are joined to the next
+MIN_SECONDS = 2.0  # shortest segment (but the last): short events are joined to the next (fewer encoder starts)
 # x264's output depends on its thread count (checked: 1, 2 and 4 threads give three different files),
 # so the count is fixed, never "auto": the same segment has the same bytes on every machine.
 X264_THREADS = 2
