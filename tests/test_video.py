@@ -471,3 +471,20 @@ def test_the_pacer_moves_15_times_a_second_and_the_bar_once_counted_from_each_ev
     assert len(changed_radius) >= 0.8 * len(states) / 2  # and it does keep moving through the breath
     assert changed_fill == [30, 60, 90]  # a 4-second breath: the bar steps at each whole second
     assert radii == sorted(radii) and radii[-1] > radii[0]
+
+
+def test_the_pacer_drawn_straight_into_yuv_matches_the_rgb_route(frames_and_timeline):
+    # The encoder draws the pacer in Y'CbCr; the picture is the RGB route's but for rounding.
+    _, timeline = frames_and_timeline
+    both = VideoFrames(timeline, cues_of(timeline), W, H, planar=True)
+    direct = VideoFrames(timeline, cues_of(timeline), W, H, planar=True, yuv_only=True)
+    moments = [e.start + k * (e.end - e.start) / 5 for e in timeline.events if e.kind in ("inhale", "exhale", "hold")
+               for k in range(5)]
+    assert len(moments) >= 10
+    worst = 0
+    for t in moments:
+        both.draw(both.state(t))
+        direct.draw(direct.state(t))
+        difference = np.abs(both.yuv.astype(int) - direct.yuv.astype(int))
+        worst = max(worst, int(difference.max()))
+    assert worst <= 2

@@ -71,17 +71,28 @@ class DiskPatch:
         self._colour = np.asarray(colour, dtype=np.float32)
         self._opacity = np.float32(opacity)
 
-    def draw(self, patch: np.ndarray, radius: float) -> None:
-        """Blend a disk of ``radius`` pixels into ``patch`` (the frame's view of ``box``), in place."""
+    def coverage(self, radius: float) -> tuple[int, int, np.ndarray]:
+        """(left, top, alpha): the disk's opacity over its square, the square's corner in ``box``.
+
+        The corner and the square's sides are even, so the alpha maps onto whole
+        2x2 blocks of a yuv420p picture's chroma (``box`` has even corners).
+        """
         cx, cy = self._local_centre
         reach = math.ceil(radius) + 1
         h, w = self._distance.shape
         y0, y1 = max(0, cy - reach), min(h, cy + reach + 1)
         x0, x1 = max(0, cx - reach), min(w, cx + reach + 1)
+        y0, x0 = y0 - y0 % 2, x0 - x0 % 2
+        y1, x1 = min(h, y1 + y1 % 2), min(w, x1 + x1 % 2)
         # Coverage: 1 inside, 0 outside, a one-pixel ramp across the edge.
         alpha = np.clip(self._distance[y0:y1, x0:x1] * -1.0 + (radius + 0.5), 0.0, 1.0)
         alpha *= self._opacity
-        region = patch[y0:y1, x0:x1]
+        return x0, y0, alpha
+
+    def draw(self, patch: np.ndarray, radius: float) -> None:
+        """Blend a disk of ``radius`` pixels into ``patch`` (the frame's view of ``box``), in place."""
+        x0, y0, alpha = self.coverage(radius)
+        region = patch[y0:y0 + alpha.shape[0], x0:x0 + alpha.shape[1]]
         mixed = region.astype(np.float32)
         mixed += (self._colour - mixed) * alpha[..., None]
         mixed += 0.5

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import functools
 import math
 import re
 import subprocess
@@ -336,7 +337,7 @@ class VideoFrames:
     _BASES = 4  # composed still images kept, shared by every thread's frame function (4 MB each at 720p)
 
     def __init__(self, timeline, cues: Sequence[CueLike], width: int = 1280, height: int = 720,
-                 planar: bool = False, *, fps: int | None = None, _shared=None):
+                 planar: bool = False, *, fps: int | None = None, yuv_only: bool = False, _shared=None):
         if width < 16 or height < 16 or width % 2 or height % 2:
             raise ValueError("video width and height must be even numbers of at least 16 pixels")
         if _shared is None:
@@ -356,8 +357,13 @@ class VideoFrames:
         self._out = np.empty((height, width, 3), dtype=np.uint8)
         self.planar = planar
         self.yuv = np.empty(width * height * 3 // 2, dtype=np.uint8) if planar else None
+        # For the encoder, which reads only :attr:`yuv`: the pacer is drawn straight into the yuv420p
+        # picture (the RGB one is then not kept up to date where the pacer is).  That spares an RGB
+        # blend and a colour conversion of the pacer's square on every frame that moves it.
+        self.yuv_only = planar and yuv_only
         self._still: tuple | None = None
         self._base: np.ndarray | None = None
+        self._base_yuv: np.ndarray | None = None
         self._pacer_state = None
         self._pacer_reach = 0
         self._bar_fill: int | None = None
@@ -371,7 +377,8 @@ class VideoFrames:
 
     def fresh(self) -> "VideoFrames":
         """Another frame function over the same scene, with its own buffers (one per thread)."""
-        return VideoFrames(None, (), self.layout.width, self.layout.height, self.planar, _shared=self._shared)
+        return VideoFrames(None, (), self.layout.width, self.layout.height, self.planar, yuv_only=self.yuv_only,
+                           _shared=self._shared)
 
     def _place_size(self) -> int:
         return self.layout.px(20)
@@ -451,10 +458,10 @@ class VideoFrames:
         out = self._out
         still = (state.screen, state.place)
         if still != self._still:
-            self._base, base_yuv = self._base_for(still)
+            self._base, self._base_yuv = self._base_for(still)
             np.copyto(out, self._base)
             if self.planar:
-                np.copyto(self.yuv, base_yuv)
+                np.copyto(self.yuv, self._base_yuv)
             self._still = still
             self._pacer_state = None
             self._pacer_reach = 0
@@ -493,15 +500,39 @@ class VideoFrames:
         reach = min(half, reach + reach % 2)
         square = max(reach, self._pacer_reach)
         self._pacer_reach = reach
-        patch = self._out[box_top:box_bottom, box_left:box_right]
         lo, hi = half - square, half + square
+        colour = self.theme.on_accent if radius is not None else self.theme.text
+        if self.yuv_only:
+            self._draw_pacer_yuv(radius, number, colour, box_left + lo, box_top + lo, box_left + hi, box_top + hi)
+            return
+        patch = self._out[box_top:box_bottom, box_left:box_right]
         np.copyto(patch[lo:hi, lo:hi], self._base[box_top + lo:box_top + hi, box_left + lo:box_left + hi])
         if radius is not None:
             self._disk.draw(patch, radius)
         if number is not None:
-            colour = self.theme.on_accent if radius is not None else self.theme.text
             _blend_mask(patch, number.mask, colour, half, half)
         self._changed(box_left + lo, box_top + lo, box_left + hi, box_top + hi)
+
+    def _draw_pacer_yuv(self, radius, number, colour, left: int, top: int, right: int, bottom: int) -> None:
+        """The pacer straight into the yuv420p picture: the same blends, in Y'CbCr (an affine map
+        of RGB, so the picture differs from the RGB route by rounding alone)."""
+        y, u, v = self._planes(self.yuv)
+        base_y, base_u, base_v = self._planes(self._base_yuv)
+        y[top:bottom, left:right] = base_y[top:bottom, left:right]
+        u[top // 2:bottom // 2, left // 2:right // 2] = base_u[top // 2:bottom // 2, left // 2:right // 2]
+        v[top // 2:bottom // 2, left // 2:right // 2] = base_v[top // 2:bottom // 2, left // 2:right // 2]
+        box_left, box_top, box_right, _ = self.layout.pacer_box
+        if radius is not None:
+            x0, y0, alpha = self._disk.coverage(radius)
+            _blend_yuv(y, u, v, box_left + x0, box_top + y0, alpha, _yuv_of(self.theme.accent))
+        if number is not None:
+            coverage = np.asarray(number.mask, dtype=np.float32) * np.float32(1 / 255)
+            h, w = coverage.shape
+            half = (box_right - box_left) // 2  # centred as _blend_mask centres it in the RGB route
+            x0, y0 = box_left + round(half - w / 2), box_top + round(half - h / 2)
+            # On whole chroma blocks: one column or row of nothing on the odd side.
+            coverage = np.pad(coverage, ((y0 % 2, (y0 + h) % 2), (x0 % 2, (x0 + w) % 2)))
+            _blend_yuv(y, u, v, x0 - x0 % 2, y0 - y0 % 2, coverage, _yuv_of(colour))
 
     def _draw_bar(self, fill: int) -> None:
         if fill == self._bar_fill:
@@ -530,6 +561,37 @@ def _blend_mask(patch: np.ndarray, mask, colour, cx: float, cy: float) -> None:
     mixed += (np.asarray(colour, dtype=np.float32) - mixed) * coverage[..., None]
     mixed += 0.5
     region[...] = mixed
+
+
+@functools.lru_cache(maxsize=16)
+def _yuv_of(colour: tuple[int, int, int]) -> tuple[float, float, float]:
+    """An RGB colour's Y', Cb and Cr (BT.709 studio range), unrounded."""
+    rgb = np.asarray(colour, dtype=np.float32)
+    y = float(rgb @ _Y_ROW) + 16
+    cb, cr = (rgb * 4) @ _C_ROWS + 128
+    return y, float(cb), float(cr)
+
+
+def _blend_yuv(y: np.ndarray, u: np.ndarray, v: np.ndarray, left: int, top: int, alpha: np.ndarray,
+               colour: tuple[float, float, float]) -> None:
+    """Blend ``colour`` through ``alpha`` (even sides) at (left, top) (even) into the planes, in place.
+
+    The chroma's alpha is the mean over each 2x2 block, as chroma is the mean of its block.
+    """
+    h, w = alpha.shape
+    region = y[top:top + h, left:left + w]
+    mixed = region.astype(np.float32)
+    mixed += (np.float32(colour[0]) - mixed) * alpha
+    mixed += 0.5
+    region[...] = mixed
+    pair = alpha[0::2] + alpha[1::2]
+    quarter = (pair[:, 0::2] + pair[:, 1::2]) * np.float32(0.25)
+    for plane, value in ((u, colour[1]), (v, colour[2])):
+        region = plane[top // 2:(top + h) // 2, left // 2:(left + w) // 2]
+        mixed = region.astype(np.float32)
+        mixed += (np.float32(value) - mixed) * quarter
+        mixed += 0.5
+        region[...] = mixed
 
 
 class _Encoder:

@@ -389,7 +389,7 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
     if timeline.duration <= 0:
         raise BuildError("the routine has no length, so there is no video to make")
     try:
-        frames = VideoFrames(timeline, cues, width, height, planar=True, fps=fps)
+        frames = VideoFrames(timeline, cues, width, height, planar=True, fps=fps, yuv_only=True)
         frames(0.0)  # draws the title card, so a font problem shows here, before ffmpeg starts
     except ValueError as exc:
         raise BuildError(str(exc)) from exc
