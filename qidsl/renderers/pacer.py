@@ -57,6 +57,20 @@ def level_at(levels: tuple[float, float], start: float, end: float, t: float) ->
     return a + (b - a) * ease((t - start) / (end - start))
 
 
+def blend(region: np.ndarray, colour, alpha: np.ndarray) -> None:
+    """Blend ``colour`` into the uint8 ``region`` through ``alpha`` (0..1, one value a pixel), in place.
+
+    ``region`` is a plane (``colour`` one value) or an RGB picture (``colour``
+    three values).
+    """
+    mixed = region.astype(np.float32)
+    if mixed.ndim == 3:
+        alpha = alpha[..., None]
+    mixed += (np.asarray(colour, dtype=np.float32) - mixed) * alpha
+    mixed += 0.5
+    region[...] = mixed  # uint8 cast truncates; the +0.5 rounds
+
+
 class DiskPatch:
     """Draws an antialiased disk of any radius into a fixed square of the frame."""
 
@@ -93,7 +107,4 @@ class DiskPatch:
         """Blend a disk of ``radius`` pixels into ``patch`` (the frame's view of ``box``), in place."""
         x0, y0, alpha = self.coverage(radius)
         region = patch[y0:y0 + alpha.shape[0], x0:x0 + alpha.shape[1]]
-        mixed = region.astype(np.float32)
-        mixed += (self._colour - mixed) * alpha[..., None]
-        mixed += 0.5
-        region[...] = mixed  # uint8 cast truncates; the +0.5 rounds
+        blend(region, self._colour, alpha)

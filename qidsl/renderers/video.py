@@ -41,7 +41,7 @@ import numpy as np
 from ..errors import BuildError
 from ..timefmt import clock
 from ..timeline import BREATH_KINDS, NOTE, PAUSE, SECTION
-from .pacer import DiskPatch, breath_levels, level_at
+from .pacer import DiskPatch, blend, breath_levels, level_at
 from .themes import theme_named
 from ..words import screen_words
 from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, countdown_text, text_layer
@@ -556,11 +556,7 @@ def _blend_mask(patch: np.ndarray, mask, colour, cx: float, cy: float) -> None:
     if x1 <= x0 or y1 <= y0:
         return
     coverage = coverage[sy:sy + y1 - y0, sx:sx + x1 - x0]
-    region = patch[y0:y1, x0:x1]
-    mixed = region.astype(np.float32)
-    mixed += (np.asarray(colour, dtype=np.float32) - mixed) * coverage[..., None]
-    mixed += 0.5
-    region[...] = mixed
+    blend(patch[y0:y1, x0:x1], colour, coverage)
 
 
 @functools.lru_cache(maxsize=16)
@@ -579,26 +575,22 @@ def _blend_yuv(y: np.ndarray, u: np.ndarray, v: np.ndarray, left: int, top: int,
     The chroma's alpha is the mean over each 2x2 block, as chroma is the mean of its block.
     """
     h, w = alpha.shape
-    region = y[top:top + h, left:left + w]
-    mixed = region.astype(np.float32)
-    mixed += (np.float32(colour[0]) - mixed) * alpha
-    mixed += 0.5
-    region[...] = mixed
+    blend(y[top:top + h, left:left + w], colour[0], alpha)
     pair = alpha[0::2] + alpha[1::2]
     quarter = (pair[:, 0::2] + pair[:, 1::2]) * np.float32(0.25)
     for plane, value in ((u, colour[1]), (v, colour[2])):
-        region = plane[top // 2:(top + h) // 2, left // 2:(left + w) // 2]
-        mixed = region.astype(np.float32)
-        mixed += (np.float32(value) - mixed) * quarter
-        mixed += 0.5
-        region[...] = mixed
+        blend(plane[top // 2:(top + h) // 2, left // 2:(left + w) // 2], value, quarter)
 
 
 class _Encoder:
-    """An ffmpeg process that takes raw yuv420p frames on stdin (``command`` reads ``pipe:0``)."""
+    """An ffmpeg process that takes the video on stdin (``command`` reads ``pipe:0``).
 
-    def __init__(self, command: list[str], audio: Path | None = None):
+    ``failure`` says what went wrong when ffmpeg ends badly.
+    """
+
+    def __init__(self, command: list[str], audio: Path | None = None, failure: str = "could not write the video"):
         self._audio = audio
+        self._what = failure
         self._log = tempfile.TemporaryFile()
         try:
             self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
@@ -610,9 +602,9 @@ class _Encoder:
             with contextlib.suppress(OSError):
                 fcntl.fcntl(self._process.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
-    def write(self, frame: np.ndarray) -> None:
+    def write(self, data: np.ndarray | bytes) -> None:
         try:
-            self._process.stdin.write(memoryview(frame))
+            self._process.stdin.write(memoryview(data))
         except (BrokenPipeError, OSError, ValueError) as exc:
             raise BuildError(self._failure("stopped while writing the video")) from exc
 
@@ -620,7 +612,7 @@ class _Encoder:
         with contextlib.suppress(OSError):
             self._process.stdin.close()
         if self._process.wait() != 0:
-            raise BuildError(self._failure("could not write the video"))
+            raise BuildError(self._failure(self._what))
 
     def _failure(self, what: str) -> str:
         """One sentence from ffmpeg's last words, naming the narration if that was the trouble."""

@@ -345,34 +345,18 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
                "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
                "-flags:v", "+bitexact", "-flags:a", "+bitexact",
                "-movflags", "+faststart", "-f", "mp4", str(out)]
-    with tempfile.TemporaryFile() as log:
-        try:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
-        except OSError as exc:
-            raise BuildError(f"could not start ffmpeg to join the video: {exc.strerror or exc}") from exc
-        try:
-            try:
-                process.stdin.write(_ivf_header(encoding.width, encoding.height, fps, frames))
-                at = 0
-                for segment in segments:
-                    with open(segment, "rb") as part:
-                        for picture in h264.access_units(part.read()):
-                            process.stdin.write(struct.pack("<IQ", len(picture), at) + picture)
-                            at += 1
-            except BrokenPipeError:
-                pass  # ffmpeg stopped early: its log says why, below
-            finally:
-                with contextlib.suppress(OSError):
-                    process.stdin.close()
-            returncode = process.wait()
-        finally:
-            if process.poll() is None:
-                process.kill()
-            process.wait()
-        if returncode != 0:
-            log.seek(0)
-            raise BuildError(ffmpeg_failure(log.read().decode("utf-8", "replace"), returncode,
-                                            "could not join the video"))
+    encoder = _Encoder(command, audio, failure="could not join the video")
+    try:
+        encoder.write(_ivf_header(encoding.width, encoding.height, fps, frames))
+        at = 0
+        for segment in segments:
+            with open(segment, "rb") as part:
+                for picture in h264.access_units(part.read()):
+                    encoder.write(struct.pack("<IQ", len(picture), at) + picture)
+                    at += 1
+        encoder.finish()
+    finally:
+        encoder.close()
 
 
 def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: int = 1280, height: int = 720,
