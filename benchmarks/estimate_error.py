@@ -1,7 +1,10 @@
 """How far ``plan``'s estimate lands from the built length, for every routine we ship or test.
 
-For each routine in routines/ and tests/cases/valid/ this compiles it (the
-estimate ``qidsl plan`` prints), speaks its cues with the engine the build
+For each routine in routines/ and tests/cases/valid/ this makes the estimate
+``qidsl plan`` prints (for Piper, timed by the voice's own duration predictor,
+:mod:`qidsl.engines.piper_timing`; for the other engines, at their pace of
+letters, which ``check``, ``diff`` and the editor's hover use for every
+engine: its error is printed beside), speaks its cues with the engine the build
 would use (through a speech cache kept in build/.cache-estimate, so a second
 run is quick) and lays out the exact timeline, whose duration is the length
 of the built MP3 and MP4.  It prints both lengths and the estimate's error;
@@ -21,10 +24,11 @@ draw farthest from the estimate.
 ``--fit`` prints, per engine (and Pico voice), the least-squares fit of the
 sentence-length model of :class:`qidsl.lang.speech.Pace` on every sentence
 of those routines, each synthesised on its own (its length the mean of the
-draws): the numbers in the registry come from it.  For Piper it also fits the
-voice's own phonemes in place of letters: what is left (about 0.13 s a
-sentence for joe, against 0.15 s with letters) is the voice's own way with
-each sentence, which no spelling model can foresee.
+draws): the numbers in the registry come from it.  For Piper it also prints
+how the voice-timed lengths fare (and the ``EDGE_SECONDS`` that fits them
+best), and how far a fit on the voice's phonemes in place of letters gets:
+about 0.05 s a sentence for the voice's timing, 0.13 s for its phonemes and
+0.15 s for letters, the rest being the voice's own way with each sentence.
 
 Usage: python benchmarks/estimate_error.py [--fit] [--draws N] [ROUTINE ...]
 """
@@ -40,9 +44,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qidsl.build import BuildOptions  # noqa: E402
+from qidsl.commands import timed_by_voice  # noqa: E402
 from qidsl.compile import compile_routine  # noqa: E402
 from qidsl.engines.cache import SpeechCache  # noqa: E402
 from qidsl.engines.espeak_engine import EspeakEngine  # noqa: E402
+from qidsl.engines.piper_engine import PiperEngine  # noqa: E402
+from qidsl.engines.piper_timing import EDGE_SECONDS, FRAME_SCALE, ID_FRAMES, PiperTiming  # noqa: E402
 from qidsl.engines.synthesize import make_engine, synthesize_all  # noqa: E402
 from qidsl.engines.timing import split_sentences  # noqa: E402
 from qidsl.lang.check import is_library  # noqa: E402
@@ -86,7 +93,8 @@ class Draw:
 def measure(paths: list[Path], draws: int) -> int:
     cache = SpeechCache(CACHE)
     worst, worst_draw, started = 0.0, 0.0, time.monotonic()
-    print(f"{'routine':<40} {'engine':<7} {'estimate':>9} {'built':>9} {'spread':>7} {'error':>7} {'worst draw':>10}")
+    print(f"{'routine':<40} {'engine':<7} {'estimate':>9} {'built':>9} {'spread':>7} {'error':>7} {'worst draw':>10}"
+          f"  {'letters':>8}")
     for path, compiled in compiled_routines(paths):
         settings = compiled.settings
         name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
@@ -95,7 +103,8 @@ def measure(paths: list[Path], draws: int) -> int:
                   f"{'-':>9} {'':>7} {'online, not measured'}")
             continue
         engine = make_engine(settings, base_dir=path.parent)
-        estimate, lengths = compiled.estimate.duration, []
+        letters = compiled.estimate.duration
+        estimate, lengths = timed_by_voice(compiled, path.parent)[0].estimate.duration, []
         for number in range(draws):
             speech = synthesize_all(compiled.estimate.spoken_texts, Draw(engine, number), cache, progress=False)
             # As `qidsl build` lays it: on the video's frame grid, at its default frame rate.
@@ -105,7 +114,7 @@ def measure(paths: list[Path], draws: int) -> int:
         far = max(((estimate - length) / length for length in lengths), key=abs)
         worst, worst_draw = max(worst, abs(error)), max(worst_draw, abs(far))
         print(f"{str(name):<40} {settings.engine:<7} {estimate:>8.1f}s {built:>8.1f}s "
-              f"{max(lengths) - min(lengths):>6.2f}s {error:>+7.2%} {far:>+10.2%}")
+              f"{max(lengths) - min(lengths):>6.2f}s {error:>+7.2%} {far:>+10.2%}  {(letters - built) / built:>+8.2%}")
     print(f"worst error: {worst:.2%} against the mean of {draws} draws, {worst_draw:.2%} against a single draw "
           f"(target: within 2 %); {time.monotonic() - started:.1f}s")
     return 0 if worst <= 0.02 else 1
@@ -151,7 +160,45 @@ def fit(paths: list[Path], draws: int) -> None:
               f"{np.sqrt(np.mean(residual ** 2)):.3f}s of mean {lengths.mean():.2f}s"
               + (f"; no data for {', '.join(unseen)}" if unseen else ""))
         if key[0] == "piper":
+            voice_timing(engines[key], [s for _, s in sentences], lengths)
             phoneme_bound(engines[key], [s for _, s in sentences], lengths)
+
+
+FIT_RATES = (0.75, 1.0, 1.5, 2.0)
+
+
+def voice_timing(engine, sentences: list[str], lengths) -> None:
+    """How far the voice's own timing (what ``plan`` uses for Piper) is from the measured lengths, and its fit.
+
+    The constants of :mod:`qidsl.engines.piper_timing` are fitted at several rates: at rate 1 on the
+    mean of the draws, at the others on one synthesis each (cached).
+    """
+    import numpy as np
+
+    cache, rows, measured, rates = SpeechCache(CACHE), [], [], []
+    for rate in FIT_RATES:
+        timer = PiperTiming(str(engine.model_path), rate=rate)
+        timer.prepare(sentences, progress=False)
+        spoken = PiperEngine(str(engine.model_path), rate=rate)
+        frame_seconds = timer._load().config.hop_length / timer._load().config.sample_rate
+        for sentence, length in zip(sentences, lengths):
+            parts = timer.predicted_frames(sentence)
+            if len(parts) != 1:
+                continue  # said in two parts with a pause between: not a plain sample
+            if rate != 1.0:
+                length = synthesize_all([sentence], spoken, cache, progress=False).clips[sentence].duration
+            frames, ids = parts[0]
+            rows.append([frames * frame_seconds, ids * frame_seconds, 1.0])
+            measured.append(length)
+            rates.append(rate)
+    rows, measured, rates = np.array(rows), np.array(measured), np.array(rates)
+    now = measured - rows @ np.array([FRAME_SCALE, ID_FRAMES, EDGE_SECONDS])
+    coef, *_ = np.linalg.lstsq(rows, measured, rcond=None)
+    fitted = measured - rows @ coef
+    bias = ", ".join(f"{rate:g}: {now[rates == rate].mean():+.3f}s" for rate in FIT_RATES)
+    print(f"{'':<7} {'(voice timing)':<18} n={len(measured):<4} rms residual {np.sqrt(np.mean(now ** 2)):.3f}s "
+          f"(mean by rate {bias}); fit FRAME_SCALE={coef[0]:.3f} ID_FRAMES={coef[1]:.2f} "
+          f"EDGE_SECONDS={coef[2]:.3f} leaves {np.sqrt(np.mean(fitted ** 2)):.3f}s")
 
 
 def phoneme_bound(engine, sentences: list[str], lengths) -> None:

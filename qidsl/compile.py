@@ -25,7 +25,7 @@ from .lang.safety import breath_safety
 from .lang.settings import Settings, resolve_settings
 from .lang.steps import ExpandedRoutine
 from .lang.variants import merge_variant_problems, variant_names
-from .timeline import EstimatedSpeech, SpokenTiming, Timeline, build_timeline
+from .timeline import EstimatedSpeech, SpeechTimer, SpokenTiming, Timeline, build_timeline
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -68,6 +68,16 @@ class Compiled:
         kept = [d for d in self.diagnostics if d not in merged] + list(chosen.diagnostics)
         return dataclasses.replace(self, expanded=chosen.expanded, estimate=chosen.estimate,
                                    diagnostics=_sorted(kept), variants=(chosen,))
+
+    def retimed(self, speech: SpeechTimer) -> "Compiled":
+        """This routine with every variant's estimate laid out again with ``speech`` (a clean routine's).
+
+        The problems stay those of the front end's own estimate, which
+        ``qidsl check`` reports.
+        """
+        speech = _MemoSpeech(speech)
+        variants = tuple(dataclasses.replace(v, estimate=build_timeline(v.expanded, speech)) for v in self.variants)
+        return dataclasses.replace(self, estimate=variants[0].estimate, variants=variants)
 
     @property
     def errors(self) -> list[Diagnostic]:

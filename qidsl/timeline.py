@@ -17,7 +17,7 @@ from .lang.diagnostics import Diagnostic, warning
 from .lang.model import Span
 from .lang.settings import DEFAULT_BELL
 from .lang.speech import ENGINES, SYMBOL_NAMES, Pace, symbol_names_for
-from .engines.timing import SENTENCE_PAUSE, Sentence, SpokenTiming, split_sentences  # speech's own types, read here
+from .engines.timing import Sentence, SpokenTiming, spoken_timing  # speech's own types, read here
 # The event kinds renderers read come from here, the timeline, never from the front end.
 from .lang.steps import (BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION,  # noqa: F401
                          ExpandedRoutine, Repetition, Step)
@@ -129,7 +129,7 @@ class EstimatedSpeech:
     """Speech length from the letters and pauses of each sentence, at an engine's :class:`Pace`.
 
     The voice's part scales with ``1 / rate``; the pause the engines put
-    between sentences (:data:`SENTENCE_PAUSE`) does not.
+    between sentences (:data:`qidsl.engines.timing.SENTENCE_PAUSE`) does not.
     """
 
     def __init__(self, rate: float = 1.0, pace: Pace | None = None, symbol_names: Mapping[str, str] | None = None):
@@ -152,14 +152,7 @@ class EstimatedSpeech:
         return max(0.2, seconds) / self.rate
 
     def timing(self, text: str) -> SpokenTiming:
-        sentences, start = [], 0.0
-        for sentence in split_sentences(text):
-            if sentences:
-                start += SENTENCE_PAUSE
-            length = self.sentence_seconds(sentence)
-            sentences.append(Sentence(round(start, 3), round(start + length, 3), sentence))
-            start += length
-        return SpokenTiming(round(start, 3), tuple(sentences))
+        return spoken_timing(text, self.sentence_seconds)
 
 
 def _r(value: float) -> float:

@@ -11,7 +11,7 @@ from qidsl.timefmt import clock
 SHIPPED = Path(__file__).resolve().parent.parent / "routines" / "rolling-the-hands-backwards.qi"
 
 
-def test_hover_times_of_sections_are_those_qidsl_plan_shows():
+def test_hover_times_of_sections_are_those_of_the_front_ends_estimate():
     doc = f.analyse(str(SHIPPED), SHIPPED.read_text(encoding="utf-8"))
     plan = {event.text: event.duration for event in doc.compiled.estimate.sections}
     sections = [node for node in doc.compiled.routine.body if isinstance(node, m.Section)]

@@ -26,14 +26,15 @@ PLANS = CASES / "variant-plans"
 
 @pytest.mark.parametrize("variant", ["standing", "seated", "short"])
 def test_plan_shows_each_variant_as_stored(variant, monkeypatch, capsys):
-    code, out, err = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--variant", variant, VARIANTS.name])
+    code, out, err = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--quick", "--variant", variant, VARIANTS.name])
     assert (code, err) == (0, "")
     _golden(PLANS / f"{VARIANTS.stem}.{variant}.plan", out)
 
 
 def test_the_default_plan_is_the_first_variant(monkeypatch, capsys):
-    _, default, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", VARIANTS.name])
-    _, standing, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--variant", "standing", VARIANTS.name])
+    _, default, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--quick", VARIANTS.name])
+    _, standing, _ = _run(monkeypatch, capsys, VARIANTS.parent, ["plan", "--quick", "--variant", "standing",
+                                                                 VARIANTS.name])
     assert default == standing
     assert default.startswith("Waking the Waist (variant: standing) — about 2:09")
 

@@ -56,6 +56,18 @@ def make_engine(settings, base_dir: Path, tld: str = "com") -> SpeechEngine:
     return module.create(settings, base_dir=base_dir, tld=tld)
 
 
+def make_timer(settings, base_dir: Path):
+    """A :class:`qidsl.timeline.SpeechTimer` that asks the routine's own voice how long each cue lasts.
+
+    None when the engine has no such timer (see :attr:`qidsl.lang.speech.EngineInfo.timer`) or
+    does not speak the routine's language; a voice that cannot be found is a :class:`BuildError`.
+    """
+    info = ENGINES.get(settings.engine) if settings.engine else None
+    if info is None or info.timer is None or not_spoken(info.name, settings.language, settings.voice) is not None:
+        return None
+    return importlib.import_module(f"{__package__}.{info.timer}").create_timer(settings, base_dir=base_dir)
+
+
 def synthesize_all(texts: Sequence[str], engine: SpeechEngine, cache: SpeechCache | None,
                    progress: bool | None = None) -> SynthesisResult:
     """Clips for every distinct text in ``texts``; only those not in ``cache`` are synthesised.

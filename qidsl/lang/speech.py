@@ -95,6 +95,9 @@ class EngineInfo:
     languages: Callable[[], tuple[str, ...]]  # the language tags it speaks, for `qidsl voices`
     pace: Pace
     paces: tuple[tuple[str, Pace], ...] = ()  # (language, pace) where a voice of the engine differs
+    # The module under ``qidsl.engines`` whose ``create_timer(settings, base_dir)`` times speech with
+    # the voice itself, without making audio (for ``qidsl plan``); None when only the pace can tell.
+    timer: str | None = None
 
     def pace_for(self, language: str) -> Pace:
         """The pace of this engine's voice for ``language``, for ``plan``'s estimate."""
@@ -216,7 +219,7 @@ JOE_PACE = Pace(0.149, 0.0577, 0.313, 0.245, 0.455, 0.182)
 ENGINES: dict[str, EngineInfo] = {info.name: info for info in (
     EngineInfo(
         "piper", True, "Piper neural voices: the bundled 'joe' (English, US) or any Piper .onnx voice file",
-        "piper_engine", _piper_voice, lambda: ("en-US",), JOE_PACE),
+        "piper_engine", _piper_voice, lambda: ("en-US",), JOE_PACE, timer="piper_timing"),
     EngineInfo(
         "pico", True, "SVOX Pico (py-nanotts): German, English (GB, US), Spanish, French, Italian",
         "pico_engine", _pico_voice, lambda: PICO_VOICES,

@@ -157,9 +157,10 @@ def _include_target(doc: Document, node: m.Include) -> Path:
 
 
 def estimate_seconds(doc: Document, node) -> float | None:
-    """How long ``node`` lasts in the estimated timeline (speech at 150 words a minute), or None.
+    """How long ``node`` lasts in the front end's estimate (speech at the pace of the routine's voice), or None.
 
-    In a routine with variants, it is the time in the default (first) variant, as ``qidsl plan`` shows.
+    In a routine with variants, it is the time in the default (first) variant.  This is the estimate
+    ``qidsl check`` and ``diff`` make; ``plan`` times Piper's speech by the voice itself, a little closer.
     """
     routine, library = doc.compiled.routine, doc.compiled.library
     if routine is None or library is None:
@@ -169,7 +170,7 @@ def estimate_seconds(doc: Document, node) -> float | None:
     try:
         expanded = expand(m.Routine(routine.path, routine.settings, body), library, settings,
                           variant_names(settings)[0])
-        timeline = build_timeline(expanded, EstimatedSpeech(settings.rate))
+        timeline = build_timeline(expanded, EstimatedSpeech.for_settings(settings))
     except (QiError, KeyError, RecursionError, ValueError):  # an unknown or recursive `do`, too large
         return None
     return sum(e.duration for e in timeline.events if e.kind not in ("intro", "outro", "section"))
@@ -218,7 +219,7 @@ def hover(doc: Document, line: int, column: int) -> tuple[str, m.Span] | None:
         seconds = estimate_seconds(doc, node)
         if seconds is not None:
             what = {m.Define: "each time it is played", m.Do: "in all"}.get(type(node), "")
-            parts.append(f"Lasts about **{clock(seconds)}** {what} (estimated: speech at 150 words a minute)."
+            parts.append(f"Lasts about **{clock(seconds)}** {what} (estimated at the pace of the routine's voice)."
                          .replace("  (", " ("))
     if isinstance(node, m.Do):
         found = definition_of(doc, node.name.value)

@@ -1,0 +1,147 @@
+"""How long a Piper voice takes to say a cue, asked of the voice itself, without making its audio.
+
+A Piper voice (VITS) first predicts how many audio frames each phoneme
+lasts, then makes the sound; the prediction is a small part of the work.
+:class:`PiperTiming` cuts the voice's graph at that prediction (the input
+of its one ``Ceil``, found as Piper's own ``patch_voice_with_alignment``
+finds it) with onnx's ``Extractor`` and runs only that part, about 20 ms a
+sentence, so ``qidsl plan`` knows each sentence's length to about 0.05 s
+where a model of its spelling is 0.15 s off (the voice says some sentences
+quicker than others).  The voice draws its durations with some noise
+(``noise_w``); here the noise is 0, and three constants fitted on joe turn
+the noiseless durations into the mean length of what a build draws.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Iterable
+
+from ..errors import BuildError
+from ..progress import Progress
+from .piper_engine import resolve_voice
+from .timing import SENTENCE_PAUSE, SpokenTiming, split_sentences, spoken_timing
+
+# A synthesised sentence, trimmed of its silence as the engine trims it (base.trim_silence), lasts
+#     (FRAME_SCALE × the predicted frames + ID_FRAMES × the phoneme ids) × hop / sample rate + EDGE_SECONDS
+# counted from its first phoneme to its last.  The build's durations are drawn with noise and each is
+# rounded up to whole frames (about half a frame more per id, which tells more at a quick `rate`); the
+# edge is the 20 ms margins the trim keeps, less the quiet ends it cuts.  Fitted on joe's sentences of
+# routines/ and tests/cases/valid/ at rates 0.75 to 2: `python benchmarks/estimate_error.py --fit`.
+FRAME_SCALE = 0.935
+ID_FRAMES = 0.61
+EDGE_SECONDS = 0.008
+MANY_SENTENCES = 100  # about two seconds of timing: progress is shown beyond it
+
+
+class PiperTiming:
+    """A :class:`qidsl.timeline.SpeechTimer` from a Piper voice's own duration predictor.
+
+    ``voice`` and ``rate`` are the routine's settings, as :class:`PiperEngine`
+    takes them; the voice is loaded on the first :meth:`timing` (about a
+    second).  A voice that cannot be loaded is a :class:`BuildError`.
+    """
+
+    def __init__(self, voice: str | None = None, rate: float = 1.0, base_dir: Path | None = None):
+        self.rate = float(rate)
+        self.model_path, self.config_path = resolve_voice(voice, base_dir)
+        self._voice = None
+        self._memo: dict[str, float] = {}
+
+    @property
+    def voice_name(self) -> str:
+        return self.model_path.stem
+
+    def _load(self):
+        if self._voice is None:
+            try:
+                import onnx
+                import onnxruntime
+                from onnx.utils import Extractor
+                from piper import PiperVoice
+                from piper.config import PiperConfig
+
+                model = onnx.load(str(self.model_path))
+                # The frames each phoneme id lasts, before they are rounded up to whole frames.
+                durations = [node.input[0] for node in model.graph.node if node.op_type == "Ceil"]
+                if len(durations) != 1:
+                    raise ValueError(f"{len(durations)} Ceil tensors, not the one of a Piper voice")
+                inputs = [tensor.name for tensor in model.graph.input]
+                predictor = Extractor(model).extract_model(inputs, durations)
+                session = onnxruntime.InferenceSession(predictor.SerializeToString(),
+                                                       providers=["CPUExecutionProvider"])
+                config = PiperConfig.from_dict(json.loads(self.config_path.read_text(encoding="utf-8")))
+                # Piper's phonemizer and phoneme ids, over the duration predictor in place of the whole voice.
+                self._voice = PiperVoice(config=config, session=session)
+                self._inputs = set(inputs)
+            except Exception as exc:  # onnx, onnxruntime and json raise many kinds, none of them words for a user
+                raise BuildError(f"the timing of the voice {self.model_path.name} cannot be read: it is not a "
+                                 f"Piper voice, or it is damaged ({type(exc).__name__})") from exc
+        return self._voice
+
+    def sentence_seconds(self, sentence: str) -> float:
+        """How long the voice takes to say one sentence (as :class:`PiperEngine` speaks it), or 0 if silent."""
+        if sentence not in self._memo:
+            self._memo[sentence] = self._measure(sentence)
+        return self._memo[sentence]
+
+    def _measure(self, sentence: str) -> float:
+        config = self._load().config
+        frame_seconds = config.hop_length / config.sample_rate
+        parts = [(FRAME_SCALE * frames + ID_FRAMES * ids) * frame_seconds + EDGE_SECONDS
+                 for frames, ids in self.predicted_frames(sentence)]
+        # Should espeak split a sentence further, the engine joins its parts with the usual pause.
+        return sum(parts) + SENTENCE_PAUSE * (len(parts) - 1) if parts else 0.0
+
+    def predicted_frames(self, sentence: str) -> list[tuple[float, int]]:
+        """For each part espeak makes of ``sentence``: the frames its sounds last (unrounded) and their number.
+
+        What :meth:`sentence_seconds` is worked out from; the benchmark fits its constants on them.
+        """
+        import numpy as np
+
+        voice = self._load()
+        config = voice.config
+        parts = []
+        for phonemes in voice.phonemize(sentence):
+            if not phonemes:
+                continue
+            ids = voice.phonemes_to_ids(phonemes)
+            feed = {"input": np.array([ids], dtype=np.int64),
+                    "input_lengths": np.array([len(ids)], dtype=np.int64),
+                    "scales": np.array([config.noise_scale, config.length_scale / self.rate, 0.0], dtype=np.float32)}
+            if "sid" in self._inputs:
+                feed["sid"] = np.array([config.default_speaker_id], dtype=np.int64)
+            # ids are ^ _ p1 _ p2 _ … pn _ $: the sound runs from p1 to pn.
+            frames = voice.session.run(None, feed)[0].reshape(-1)[2:-2]
+            if len(frames):
+                parts.append((float(frames.sum()), len(frames)))
+        return parts
+
+    def prepare(self, texts: Iterable[str], progress: bool | None = None) -> None:
+        """Load the voice and time every sentence of ``texts`` now, with progress shown when there are many.
+
+        A :class:`BuildError` here, not half-way through laying out a timeline, when the voice will not load.
+        """
+        self._load()
+        sentences = dict.fromkeys(sentence for text in texts for sentence in split_sentences(text))
+        sentences = [sentence for sentence in sentences if sentence not in self._memo]
+        reporter = Progress(len(sentences), progress if len(sentences) > MANY_SENTENCES else False,
+                            f"timing ({self.voice_name})", "sentence",
+                            lambda done, total, sentence: f"timing {done}/{total} ({self.voice_name})", lines=10)
+        try:
+            for sentence in sentences:
+                self.sentence_seconds(sentence)
+                reporter.step(sentence)
+        finally:
+            reporter.close()
+
+    def timing(self, text: str) -> SpokenTiming:
+        """Where the sentences of ``text`` fall and how long it lasts, as the engine would say it."""
+        return spoken_timing(text, self.sentence_seconds)
+
+
+def create_timer(settings, base_dir: Path | None = None) -> PiperTiming:
+    """The timer for a routine's settings (see :func:`qidsl.engines.synthesize.make_timer`)."""
+    return PiperTiming(settings.voice, rate=settings.rate, base_dir=base_dir)
