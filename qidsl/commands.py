@@ -172,9 +172,11 @@ def timed_by_voice(compiled: Compiled, base_dir: Path) -> tuple[Compiled, bool]:
 
     Piper's voices can (:mod:`qidsl.engines.piper_timing`): their estimate
     lands within about 1 % of the build, where the pace of letters can be 3 %
-    off on a short routine.  Returns whether it was done; a voice that cannot
-    be read is said on stderr and the pace of letters stands.
+    off on a short routine.  The events are laid on the frame grid of a
+    build's video, as a build lays them.  Returns whether it was done; a
+    voice that cannot be read is said on stderr and the pace of letters stands.
     """
+    from .build import BuildOptions
     from .engines.synthesize import make_timer
     from .errors import BuildError
 
@@ -187,7 +189,8 @@ def timed_by_voice(compiled: Compiled, base_dir: Path) -> tuple[Compiled, bool]:
         _say(f"{str(exc).rstrip('.')}; the estimate below counts letters at the pace measured for "
              f"{compiled.settings.engine} instead.")
         return compiled, False
-    return compiled.retimed(timer), True
+    # On the frame grid of a build's video at its usual rate, as `qidsl build` lays the timeline.
+    return compiled.retimed(timer, frame_rate=BuildOptions().fps), True
 
 
 def plan_table(compiled: Compiled, voice_timed: bool = False) -> str:

@@ -69,14 +69,16 @@ class Compiled:
         return dataclasses.replace(self, expanded=chosen.expanded, estimate=chosen.estimate,
                                    diagnostics=_sorted(kept), variants=(chosen,))
 
-    def retimed(self, speech: SpeechTimer) -> "Compiled":
+    def retimed(self, speech: SpeechTimer, frame_rate: int | None = None) -> "Compiled":
         """This routine with every variant's estimate laid out again with ``speech`` (a clean routine's).
 
-        The problems stay those of the front end's own estimate, which
-        ``qidsl check`` reports.
+        ``frame_rate`` lays it on a video's frame grid, as a build does.  The
+        problems stay those of the front end's own estimate, which ``qidsl
+        check`` reports.
         """
         speech = _MemoSpeech(speech)
-        variants = tuple(dataclasses.replace(v, estimate=build_timeline(v.expanded, speech)) for v in self.variants)
+        variants = tuple(dataclasses.replace(v, estimate=build_timeline(v.expanded, speech, frame_rate=frame_rate))
+                         for v in self.variants)
         return dataclasses.replace(self, estimate=variants[0].estimate, variants=variants)
 
     @property
