@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="show the estimated timeline",
                                description="Print a table of the estimated timeline with per-section and "
                                "total durations: a Piper voice times its own speech (without making it, about "
-                               "20 ms a sentence), other voices at the pace measured for them; scaled by rate.")
+                               "15 ms a sentence), other voices at the pace measured for them; scaled by rate.")
     plan.add_argument("path", metavar="FILE", help="a .qi file")
     plan.add_argument("--quick", action="store_true", help="answer at once, at the pace measured for the voice "
                       "(as check does), without loading a Piper voice")
