@@ -9,7 +9,10 @@ Prints:
     and tokenising it with Lark's lexer alone (no parser, no model), and how
     many times longer parse + check takes than that;
   - the wall time of `qidsl check routines/rolling-the-hands-backwards.qi` as a
-    new process (best of 5), against `python -c pass` (best of 5).
+    new process (best of 5), against `python -c pass` (best of 5);
+  - the wall time of `qidsl plan` on the shipped routine and on one of 600
+    different sentences (best of 3), where joe times its own speech, against
+    `qidsl plan --quick` on the same routine (the pace of letters).
 
 Targets on a 2-core machine: parse + check >= 30,000 lines/s; `qidsl check`
 on one routine < 0.4 s wall (which means it imports nothing heavy).
@@ -18,8 +21,10 @@ Usage: python benchmarks/check_speed.py [LINES]
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -127,6 +132,29 @@ def main() -> None:
     python = wall([sys.executable, "-c", "pass"])
     print(f"start-up: qidsl check {SHIPPED.name}: {startup:.3f} s wall, best of 5   (target < 0.4 s)")
     print(f"baseline, python -c pass: {python:.3f} s; qidsl check takes {startup / python:.1f}x that")
+
+    with tempfile.TemporaryDirectory() as folder:
+        many = Path(folder) / "many.qi"
+        many.write_text(many_sentences(600), encoding="utf-8")
+        for routine in (SHIPPED, many):
+            voiced = wall([str(QIDSL), "plan", str(routine)], runs=3)
+            quick = wall([str(QIDSL), "plan", "--quick", str(routine)], runs=3)
+            print(f"qidsl plan {routine.name} (joe times its speech): {voiced:.2f} s wall, best of 3; "
+                  f"baseline plan --quick: {quick:.2f} s; {voiced / quick:.1f}x")
+
+
+def many_sentences(count: int) -> str:
+    """A routine of ``count`` different sentences of 3 to 10 words (the same every run)."""
+    chooser = random.Random(1)
+    words = ("breathe slowly raise the arms lower hands soften knees shoulders gently turn left right back "
+             "forward hold feel warm relax spine neck hips waist center ground").split()
+    lines = ['title: "Many sentences"', ""]
+    for at in range(count):
+        if at % 20 == 0:
+            lines += ["", f'section "Part {at // 20 + 1}":']
+        sentence = " ".join(chooser.choice(words) for _ in range(chooser.randint(3, 10)))
+        lines.append(f'    say "{sentence.capitalize()} {at}."')
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":

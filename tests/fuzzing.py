@@ -257,6 +257,9 @@ def pathological() -> dict[str, str]:
         # size it shrank through, measuring each line anew (about 1 s for one 20 kB word).
         "note-one-word-20k": 'title: "T"\nsection "S":\n    say "a"\n    note "' + "x" * 20000 + '"\n',
         "note-many-words-20k": 'title: "T"\nnote "' + " ".join("w" * (1 + i % 9) for i in range(3500)) + '"\n',
+        # Found by the long run: each of 800 title-card notes had all the notes before it fitted
+        # onto the card again (10 s); past the first that overflows, the rest overflow too.
+        "card-notes-800": 'title: "T"\n' + 'note "双脚与肩同宽"  # x\n' * 800,
         "unknown-dos-16k": 'title: "T"\n' + "".join(f'define "seq{i}":\n    pause 1s\n' for i in range(400))
                            + "".join(f'do "zz{i}q"\n' for i in range(400)),
     }

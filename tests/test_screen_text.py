@@ -166,6 +166,18 @@ def test_check_warns_about_long_titles_side_names_and_card_notes():
         (5, "this side name is too long to show whole on the video at 720p")]
 
 
+def test_every_title_card_note_past_the_first_that_overflows_is_warned_about():
+    notes = [f"Note {i}: keep the knees soft and the shoulders low." for i in range(40)]
+    text = 'title: "T"\n' + "".join(f'note "{note}"\n' for note in notes) + 'section "S":\n    hold 2s\n'
+    # Where the card overflows, fitting all the notes up to each one as the video will show them.
+    first = next(i for i in range(len(notes))
+                 if not textfit.BOXES["card_notes"].fit("\n".join(notes[:i + 1])).within_limits)
+    result = compile_routine("t.qi", Loader(), text=text)
+    warned = [d.span.line for d in result.diagnostics if d.code == "text-too-long"]
+    assert 0 < first < len(notes) - 1
+    assert warned == list(range(first + 2, len(notes) + 2))  # note i is on line i + 2
+
+
 def test_the_advance_table_is_the_shipped_fonts():
     measured = textfit._measure_fonts()
     from qidsl.fonts import _advances

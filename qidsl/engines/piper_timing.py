@@ -126,16 +126,18 @@ class PiperTiming:
         return [(float(row[2:len(one) - 2].sum()), len(one) - 4) for row, one in zip(frames, id_lists)]
 
     def prepare(self, texts: Iterable[str], progress: bool | None = None) -> None:
-        """Load the voice and time every sentence of ``texts`` now, with progress shown when there are many.
+        """Time every sentence of ``texts`` now (loading the voice), with progress shown when there are many.
 
         Sentences of about the same length go through the predictor together
         (:data:`BATCH` at a time), about a third quicker than one by one.  A
         :class:`BuildError` comes here, not half-way through laying out a
         timeline, when the voice will not load.
         """
-        self._load()
-        sentences = dict.fromkeys(sentence for text in texts for sentence in split_sentences(text))
-        parts = {sentence: self._phoneme_ids(sentence) for sentence in sentences if sentence not in self._memo}
+        sentences = [sentence for sentence in dict.fromkeys(s for text in texts for s in split_sentences(text))
+                     if sentence not in self._memo]
+        if not sentences:
+            return  # nothing to say: no need to load the voice
+        parts = {sentence: self._phoneme_ids(sentence) for sentence in sentences}
         work = sorted(((sentence, at) for sentence, ids in parts.items() for at in range(len(ids))),
                       key=lambda job: len(parts[job[0]][job[1]]))
         reporter = Progress(len(work), progress if len(work) > MANY_SENTENCES else False,
