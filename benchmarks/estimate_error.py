@@ -25,8 +25,9 @@ draw farthest from the estimate.
 sentence-length model of :class:`qidsl.lang.speech.Pace` on every sentence
 of those routines, each synthesised on its own (its length the mean of the
 draws): the numbers in the registry come from it.  For Piper it also prints
-how the voice-timed lengths fare (and the ``EDGE_SECONDS`` that fits them
-best), and how far a fit on the voice's phonemes in place of letters gets:
+how the voice-timed lengths fare at several rates (and the constants of
+:mod:`qidsl.engines.piper_timing` that fit them best), and how far a fit on
+the voice's phonemes in place of letters gets:
 about 0.05 s a sentence for the voice's timing, 0.13 s for its phonemes and
 0.15 s for letters, the rest being the voice's own way with each sentence.
 
@@ -180,7 +181,8 @@ def voice_timing(engine, sentences: list[str], lengths) -> None:
         timer = PiperTiming(str(engine.model_path), rate=rate)
         timer.prepare(sentences, progress=False)
         spoken = PiperEngine(str(engine.model_path), rate=rate)
-        frame_seconds = timer._load().config.hop_length / timer._load().config.sample_rate
+        config = timer._load().config
+        frame_seconds = config.hop_length / config.sample_rate
         for sentence, length in zip(sentences, lengths):
             parts = timer.predicted_frames(sentence)
             if len(parts) != 1:

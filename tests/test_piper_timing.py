@@ -65,7 +65,7 @@ def test_sentences_of_a_cue_are_placed_as_the_engine_joins_them(joe, timer):
     assert timer.timing("...").sentences == () and timer.timing("...").duration == 0 == joe.synthesize("...").duration
 
 
-def test_timing_many_sentences_together_gives_what_timing_each_alone_gives(timer):
+def test_timing_many_sentences_together_gives_what_timing_each_alone_gives():
     # prepare() runs sentences of about the same length through the voice together, padded to the longest.
     alone = PiperTiming()
     sentences = UNEVEN + ["Rest.", "One: two.", "Sweep the arms up overhead, then fold forward from the hips."]
