@@ -11,7 +11,7 @@ For the shipped routine (speech cache warm, so no synthesis is timed) it prints:
   3. the rebuild with nothing changed (target <= 1 s);
   4. peak memory of the whole build (the qidsl process and all its children,
      PSS summed, polled from /proc every 20 ms; RSS summed is printed beside it,
-     see ``_memory`` for why it overstates) for the shipped routine and for a
+     see ``process_tree.memory`` for why it overstates) for the shipped routine and for a
      90-minute routine (the shipped routine's sections ten times over; target
      <= 400 MB for both).
 
@@ -29,94 +29,30 @@ skipped); ``--no-long`` skips the 90-minute routine.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from process_tree import PeakMemory  # noqa: E402  (beside this file)
+
 ROUTINE = ROOT / "routines" / "rolling-the-hands-backwards.qi"
 EDIT = ("Feel the weight settle into your feet.", "Feel your weight settle down into the feet.")
 
 
-def _children(pid: int) -> list[int]:
-    """``pid`` and every process descended from it (from /proc)."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-            parents.setdefault(int(fields[1]), []).append(int(entry))
-        except (OSError, IndexError, ValueError):
-            continue
-    tree, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        tree.append(current)
-        todo.extend(parents.get(current, []))
-    return tree
-
-
-def _memory(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) of ``pid`` in bytes.
-
-    RSS counts every page a process can touch, so pages two processes share
-    (the two x264 encoders' copy of the ffmpeg binary, a child forked from the
-    build before it execs) are counted once per process.  PSS divides each
-    shared page between the processes that share it: summed over the tree it
-    is the memory the build really holds, every process counted once.
-    """
-    rss = pss = 0
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as handle:
-            for line in handle:
-                if line.startswith("Rss:"):
-                    rss = int(line.split()[1]) * 1024
-                elif line.startswith("Pss:"):
-                    pss = int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return rss, pss
-
-
-class Peak:
-    """The highest memory of a process tree seen so far: PSS summed (the figure) and RSS summed."""
-
-    def __init__(self):
-        self.pss = self.rss = 0
-
-    def __str__(self) -> str:
-        return f"{self.pss / 1e6:.0f} MB (PSS summed; RSS summed would say {self.rss / 1e6:.0f} MB)"
-
-
-def run(command: list[str], env: dict | None = None) -> tuple[float, Peak, str]:
+def run(command: list[str], env: dict | None = None) -> tuple[float, PeakMemory, str]:
     """(wall seconds, peak memory of the whole process tree, stderr) of ``command``."""
     started = time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
-    peak = Peak()
-    done = threading.Event()
-
-    def poll() -> None:
-        while not done.is_set():
-            sizes = [_memory(p) for p in _children(process.pid)]
-            peak.rss = max(peak.rss, sum(r for r, _ in sizes))
-            peak.pss = max(peak.pss, sum(p for _, p in sizes))
-            time.sleep(0.02)
-
-    watcher = threading.Thread(target=poll, daemon=True)
-    watcher.start()
-    _, err = process.communicate()
-    elapsed = time.monotonic() - started
-    done.set()
-    watcher.join()
+    with PeakMemory(process.pid) as peak:
+        _, err = process.communicate()
+        elapsed = time.monotonic() - started
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{err}")
     return elapsed, peak, err

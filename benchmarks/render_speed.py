@@ -55,6 +55,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from process_tree import PeakMemory  # noqa: E402  (beside this file)
+
 DEFAULT_ROUTINE = ROOT / "routines" / "rolling-the-hands-backwards.qi"
 
 
@@ -232,49 +234,16 @@ def segmented_child(spec: dict) -> None:
                       "bytes": os.path.getsize(spec["out"])}))
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of ``root`` and all its descendants now, in MB (Linux /proc)."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-        rss[int(entry)] = int(fields[21])
-    total, todo = 0, [root]
-    while todo:
-        pid = todo.pop()
-        total += rss.get(pid, 0)
-        todo += children.get(pid, [])
-    return total * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
 def run_measured(spec: dict, key: str = "--segmented") -> dict:
-    """Run a child render, sampling the memory of its whole process tree."""
-    import threading
-
+    """Run a child render, sampling the memory of its whole process tree (RSS summed, in MB)."""
     child_process = subprocess.Popen([sys.executable, __file__, key, json.dumps(spec)], stdout=subprocess.PIPE,
                                      text=True)
-    peak = [0.0]
-
-    def sample():
-        while child_process.poll() is None:
-            peak[0] = max(peak[0], tree_rss_mb(child_process.pid))
-            time.sleep(0.02)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, _ = child_process.communicate()
-    sampler.join()
+    with PeakMemory(child_process.pid) as peak:
+        out, _ = child_process.communicate()
     if child_process.returncode:
         raise SystemExit(f"the render failed (exit {child_process.returncode})")
     result = json.loads(out.strip().splitlines()[-1])
-    result["tree_mb"] = peak[0]
+    result["tree_mb"] = peak.rss / 1e6
     return result
 
 
