@@ -218,29 +218,12 @@ class _Manifest:
 
 def _render_video(timeline, cues, audio: Path, out: Path, options: BuildOptions, segment_dir: Path,
                   jobs: int) -> tuple[int, int]:
-    """The one call into the video renderer; returns (segments made, segments reused).
+    """The one call into the video renderer; returns (segments made, segments reused)."""
+    from .renderers.video_segments import render_video
 
-    When the renderer's ``render_video`` takes ``segment_dir`` (a folder of
-    the product store where it keeps segment files by content key) and
-    ``jobs``, they are passed, and its ``VideoStats`` (``made``, ``reused``)
-    are counted; a renderer that takes neither renders the whole video and
-    counts as one segment made.
-    """
-    import inspect
-
-    from .renderers.video import render_video
-
-    extra = {}
-    parameters = inspect.signature(render_video).parameters
-    if "segment_dir" in parameters:
-        extra["segment_dir"] = segment_dir
-    if "jobs" in parameters:
-        extra["jobs"] = jobs
     stats = render_video(timeline, cues, audio, out, width=options.width, height=options.height, fps=options.fps,
-                         preview=options.preview, progress=options.progress, **extra)
-    if stats is None or not hasattr(stats, "made"):
-        return 1, 0
-    return int(stats.made), int(getattr(stats, "reused", 0))
+                         preview=options.preview, progress=options.progress, segment_dir=segment_dir, jobs=jobs)
+    return stats.made, stats.reused
 
 
 def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,

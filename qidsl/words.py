@@ -8,26 +8,36 @@ To add a language, add one entry to each table, keyed by its primary subtag.
 
 from __future__ import annotations
 
-# What the video shows: the breath phase, a pause, the next section, the end card.
+# What the video shows: the breath phase, a pause, the next section, the end card, the counted
+# round and the section's place among the sections (each filled with two numbers).
 SCREEN = {
     "en": {"inhale": "Breathe in", "exhale": "Breathe out", "hold": "Hold", "pause": "Pause",
-           "next": "Next: {}", "end": "Thank you for practising"},
+           "next": "Next: {}", "end": "Thank you for practising",
+           "round": "Round {} / {}", "place": "Section {} of {}"},
     "de": {"inhale": "Einatmen", "exhale": "Ausatmen", "hold": "Halten", "pause": "Pause",
-           "next": "Als Nächstes: {}", "end": "Danke fürs Üben"},
+           "next": "Als Nächstes: {}", "end": "Danke fürs Üben",
+           "round": "Runde {} / {}", "place": "Abschnitt {} von {}"},
     "fr": {"inhale": "Inspirez", "exhale": "Expirez", "hold": "Retenez", "pause": "Pause",
-           "next": "Ensuite : {}", "end": "Merci d'avoir pratiqué"},
+           "next": "Ensuite : {}", "end": "Merci d'avoir pratiqué",
+           "round": "Tour {} / {}", "place": "Partie {} sur {}"},
     "es": {"inhale": "Inhala", "exhale": "Exhala", "hold": "Sostén", "pause": "Pausa",
-           "next": "A continuación: {}", "end": "Gracias por practicar"},
+           "next": "A continuación: {}", "end": "Gracias por practicar",
+           "round": "Ronda {} / {}", "place": "Sección {} de {}"},
     "it": {"inhale": "Inspira", "exhale": "Espira", "hold": "Trattieni", "pause": "Pausa",
-           "next": "Poi: {}", "end": "Grazie per aver praticato"},
+           "next": "Poi: {}", "end": "Grazie per aver praticato",
+           "round": "Giro {} / {}", "place": "Sezione {} di {}"},
     "pt": {"inhale": "Inspire", "exhale": "Expire", "hold": "Segure", "pause": "Pausa",
-           "next": "A seguir: {}", "end": "Obrigado por praticar"},
+           "next": "A seguir: {}", "end": "Obrigado por praticar",
+           "round": "Rodada {} / {}", "place": "Seção {} de {}"},
     "nl": {"inhale": "Adem in", "exhale": "Adem uit", "hold": "Vasthouden", "pause": "Pauze",
-           "next": "Hierna: {}", "end": "Dank je wel voor het oefenen"},
+           "next": "Hierna: {}", "end": "Dank je wel voor het oefenen",
+           "round": "Ronde {} / {}", "place": "Deel {} van {}"},
     "zh": {"inhale": "吸气", "exhale": "呼气", "hold": "屏息", "pause": "暂停",
-           "next": "下一节：{}", "end": "感谢练习"},
+           "next": "下一节：{}", "end": "感谢练习",
+           "round": "第 {} / {} 轮", "place": "第 {} 节，共 {} 节"},
     "ja": {"inhale": "吸って", "exhale": "吐いて", "hold": "止めて", "pause": "休止",
-           "next": "次：{}", "end": "お疲れさまでした"},
+           "next": "次：{}", "end": "お疲れさまでした",
+           "round": "{} / {} 回目", "place": "セクション {} / {}"},
 }
 
 # What the narrator says on each phase of a `breathe 4-7-8 x3` pattern.

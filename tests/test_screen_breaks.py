@@ -18,7 +18,8 @@ from qidsl.fonts.breaks import CLINGING, BreakRules
 from qidsl.fonts.textfit import BOXES
 from qidsl.lang.loader import Loader
 from qidsl.renderers.captions import caption_cues
-from qidsl.renderers.video import NEXT_UP_SECONDS, VideoFrames
+from qidsl.renderers.scene import NEXT_UP_SECONDS
+from qidsl.renderers.video import VideoFrames
 
 ENGLISH_CLINGING = set(CLINGING["en"].split())
 GOLDEN = Path(__file__).parent / "cases" / "screen" / "wrapped.txt"

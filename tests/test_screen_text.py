@@ -62,10 +62,10 @@ def test_the_counted_round_stays_on_screen_through_an_inner_repeat(hard):
     assert len(inner) == 3 * 2 * 2
     for n, event in enumerate(inner):
         for t in (event.start + 0.1, (event.start + event.end) / 2, event.end - 0.1):
-            assert frames.scene.at(t).screen.counter == f"{n // 4 + 1} / 3"
+            assert frames.scene.at(t).screen.counter == f"Round {n // 4 + 1} / 3"
     # And it is drawn: the counter's layer is on the frame.
     frames(inner[5].start + 1.0)
-    assert (("2 / 3",) in [lines for lines, _ in frames._painter.placed])
+    assert (("Round 2 / 3",) in [lines for lines, _ in frames._painter.placed])
 
 
 def disk_spill(frames, t):

@@ -21,7 +21,8 @@ import pytest
 from qidsl.errors import BuildError
 from qidsl.lang.model import Span
 from qidsl.renderers.themes import THEMES
-from qidsl.renderers.video import VideoFrames, format_length, render_video, rgb_to_yuv420
+from qidsl.renderers.video import VideoFrames, format_length, rgb_to_yuv420
+from qidsl.renderers.video_segments import render_video
 from qidsl.renderers.video_layers import Layout
 from qidsl.lang.settings import Settings
 from qidsl.lang.steps import ExpandedRoutine, Repetition, Step
@@ -317,7 +318,7 @@ def test_counted_repetitions_show_the_count(frames_and_timeline):
     layout = frames.layout
     right_column = (layout.width // 2 + layout.width // 4, 0, layout.width, layout.pacer_box[1])
     second = nth(timeline, "inhale", 1)
-    assert frames.scene.at(second.start + 1).screen.counter == "2 / 2"
+    assert frames.scene.at(second.start + 1).screen.counter == "Round 2 / 2"
     assert ink(picture(frames, second.start + 1), right_column, frames.theme.background) > 20
     say = first(timeline, "say")
     assert frames.scene.at(say.start + 0.5).screen.counter is None
@@ -336,7 +337,7 @@ def test_each_side_names_the_side(frames_and_timeline):
 def test_next_section_is_announced_in_the_last_seconds(frames_and_timeline):
     frames, timeline = frames_and_timeline
     closing = nth(timeline, "section", 1)
-    assert frames.scene.at(closing.start - 4).screen.next_up == "Closing"
+    assert frames.scene.at(closing.start - 4).screen.next_up == "Next: Closing"
     assert frames.scene.at(closing.start - 6).screen.next_up is None
     assert frames.scene.at(closing.start + 0.5).screen.next_up is None
 
@@ -370,7 +371,7 @@ def test_the_progress_bar_is_the_sections_own_and_names_its_place(frames_and_tim
         assert amounts == sorted(amounts) and amounts[0] > 0 and amounts[-1] < right - left, section.text
     # It starts again with each section: early in the second is less than late in the first.
     assert filled(sections[1].start + 0.2) < filled(sections[0].end - 0.2)
-    # "1/2" and "2/2" sit left of the bar: the label's pixels differ between the sections.
+    # "Section 1 of 2" and "Section 2 of 2" sit left of the bar: the label's pixels differ between the sections.
     label = (left, top - frames.layout.px(14), frames._bar_box[0], bottom)
     first_label = picture(frames, sections[0].start + 1)
     second_label = picture(frames, sections[1].start + 1)
@@ -488,3 +489,33 @@ def test_the_pacer_drawn_straight_into_yuv_matches_the_rgb_route(frames_and_time
         difference = np.abs(both.yuv.astype(int) - direct.yuv.astype(int))
         worst = max(worst, int(difference.max()))
     assert worst <= 2
+
+
+def test_the_round_and_the_sections_place_are_labelled_apart():
+    # "Round 2 / 2" top right and "Section 2 of 2" left of the bar: never two bare "2/2"s side by side.
+    from qidsl.renderers.video_layers import text_layer
+
+    timeline = make_timeline(routine_steps())
+    frames = VideoFrames(timeline, cues_of(timeline), 640, 360)
+    lay, theme = frames.layout, frames.theme
+    second = nth(timeline, "inhale", 1)
+    state = frames.state(second.start + 1)
+    assert state.screen.counter == "Round 2 / 2" and state.place == "Section 1 of 2"
+    picture = frames(second.start + 1).astype(int)
+    assert ("Round 2 / 2",) in [lines for lines, _ in frames._painter.placed]
+
+    def inked_columns(box):
+        left, top, right, bottom = box
+        columns = np.abs(picture[top:bottom, left:right] - np.array(theme.background)).max(axis=2).max(axis=0) > 60
+        found = np.flatnonzero(columns)
+        return int(found[-1] - found[0] + 1) if len(found) else 0
+
+    left, top, _, bottom = lay.bar_box
+    label = inked_columns((left, top - lay.px(20), frames._bar_box[0], bottom))
+    words = text_layer("Section 1 of 2", lay.px(20), True, lay.width).size[0]
+    assert words - 4 <= label <= words and label > 3 * text_layer("1/2", lay.px(20), True, lay.width).size[0]
+    counter = inked_columns((lay.width // 2, lay.margin_y, lay.width - lay.margin_x + 1, lay.pacer_box[1]))
+    drawn = text_layer("Round 2 / 2", lay.px(52), True, round(lay.content_width * 0.28)).size[0]
+    assert drawn - 12 <= counter <= drawn and counter > 1.8 * text_layer("2 / 2", lay.px(52), True, lay.width).size[0]
+    # The closing section's frames say it is the second of two.
+    assert frames.state(nth(timeline, "hold", 0).start + 0.5).place == "Section 2 of 2"

@@ -1,60 +1,18 @@
-"""The breath pacer: how full the lungs are at a moment, and the disk that shows it.
+"""The breath pacer's drawing: the disk that shows how full the lungs are.
 
-The disk grows through an inhale, rests through a hold and shrinks through
-an exhale, eased so it starts and ends each phase gently the way a breath
-does.  It is the one thing on screen that changes every frame, so it is
-drawn into a small patch with a precomputed distance field instead of the
-whole frame.
+How full they are at a moment (the disk grows through an inhale, rests
+through a hold and shrinks through an exhale, eased so it starts and ends
+each phase gently the way a breath does) is the scene track's
+(:mod:`qidsl.renderers.scene`).  The disk is the one thing on screen that
+changes every frame, so it is drawn into a small patch with a precomputed
+distance field instead of the whole frame.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
 
 import numpy as np
-
-from ..timeline import EXHALE, HOLD, INHALE
-
-NEUTRAL_LEVEL = 0.5  # a hold that follows no breath (holding a posture)
-
-
-def ease(u: float) -> float:
-    """Cosine ease-in-out: 0 at 0, 1 at 1, slow at both ends."""
-    u = min(1.0, max(0.0, u))
-    return 0.5 - 0.5 * math.cos(math.pi * u)
-
-
-def breath_levels(events: Sequence) -> list[tuple[float, float] | None]:
-    """For each event, the pacer level (0 empty, 1 full) at its start and end; None if no breath.
-
-    An inhale goes from empty to full and an exhale from full to empty; a
-    hold keeps the level the breath right before it ended on, or a middle
-    level when it follows something else (holding a posture after speech).
-    """
-    levels: list[tuple[float, float] | None] = []
-    previous: tuple[float, float] | None = None
-    for event in events:
-        if event.kind == INHALE:
-            level = (0.0, 1.0)
-        elif event.kind == EXHALE:
-            level = (1.0, 0.0)
-        elif event.kind == HOLD:
-            rest = previous[1] if previous is not None else NEUTRAL_LEVEL
-            level = (rest, rest)
-        else:
-            level = None
-        levels.append(level)
-        previous = level
-    return levels
-
-
-def level_at(levels: tuple[float, float], start: float, end: float, t: float) -> float:
-    """The eased level at ``t`` inside an event spanning ``start``..``end``."""
-    a, b = levels
-    if a == b or end <= start:
-        return b
-    return a + (b - a) * ease((t - start) / (end - start))
 
 
 def blend(region: np.ndarray, colour, alpha: np.ndarray) -> None:

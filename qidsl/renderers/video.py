@@ -4,55 +4,42 @@ A frame function draws from cached layers.  What stays still for a while (a
 :class:`~qidsl.renderers.video_layers.Screen`: section title, caption,
 counter, side, next-up, a card) is composed once with Pillow; per frame only
 the moving parts are redrawn into a reused buffer: the breath pacer (a small
-patch) with its seconds-left number, and the section's progress bar.  The
-state at a time is found by bisecting event start times, and a frame's
-:class:`FrameState` says exactly what it shows, in the units it is drawn in.
+patch) with its seconds-left number, and the section's progress bar.  What
+shows when is the scene track's (:mod:`qidsl.renderers.scene`, the very
+track the practice page reads), laid on the frame grid and looked up by
+bisecting; a frame's :class:`FrameState` says exactly what it shows, in the
+units it is drawn in.
 
 Nothing drawn depends on the routine's absolute time or length (but the
 title card's length): the bar is the section's own and counts its steps.
 So :mod:`qidsl.renderers.video_segments` can cut the video into segments,
 cache each by what it shows and encode only what an edit changed.
 
-Frames go to ffmpeg through a pipe we open ourselves rather than moviepy's
-``write_videofile``, for measured reasons on the 2-core machine: moviepy's
-64 KiB pipe capped raw throughput near 300 frames/s before any encoding (a
-1 MiB pipe roughly tripled it); frames sent as yuv420p, kept up to date here
-only where the picture changed, halve the bytes and spare ffmpeg a
-whole-frame colour conversion (about 1.5x faster end to end).
+Frames go to ffmpeg (:mod:`qidsl.renderers.encoder`) as yuv420p, kept up to
+date here only where the picture changed: that halves the bytes and spares
+ffmpeg a whole-frame colour conversion (about 1.5x faster end to end).
 """
 
 from __future__ import annotations
 
 import bisect
-import contextlib
 import functools
 import math
-import re
-import subprocess
-import tempfile
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
-from pathlib import Path
-from typing import Protocol, Sequence
+from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
-from ..errors import BuildError
 from ..timefmt import clock
-from ..timeline import BREATH_KINDS, NOTE, PAUSE, SECTION
-from .pacer import DiskPatch, blend, breath_levels, level_at
-from .themes import theme_named
+from ..timeline import Timeline
 from ..words import screen_words
+from .pacer import DiskPatch, blend
+from .scene import CueLike, Window, scene_track
+from .themes import theme_named
 from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, countdown_text, text_layer
 
-try:  # enlarging the frame pipe is a Linux nicety; elsewhere the default pipe works, only slower
-    import fcntl
-except ImportError:  # pragma: no cover - not Linux
-    fcntl = None
-
-NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
-NEXT_UP_SECONDS = 5.0  # "Next: <section>" shows this long before a section starts
 # What moves on screen moves in steps, measured from the start of the event that shows it, so
 # most frames repeat the one before and cost a skip frame instead of an encode (see h264.py):
 # the breath disk takes 15 steps a second (it reads as smooth: it moves at most ~2.5 px a step),
@@ -69,23 +56,13 @@ BAR_STEPS_PER_SECOND = 1
 #   faster      7.0x /  7.7x  0.87 MB  -- below the 10x target
 # superfast is the fastest preset that keeps High profile (CABAC, 8x8 transform) and
 # leaves a margin over the 10x target on a busy machine; veryfast files are ~40% smaller
-# but a 10-minute routine is under 7 MB either way, so speed wins.  Passing x264
-# -threads 2 or 4 changed nothing measurable, so x264 picks its own thread count.
+# but a 10-minute routine is under 7 MB either way, so speed wins.  (x264's thread count is
+# fixed by qidsl.renderers.video_segments.X264_THREADS.)
 PRESET = "superfast"
 CRF = 21
 PREVIEW = dict(width=640, height=360, fps=15, preset="ultrafast", crf=28)
 AUDIO_BITRATE = "160k"
 AUDIO_RATE = 48000
-THREADS: int | None = None  # x264 threads; None lets x264 choose (see above)
-PIPE_BYTES = 1 << 20  # Linux's unprivileged maximum (/proc/sys/fs/pipe-max-size)
-
-
-class CueLike(Protocol):
-    """A caption cue as the captions renderer gives it."""
-
-    start: float
-    end: float
-    lines: tuple[str, ...]
 
 
 def format_length(seconds: float) -> str:
@@ -101,15 +78,8 @@ class Moment:
     level: float | None  # pacer fullness 0..1 during a breath phase
     seconds_left: int | None  # whole seconds left in a breath phase or pause
     progress: float | None  # 0..1 through the current section (None: no bar, as on the cards)
-    place: tuple[int, int] | None = None  # (n, of) for the n-th section of ``of``
-    event: int = -1  # index of the timed event shown (segments are cut where it changes)
-
-
-@dataclass(frozen=True)
-class _Cue:
-    start: float
-    end: float
-    lines: tuple[str, ...]
+    place: str | None = None  # the section's place among the sections ("Section 2 of 5")
+    event: int = -1  # index of the scene's step shown (segments are cut where it changes)
 
 
 def _stepped(seconds: float, steps_per_second: int) -> float:
@@ -117,153 +87,67 @@ def _stepped(seconds: float, steps_per_second: int) -> float:
     return math.floor(seconds * steps_per_second + 1e-6) / steps_per_second
 
 
-class Scene:
-    """The timeline and captions indexed by time, for fast lookups frame after frame.
+def _window(starts: list[float], windows: Sequence[Window], t: float) -> int:
+    """The index of the window of ``windows`` showing at ``t``, or -1."""
+    i = bisect.bisect_right(starts, t) - 1
+    return i if i >= 0 and t < windows[i].end else -1
 
-    With ``fps``, times are snapped to whole frames (see the constructor).
+
+class Scene:
+    """The scene track (:mod:`qidsl.renderers.scene`) indexed by time, for fast lookups frame after frame.
+
+    With ``fps``, the track is laid on that frame grid (see :func:`~qidsl.renderers.scene.scene_track`).
     """
 
-    def __init__(self, timeline, cues: Sequence[CueLike], fps: int | None = None):
+    def __init__(self, timeline: Timeline, cues: Sequence[CueLike], fps: int | None = None):
         self.duration = float(timeline.duration)
-        self.words = screen_words(getattr(timeline.settings, "language", "en"))
+        self.words = screen_words(timeline.settings.language or "en")
         self.fps = fps
-        events = sorted(timeline.events, key=lambda e: e.start)
-        if fps:
-            # Times are kept to the millisecond, so a time on the frame grid is off by up to half a
-            # millisecond, differently after an edit moved it: snapped back to whole frames, every
-            # comparison (countdown, caption, next-up) falls on the same frame wherever the event sits.
-            events = [replace(e, start=self._snap(e.start), end=self._snap(e.end)) for e in events]
-            cues = [_Cue(self._snap(c.start), self._snap(c.end), tuple(c.lines)) for c in cues]
-        # Sections and notes are markers; everything else occupies time back to back.
-        self._timed = [e for e in events if e.kind not in (SECTION, NOTE)]
-        self._timed_starts = [e.start for e in self._timed]
-        self._levels = breath_levels(self._timed)
-        sections = [e for e in events if e.kind == SECTION]
-        self._section_starts = [e.start for e in sections]
-        self._section_names = [e.text or "" for e in sections]
-        self._cues = sorted(cues, key=lambda c: c.start)
-        self._cue_starts = [c.start for c in self._cues]
-        self._notes = self._note_windows(timeline, events, sections)
-        if fps:
-            self._notes = [(start, self._snap(end), text) for start, end, text in self._notes]
-        self._note_starts = [start for start, _, _ in self._notes]
-        self._places = self._section_places(self._timed)
+        self.track = track = scene_track(timeline, cues, fps)
+        self._step_starts = [s.start for s in track.steps]
+        self._cue_starts = [c.start for c in track.captions]
+        self._note_starts = [n.start for n in track.notes]
+        self._next_starts = [n.start for n in track.next]
         self._screens: dict[tuple[int, int, int, int], Screen] = {}
-
-    @staticmethod
-    def _section_places(timed) -> list[tuple[int, int, int, int] | None]:
-        """For each timed event: (its step k of n in its section, the section's place i of m).
-
-        The on-screen progress is the section's own and counts steps, not
-        seconds: step k of n fills from k/n to (k+1)/n over the event.  So a
-        cue that gets longer or shorter changes no other frame of the video
-        (nothing drawn depends on absolute time or on another event's length),
-        and an edit costs only the segments that show it.
-        """
-        runs: list[list[int]] = []
-        previous = object()
-        for i, e in enumerate(timed):
-            if e.kind in ("intro", "outro") or e.section is None:
-                previous = object()
-                continue
-            if e.section != previous:
-                runs.append([])
-                previous = e.section
-            runs[-1].append(i)
-        places: list[tuple[int, int, int, int] | None] = [None] * len(timed)
-        for r, run in enumerate(runs):
-            for k, i in enumerate(run):
-                places[i] = (k, len(run), r + 1, len(runs))
-        return places
-
-    @staticmethod
-    def _note_windows(timeline, events, sections) -> list[tuple[float, float, str]]:
-        # Notes at the same instant are shown together; each lasts until NOTE_SECONDS
-        # pass or the next note arrives.  Notes before the first section are on the
-        # title card already (timeline.notes) and are not repeated.
-        first_section = sections[0].start if sections else math.inf
-        grouped: dict[float, list[str]] = {}
-        for e in events:
-            if e.kind != NOTE or not e.text:
-                continue
-            if e.start < first_section and e.text in timeline.notes:
-                continue
-            grouped.setdefault(e.start, []).append(e.text)
-        starts = sorted(grouped)
-        windows = []
-        for i, start in enumerate(starts):
-            end = start + NOTE_SECONDS
-            if i + 1 < len(starts):
-                end = min(end, starts[i + 1])
-            windows.append((start, end, " ".join(grouped[start])))
-        return windows
-
-    def _current(self, starts: list[float], t: float) -> int:
-        return bisect.bisect_right(starts, t) - 1
-
-    def _snap(self, t: float) -> float:
-        return round(t * self.fps) / self.fps
 
     def at(self, t: float) -> Moment:
         """What to show at ``t`` seconds."""
         t = min(max(t, 0.0), self.duration)
         if self.fps:
-            t = self._snap(t)
-        i = self._current(self._timed_starts, t)
-        event = self._timed[max(i, 0)] if self._timed else None
-        if event is None or event.kind in ("intro", "outro"):
-            card = event.kind if event is not None else "intro"
+            t = round(t * self.fps) / self.fps
+        track = self.track
+        i = bisect.bisect_right(self._step_starts, t) - 1
+        step = track.steps[max(i, 0)] if track.steps else None
+        if step is None or step.card is not None:
+            card = step.card if step is not None else "intro"
             return Moment(Screen(card=card), None, None, None, None, max(i, 0))
-        progress = place = None
-        if self._places[i] is not None:
-            k, n, section, sections = self._places[i]
+        progress = None
+        if step.progress is not None:
+            k, n = step.progress
             # The step in progress counts as done, so the bar moves from the event's first frame.
-            into = _stepped(t - event.start, BAR_STEPS_PER_SECOND) + 1 / BAR_STEPS_PER_SECOND
-            through = into / (event.end - event.start) if event.end > event.start else 1.0
+            into = _stepped(t - step.start, BAR_STEPS_PER_SECOND) + 1 / BAR_STEPS_PER_SECOND
+            through = into / (step.end - step.start) if step.end > step.start else 1.0
             progress = (k + min(1.0, max(0.0, through))) / n
-            place = (section, sections)
-
-        c = self._current(self._cue_starts, t)
-        if not (c >= 0 and t < self._cues[c].end):
-            c = -1
-        n = self._current(self._note_starts, t)
-        if not (n >= 0 and t < self._notes[n][1]):
-            n = -1
-        s = bisect.bisect_right(self._section_starts, t)
-        if not (s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS + 1e-6):
-            s = -1
+        c = _window(self._cue_starts, track.captions, t)
+        n = _window(self._note_starts, track.notes, t)
+        s = _window(self._next_starts, track.next, t)
         # The still screen depends on these four only; building it is the dear part, so keep it.
         which = (i, c, n, s)
         screen = self._screens.get(which)
         if screen is None:
             if len(self._screens) > 4096:
                 self._screens.clear()
-            screen = self._screens[which] = self._screen(event, c, n, s)
-
-        level = seconds_left = None
-        if screen.pacer == "breath":
-            level = level_at(self._levels[i], event.start, event.end,
-                             event.start + _stepped(t - event.start, PACER_STEPS_PER_SECOND))
-        if screen.pacer:
-            # Whole seconds left, counting down to 1 (never 0 while the phase lasts).
-            seconds_left = max(1, math.ceil(event.end - t - 1e-6))
-        return Moment(screen, level, seconds_left, progress, place, i)
-
-    def _screen(self, event, c: int, n: int, s: int) -> Screen:
-        caption = tuple(self._cues[c].lines) if c >= 0 else ()
-        note = self._notes[n][2] if n >= 0 else None
-        next_up = self._section_names[s] if s >= 0 else None
-        # The nearest counted repeat's round stays up while an inner uncounted one runs.
-        counted = event.repetition.nearest_counted() if event.repetition else None
-        counter = f"{counted.index} / {counted.total}" if counted else None
-        side = event.side[:1].upper() + event.side[1:] if event.side else None
-        phase = pacer = None
-        if event.kind in BREATH_KINDS:
-            phase, pacer = self.words[event.kind], "breath"
-        elif event.kind == PAUSE:
-            phase, pacer = self.words["pause"], "count"
-        return Screen(section=event.section, caption=caption, counter=counter, side=side, note=note,
-                      next_up=next_up, phase=phase, pacer=pacer)
+            screen = self._screens[which] = Screen(
+                section=step.section, caption=track.captions[c].lines if c >= 0 else (), counter=step.counter,
+                side=step.side, note=track.notes[n].text if n >= 0 else None,
+                next_up=track.next[s].text if s >= 0 else None, phase=step.label,
+                pacer="breath" if step.pacer is not None else "count" if step.countdown else None)
+        level = None
+        if step.pacer is not None:
+            at = step.start + _stepped(t - step.start, PACER_STEPS_PER_SECOND)
+            level = step.pacer.level((at - step.start) / (step.end - step.start) if step.end > step.start else 1.0)
+        seconds_left = step.seconds_left(t) if step.countdown else None
+        return Moment(screen, level, seconds_left, progress, step.place, i)
 
 
 # BT.709 studio-range RGB -> Y'CbCr, the matrix HD players assume; the stream is tagged with it.
@@ -315,7 +199,7 @@ class FrameState:
     """
 
     screen: Screen
-    place: str | None  # "2/5": the section's place among the sections
+    place: str | None  # "Section 2 of 5": the section's place among the sections
     pacer: tuple[float | None, int | None] | None  # (disk radius in 1/8 pixels, seconds left)
     fill: int | None  # progress bar fill in pixels; None: no bar
 
@@ -336,18 +220,19 @@ class VideoFrames:
 
     _BASES = 4  # composed still images kept, shared by every thread's frame function (4 MB each at 720p)
 
-    def __init__(self, timeline, cues: Sequence[CueLike], width: int = 1280, height: int = 720,
+    def __init__(self, timeline: Timeline | None, cues: Sequence[CueLike], width: int = 1280, height: int = 720,
                  planar: bool = False, *, fps: int | None = None, yuv_only: bool = False, _shared=None):
         if width < 16 or height < 16 or width % 2 or height % 2:
             raise ValueError("video width and height must be even numbers of at least 16 pixels")
         if _shared is None:
+            assert timeline is not None, "a frame function is made from a timeline or shared with another"
             layout = Layout(width, height)
             theme = theme_named(getattr(timeline.settings, "theme", None))
             scene = Scene(timeline, cues, fps)
             settings = timeline.settings
             card = CardText(settings.title or "", settings.author, format_length(timeline.duration),
                             tuple(timeline.notes))
-            painter = Painter(layout, theme, card, scene.words, getattr(settings, "language", None) or "en")
+            painter = Painter(layout, theme, card, scene.words, settings.language or "en")
             # Threads drawing neighbouring segments often start on the same still: compose it once.
             stills = (OrderedDict(), threading.Lock())
             _shared = (layout, theme, scene, card, painter, stills)
@@ -383,14 +268,19 @@ class VideoFrames:
     def _place_size(self) -> int:
         return self.layout.px(20)
 
+    @property
+    def language(self) -> str:
+        """The routine's language: where its on-screen texts may break onto a new line."""
+        return self._painter.language
+
     def _bar_left(self) -> int:
-        # The bar starts right of the widest "m/m" label, so it has one length in every section.
+        # The bar starts right of the widest section's place label, so it has one length in every section.
         lay = self.layout
         left = lay.bar_box[0]
-        sections = max((p[3] for p in self.scene._places if p is not None), default=0)
-        if sections:
-            widest = text_layer(f"{sections}/{sections}", self._place_size(), True, lay.width)
-            left += widest.size[0] + lay.px(12)
+        places = {step.place for step in self.scene.track.steps if step.place}
+        if places:
+            widest = max(text_layer(place, self._place_size(), True, lay.width).size[0] for place in places)
+            left += widest + lay.px(12)
         return left + left % 2
 
     def _planes(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -404,7 +294,7 @@ class VideoFrames:
         rgb = self._painter.compose(screen)
         if place is None:
             return rgb
-        # The section's place ("2/5") sits left of the bar, on the bar's bottom line.
+        # The section's place ("Section 2 of 5") sits left of the bar, on the bar's bottom line.
         rgb = np.array(rgb)
         lay = self.layout
         label = text_layer(place, self._place_size(), True, lay.width)
@@ -447,8 +337,7 @@ class VideoFrames:
         if moment.progress is not None:
             left, _, right, _ = self._bar_box
             fill = round(moment.progress * (right - left))
-        place = f"{moment.place[0]}/{moment.place[1]}" if moment.place else None
-        return FrameState(moment.screen, place, pacer, fill)
+        return FrameState(moment.screen, moment.place, pacer, fill)
 
     def __call__(self, t: float) -> np.ndarray:
         return self.draw(self.state(t))
@@ -580,98 +469,3 @@ def _blend_yuv(y: np.ndarray, u: np.ndarray, v: np.ndarray, left: int, top: int,
     quarter = (pair[:, 0::2] + pair[:, 1::2]) * np.float32(0.25)
     for plane, value in ((u, colour[1]), (v, colour[2])):
         blend(plane[top // 2:(top + h) // 2, left // 2:(left + w) // 2], value, quarter)
-
-
-class _Encoder:
-    """An ffmpeg process that takes the video on stdin (``command`` reads ``pipe:0``).
-
-    ``failure`` says what went wrong when ffmpeg ends badly.
-    """
-
-    def __init__(self, command: list[str], audio: Path | None = None, failure: str = "could not write the video"):
-        self._audio = audio
-        self._what = failure
-        self._log = tempfile.TemporaryFile()
-        try:
-            self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                             stderr=self._log)
-        except OSError as exc:
-            self._log.close()
-            raise BuildError(f"could not start ffmpeg to write the video: {exc.strerror or exc}") from exc
-        if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
-            with contextlib.suppress(OSError):
-                fcntl.fcntl(self._process.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-
-    def write(self, data: np.ndarray | bytes) -> None:
-        try:
-            self._process.stdin.write(memoryview(data))
-        except (BrokenPipeError, OSError, ValueError) as exc:
-            raise BuildError(self._failure("stopped while writing the video")) from exc
-
-    def finish(self) -> None:
-        with contextlib.suppress(OSError):
-            self._process.stdin.close()
-        if self._process.wait() != 0:
-            raise BuildError(self._failure(self._what))
-
-    def _failure(self, what: str) -> str:
-        """One sentence from ffmpeg's last words, naming the narration if that was the trouble."""
-        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            self._process.stdin.close()
-            self._process.wait(timeout=30)
-        self._log.seek(0)
-        log = self._log.read().decode("utf-8", "replace")
-        return ffmpeg_failure(log, self._process.returncode, what, self._audio)
-
-    def close(self) -> None:
-        """Make sure no ffmpeg outlives the render: a finished one is reaped, any other is killed.
-
-        Called after :meth:`finish` on success; on any failure (including
-        Ctrl-C) ffmpeg is stopped at once rather than left to finalise a file
-        that is about to be thrown away.
-        """
-        process = self._process
-        if process.poll() is None:
-            process.kill()
-        with contextlib.suppress(OSError):
-            process.stdin.close()
-        process.wait()
-        self._log.close()
-
-
-def ffmpeg_failure(log: str, returncode: int | None, what: str, audio: Path | None = None) -> str:
-    """One sentence from ffmpeg's last words, naming the narration if that was the trouble."""
-    lines = [re.sub(r"^\[[^]]*\]\s*", "", line).strip() for line in log.splitlines()]
-    lines = [line for line in lines if line]
-    reason = lines[-1].rstrip(".") if lines else f"exit status {returncode}"
-    if audio is not None and str(audio) in log:
-        return f"ffmpeg could not read the narration audio {audio}: {reason}"
-    return f"ffmpeg {what}: {reason}"
-
-
-def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, width: int = 1280,
-                 height: int = 720, fps: int = 30, preview: bool = False, progress: bool | None = None,
-                 segment_dir: Path | None = None, jobs: int = 1):
-    """Render ``timeline`` as an MP4 at ``out_path`` with ``audio_path`` as its sound.
-
-    ``cues`` are the caption cues (objects with ``start``, ``end`` and
-    ``lines``) so the picture shows exactly what the SRT says.  H.264 High
-    profile, yuv420p, AAC 48 kHz, moov atom first (``+faststart``).  With
-    ``preview`` a quick low-resolution draft is made instead (640x360 at 15
-    frames/s, x264 ultrafast, so Constrained Baseline rather than High).
-    ``progress`` shows a bar over the frames on a terminal and ten plain lines
-    otherwise (None: automatic, False: nothing).
-
-    The video is made in segments cut at changes of what is on screen, each
-    encoded on its own (``jobs`` at a time) and cached in ``segment_dir`` by
-    what it shows, so a segment already made is never made again; see
-    :mod:`qidsl.renderers.video_segments`.  Returns a
-    :class:`~qidsl.renderers.video_segments.VideoStats`.  The file is written
-    under a temporary name and renamed, so a failure leaves any previous
-    ``out_path`` untouched; failures raise :class:`~qidsl.errors.BuildError`
-    with one sentence.
-    """
-    from .video_segments import render_segmented
-
-    return render_segmented(timeline, cues, audio_path, out_path, width=width, height=height, fps=fps,
-                            preview=preview, progress=progress, segment_dir=segment_dir, jobs=jobs)

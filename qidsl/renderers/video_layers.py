@@ -251,7 +251,8 @@ class Screen:
 
     ``card`` is "intro" or "outro" for the title and end cards, when the
     other fields are unused; ``pacer`` is "breath" (disk and guide ring),
-    "count" (seconds left only) or None.
+    "count" (seconds left only) or None.  Texts are as shown ("Round 2 / 3",
+    "Next: Closing"), taken from the scene track.
     """
 
     card: str | None = None
@@ -367,7 +368,7 @@ class Painter:
             side = box_layer("side", screen.side, lay, "right", self.language)
             y = self._place(image, side, right, y, theme.text, "right")[3] + lay.px(14)
         if screen.next_up:
-            nxt = box_layer("next", self.words["next"].format(screen.next_up), lay, "right", self.language)
+            nxt = box_layer("next", screen.next_up, lay, "right", self.language)
             y = self._place(image, nxt, right, max(y, top + lay.px(66)), theme.accent, "right")[3]
         if screen.pacer == "breath":
             ring = ring_layer(lay.pacer_max_radius, lay.ring_thickness)

@@ -51,7 +51,9 @@ from ..errors import BuildError
 from ..outputs import atomic_path, pid_alive
 from ..progress import Progress
 from . import h264, narration_aac, video
-from .video import FrameState, VideoFrames, _Encoder, ffmpeg_failure
+from .encoder import Encoder, ffmpeg_failure
+from .scene import CueLike
+from .video import FrameState, VideoFrames
 
 MAX_SECONDS = 10.0  # longest segment: a long hold is split, so the cores share it
 MIN_SECONDS = 2.0  # shortest segment (but the last): short events are joined to the next (fewer encoder starts)
@@ -69,7 +71,7 @@ X264_THREADS = 1
 ENCODERS_MB = 230
 SEGMENT_SUFFIX = ".h264"  # a raw H.264 stream: segments join by concatenating their bytes
 # The files whose code decides what a segment looks like or how it is encoded.
-_CODE = ("video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py", "h264.py",
+_CODE = ("scene.py", "video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py", "h264.py",
          "../fonts/textfit.py", "../fonts/breaks.py", "../fonts/_advances.py")
 
 
@@ -153,7 +155,7 @@ def _header(frames: VideoFrames, encoding: Encoding) -> bytes:
     theme = frames.theme
     # The routine's language decides where on-screen texts may break (qidsl.fonts.breaks).
     return repr((code_version(), encoding, theme, sorted(frames.scene.words.items()),
-                 frames._painter.language)).encode()
+                 frames.language)).encode()
 
 
 def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[Segment]:
@@ -266,7 +268,7 @@ def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, tar
         "-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
         "-frames:v", str(len(repeats)), "-f", "h264", str(tmp),
     ]
-    encoder = _Encoder(command)
+    encoder = Encoder(command)
     try:
         at = 0
         for times in repeats:
@@ -345,7 +347,7 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
                "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
                "-flags:v", "+bitexact", "-flags:a", "+bitexact",
                "-movflags", "+faststart", "-f", "mp4", str(out)]
-    encoder = _Encoder(command, audio, failure="could not join the video")
+    encoder = Encoder(command, audio, failure="could not join the video")
     try:
         encoder.write(_ivf_header(encoding.width, encoding.height, fps, frames))
         at = 0
@@ -359,10 +361,27 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
         encoder.close()
 
 
-def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: int = 1280, height: int = 720,
-                     fps: int = 30, preview: bool = False, progress: bool | None = None,
-                     segment_dir: Path | None = None, jobs: int = 1) -> VideoStats:
-    """:func:`qidsl.renderers.video.render_video`'s work (see there)."""
+def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, width: int = 1280,
+                 height: int = 720, fps: int = 30, preview: bool = False, progress: bool | None = None,
+                 segment_dir: Path | None = None, jobs: int = 1) -> VideoStats:
+    """Render ``timeline`` as an MP4 at ``out_path`` with ``audio_path`` as its sound.
+
+    ``cues`` are the caption cues (objects with ``start``, ``end`` and
+    ``lines``) so the picture shows exactly what the SRT says.  H.264 High
+    profile, yuv420p, AAC 48 kHz, moov atom first (``+faststart``).  With
+    ``preview`` a quick low-resolution draft is made instead (640x360 at 15
+    frames/s, x264 ultrafast, so Constrained Baseline rather than High).
+    ``progress`` shows a bar over the frames on a terminal and ten plain lines
+    otherwise (None: automatic, False: nothing).
+
+    The video is made in segments cut at changes of what is on screen, each
+    encoded on its own (``jobs`` at a time) and cached in ``segment_dir`` by
+    what it shows, so a segment already made is never made again (see the
+    module's docstring).  Returns what was made and reused
+    (:class:`VideoStats`).  The file is written under a temporary name and
+    renamed, so a failure leaves any previous ``out_path`` untouched;
+    failures raise :class:`~qidsl.errors.BuildError` with one sentence.
+    """
     started = time.monotonic()
     preset, crf = video.PRESET, video.CRF
     if preview:

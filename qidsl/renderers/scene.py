@@ -1,0 +1,266 @@
+"""The scene track: what is on screen over time, worked out once for every picture of the routine.
+
+The video painter (:mod:`qidsl.renderers.video`) draws its frames from it and
+the practice page (``page.js``) only reads and interpolates it, from the
+``scene`` of ``NAME.timeline.json`` (:mod:`qidsl.renderers.timeline_json`;
+the format is in docs/cli.md).  Neither works out again what shows when.
+
+The track is a few parallel tracks, each a list of windows sorted by start
+that never overlap; what a track shows at ``t`` is its window with
+``start <= t < end``, if any:
+
+- ``steps``: one window per timed event, back to back from 0 to the end:
+  the card, section, counter, side, phase with its pacer (levels and easing)
+  and countdown, and the section's progress (step k of n) and place;
+- ``captions``: exactly the caption cues of the SRT;
+- ``notes``: a note inside a section, shown for :data:`NOTE_SECONDS` or until
+  the next note;
+- ``next``: "Next: <section>" in the :data:`NEXT_UP_SECONDS` before a section.
+
+A new thing on screen (spoken words, a backdrop, a figure's pose) is one more
+track of windows here, written out by :func:`scene_dict`.
+
+With ``fps`` every time is first snapped to that frame grid, as the video
+needs (see :func:`scene_track`); without it the times are the timeline's and
+the cues' own, to the millisecond, as in the JSON.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+from ..timeline import BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, Event, Timeline
+from ..words import screen_words
+
+NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
+NEXT_UP_SECONDS = 5.0  # "Next: <section>" shows this long before a section starts
+NEUTRAL_LEVEL = 0.5  # the pacer on a hold that follows no breath (holding a posture)
+EASE = "cosine"  # the pacer's easing: level = a + (b - a) * (1 - cos(pi * u)) / 2
+
+
+class CueLike(Protocol):
+    """A caption cue as the captions renderer gives it."""
+
+    @property
+    def start(self) -> float: ...
+
+    @property
+    def end(self) -> float: ...
+
+    @property
+    def lines(self) -> tuple[str, ...]: ...
+
+
+@dataclass(frozen=True)
+class Pacer:
+    """The breath disk's level (0 empty, 1 full) from ``a`` at the step's start to ``b`` at its end."""
+
+    a: float
+    b: float
+    ease: str = EASE
+
+    def level(self, u: float) -> float:
+        """The level ``u`` (0..1) of the way through the step."""
+        if self.a == self.b:
+            return self.b
+        return self.a + (self.b - self.a) * ease(u)
+
+
+def ease(u: float) -> float:
+    """Cosine ease-in-out: 0 at 0, 1 at 1, slow at both ends, as a breath starts and ends."""
+    u = min(1.0, max(0.0, u))
+    return 0.5 - 0.5 * math.cos(math.pi * u)
+
+
+@dataclass(frozen=True)
+class ScreenStep:
+    """What shows through one timed event, and how its moving parts move.
+
+    ``card`` ("intro" or "outro") leaves everything else unset.  ``phase`` is
+    the event kind (inhale, exhale, hold, pause) and ``label`` its on-screen
+    word; ``pacer`` is set for a breath; ``countdown`` says whole seconds left
+    are shown (``max(1, ceil(end - t))``); ``progress`` is (k, n): the
+    section's bar fills from k/n to (k+1)/n over the step; ``place`` names the
+    section's place among the sections.
+    """
+
+    start: float
+    end: float
+    event: int  # index in the timeline's events (the JSON's "events")
+    card: str | None = None
+    section: str | None = None
+    counter: str | None = None
+    side: str | None = None
+    phase: str | None = None
+    label: str | None = None
+    pacer: Pacer | None = None
+    countdown: bool = False
+    progress: tuple[int, int] | None = None
+    place: str | None = None
+
+    def seconds_left(self, t: float) -> int:
+        """Whole seconds left at ``t``, counting down to 1 (never 0 while the step lasts)."""
+        return max(1, math.ceil(self.end - t - 1e-6))
+
+
+@dataclass(frozen=True)
+class Window:
+    """Something shown from ``start`` to ``end``: caption ``lines``, or a ``text``."""
+
+    start: float
+    end: float
+    lines: tuple[str, ...] = ()
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class SceneTrack:
+    """The whole picture over time (see the module's docstring)."""
+
+    duration: float
+    steps: tuple[ScreenStep, ...]
+    captions: tuple[Window, ...]
+    notes: tuple[Window, ...]
+    next: tuple[Window, ...]
+
+
+def scene_track(timeline: Timeline, cues: Sequence[CueLike], fps: int | None = None) -> SceneTrack:
+    """What ``timeline`` shows over time, its captions being ``cues`` (those of the SRT).
+
+    With ``fps`` every event and cue time is snapped to whole frames first:
+    times are kept to the millisecond, so a time on the frame grid is off by
+    up to half a millisecond, differently after an edit moved it; snapped,
+    every comparison (countdown, caption, next-up) falls on the same frame
+    wherever the event sits.
+    """
+    snap: Callable[[float], float] = (lambda t: round(t * fps) / fps) if fps else (lambda t: t)
+    words = screen_words(timeline.settings.language or "en")
+    order = sorted(range(len(timeline.events)), key=lambda k: timeline.events[k].start)
+    events = [(k, timeline.events[k]) for k in order]
+    # Sections and notes are markers; everything else occupies time back to back.
+    timed = [(k, e) for k, e in events if e.kind not in (SECTION, NOTE)]
+    sections = [e for _, e in events if e.kind == SECTION]
+    steps = _steps(timed, words, snap)
+    captions = tuple(Window(snap(c.start), snap(c.end), tuple(c.lines))
+                     for c in sorted(cues, key=lambda c: c.start))
+    notes = _notes(timeline, [e for _, e in events], sections, snap)
+    return SceneTrack(snap(timeline.duration), steps, captions, notes, _next_up(sections, words, snap))
+
+
+def _steps(timed: list[tuple[int, Event]], words: dict[str, str],
+           snap: Callable[[float], float]) -> tuple[ScreenStep, ...]:
+    progress = _progress(timed)
+    steps: list[ScreenStep] = []
+    previous: Pacer | None = None
+    for i, (k, event) in enumerate(timed):
+        start, end = snap(event.start), snap(event.end)
+        pacer = _pacer(event.kind, previous)
+        previous = pacer
+        if event.kind in ("intro", "outro"):
+            steps.append(ScreenStep(start, end, k, card=event.kind))
+            continue
+        # The nearest counted repeat's round stays up while an inner uncounted one runs.
+        counted = event.repetition.nearest_counted() if event.repetition else None
+        place = progress.get(i)
+        phase = event.kind if event.kind in BREATH_KINDS or event.kind == PAUSE else None
+        steps.append(ScreenStep(
+            start, end, k, section=event.section,
+            counter=words["round"].format(counted.index, counted.total) if counted else None,
+            side=event.side[:1].upper() + event.side[1:] if event.side else None,
+            phase=phase, label=words[phase] if phase else None, pacer=pacer, countdown=phase is not None,
+            progress=place[0] if place else None, place=words["place"].format(*place[1]) if place else None))
+    return tuple(steps)
+
+
+def _pacer(kind: str, previous: Pacer | None) -> Pacer | None:
+    """An inhale fills the disk, an exhale empties it, a hold keeps the level the breath before ended on."""
+    if kind == INHALE:
+        return Pacer(0.0, 1.0)
+    if kind == EXHALE:
+        return Pacer(1.0, 0.0)
+    if kind == HOLD:
+        rest = previous.b if previous is not None else NEUTRAL_LEVEL
+        return Pacer(rest, rest)
+    return None
+
+
+def _progress(timed: list[tuple[int, Event]]) -> dict[int, tuple[tuple[int, int], tuple[int, int]]]:
+    """For each timed event in a section: ((its step k of n in the section), (the section's place r of m)).
+
+    The on-screen progress is the section's own and counts steps, not
+    seconds: step k of n fills from k/n to (k+1)/n over the event.  So a cue
+    that gets longer or shorter changes no other frame of the video (nothing
+    drawn depends on absolute time or on another event's length), and an
+    edit costs only the segments that show it.
+    """
+    runs: list[list[int]] = []
+    previous: object = object()
+    for i, (_, e) in enumerate(timed):
+        if e.kind in ("intro", "outro") or e.section is None:
+            previous = object()
+            continue
+        if e.section != previous:
+            runs.append([])
+            previous = e.section
+        runs[-1].append(i)
+    return {i: ((k, len(run)), (r + 1, len(runs))) for r, run in enumerate(runs) for k, i in enumerate(run)}
+
+
+def _notes(timeline: Timeline, events: list[Event], sections: list[Event],
+           snap: Callable[[float], float]) -> tuple[Window, ...]:
+    # Notes at the same instant are shown together; each lasts until NOTE_SECONDS
+    # pass or the next note arrives.  Notes before the first section are on the
+    # title card already (timeline.notes) and are not repeated.
+    first_section = snap(sections[0].start) if sections else math.inf
+    grouped: dict[float, list[str]] = {}
+    for e in events:
+        if e.kind != NOTE or not e.text:
+            continue
+        start = snap(e.start)
+        if start < first_section and e.text in timeline.notes:
+            continue
+        grouped.setdefault(start, []).append(e.text)
+    starts = sorted(grouped)
+    windows = []
+    for i, start in enumerate(starts):
+        end = start + NOTE_SECONDS
+        if i + 1 < len(starts):
+            end = min(end, starts[i + 1])
+        windows.append(Window(start, snap(end), text=" ".join(grouped[start])))
+    return tuple(windows)
+
+
+def _next_up(sections: list[Event], words: dict[str, str], snap: Callable[[float], float]) -> tuple[Window, ...]:
+    """ "Next: <section>" from NEXT_UP_SECONDS before each section to its start, never before the
+    section before it starts (then that one is next)."""
+    windows = []
+    previous = -math.inf
+    for section in sections:
+        start = snap(section.start)
+        begin = max(snap(round(start - NEXT_UP_SECONDS, 3)), previous)
+        if begin < start:
+            windows.append(Window(begin, start, text=words["next"].format(section.text or "")))
+        previous = start
+    return tuple(windows)
+
+
+def scene_dict(track: SceneTrack) -> dict:
+    """The JSON-ready form of ``track`` (the ``scene`` of the timeline JSON)."""
+    def step(s: ScreenStep) -> dict:
+        return {
+            "start": s.start, "end": s.end, "event": s.event, "card": s.card, "section": s.section,
+            "counter": s.counter, "side": s.side, "phase": s.phase, "label": s.label,
+            "pacer": None if s.pacer is None else {"from": s.pacer.a, "to": s.pacer.b, "ease": s.pacer.ease},
+            "countdown": s.countdown,
+            "progress": None if s.progress is None else {"step": s.progress[0], "steps": s.progress[1]},
+            "place": s.place,
+        }
+
+    return {
+        "steps": [step(s) for s in track.steps],
+        "captions": [{"start": w.start, "end": w.end, "lines": list(w.lines)} for w in track.captions],
+        "notes": [{"start": w.start, "end": w.end, "text": w.text} for w in track.notes],
+        "next": [{"start": w.start, "end": w.end, "text": w.text} for w in track.next],
+    }
