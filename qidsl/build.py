@@ -342,7 +342,7 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
             out.write_text(text, encoding="utf-8", newline="\n")
         return Product(kind, product_key(kind, TEXT_RECIPE, text_key(text)), ext, make)
 
-    timeline_text = json.dumps(timeline_json.timeline_dict(timeline), ensure_ascii=False, indent=2) + "\n"
+    timeline_text = json.dumps(timeline_json.timeline_dict(timeline, cues), ensure_ascii=False, indent=2) + "\n"
     chapters_text = chapters.youtube_lines(chapter_list) + "\n" if chapter_list else ""
     outputs: dict[str, Product] = {
         f"{name}.timeline.json": text_product("timeline", ".json", timeline_text),
@@ -353,7 +353,7 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     # The practice page (issue #11): plays NAME.mp3 beside it, so it only needs the timeline.
 
     def make_page(out: Path) -> None:
-        page.write_page(out, timeline, f"{name}.mp3")
+        page.write_page(out, timeline, f"{name}.mp3", cues)
     outputs[f"{name}.html"] = Product("page", product_key("page", TEXT_RECIPE, text_key(timeline_text),
                                                           f"{name}.mp3", _code_version()), ".html", make_page)
 

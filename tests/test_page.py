@@ -17,6 +17,7 @@ import pytest
 from qidsl.compile import compile_routine
 from qidsl.lang.loader import Loader
 from qidsl.renderers.audio import mix
+from qidsl.renderers.captions import caption_cues, srt_text
 from qidsl.renderers.chapters import chapters
 from qidsl.renderers.mp3 import write_mp3
 from qidsl.renderers.page import page_html, sheet_html, write_page
@@ -46,6 +47,7 @@ section "Sides":
 section "Closing":
     breathe 4-7-8 x2
     bell 2s
+    say "When you are ready, let the breath settle into its own easy rhythm, soften the jaw and the shoulders, and notice how the whole body feels now."
     say "Thank you."
 """
 
@@ -67,6 +69,7 @@ def built(tmp_path_factory):
     write_mp3(folder / "page-test.mp3", mix(line, clips), 48000, line.settings.title, "Qi Studio",
               chapters(line))
     write_page(folder / "page-test.html", line, "page-test.mp3")
+    (folder / "page-test.srt").write_text(srt_text(caption_cues(line)), encoding="utf-8")
     return line, folder / "page-test.html"
 
 
@@ -108,7 +111,7 @@ def test_page_embeds_exactly_the_timeline_json(tmp_path):
     embedded = re.search(r'<script type="application/json" id="qidsl-timeline">(.*?)</script>', text, re.S).group(1)
     assert json.loads(embedded) == json.loads(json.dumps(timeline_dict(line)))
     # The title's '</script>' cannot close the script early, and is escaped in the markup.
-    assert text.count("</script>") == 3
+    assert text.count("</script>") == 2
     assert "<title>Page Test &lt;/script&gt; &amp; Co</title>" in text
 
 
@@ -159,7 +162,7 @@ def test_counted_inhale_shows_caption_counter_phase_and_growing_pacer(page, buil
     late = shown(page)
     assert early["card"] == "" and early["section"] == "Arriving"
     assert early["caption"] == "Breathe in."
-    assert early["counter"] == "2 / 3"
+    assert early["counter"] == "Round 2 / 3"
     assert early["phase"] == "inhale" and early["label"] == "Breathe in"
     assert early["seconds"] == str(math.ceil(inhale.end - inhale.start - 0.5))
     assert early["level"] == pytest.approx(_ease(0.5 / inhale.duration), abs=0.01)
@@ -178,7 +181,7 @@ def test_exhale_shrinks_the_pacer(page, built):
     seek(page, exhale.start + 3.5)
     second = shown(page)
     assert first["phase"] == second["phase"] == "exhale"
-    assert first["counter"] == "3 / 3"
+    assert first["counter"] == "Round 3 / 3"
     assert first["level"] > second["level"]
     assert second["seconds"] == "1"
 
@@ -286,3 +289,64 @@ def test_nothing_overflows_on_desktop_or_phone(browser, built, size, scheme):  #
     background = tab.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == ("rgb(246, 243, 235)" if scheme == "light" else "rgb(15, 27, 36)")
     context.close()
+
+
+def _srt(text: str) -> list[tuple[float, float, str]]:
+    """(start, end, text) of each cue of an SRT file, read as a player reads it."""
+    def seconds(stamp: str) -> float:
+        h, m, s = stamp.replace(",", ".").split(":")
+        return int(h) * 3600 + int(m) * 60 + float(s)
+
+    cues = []
+    for block in text.strip().split("\n\n"):
+        lines = block.split("\n")
+        start, end = lines[1].split(" --> ")
+        cues.append((seconds(start), seconds(end), "\n".join(lines[2:])))
+    return cues
+
+
+def test_the_page_shows_exactly_the_srts_caption_cues_at_50_moments(page, built):
+    from qidsl.renderers.video import Scene
+
+    line, html_path = built
+    cues = _srt(html_path.with_suffix(".srt").read_text(encoding="utf-8"))
+    assert any("\n" in text for _, _, text in cues)  # two-line cues are among them
+    edges = sorted({t for start, end, _ in cues for t in (start, end)})
+    # 50 moments through the routine, none within 20 ms of a cue's start or end (seeking lands to the ms).
+    moments = []
+    t = 0.5
+    while len(moments) < 50:
+        if all(abs(t - edge) > 0.02 for edge in edges):
+            moments.append(t)
+        t = (t + line.duration / 53) % line.duration
+    video = Scene(line, caption_cues(line))  # what the video draws at the same moments
+    shown_cues = set()
+    for t in moments:
+        seek(page, t)
+        now = shown(page)
+        assert abs(now["time"] - t) < 0.01
+        expected = next((text for start, end, text in cues if start <= t < end), "")
+        card = now["card"]
+        assert (now["caption"] if not card else "") == (expected if not card else ""), t
+        shown_cues.add(expected)
+        moment = video.at(t)
+        if card:
+            assert moment.screen.card == card, t
+            continue
+        screen = moment.screen
+        assert (now["caption"], now["counter"], now["side"], now["next"], now["note"], now["label"]) == (
+            "\n".join(screen.caption), screen.counter or "", screen.side or "", screen.next_up or "",
+            screen.note or "", screen.phase or ""), t
+        assert now["seconds"] == ("" if moment.seconds_left is None else str(moment.seconds_left)), t
+    assert len(shown_cues - {""}) >= 8  # the moments did meet many different cues
+
+
+def test_the_section_list_gives_each_section_the_start_the_class_sheet_prints(tmp_path):
+    line, _ = _timeline(tmp_path)
+    text = page_html(line, "page-test.mp3")
+    listed = dict((name, when) for when, name in re.findall(
+        r'<span class="when">([0-9:]+)</span> <span class="name">([^<]*)</span>', text))
+    printed = dict((name, when) for when, name in re.findall(
+        r'<h3><span class="when">([0-9:]+)–[0-9:]+</span> ([^<]*)</h3>', text))
+    assert listed == printed == {"Arriving": "0:03", "Sides": listed["Sides"], "Closing": listed["Closing"]}
+    assert 'data-start="3.000"' in text  # a click on it goes to where the section starts

@@ -32,13 +32,16 @@ class Chapter:
         return iter((self.title, self.start, self.end))
 
 
-def chapters(timeline: Timeline) -> list[Chapter]:
+def chapters(timeline: Timeline, from_zero: bool = True) -> list[Chapter]:
     """The chapters of ``timeline``: one per section, in order.
 
     Content before the first section is a chapter of its own, named after the
     routine's title (or "Introduction").  Each chapter ends where the next
     begins; a section with nothing in it, which would last no time, is left
-    out.
+    out.  The first starts at 0 (it takes in the title card, as YouTube and
+    the MP3's chapters want) unless ``from_zero`` is false: then every
+    chapter starts where it truly does, as the practice page and its class
+    sheet say.
     """
     sections = timeline.sections
     first_section = sections[0].start if sections else timeline.duration
@@ -48,7 +51,7 @@ def chapters(timeline: Timeline) -> list[Chapter]:
     marks += [(" ".join(s.text.split()) if s.text else "", s.start) for s in sections]
     result: list[Chapter] = []
     for i, (title, start) in enumerate(marks):
-        start = 0.0 if i == 0 else start
+        start = 0.0 if i == 0 and from_zero else start
         end = marks[i + 1][1] if i + 1 < len(marks) else timeline.duration
         if end > start:
             result.append(Chapter(title, start, end))

@@ -1,53 +1,27 @@
 // The practice page: draws what the video shows at the audio's current time.
-// Everything comes from the embedded timeline (the NAME.timeline.json data);
-// the rules mirror qidsl/renderers/video.py's Scene.at and pacer.breath_levels.
+// Everything comes from the scene track of the embedded timeline (the "scene" of
+// NAME.timeline.json, worked out once by qidsl/renderers/scene.py, the same track the
+// video is drawn from): this script only looks windows up and interpolates the pacer.
 "use strict";
 (function () {
   var T = JSON.parse(document.getElementById("qidsl-timeline").textContent);
-  var C = JSON.parse(document.getElementById("qidsl-config").textContent);
-  var W = C.words;
+  var S = T.scene;
   var EPS = 1e-3;  // seeking lands within a millisecond of a start; count that as the start
   var $ = function (id) { return document.getElementById(id); };
   var audio = $("audio"), stage = $("stage"), pacer = $("pacer"), disk = $("disk");
   var seek = $("seek"), playButton = $("play");
-  var BREATH = { inhale: 1, exhale: 1, hold: 1 };
-
-  var events = T.events.slice().sort(function (a, b) { return a.start - b.start; });
-  var timed = events.filter(function (e) { return e.kind !== "section" && e.kind !== "note"; });
-  var sections = events.filter(function (e) { return e.kind === "section"; });
-
-  // Pacer levels (0 empty .. 1 full) at each timed event's start and end: pacer.breath_levels.
-  var levels = [], previous = null;
-  timed.forEach(function (e) {
-    var level = null;
-    if (e.kind === "inhale") level = [0, 1];
-    else if (e.kind === "exhale") level = [1, 0];
-    else if (e.kind === "hold") { var rest = previous ? previous[1] : 0.5; level = [rest, rest]; }
-    levels.push(level);
-    previous = level;
-  });
-
-  // Notes inside sections show for a while (those before the first section are on the title card).
-  var firstSection = sections.length ? sections[0].start : Infinity;
-  var noteGroups = {};
-  events.forEach(function (e) {
-    if (e.kind !== "note" || !e.text) return;
-    if (e.start < firstSection && T.notes.indexOf(e.text) >= 0) return;
-    (noteGroups[e.start] = noteGroups[e.start] || []).push(e.text);
-  });
-  var noteStarts = Object.keys(noteGroups).map(Number).sort(function (a, b) { return a - b; });
-  var notes = noteStarts.map(function (start, i) {
-    var end = start + C.noteSeconds;
-    if (i + 1 < noteStarts.length) end = Math.min(end, noteStarts[i + 1]);
-    return { start: start, end: end, text: noteGroups[start].join(" ") };
-  });
+  // The easings a scene's pacer names (docs/cli.md, "The scene track").
+  var EASES = { cosine: function (u) { return 0.5 - 0.5 * Math.cos(Math.PI * u); } };
 
   function lastAtOrBefore(list, t) {  // index of the last item starting at or before t, -1 if none
     var lo = 0, hi = list.length;
     while (lo < hi) { var mid = (lo + hi) >> 1; if (list[mid].start <= t + EPS) lo = mid + 1; else hi = mid; }
     return lo - 1;
   }
-  function ease(u) { u = Math.min(1, Math.max(0, u)); return 0.5 - 0.5 * Math.cos(Math.PI * u); }
+  function windowAt(track, t) {  // the window of a track showing at t, or null
+    var i = lastAtOrBefore(track, t);
+    return i >= 0 && t < track[i].end ? track[i] : null;
+  }
   function clock(s) {
     var whole = Math.floor(Math.max(0, s) + 1e-6), h = Math.floor(whole / 3600);
     var m = Math.floor((whole % 3600) / 60), sec = whole % 60;
@@ -59,19 +33,6 @@
     if (el.textContent !== text) el.textContent = text;
     el.hidden = !text;
   }
-  function caption(event, t) {
-    // The sentence being spoken, held a moment after it ends, until the next one starts.
-    var speech = event.speech || [];
-    for (var i = speech.length - 1; i >= 0; i--) {
-      var s = speech[i];
-      if (s.start <= t + EPS) {
-        var until = Math.min(s.end + 1.5, event.end, i + 1 < speech.length ? speech[i + 1].start : Infinity);
-        return t < until ? s.text : "";
-      }
-    }
-    return "";
-  }
-
   // The title card shows the routine's notes (disclaimers, props), as the video's does.
   T.notes.forEach(function (text) {
     var li = document.createElement("li");
@@ -87,33 +48,33 @@
 
   function render(t) {
     t = Math.min(Math.max(t, 0), T.duration);
-    var i = lastAtOrBefore(timed, t), e = timed[Math.max(i, 0)];
-    var card = !e || e.kind === "intro" || e.kind === "outro" ? (e ? e.kind : "intro") : "";
+    var step = S.steps[Math.max(lastAtOrBefore(S.steps, t), 0)];
+    var card = step.card || "";
     if (stage.dataset.card !== card) stage.dataset.card = card;
-    var phase = "", level = null, left = null;
+    var phase = "", label = "", level = null, left = null;
     if (!card) {
-      show($("section"), e.section || "");
-      var rep = e.repetition;
-      show($("counter"), rep && rep.counted ? rep.index + " / " + rep.total : "");
-      show($("side"), e.side ? e.side.charAt(0).toUpperCase() + e.side.slice(1) : "");
-      $("caption").textContent = caption(e, t);
-      var n = lastAtOrBefore(notes, t);
-      show($("note"), n >= 0 && t < notes[n].end ? notes[n].text : "");
-      var s = lastAtOrBefore(sections, t) + 1;
-      show($("next"), s < sections.length && sections[s].start - t <= C.nextUpSeconds
-        ? W.next.replace("{}", sections[s].text || "") : "");
-      if (BREATH[e.kind]) {
-        phase = e.kind;
-        var lv = levels[i], u = e.end > e.start ? (t - e.start) / (e.end - e.start) : 1;
-        level = lv[0] === lv[1] ? lv[1] : lv[0] + (lv[1] - lv[0]) * ease(u);
-      } else if (e.kind === "pause") phase = "pause";
-      if (phase) left = Math.max(1, Math.ceil(e.end - t - 1e-6));
+      show($("section"), step.section);
+      show($("counter"), step.counter);
+      show($("side"), step.side);
+      var cue = windowAt(S.captions, t), note = windowAt(S.notes, t), next = windowAt(S.next, t);
+      var text = cue ? cue.lines.join("\n") : "";
+      if ($("caption").textContent !== text) $("caption").textContent = text;
+      show($("note"), note && note.text);
+      show($("next"), next && next.text);
+      phase = step.phase || "";
+      label = step.label || "";
+      var p = step.pacer;
+      if (p) {
+        var u = step.end > step.start ? (t - step.start) / (step.end - step.start) : 1;
+        level = p.from === p.to ? p.to : p.from + (p.to - p.from) * EASES[p.ease](Math.min(1, Math.max(0, u)));
+      }
+      if (step.countdown) left = Math.max(1, Math.ceil(step.end - t - 1e-6));
     }
     pacer.dataset.phase = phase;
     pacer.dataset.level = level === null ? "" : level.toFixed(3);
     disk.setAttribute("r", level === null ? 0 : (26 + (86 - 26) * level).toFixed(2));
     $("seconds").textContent = left === null ? "" : String(left);
-    $("phase").textContent = phase ? W[phase] : "";
+    $("phase").textContent = label;
     var active = -1;
     chapterStarts.forEach(function (c, k) { if (c.start <= t + EPS && (t < c.end || k === chapterStarts.length - 1)) active = k; });
     chapterStarts.forEach(function (c, k) {

@@ -2,14 +2,16 @@
 
 One self-contained HTML file (its CSS and JavaScript inline, no network)
 that plays ``NAME.mp3`` lying beside it and draws, in step with the audio
-clock, what the video shows: the section, the caption of the speech in
-progress, the breath pacer, the counter, the side and "Next: ...".  The
-timeline it follows is embedded as the very JSON the timeline_json renderer
-writes (:func:`qidsl.renderers.timeline_json.timeline_dict`), so there is one
-truth.  The chapter list reuses :func:`qidsl.renderers.chapters.chapters`,
-and the printable class sheet (every section, cue and breath pattern in
-order) is written here, from the same JSON, as plain HTML: it reads and
-prints with JavaScript off.
+clock, what the video shows: the section, the caption cue of the SRT, the
+breath pacer, the counter, the side and "Next: ...".  The timeline it follows
+is embedded as the very JSON the timeline_json renderer writes
+(:func:`qidsl.renderers.timeline_json.timeline_dict`), and ``page.js`` only
+reads its scene track (:mod:`qidsl.renderers.scene`) and interpolates it, so
+there is one truth.  The chapter list reuses
+:func:`qidsl.renderers.chapters.chapters`, at the sections' true starts as
+the printable class sheet gives them; the sheet (every section, cue and
+breath pattern in order) is written here, from the same JSON, as plain HTML:
+it reads and prints with JavaScript off.
 """
 
 from __future__ import annotations
@@ -18,18 +20,17 @@ import html
 import json
 import os
 from importlib import resources
+from typing import Sequence
 from urllib.parse import quote
 
 from ..outputs import write_text_atomic
 from ..timefmt import clock
-from ..timeline import BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, Timeline
+from ..timeline import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, Timeline
 from ..words import screen_words
 from .chapters import chapters
+from .scene import CueLike
 from .timeline_json import timeline_dict
 
-# What the page shows beside the video's own timing (kept equal to qidsl/renderers/video.py).
-NOTE_SECONDS = 6.0
-NEXT_UP_SECONDS = 5.0
 # A marker the watch server replaces with its own script; harmless text in a file opened from disk.
 WATCH_MARKER = "<!--qidsl:watch-->"
 
@@ -174,16 +175,17 @@ def sheet_html(data: dict, words: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def page_html(timeline: Timeline, mp3_name: str) -> str:
-    """The whole practice page for ``timeline``, playing ``mp3_name`` from its own folder."""
-    data = timeline_dict(timeline)
+def page_html(timeline: Timeline, mp3_name: str, cues: Sequence[CueLike] | None = None) -> str:
+    """The whole practice page for ``timeline``, playing ``mp3_name`` from its own folder.
+
+    ``cues`` are the caption cues of the SRT (worked out from ``timeline`` when not given).
+    """
+    data = timeline_dict(timeline, cues)
     words = screen_words(data["language"] or "en")
     chapter_items = "".join(
         f'<li><button type="button" data-start="{c.start:.3f}" data-end="{c.end:.3f}">'
         f'<span class="when">{clock(c.start)}</span> <span class="name">{_e(c.title)}</span></button></li>'
-        for c in chapters(timeline))
-    config = {"words": words, "noteSeconds": NOTE_SECONDS, "nextUpSeconds": NEXT_UP_SECONDS,
-              "phases": {"inhale": INHALE, "exhale": EXHALE, "hold": HOLD}}
+        for c in chapters(timeline, from_zero=False))
     author = f'<span class="author">{_e(data["author"])}</span> · ' if data.get("author") else ""
     replacements = {
         "{{LANG}}": _e(data["language"] or "en"),
@@ -198,7 +200,6 @@ def page_html(timeline: Timeline, mp3_name: str) -> str:
         "{{CSS}}": _resource("page.css"),
         "{{JS}}": _resource("page.js"),
         "{{TIMELINE_JSON}}": _script_json(data),
-        "{{CONFIG_JSON}}": _script_json(config),
         "{{WATCH}}": WATCH_MARKER,
     }
     text = _resource("page.html")
@@ -216,6 +217,7 @@ def page_html(timeline: Timeline, mp3_name: str) -> str:
     return "".join(out)
 
 
-def write_page(path: str | os.PathLike, timeline: Timeline, mp3_name: str) -> None:
+def write_page(path: str | os.PathLike, timeline: Timeline, mp3_name: str,
+               cues: Sequence[CueLike] | None = None) -> None:
     """Write the practice page for ``timeline`` to ``path`` (atomically); it plays ``mp3_name`` beside it."""
-    write_text_atomic(path, page_html(timeline, mp3_name))
+    write_text_atomic(path, page_html(timeline, mp3_name, cues))

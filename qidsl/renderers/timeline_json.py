@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 import os
 
+from typing import Sequence
+
 from ..outputs import write_text_atomic
 from ..timeline import Event, Timeline
+from .captions import caption_cues
+from .scene import CueLike, scene_dict, scene_track
 
 SCHEMA = "qidsl.timeline/1"
 
@@ -28,9 +32,15 @@ def _event(event: Event) -> dict:
     }
 
 
-def timeline_dict(timeline: Timeline) -> dict:
-    """The JSON-ready form of ``timeline``."""
+def timeline_dict(timeline: Timeline, cues: Sequence[CueLike] | None = None) -> dict:
+    """The JSON-ready form of ``timeline``, with its scene track (what is on screen over time).
+
+    ``cues`` are the caption cues of the SRT (worked out from ``timeline``
+    when not given), which the scene track's captions are.
+    """
     settings = timeline.settings
+    if cues is None:
+        cues = caption_cues(timeline)
     return {
         "schema": SCHEMA,
         "title": settings.title,
@@ -45,6 +55,7 @@ def timeline_dict(timeline: Timeline) -> dict:
         "duration": timeline.duration,
         "notes": list(timeline.notes),
         "events": [_event(event) for event in timeline.events],
+        "scene": scene_dict(scene_track(timeline, cues)),
     }
 
 
