@@ -34,33 +34,35 @@ class Encoder:
     def __init__(self, command: list[str], audio: Path | None = None, failure: str = "could not write the video"):
         self._audio = audio
         self._what = failure
-        self._log = tempfile.TemporaryFile()
+        self._log = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close(), which every user calls
         try:
             self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                              stderr=self._log)
         except OSError as exc:
             self._log.close()
             raise BuildError(f"could not start ffmpeg to write the video: {exc.strerror or exc}") from exc
+        assert self._process.stdin is not None  # stdin=PIPE
+        self._stdin = self._process.stdin
         if fcntl is not None and hasattr(fcntl, "F_SETPIPE_SZ"):
             with contextlib.suppress(OSError):
-                fcntl.fcntl(self._process.stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+                fcntl.fcntl(self._stdin.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
     def write(self, data: np.ndarray | bytes) -> None:
         try:
-            self._process.stdin.write(memoryview(data))
+            self._stdin.write(data if isinstance(data, bytes) else data.data)
         except (BrokenPipeError, OSError, ValueError) as exc:
             raise BuildError(self._failure("stopped while writing the video")) from exc
 
     def finish(self) -> None:
         with contextlib.suppress(OSError):
-            self._process.stdin.close()
+            self._stdin.close()
         if self._process.wait() != 0:
             raise BuildError(self._failure(self._what))
 
     def _failure(self, what: str) -> str:
         """One sentence from ffmpeg's last words, naming the narration if that was the trouble."""
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
-            self._process.stdin.close()
+            self._stdin.close()
             self._process.wait(timeout=30)
         self._log.seek(0)
         log = self._log.read().decode("utf-8", "replace")
@@ -77,7 +79,7 @@ class Encoder:
         if process.poll() is None:
             process.kill()
         with contextlib.suppress(OSError):
-            process.stdin.close()
+            self._stdin.close()
         process.wait()
         self._log.close()
 

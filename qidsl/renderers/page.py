@@ -19,8 +19,8 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Sequence
 from importlib import resources
-from typing import Sequence
 from urllib.parse import quote
 
 from ..outputs import write_text_atomic

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..outputs import write_text_atomic
 from ..timeline import Event, Timeline

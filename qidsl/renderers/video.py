@@ -27,8 +27,8 @@ import functools
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -234,7 +234,8 @@ class VideoFrames:
                             tuple(timeline.notes))
             painter = Painter(layout, theme, card, scene.words, settings.language or "en")
             # Threads drawing neighbouring segments often start on the same still: compose it once.
-            stills = (OrderedDict(), threading.Lock())
+            stills: tuple[OrderedDict[tuple, tuple[np.ndarray, np.ndarray | None]], threading.Lock] = (
+                OrderedDict(), threading.Lock())
             _shared = (layout, theme, scene, card, painter, stills)
         self._shared = _shared
         self.layout, self.theme, self.scene, self.card, self._painter, (self._bases, self._bases_lock) = _shared
@@ -249,7 +250,7 @@ class VideoFrames:
         self._still: tuple | None = None
         self._base: np.ndarray | None = None
         self._base_yuv: np.ndarray | None = None
-        self._pacer_state = None
+        self._pacer_state: tuple[float | None, int | None] | None = None
         self._pacer_reach = 0
         self._bar_fill: int | None = None
         self._disk = DiskPatch(layout.pacer_box, layout.pacer_centre, self.theme.accent)
@@ -283,7 +284,8 @@ class VideoFrames:
             left += widest + lay.px(12)
         return left + left % 2
 
-    def _planes(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _planes(self, flat: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        assert flat is not None, "a yuv420p picture is kept only with planar=True"
         w, h = self.layout.width, self.layout.height
         y = flat[:w * h].reshape(h, w)
         u = flat[w * h:w * h * 5 // 4].reshape(h // 2, w // 2)
@@ -349,7 +351,7 @@ class VideoFrames:
         if still != self._still:
             self._base, self._base_yuv = self._base_for(still)
             np.copyto(out, self._base)
-            if self.planar:
+            if self.yuv is not None and self._base_yuv is not None:
                 np.copyto(self.yuv, self._base_yuv)
             self._still = still
             self._pacer_state = None
@@ -395,6 +397,7 @@ class VideoFrames:
             self._draw_pacer_yuv(radius, number, colour, box_left + lo, box_top + lo, box_left + hi, box_top + hi)
             return
         patch = self._out[box_top:box_bottom, box_left:box_right]
+        assert self._base is not None  # drawn after draw() took a still
         np.copyto(patch[lo:hi, lo:hi], self._base[box_top + lo:box_top + hi, box_left + lo:box_left + hi])
         if radius is not None:
             self._disk.draw(patch, radius)
