@@ -104,3 +104,21 @@ def test_the_build_does_not_import_the_command_layer():
 def test_only_the_build_and_above_use_the_build_graph():
     users = {module_name(p) for p in MODULES if {"qidsl.graph", "qidsl.store"} & imports_of(p)}
     assert users <= {"qidsl.build", "qidsl.graph"}, users
+
+
+RENDERERS = sorted((PACKAGE / "renderers").glob("*.py"))
+
+
+def test_no_two_renderers_import_each_other():
+    # Inside functions too: a deferred import is still a cycle (video.py and video_segments.py were one).
+    imports = {module_name(p): imports_of(p) for p in RENDERERS}
+    cycles = sorted((a, b) for a in imports for b in imports[a] if a < b and a in imports.get(b, ()))
+    assert cycles == []
+
+
+@pytest.mark.parametrize("path", RENDERERS, ids=lambda p: p.name)
+def test_renderers_import_no_private_name_from_another_module(path):
+    private = sorted(alias.name for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                     if isinstance(node, ast.ImportFrom) and node.module != "__future__"
+                     for alias in node.names if alias.name.startswith("_") and not alias.name.startswith("__"))
+    assert private == []
