@@ -53,6 +53,8 @@ def test_first_section_takes_in_the_title_card():
              step("section", "Closing"), step("pause", seconds=15.0, section="Closing")]
     line = timeline(steps, SentenceTimer({}))
     assert chapters(line) == [Chapter("Arriving", 0.0, 23.0), Chapter("Closing", 23.0, 42.0)]
+    # The practice page's list gives the section's true start, as its printed class sheet does.
+    assert chapters(line, from_zero=False) == [Chapter("Arriving", 3.0, 23.0), Chapter("Closing", 23.0, 42.0)]
 
 
 def test_a_note_before_the_first_section_is_not_a_chapter():
