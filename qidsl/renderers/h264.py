@@ -29,6 +29,7 @@ import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 # Each picture opens with a four-byte start code and every other NAL unit has a three-byte one, so
 # pictures can be told apart by the four-byte code alone (see access_units): no NAL unit ends in a
@@ -76,7 +77,7 @@ class BitReader:
 class BitWriter:
     """Builds an RBSP bit by bit."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._value = 0
         self.length = 0
 
@@ -163,7 +164,7 @@ def _skip_scaling_list(reader: BitReader, size: int) -> None:
         last = following or last
 
 
-def _sps(rbsp: bytes) -> dict:
+def _sps(rbsp: bytes) -> dict[str, Any]:
     r = BitReader(rbsp)
     profile = r.u(8)
     r.u(16)  # constraint flags, level
@@ -198,9 +199,9 @@ def _sps(rbsp: bytes) -> dict:
     if r.u(1):  # frame_cropping_flag
         r.ue(), r.ue(), r.ue(), r.ue()
     colour = _vui(r) if r.u(1) else None
-    return dict(log2_max_frame_num=log2_max_frame_num, poc_type=poc_type, log2_max_poc_lsb=log2_max_poc_lsb,
-                max_refs=max_refs, macroblocks=width_mbs * height_units, chroma=chroma_format != 0,
-                colour=colour)
+    return {"log2_max_frame_num": log2_max_frame_num, "poc_type": poc_type, "log2_max_poc_lsb": log2_max_poc_lsb,
+            "max_refs": max_refs, "macroblocks": width_mbs * height_units, "chroma": chroma_format != 0,
+            "colour": colour}
 
 
 def _vui(r: BitReader) -> tuple[int, int, int] | None:
@@ -210,9 +211,8 @@ def _vui(r: BitReader) -> tuple[int, int, int] | None:
     so they would break the HRD's buffering and timing (each picture's
     removal and output delays) and leave pictures without their ``pic_struct``.
     """
-    if r.u(1):  # aspect_ratio_info_present_flag
-        if r.u(8) == 255:  # Extended_SAR
-            r.u(16), r.u(16)
+    if r.u(1) and r.u(8) == 255:  # aspect_ratio_info_present_flag, aspect_ratio_idc Extended_SAR
+        r.u(16), r.u(16)  # sar_width, sar_height
     if r.u(1):  # overscan_info_present_flag
         r.u(1)
     colour = None
@@ -233,7 +233,7 @@ def _vui(r: BitReader) -> tuple[int, int, int] | None:
     return colour
 
 
-def _pps(rbsp: bytes) -> dict:
+def _pps(rbsp: bytes) -> dict[str, Any]:
     r = BitReader(rbsp)
     pps_id = r.ue()
     r.ue()  # seq_parameter_set_id
@@ -251,9 +251,9 @@ def _pps(rbsp: bytes) -> dict:
     r.u(1)  # constrained_intra_pred_flag
     if r.u(1):
         raise StreamError("redundant pictures are not supported")
-    return dict(pps_id=pps_id, cabac=bool(cabac), refs_active=refs_active, weighted_pred=bool(weighted_pred),
-                init_qp=init_qp, deblocking_control=bool(deblocking_control),
-                bottom_field_poc=bool(bottom_field_poc))
+    return {"pps_id": pps_id, "cabac": bool(cabac), "refs_active": refs_active, "weighted_pred": bool(weighted_pred),
+            "init_qp": init_qp, "deblocking_control": bool(deblocking_control),
+            "bottom_field_poc": bool(bottom_field_poc)}
 
 
 def read_parameters(units: list[bytes]) -> Parameters:
@@ -567,6 +567,11 @@ def with_idr_pic_id(unit: bytes, params: Parameters, idr_pic_id: int) -> bytes:
     return escape(w.value.to_bytes(w.length // 8, "big") + data)
 
 
+def idr_pic_id(unit: bytes, params: Parameters) -> int:
+    """The ``idr_pic_id`` of an IDR slice NAL unit."""
+    return _idr_header(unescape(unit), params)[2]
+
+
 class Joiner:
     """Lays segments' pictures end to end as one stream.
 
@@ -601,10 +606,10 @@ class Joiner:
             raise StreamError("an IDR picture comes before any parameter sets")
         params = self._params
         first = next(u for u in units if u[0] & 0x1F == NAL_IDR)
-        idr_pic_id = _idr_header(unescape(first), params)[2]
-        if idr_pic_id == self._last_idr:
-            idr_pic_id = (idr_pic_id + 1) % 65536
-            units = [with_idr_pic_id(u, params, idr_pic_id) if u[0] & 0x1F == NAL_IDR else u for u in units]
+        number = idr_pic_id(first, params)
+        if number == self._last_idr:
+            number = (number + 1) % 65536
+            units = [with_idr_pic_id(u, params, number) if u[0] & 0x1F == NAL_IDR else u for u in units]
             picture = _written(units)
-        self._last_idr = idr_pic_id
+        self._last_idr = number
         return picture
