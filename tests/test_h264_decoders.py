@@ -64,9 +64,11 @@ def test_openh264_decodes_the_joined_video_frame_for_frame_as_ffmpeg_does(built)
 
 
 def test_the_stream_says_bt709_for_primaries_transfer_and_matrix(built):
-    _, video, _ = built
+    mp4, video, _ = built
     assert (video["color_primaries"], video["color_transfer"], video["color_space"], video["color_range"]) == (
         "bt709", "bt709", "bt709", "tv")
+    # In the SPS itself (the MP4's colr box could say it alone): 1 is BT.709 for all three (Table E-3..E-5).
+    assert h264.read_parameters(h264.nal_units(annex_b(mp4))).colour == (1, 1, 1)
 
 
 def test_openh264_rejects_a_skip_slice_one_macroblock_short(tmp_path):

@@ -15,10 +15,18 @@ Each skip frame is a reference frame too, so frame numbers count every
 picture: the encoder's own pictures get their ``frame_num`` rewritten in
 place (a field of fixed width near the start of the slice header).
 
+What a skip frame cannot follow is refused with a :class:`StreamError`
+saying why (the segment is then encoded whole, every frame through x264):
+B-frames or several references, interlacing, several slices per picture,
+separately coded colour planes, and timing that every picture must restate
+in an SEI message (HRD parameters, ``pic_struct``), since a skip frame
+carries none.  Segments are joined by :class:`Joiner`, which keeps two IDR
+pictures in a row from sharing an ``idr_pic_id``.
+
 The bits are written by hand because no maintained Python library writes
 H.264 slices; what is written is small (a slice header and, with CABAC,
-one context's worth of arithmetic coding) and every test decodes the result
-with ffmpeg and compares it with the pictures drawn.  Tables are from
+one context's worth of arithmetic coding) and the tests decode the result
+with FFmpeg and with Cisco's OpenH264 and compare every frame.  Tables are from
 ITU-T H.264 (08/2021): 9-44 (rangeTabLPS), 9-45 (state transitions) and
 9-13 (the initial state of ``mb_skip_flag``).
 """
@@ -578,8 +586,8 @@ class Joiner:
     Every segment opens with an IDR picture whose ``idr_pic_id`` is the
     encoder's first (0), and two IDR pictures in a row must not share one
     (7.4.3): a decoder may take the second for more of the first.  That
-    happens where a segment ends on an IDR picture (a segment of one frame);
-    the second picture's ``idr_pic_id`` is then rewritten.
+    happens where a segment ends on an IDR picture (a segment of one frame,
+    say); the second picture's ``idr_pic_id`` is then rewritten.
     """
 
     def __init__(self) -> None:

@@ -18,7 +18,8 @@ from the event that shows them.  So the video is cut into segments:
   threads, so the bytes do not depend on the machine), starting with an IDR
   frame; only its distinct pictures go to x264, and each repeat of the one
   before is written as a skip frame (:mod:`qidsl.renderers.h264`), which
-  costs a few dozen bytes and no encoding;
+  costs a few dozen bytes and no encoding (should x264's stream be one skip
+  frames cannot follow, every frame of the segment is encoded instead);
 - it is kept in the segment folder under its key as a raw H.264 stream
   (written under a temporary name and renamed, so two builds, or a killed
   one, never leave a half-written segment under a real name);
