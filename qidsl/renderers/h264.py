@@ -577,7 +577,10 @@ def with_idr_pic_id(unit: bytes, params: Parameters, idr_pic_id: int) -> bytes:
 
 def idr_pic_id(unit: bytes, params: Parameters) -> int:
     """The ``idr_pic_id`` of an IDR slice NAL unit."""
-    return _idr_header(unescape(unit), params)[2]
+    return _idr_header(unescape(unit[:_HEADER_BYTES]), params)[2]  # the header only, not the picture
+
+
+_HEADER_BYTES = 256  # more than any IDR slice header takes
 
 
 class Joiner:
@@ -587,12 +590,13 @@ class Joiner:
     encoder's first (0), and two IDR pictures in a row must not share one
     (7.4.3): a decoder may take the second for more of the first.  That
     happens where a segment ends on an IDR picture (a segment of one frame,
-    say); the second picture's ``idr_pic_id`` is then rewritten.
+    say); the second picture's ``idr_pic_id`` is then rewritten.  Headers are
+    read only then, so the join stays a copy of bytes.
     """
 
     def __init__(self) -> None:
-        self._params: Parameters | None = None
-        self._last_idr: int | None = None  # the previous picture's idr_pic_id, if it was an IDR picture
+        self._sets: tuple[bytes, bytes] | None = None  # the latest SPS and PPS
+        self._last_idr: tuple[bytes, tuple[bytes, bytes]] | None = None  # the previous picture's IDR slice, if any
 
     def pictures(self, stream: bytes) -> Iterator[bytes]:
         """The pictures of ``stream`` (written by :func:`expand` or :func:`as_pictures`), each with start codes."""
@@ -605,19 +609,28 @@ class Joiner:
 
     def _idr_checked(self, picture: bytes) -> bytes:
         units = nal_units(picture)
-        if any(u[0] & 0x1F == NAL_SPS for u in units) and any(u[0] & 0x1F == NAL_PPS for u in units):
-            self._params = read_parameters(units)
-        if not any(u[0] & 0x1F == NAL_IDR for u in units):
-            self._last_idr = None
+        sps = next((u for u in units if u[0] & 0x1F == NAL_SPS), None)
+        pps = next((u for u in units if u[0] & 0x1F == NAL_PPS), None)
+        if sps is not None and pps is not None:
+            self._sets = (sps, pps)
+        idr = next((u for u in units if u[0] & 0x1F == NAL_IDR), None)
+        previous, self._last_idr = self._last_idr, None
+        if idr is None:
             return picture
-        if self._params is None:
+        if self._sets is None:
             raise StreamError("an IDR picture comes before any parameter sets")
-        params = self._params
-        first = next(u for u in units if u[0] & 0x1F == NAL_IDR)
-        number = idr_pic_id(first, params)
-        if number == self._last_idr:
-            number = (number + 1) % 65536
-            units = [with_idr_pic_id(u, params, number) if u[0] & 0x1F == NAL_IDR else u for u in units]
-            picture = _written(units)
-        self._last_idr = number
+        if previous is not None:
+            params = _parameters_of(*self._sets)
+            number = idr_pic_id(idr, params)
+            if number == idr_pic_id(previous[0], _parameters_of(*previous[1])):
+                number = (number + 1) % 65536
+                units = [with_idr_pic_id(u, params, number) if u[0] & 0x1F == NAL_IDR else u for u in units]
+                idr = next(u for u in units if u[0] & 0x1F == NAL_IDR)
+                picture = _written(units)
+        self._last_idr = (idr, self._sets)
         return picture
+
+
+@functools.lru_cache(maxsize=8)
+def _parameters_of(sps: bytes, pps: bytes) -> Parameters:
+    return read_parameters([sps, pps])
