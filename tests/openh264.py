@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
@@ -42,7 +43,7 @@ def decoder() -> Path:
     digest = hashlib.blake2b(SOURCE.read_bytes() + HEADER.read_bytes(), digest_size=8).hexdigest()
     exe = Path(tempfile.gettempdir()) / f"qidsl-openh264-decode-{digest}"
     if not exe.is_file():
-        part = exe.with_name(f"{exe.name}.{id(exe)}.part")
+        part = exe.with_name(f"{exe.name}.{os.getpid()}.part")  # then renamed: a parallel run never runs half a file
         subprocess.run(["gcc", "-O2", "-Wall", "-Werror", "-o", str(part), str(SOURCE), "-lopenh264"],
                        check=True, capture_output=True)
         part.replace(exe)
