@@ -15,10 +15,18 @@ Each skip frame is a reference frame too, so frame numbers count every
 picture: the encoder's own pictures get their ``frame_num`` rewritten in
 place (a field of fixed width near the start of the slice header).
 
+What a skip frame cannot follow is refused with a :class:`StreamError`
+saying why (the segment is then encoded whole, every frame through x264):
+B-frames or several references, interlacing, several slices per picture,
+separately coded colour planes, and timing that every picture must restate
+in an SEI message (HRD parameters, ``pic_struct``), since a skip frame
+carries none.  Segments are joined by :class:`Joiner`, which keeps two IDR
+pictures in a row from sharing an ``idr_pic_id``.
+
 The bits are written by hand because no maintained Python library writes
 H.264 slices; what is written is small (a slice header and, with CABAC,
-one context's worth of arithmetic coding) and every test decodes the result
-with ffmpeg and compares it with the pictures drawn.  Tables are from
+one context's worth of arithmetic coding) and the tests decode the result
+with FFmpeg and with Cisco's OpenH264 and compare every frame.  Tables are from
 ITU-T H.264 (08/2021): 9-44 (rangeTabLPS), 9-45 (state transitions) and
 9-13 (the initial state of ``mb_skip_flag``).
 """
@@ -27,7 +35,9 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 # Each picture opens with a four-byte start code and every other NAL unit has a three-byte one, so
 # pictures can be told apart by the four-byte code alone (see access_units): no NAL unit ends in a
@@ -75,7 +85,7 @@ class BitReader:
 class BitWriter:
     """Builds an RBSP bit by bit."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._value = 0
         self.length = 0
 
@@ -140,14 +150,17 @@ class Parameters:
 
     log2_max_frame_num: int
     poc_type: int
+    log2_max_poc_lsb: int  # pic_order_cnt_lsb's width (picture order type 0 only)
     macroblocks: int
     max_refs: int
+    colour: tuple[int, int, int] | None  # VUI colour_primaries, transfer_characteristics, matrix_coefficients
     cabac: bool
     weighted_pred: bool
     refs_active: int  # num_ref_idx_l0_default_active
     chroma: bool  # ChromaArrayType != 0
     init_qp: int  # 26 + pic_init_qp_minus26
     deblocking_control: bool
+    bottom_field_poc: bool  # bottom_field_pic_order_in_frame_present_flag
     pps_id: int
 
 
@@ -159,7 +172,7 @@ def _skip_scaling_list(reader: BitReader, size: int) -> None:
         last = following or last
 
 
-def _sps(rbsp: bytes) -> dict:
+def _sps(rbsp: bytes) -> dict[str, Any]:
     r = BitReader(rbsp)
     profile = r.u(8)
     r.u(16)  # constraint flags, level
@@ -167,9 +180,10 @@ def _sps(rbsp: bytes) -> dict:
     chroma_format = 1
     if profile in (100, 110, 122, 244, 44, 83, 86, 118, 128, 138, 139, 134, 135):
         chroma_format = r.ue()
-        separate_planes = r.u(1) if chroma_format == 3 else 0
-        if separate_planes:
-            chroma_format = 0
+        if chroma_format == 3 and r.u(1):
+            # Each colour plane is then a picture of its own, sent as slices with a colour_plane_id.
+            raise StreamError("separate colour planes (separate_colour_plane_flag) are not supported: "
+                              "a skip frame is one slice for all three planes")
         r.ue(), r.ue(), r.u(1)  # bit depths, transform bypass
         if r.u(1):  # seq_scaling_matrix_present_flag
             for i in range(8 if chroma_format != 3 else 12):
@@ -177,8 +191,9 @@ def _sps(rbsp: bytes) -> dict:
                     _skip_scaling_list(r, 16 if i < 6 else 64)
     log2_max_frame_num = r.ue() + 4
     poc_type = r.ue()
+    log2_max_poc_lsb = 0
     if poc_type == 0:
-        r.ue()
+        log2_max_poc_lsb = r.ue() + 4
     elif poc_type == 1:
         raise StreamError("picture order type 1 is not supported")
     max_refs = r.ue()
@@ -188,16 +203,50 @@ def _sps(rbsp: bytes) -> dict:
     frame_mbs_only = r.u(1)
     if not frame_mbs_only:
         raise StreamError("interlaced video is not supported")
-    return dict(log2_max_frame_num=log2_max_frame_num, poc_type=poc_type, max_refs=max_refs,
-                macroblocks=width_mbs * height_units, chroma=chroma_format != 0)
+    r.u(1)  # direct_8x8_inference_flag
+    if r.u(1):  # frame_cropping_flag
+        r.ue(), r.ue(), r.ue(), r.ue()
+    colour = _vui(r) if r.u(1) else None
+    return {"log2_max_frame_num": log2_max_frame_num, "poc_type": poc_type, "log2_max_poc_lsb": log2_max_poc_lsb,
+            "max_refs": max_refs, "macroblocks": width_mbs * height_units, "chroma": chroma_format != 0,
+            "colour": colour}
 
 
-def _pps(rbsp: bytes) -> dict:
+def _vui(r: BitReader) -> tuple[int, int, int] | None:
+    """Reads ``vui_parameters`` (E.1.1) as far as skip frames care; returns the colour description.
+
+    Refuses timing that every picture must restate: skip frames carry no SEI,
+    so they would break the HRD's buffering and timing (each picture's
+    removal and output delays) and leave pictures without their ``pic_struct``.
+    """
+    if r.u(1) and r.u(8) == 255:  # aspect_ratio_info_present_flag, aspect_ratio_idc Extended_SAR
+        r.u(16), r.u(16)  # sar_width, sar_height
+    if r.u(1):  # overscan_info_present_flag
+        r.u(1)
+    colour = None
+    if r.u(1):  # video_signal_type_present_flag
+        r.u(3), r.u(1)  # video_format, video_full_range_flag
+        if r.u(1):  # colour_description_present_flag
+            colour = (r.u(8), r.u(8), r.u(8))
+    if r.u(1):  # chroma_loc_info_present_flag
+        r.ue(), r.ue()
+    if r.u(1):  # timing_info_present_flag
+        r.u(32), r.u(32), r.u(1)
+    if r.u(1) or r.u(1):  # nal_hrd_parameters_present_flag, vcl_hrd_parameters_present_flag
+        raise StreamError("HRD parameters in the VUI are not supported: every picture would need "
+                          "buffering and timing SEI, and skip frames carry none (x264's nal-hrd)")
+    if r.u(1):  # pic_struct_present_flag
+        raise StreamError("pic_struct in the VUI is not supported: every picture would need a picture "
+                          "timing SEI, and skip frames carry none (x264's pic-struct)")
+    return colour
+
+
+def _pps(rbsp: bytes) -> dict[str, Any]:
     r = BitReader(rbsp)
     pps_id = r.ue()
     r.ue()  # seq_parameter_set_id
     cabac = r.u(1)
-    r.u(1)  # bottom_field_pic_order_in_frame_present_flag
+    bottom_field_poc = r.u(1)
     if r.ue() != 0:
         raise StreamError("slice groups are not supported")
     refs_active = r.ue() + 1
@@ -210,17 +259,23 @@ def _pps(rbsp: bytes) -> dict:
     r.u(1)  # constrained_intra_pred_flag
     if r.u(1):
         raise StreamError("redundant pictures are not supported")
-    return dict(pps_id=pps_id, cabac=bool(cabac), refs_active=refs_active, weighted_pred=bool(weighted_pred),
-                init_qp=init_qp, deblocking_control=bool(deblocking_control))
+    return {"pps_id": pps_id, "cabac": bool(cabac), "refs_active": refs_active, "weighted_pred": bool(weighted_pred),
+            "init_qp": init_qp, "deblocking_control": bool(deblocking_control),
+            "bottom_field_poc": bool(bottom_field_poc)}
 
 
-def parameters(units: list[bytes]) -> Parameters:
-    """The stream's parameters, from its first SPS and PPS; StreamError if skip frames cannot follow."""
+def read_parameters(units: list[bytes]) -> Parameters:
+    """The stream's parameters, from its first SPS and PPS; StreamError if they cannot be read."""
     sps = next((u for u in units if u[0] & 0x1F == NAL_SPS), None)
     pps = next((u for u in units if u[0] & 0x1F == NAL_PPS), None)
     if sps is None or pps is None:
         raise StreamError("the stream has no parameter sets")
-    found = Parameters(**_sps(unescape(sps[1:])), **_pps(unescape(pps[1:])))
+    return Parameters(**_sps(unescape(sps[1:])), **_pps(unescape(pps[1:])))
+
+
+def parameters(units: list[bytes]) -> Parameters:
+    """The stream's parameters, from its first SPS and PPS; StreamError if skip frames cannot follow."""
+    found = read_parameters(units)
     if found.poc_type != 2 or found.max_refs != 1:
         raise StreamError("skip frames need one reference frame and no B-frames (bframes=0, ref=1)")
     return found
@@ -383,6 +438,43 @@ def _renumbered(unit: bytes, params: Parameters, frame_num: int) -> bytes:
     return escape(value.to_bytes(len(rbsp), "big"))
 
 
+def _group(units: list[bytes]) -> list[list[bytes]]:
+    """The NAL units of each picture, the parameter sets and SEI before its slices among them.
+
+    A picture starts at a slice whose ``first_mb_in_slice`` is 0 (its first
+    bit is then 1); a later slice or partition belongs to the picture before.
+    """
+    pictures: list[list[bytes]] = []
+    pending: list[bytes] = []
+    for unit in units:
+        kind = unit[0] & 0x1F
+        if kind in (NAL_SLICE, 2, NAL_IDR) and (unit[1] & 0x80 or not pictures):
+            pictures.append(pending + [unit])
+            pending = []
+        elif 1 <= kind <= 5 and pictures:
+            pictures[-1] += pending + [unit]
+            pending = []
+        else:
+            pending.append(unit)
+    if pictures:
+        pictures[-1] += pending  # end of sequence or stream
+    return pictures
+
+
+def _written(picture: list[bytes]) -> bytes:
+    """A picture's NAL units as :func:`access_units` finds them: one four-byte start code, at the start."""
+    return START_CODE + SHORT_START_CODE.join(picture)
+
+
+def as_pictures(stream: bytes) -> bytes:
+    """An encoder's stream, every frame encoded, written as :func:`expand` writes (no skip frames).
+
+    For the segments whose stream :func:`expand` refused: the bytes of each
+    NAL unit are kept; only the start codes change, so the join finds the pictures.
+    """
+    return b"".join(_written(picture) for picture in _group(nal_units(stream)))
+
+
 def expand(stream: bytes, repeats: list[int]) -> bytes:
     """The encoder's ``stream`` of distinct pictures with picture ``i`` shown ``repeats[i]`` times.
 
@@ -391,25 +483,20 @@ def expand(stream: bytes, repeats: list[int]) -> bytes:
     """
     units = nal_units(stream)
     params = parameters(units)
-    pictures: list[list[bytes]] = []  # each picture's NAL units, parameter sets and SEI first
-    pending: list[bytes] = []
     for unit in units:
         kind = unit[0] & 0x1F
-        if kind in (NAL_SLICE, NAL_IDR):
-            if unit[1] & 0x80 == 0:  # first_mb_in_slice is not 0: a second slice of the same picture
-                raise StreamError("pictures of several slices are not supported")
-            pictures.append(pending + [unit])
-            pending = []
-        elif kind in (2, 3, 4):
+        if kind in (2, 3, 4):
             raise StreamError("data partitioning is not supported")
-        else:
-            pending.append(unit)
+        if kind in (NAL_SLICE, NAL_IDR) and unit[1] & 0x80 == 0:  # first_mb_in_slice is not 0
+            raise StreamError("pictures of several slices are not supported")
+    pictures = _group(units)
     if len(pictures) != len(repeats):
         raise StreamError(f"the encoder gave {len(pictures)} pictures where {len(repeats)} were sent")
     out = bytearray()
     frame_num = 0
     for picture, times in zip(pictures, repeats):
-        for at, unit in enumerate(picture):
+        renumbered = []
+        for unit in picture:
             kind = unit[0] & 0x1F
             if kind == NAL_IDR:
                 frame_num = 0
@@ -417,9 +504,133 @@ def expand(stream: bytes, repeats: list[int]) -> bytes:
                 if unit[0] & 0x60 == 0:
                     raise StreamError("the encoder wrote a picture that is not a reference")
                 unit = _renumbered(unit, params, frame_num)
-            out += (START_CODE if at == 0 else SHORT_START_CODE) + unit
+            renumbered.append(unit)
+        out += _written(renumbered)
         for _ in range(times - 1):
             frame_num += 1
             out += skip_frame(params, frame_num)
         frame_num += 1
     return bytes(out)
+
+
+# ---- joining segments: idr_pic_id ------------------------------------------------------------
+
+def _idr_header(rbsp: bytes, params: Parameters) -> tuple[int, int, int, int]:
+    """Where an IDR slice's ``idr_pic_id`` starts and ends, its value and where the header ends (bits).
+
+    Positions count from the start of ``rbsp``, the NAL unit's header byte
+    included (7.3.3; an IDR slice is I or SI, and its reference marking is two flags).
+    """
+    r = BitReader(rbsp)
+    r.u(8)  # the NAL unit's header
+    r.ue()  # first_mb_in_slice
+    slice_type = r.ue() % 5
+    if slice_type not in (2, 4):
+        raise StreamError("an IDR picture has a slice that is not intra")
+    r.ue()  # pic_parameter_set_id
+    r.u(params.log2_max_frame_num)  # frame_num
+    start = r.position
+    value = r.ue()
+    end = r.position
+    if params.poc_type == 0:
+        r.u(params.log2_max_poc_lsb)
+        if params.bottom_field_poc:
+            r.se()  # delta_pic_order_cnt_bottom
+    r.u(2)  # dec_ref_pic_marking: no_output_of_prior_pics_flag, long_term_reference_flag
+    r.se()  # slice_qp_delta
+    if slice_type == 4:
+        r.se()  # slice_qs_delta
+    if params.deblocking_control and r.ue() != 1:  # disable_deblocking_filter_idc
+        r.se(), r.se()  # slice_alpha_c0_offset_div2, slice_beta_offset_div2
+    return start, end, value, r.position
+
+
+def with_idr_pic_id(unit: bytes, params: Parameters, idr_pic_id: int) -> bytes:
+    """An IDR slice NAL unit with its ``idr_pic_id`` set (a field of variable width, so the rest moves).
+
+    With CAVLC the slice data follows the header bit by bit and moves with
+    it; with CABAC it starts at the next whole byte (after alignment ones),
+    so only the alignment changes and the data's bytes are kept.
+    """
+    rbsp = unescape(unit)
+    start, end, _, header_end = _idr_header(rbsp, params)
+    total = len(rbsp) * 8
+    value = int.from_bytes(rbsp, "big")
+
+    def bits(a: int, b: int) -> int:
+        return (value >> (total - b)) & ((1 << (b - a)) - 1)
+
+    w = BitWriter()
+    w.u(start, bits(0, start))
+    w.ue(idr_pic_id)
+    if params.cabac:
+        w.u(header_end - end, bits(end, header_end))
+        w.align(1)  # cabac_alignment_one_bit
+        data = rbsp[(header_end + 7) // 8:]
+    else:
+        stop = total - ((value & -value).bit_length() - 1) - 1  # where rbsp_stop_one_bit sits
+        w.u(stop - end, bits(end, stop))
+        w.trailing()
+        data = b""
+    return escape(w.value.to_bytes(w.length // 8, "big") + data)
+
+
+def idr_pic_id(unit: bytes, params: Parameters) -> int:
+    """The ``idr_pic_id`` of an IDR slice NAL unit."""
+    return _idr_header(unescape(unit[:_HEADER_BYTES]), params)[2]  # the header only, not the picture
+
+
+_HEADER_BYTES = 256  # more than any IDR slice header takes
+
+
+class Joiner:
+    """Lays segments' pictures end to end as one stream.
+
+    Every segment opens with an IDR picture whose ``idr_pic_id`` is the
+    encoder's first (0), and two IDR pictures in a row must not share one
+    (7.4.3): a decoder may take the second for more of the first.  That
+    happens where a segment ends on an IDR picture (a segment of one frame,
+    say); the second picture's ``idr_pic_id`` is then rewritten.  Headers are
+    read only then, so the join stays a copy of bytes.
+    """
+
+    def __init__(self) -> None:
+        self._sets: tuple[bytes, bytes] | None = None  # the latest SPS and PPS
+        self._last_idr: tuple[bytes, tuple[bytes, bytes]] | None = None  # the previous picture's IDR slice, if any
+
+    def pictures(self, stream: bytes) -> Iterator[bytes]:
+        """The pictures of ``stream`` (written by :func:`expand` or :func:`as_pictures`), each with start codes."""
+        for picture in access_units(stream):
+            if picture[4] & 0x1F == NAL_SLICE:  # most pictures: a P picture or a skip frame
+                self._last_idr = None
+                yield picture
+            else:
+                yield self._idr_checked(picture)
+
+    def _idr_checked(self, picture: bytes) -> bytes:
+        units = nal_units(picture)
+        sps = next((u for u in units if u[0] & 0x1F == NAL_SPS), None)
+        pps = next((u for u in units if u[0] & 0x1F == NAL_PPS), None)
+        if sps is not None and pps is not None:
+            self._sets = (sps, pps)
+        idr = next((u for u in units if u[0] & 0x1F == NAL_IDR), None)
+        previous, self._last_idr = self._last_idr, None
+        if idr is None:
+            return picture
+        if self._sets is None:
+            raise StreamError("an IDR picture comes before any parameter sets")
+        if previous is not None:
+            params = _parameters_of(*self._sets)
+            number = idr_pic_id(idr, params)
+            if number == idr_pic_id(previous[0], _parameters_of(*previous[1])):
+                number = (number + 1) % 65536
+                units = [with_idr_pic_id(u, params, number) if u[0] & 0x1F == NAL_IDR else u for u in units]
+                idr = next(u for u in units if u[0] & 0x1F == NAL_IDR)
+                picture = _written(units)
+        self._last_idr = (idr, self._sets)
+        return picture
+
+
+@functools.lru_cache(maxsize=8)
+def _parameters_of(sps: bytes, pps: bytes) -> Parameters:
+    return read_parameters([sps, pps])

@@ -18,7 +18,8 @@ from the event that shows them.  So the video is cut into segments:
   threads, so the bytes do not depend on the machine), starting with an IDR
   frame; only its distinct pictures go to x264, and each repeat of the one
   before is written as a skip frame (:mod:`qidsl.renderers.h264`), which
-  costs a few dozen bytes and no encoding;
+  costs a few dozen bytes and no encoding (should x264's stream be one skip
+  frames cannot follow, every frame of the segment is encoded instead);
 - it is kept in the segment folder under its key as a raw H.264 stream
   (written under a temporary name and renamed, so two builds, or a killed
   one, never leave a half-written segment under a real name);
@@ -112,6 +113,9 @@ class Encoding:
         return ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-profile:v", "high",
                 "-pix_fmt", "yuv420p", "-color_range", "tv", "-colorspace", "bt709",
                 "-color_primaries", "bt709", "-color_trc", "bt709",
+                # ffmpeg passes only the matrix on to x264 by itself: without these the SPS would
+                # call the primaries and transfer "unspecified" and players would guess them.
+                "-x264-params", "colorprim=bt709:transfer=bt709:colormatrix=bt709",
                 # One GOP per segment (none is longer), opened by an IDR frame.  One reference frame
                 # and no B-frames, so repeated pictures can be written as skip frames (see h264).
                 "-g", str(gop), "-bf", "0", "-refs", "1", "-threads", str(X264_THREADS)]
@@ -248,6 +252,8 @@ def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, tar
 
     Only the segment's distinct pictures are drawn and sent to x264; each
     repeat of the one before becomes a skip frame (:mod:`qidsl.renderers.h264`).
+    Should the encoder's stream be one skip frames cannot follow (h264 says
+    why), every frame of the segment goes to x264 instead: slower, never a failed build.
     """
     frames = drawers.get()
     fps = encoding.fps
@@ -260,10 +266,27 @@ def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, tar
         else:
             repeats.append(1)
     tmp = _temp_in(target.parent, target.name)
+    try:
+        _x264(frames, states, repeats, encoding, tmp, stop, step)
+        try:
+            stream = h264.expand(tmp.read_bytes(), repeats)
+        except h264.StreamError:
+            _x264(frames, states, [1] * len(states), encoding, tmp, stop, lambda count: None)
+            stream = h264.as_pictures(tmp.read_bytes())
+        tmp.write_bytes(stream)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], encoding: Encoding, tmp: Path,
+          stop: threading.Event, step) -> None:
+    """Draw ``states[0]``, ``states[repeats[0]]``, ... (each picture once) and encode them into ``tmp``."""
     command = [
         _ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{encoding.width}x{encoding.height}",
-        "-framerate", str(fps), "-color_range", "tv", "-colorspace", "bt709", "-i", "pipe:0",
+        "-framerate", str(encoding.fps), "-color_range", "tv", "-colorspace", "bt709", "-i", "pipe:0",
         *encoding.video_args(),
         "-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
         "-frames:v", str(len(repeats)), "-f", "h264", str(tmp),
@@ -279,16 +302,8 @@ def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, tar
             at += times
             step(times)
         encoder.finish()
-        try:
-            stream = h264.expand(tmp.read_bytes(), repeats)
-        except h264.StreamError as exc:
-            raise BuildError(f"could not repeat the video's still frames: {exc}") from exc
-        tmp.write_bytes(stream)
-        os.replace(tmp, target)
     finally:
         encoder.close()
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def _wav_key(audio: Path, seconds: float) -> str:
@@ -351,12 +366,15 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
     try:
         encoder.write(_ivf_header(encoding.width, encoding.height, fps, frames))
         at = 0
+        joiner = h264.Joiner()
         for segment in segments:
             with open(segment, "rb") as part:
-                for picture in h264.access_units(part.read()):
+                for picture in joiner.pictures(part.read()):
                     encoder.write(struct.pack("<IQ", len(picture), at) + picture)
                     at += 1
         encoder.finish()
+    except h264.StreamError as exc:
+        raise BuildError(f"could not join the video's segments: {exc}") from exc
     finally:
         encoder.close()
 
