@@ -157,7 +157,7 @@ def _compile(path: str | Path, loader: Loader, text: str | None, level: str | No
         return Compiled(display, None, None, None, None, None, _sorted(problems))
     library = loader.library(routine)
     problems.extend(library.diagnostics)
-    problems.extend(check(routine, library))
+    problems.extend(check(routine, library, loader.lines))
     if any(p.is_error for p in problems):
         return Compiled(display, routine, None, library, None, None, _sorted(problems))
     settings, _ = resolve_settings(routine)  # its problems were reported by check

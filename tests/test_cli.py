@@ -173,6 +173,10 @@ def test_help_on_every_command(capsys, command, words):
 def test_no_command_prints_help_and_exits_2(capsys):
     code, out, _ = run(capsys)
     assert code == 2 and "commands:" in out
+    assert out.startswith("usage: qidsl [-h] [--version] COMMAND ...\n")
+    # Each command is listed once, with its arguments (argparse's own second list is left out).
+    for command in ("check", "fmt", "plan", "build", "watch", "diff", "voices", "lsp"):
+        assert sum(line.split()[0] == command for line in out.splitlines() if line.strip()) == 1, command
 
 
 # ---------------------------------------------------------------------------
