@@ -7,6 +7,7 @@ everywhere in qidsl, which SARIF calls ``unicodeCodePoints``.
 
 from __future__ import annotations
 
+import os
 from pathlib import PurePath, PurePosixPath
 from urllib.parse import quote
 
@@ -97,7 +98,15 @@ RULES = {
 
 
 def _uri(file: str) -> str:
+    """A file's URI: relative as qidsl found it, or absolute for a path outside the current folder.
+
+    A relative URI with ``..`` in it is not a valid artifact location for
+    code scanning (it resolves outside the repository's root), so such a
+    path is made absolute (``file:///…``).
+    """
     path = PurePath(file)
+    if not path.is_absolute() and ".." in path.parts:
+        path = PurePath(os.path.abspath(file))
     if path.is_absolute():
         return PurePosixPath(path.as_posix()).as_uri() if path.as_posix().startswith("/") else path.as_uri()
     return quote(path.as_posix())
