@@ -224,19 +224,19 @@ class _Checker:
             if setting is not None and setting.value.strip() and routine.path == setting.span.file:
                 self._screen_text(box, setting.value, setting.value_span, key)
         # Notes before the first section or cue are on the title card, together (as expand puts them).
-        card, body, overflowing = [], list(routine.body), False
-        while body and isinstance(body[0], (m.Note, m.Define, m.Include)):
-            node = body.pop(0)
-            if isinstance(node, m.Note):
-                card.append(node)
-                # A note more is a line more: once the card overflows, every later note does too (and
-                # fitting the growing text again for each of hundreds of notes took seconds).
-                overflowing = overflowing or bool(node.text.value.strip()) and not BOXES["card_notes"].fit(
-                    "\n".join(n.text.value for n in card), language=self.settings.language).within_limits
-                if overflowing and node.text.value.strip():
-                    self.warn("text-too-long", "the notes on the title card are too long to show whole "
-                              "on the video at 720p", node.text.span,
-                              "shorten them, or move this one into the first section")
+        # (Every variant's notes are measured together: a card fits them all.)
+        card: list[m.Note] = []
+        overflowing = False
+        for node, _ in m.title_card_notes(routine.body)[0]:
+            card.append(node)
+            # A note more is a line more: once the card overflows, every later note does too (and
+            # fitting the growing text again for each of hundreds of notes took seconds).
+            overflowing = overflowing or bool(node.text.value.strip()) and not BOXES["card_notes"].fit(
+                "\n".join(n.text.value for n in card), language=self.settings.language).within_limits
+            if overflowing and node.text.value.strip():
+                self.warn("text-too-long", "the notes on the title card are too long to show whole "
+                          "on the video at 720p", node.text.span,
+                          "shorten them, or move this one into the first section")
         self._card_notes = {id(n) for n in card}
 
     def _shown(self, node) -> None:
