@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   builds the shipped routine into build/
-#   make test   runs the test suite
+#   make demo   installs qidsl (what it needs to run, no more) and builds the shipped routine into build/
+#   make test   adds the test tools and runs the test suite
 #   make fuzz   runs the front end's fuzzer long (100,000 inputs; FUZZ_INPUTS=N for another count)
 # Each creates the virtual environment (.venv) itself.
 
