@@ -32,6 +32,7 @@ with ``…``, to be mended by hand); then read the diff before committing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shlex
@@ -50,7 +51,7 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 QIDSL = Path(sys.executable).parent / "qidsl"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
-_MARKED = re.compile(r"<!--\s*example\b(?P<options>.*?)-->\n```text\n(?P<body>.*?)\n```", re.S)
+_MARKED = re.compile(r"<!--\s*example\b(?P<options>.*?)-->\n```text\n(?P<body>.*?)\n```", re.DOTALL)
 _COMMAND_BLOCK = re.compile(r"```text\n\$ ")
 
 
@@ -95,11 +96,12 @@ def _run(example: Example, folder: Path) -> str:
     assert words[0] == "qidsl", command
     env = dict(os.environ, NO_COLOR="1", TERM="dumb", PYTHONUNBUFFERED="1",
                QIDSL_CACHE_DIR=str(folder.parent / "cache"))
-    stdin = open(folder / example.options["stdin"][0], "rb") if "stdin" in example.options \
-        else subprocess.DEVNULL
-    try:
-        process = subprocess.Popen([str(QIDSL), *words[1:]], cwd=folder, env=env, stdin=stdin,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with contextlib.ExitStack() as stack:
+        stdin = stack.enter_context(open(folder / example.options["stdin"][0], "rb")) \
+            if "stdin" in example.options else subprocess.DEVNULL
+        process = stack.enter_context(subprocess.Popen(
+            [str(QIDSL), *words[1:]], cwd=folder, env=env, stdin=stdin, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT))
         assert process.stdout is not None
         if "stop-after" in example.options:  # a server: Ctrl-C once it has said its lines
             lines = [process.stdout.readline() for _ in range(int(example.options["stop-after"][0]))]
@@ -109,9 +111,6 @@ def _run(example: Example, folder: Path) -> str:
             output = b"".join(lines)
         else:
             output, _ = process.communicate(timeout=600)
-    finally:
-        if stdin is not subprocess.DEVNULL:
-            stdin.close()
     return output.decode("utf-8").rstrip("\n")
 
 

@@ -64,8 +64,8 @@ RULES = {
     "too-many-steps": ("error", "More than 30,000 steps after expansion."),
     "too-long": ("error", "More than 12 hours of written time, in the routine or in one duration."),
     "too-large": ("error", "The routine is too large to expand."),
-    "repeat-times": ("error", "A word after a repeat's count, or an x stuck to it (write repeat 3:, not "
-                     "repeat 3 times: or repeat 3x:)."),
+    "repeat-times": ("error", ("A word after a repeat's count, or an x stuck to it (write repeat 3:, not "
+                               "repeat 3 times: or repeat 3x:).")),
     "engine-language": ("error", "The engine named cannot speak the routine's language (joe reads another "
                         "language only when named: voice: joe)."),
     "voice-missing": ("error", "The voice: file does not exist."),
@@ -75,8 +75,8 @@ RULES = {
     "duplicate-variant": ("error", "A for or unless that names a variant twice."),
     "bad-variant-block": ("error", "A for or unless without variant names, with quoted names, or with names "
                           "not separated by commas."),
-    "empty-block": ("error", "A block with nothing indented under it, and no comment saying it is empty on "
-                    "purpose."),
+    "empty-block": ("error", ("A block with nothing indented under it, and no comment saying it is empty on "
+                              "purpose.")),
     "syntax": ("error", "Something the grammar does not accept; the message says what was expected."),
     "internal-error": ("error", "qidsl itself failed on this file: a bug, please report it."),
     "duplicate-setting": ("warning", "A setting is given twice; the last one wins."),

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 
 from .diagnostics import Diagnostic, error, warning
 from .model import Routine, Setting
-from .speech import (BUNDLED_VOICE, ENGINES, automatic_engine, is_bundled_voice,  # noqa: F401 (re-exported)
-                     no_voice_advice, not_spoken)
+from .speech import (BUNDLED_VOICE, ENGINES, automatic_engine, espeak_languages,  # noqa: F401 (re-exported)
+                     is_bundled_voice, no_voice_advice, not_spoken)
 
 DEFAULT_GAP = 0.5
 DEFAULT_BELL = 3.0
@@ -70,8 +70,6 @@ def _number(item: Setting, low: float, high: float, problems: list[Diagnostic]) 
 
 def _language_hint(written: str) -> str:
     """What to write for ``language:``: the code of a language named in words (``english`` -> ``en``)."""
-    from .speech import espeak_languages  # read only when a routine names its language in words
-
     wanted = written.strip().strip('"').lower()
     codes = sorted((tag for tag, (_, name) in espeak_languages().items()
                     if name.split(" (")[0].lower() == wanted), key=len)
