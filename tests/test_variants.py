@@ -169,13 +169,19 @@ def _speech(stderr: str) -> list[tuple[int, int]]:
                                                      stderr)]
 
 
-def test_build_every_variant_synthesises_shared_speech_once(tmp_path, monkeypatch, capsys):
-    routine = tmp_path / "two.qi"
-    routine.write_text(ROUTINE, encoding="utf-8")
+def _build_every_variant(tmp_path, monkeypatch, capsys, name: str, text: str, video: str) -> tuple[Path, str]:
+    """Build ``text`` as ``name``.qi with ``--variant all`` (``video``: --no-video or --preview); its path and stderr."""
+    routine = tmp_path / f"{name}.qi"
+    routine.write_text(text, encoding="utf-8")
     monkeypatch.setenv("QIDSL_CACHE_DIR", str(tmp_path / "cache"))
-    code = main(["build", "--no-video", "--variant", "all", "--out", str(tmp_path / "out"), str(routine)])
-    out, err = capsys.readouterr()
+    code = main(["build", video, "--variant", "all", "--out", str(tmp_path / "out"), str(routine)])
+    _, err = capsys.readouterr()
     assert code == 0, err
+    return routine, err
+
+
+def test_build_every_variant_synthesises_shared_speech_once(tmp_path, monkeypatch, capsys):
+    routine, err = _build_every_variant(tmp_path, monkeypatch, capsys, "two", ROUTINE, "--no-video")
     # standing speaks three cues; seated shares two of them and synthesises only "Sit tall."
     assert _speech(err) == [(3, 0), (1, 2)]
     names = sorted(p.name for p in (tmp_path / "out" / "two").iterdir() if not p.name.startswith("."))
@@ -242,12 +248,7 @@ def test_each_variant_says_which_it_is_in_everything_it_publishes(tmp_path, monk
         return picture
 
     monkeypatch.setattr(VideoFrames, "__call__", recording)
-    routine = tmp_path / "gentle.qi"
-    routine.write_text(FLOW, encoding="utf-8")
-    monkeypatch.setenv("QIDSL_CACHE_DIR", str(tmp_path / "cache"))
-    code = main(["build", "--preview", "--variant", "all", "--out", str(tmp_path / "out"), str(routine)])
-    _, err = capsys.readouterr()
-    assert code == 0, err
+    _build_every_variant(tmp_path, monkeypatch, capsys, "gentle", FLOW, "--preview")
     folder = tmp_path / "out" / "gentle"
     note = "Sit near the front of a sturdy chair."
     for variant, name in (("mat", "gentle"), ("chair", "gentle.chair")):
