@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   builds the shipped routine into build/
-#   make test   runs the test suite
+#   make demo   installs qidsl (what it needs to run, no more) and builds the shipped routine into build/
+#   make test   adds the test tools and runs the test suite
 #   make fuzz   runs the front end's fuzzer long (100,000 inputs; FUZZ_INPUTS=N for another count)
 # Each creates the virtual environment (.venv) itself.
 
@@ -8,20 +8,30 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 QIDSL := $(VENV)/bin/qidsl
+# Two stamps: the runtime (what `make demo` needs) and, on top of it, the test extra.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+# setuptools announces every editable install with a banner; a new user needs none of it.
+QUIET_PIP := PYTHONWARNINGS='ignore:Editable installation' $(PY) -m pip install --quiet --disable-pip-version-check
 ROUTINE := routines/rolling-the-hands-backwards.qi
+DEMO_OUT := build/$(basename $(notdir $(ROUTINE)))
 # The VS Code extension's npm packages (vscode-tmgrammar-test tests its grammar).
 NODE_STAMP := editors/vscode/node_modules/.installed
 
 .PHONY: demo test venv bench fuzz clean editors
 
 $(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	@echo "Installing qidsl into $(VENV) (a minute or two, once)..."
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(QUIET_PIP) --upgrade pip
+	@$(QUIET_PIP) -e .
+	@touch $(STAMP)
 
-venv: $(STAMP)
+$(TEST_STAMP): $(STAMP)
+	$(QUIET_PIP) -e '.[test]'
+	touch $(TEST_STAMP)
+
+venv: $(TEST_STAMP)
 
 $(NODE_STAMP): editors/vscode/package.json editors/vscode/package-lock.json
 	.ci/system-deps
@@ -34,17 +44,22 @@ demo: $(STAMP)
 	$(QIDSL) check $(ROUTINE)
 	$(QIDSL) plan $(ROUTINE)
 	$(QIDSL) build $(ROUTINE)
+	@echo
+	@echo "Done. Next:"
+	@echo "  practise: open $(DEMO_OUT)/$(notdir $(DEMO_OUT)).html in a browser (it plays from the disk)"
+	@echo "  publish:  upload $(DEMO_OUT)/$(notdir $(DEMO_OUT)).mp4 (the video) or .mp3 (the audio)"
+	@echo "  your own: source $(VENV)/bin/activate, then qidsl check my-routine.qi and qidsl build my-routine.qi"
 
-test: $(STAMP) $(NODE_STAMP)
+test: $(TEST_STAMP) $(NODE_STAMP)
 	@.ci/system-deps
 	$(PY) -m pytest -q
 
 FUZZ_INPUTS ?= 100000
 
-fuzz: $(STAMP)
+fuzz: $(TEST_STAMP)
 	$(PY) tests/fuzz.py $(FUZZ_INPUTS)
 
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(PY) benchmarks/check_speed.py
 	$(PY) benchmarks/front_end_scaling.py
 	$(PY) benchmarks/narration_speed.py

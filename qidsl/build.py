@@ -245,6 +245,8 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
     variant = compiled.variants[0].name if len(compiled.variants) == 1 else None
+    if variant:  # what each variant publishes says which it is (page, tags, title card, timeline)
+        settings = replace(settings, title=f"{settings.title} ({variant})")
     engine = (engine_for or make_engine)(settings, base_dir=path.parent, tld=options.tld)
     _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ "
          f"(speech: {engine.name}, voice {engine.voice_name})")

@@ -56,9 +56,12 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="qidsl", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = _Parser(prog="qidsl", usage="%(prog)s [-h] [--version] COMMAND ...", description=DESCRIPTION,
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"qidsl {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # The commands are listed once, in DESCRIPTION; argparse's own list of them is left out.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser, prog="qidsl",
+                                     help=argparse.SUPPRESS)
 
     check = commands.add_parser("check", help="find mistakes in routines",
                                 description="Check routines and report every problem with its line and column. "

@@ -12,6 +12,7 @@ import dataclasses
 import gc
 import json
 import os
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,7 +158,7 @@ def _compile(path: str | Path, loader: Loader, text: str | None, level: str | No
         return Compiled(display, None, None, None, None, None, _sorted(problems))
     library = loader.library(routine)
     problems.extend(library.diagnostics)
-    problems.extend(check(routine, library))
+    problems.extend(check(routine, library, loader.lines))
     if any(p.is_error for p in problems):
         return Compiled(display, routine, None, library, None, None, _sorted(problems))
     settings, _ = resolve_settings(routine)  # its problems were reported by check
@@ -174,6 +175,40 @@ def _sorted(problems: list[Diagnostic]) -> tuple[Diagnostic, ...]:
     return tuple(sorted(unique, key=sort_key))
 
 
+# Folders never searched for routines, even outside a git work tree: tools' packages.
+_NEVER_SEARCHED = ("node_modules", "__pycache__")
+
+
+def routines_under(folder: Path) -> list[Path]:
+    """The ``*.qi`` files in ``folder`` and its subfolders, sorted by path.
+
+    Hidden files and folders (``.venv``, ``.git``), ``node_modules`` and
+    whatever git ignores there are left out: a virtual environment or a
+    package folder can hold thousands of files that are not the user's.
+    """
+    found: list[Path] = []
+    for root, folders, files in os.walk(folder):
+        folders[:] = [name for name in folders if not name.startswith(".") and name not in _NEVER_SEARCHED]
+        found.extend(Path(root, name) for name in files if name.endswith(".qi") and not name.startswith("."))
+    ignored = _git_ignored(folder, found)
+    return sorted(path for path in found if path not in ignored and path.is_file())
+
+
+def _git_ignored(folder: Path, files: list[Path]) -> set[Path]:
+    """Those of ``files`` (under ``folder``) that git ignores; none when git or a work tree is not there."""
+    if not files:
+        return set()
+    names = [os.fsencode(path.relative_to(folder)) for path in files]
+    try:
+        done = subprocess.run(["git", "-C", str(folder), "check-ignore", "-z", "--stdin"], input=b"\0".join(names),
+                              capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):  # no git here: only hidden folders are left out
+        return set()
+    if done.returncode not in (0, 1):  # 128: not inside a work tree
+        return set()
+    return {folder / os.fsdecode(name) for name in done.stdout.split(b"\0") if name}
+
+
 def find_routines(paths: list[str]) -> tuple[list[Path], list[str]]:
     """Files named, and ``*.qi`` files under folders named; plus the names that do not exist."""
     found: list[Path] = []
@@ -187,7 +222,7 @@ def find_routines(paths: list[str]) -> tuple[list[Path], list[str]]:
             found.append(path)  # reading it says why, in one sentence
             continue
         if is_dir:
-            found.extend(sorted(p for p in path.rglob("*.qi") if p.is_file()))
+            found.extend(routines_under(path))
         elif exists:
             found.append(path)
         else:

@@ -98,8 +98,9 @@ def test_the_cases_cover_every_mistake_of_the_language_brief():
         "include-missing", "include-self", "include-cycle", "include-outside",
         "not-utf8", "empty-file", "missing-title",
         "unknown-setting", "bad-setting", "bad-language", "unknown-engine", "unknown-theme",
+        "empty-block", "repeat-times",
         # warnings
-        "breath-twice", "empty-block", "unused-define", "cue-overruns-phase", "long-routine",
+        "breath-twice", "unused-define", "cue-overruns-phase", "long-routine",
     }
     assert wanted <= set(codes), sorted(wanted - set(codes))
 

@@ -140,11 +140,21 @@ def test_empty_texts_and_names():
     assert "empty-name" in codes(head('section " ":\n    say "x"\n'))
 
 
+def test_an_empty_block_is_an_error_unless_a_comment_says_it_is_empty_on_purpose():
+    forgotten = only(head('section "Empty":\nsay "x"\n'), "empty-block")
+    assert forgotten.is_error and "on purpose" in forgotten.hint
+    assert only(head('repeat 3:\ninhale 4s\nexhale 4s\n'), "empty-block").is_error
+    assert codes(head('section "Later":\n    # to be written\nsay "x"\n')) == []
+    assert codes(head('repeat 3:\n\n        # later\n\nsay "x"\n')) == []
+    # A comment at the block's own indentation (or less) is not under it.
+    assert codes(head('repeat 3:\n# later\nsay "x"\n')) == ["empty-block"]
+    assert codes(head('section "A":\n    repeat 3:\n    # later\n    say "x"\n')) == ["empty-block"]
+
+
 def test_warnings():
     assert codes(head("inhale 4s\ninhale 4s\n")) == ["breath-twice"]
     assert codes(head("exhale 4s\nnote \"x\"\nexhale 4s\n")) == ["breath-twice"]  # notes are not breaths
     assert codes(head("inhale 4s\nhold 2s\ninhale 4s\nexhale 4s\n")) == []
-    assert codes(head('section "Empty":\nsay "x"\n')) == ["empty-block"]
     assert codes(head('define "unused":\n    say "x"\nsay "y"\n')) == ["unused-define"]
     overrun = only(head('inhale 1s "This is much too long to say within a single second of breath."\n'),
                    "cue-overruns-phase")

@@ -75,6 +75,19 @@ def test_a_clean_run_is_an_empty_but_valid_sarif_log(tmp_path):
     assert log["runs"][0]["results"] == []
 
 
+def test_sarif_for_a_path_outside_the_current_folder_has_an_absolute_uri_without_dot_dot(tmp_path):
+    (tmp_path / "routines").mkdir()
+    (tmp_path / "ci").mkdir()
+    (tmp_path / "routines" / "broken.qi").write_text(BROKEN, encoding="utf-8")
+    done = qidsl("check", "--format", "sarif", "../routines/broken.qi", "../routines", cwd=tmp_path / "ci")
+    assert done.returncode == 1
+    log = json.loads(done.stdout)
+    jsonschema.Draft4Validator(SCHEMA).validate(log)
+    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in log["runs"][0]["results"]}
+    assert uris == {(tmp_path / "routines" / "broken.qi").resolve().as_uri()}
+    assert all(".." not in uri for uri in uris)
+
+
 def test_every_documented_code_has_a_sarif_rule_with_its_severity():
     text = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
     errors, warnings = text.split("### Errors", 1)[1].split("### Warnings", 1)

@@ -173,6 +173,10 @@ def test_help_on_every_command(capsys, command, words):
 def test_no_command_prints_help_and_exits_2(capsys):
     code, out, _ = run(capsys)
     assert code == 2 and "commands:" in out
+    assert out.startswith("usage: qidsl [-h] [--version] COMMAND ...\n")
+    # Each command is listed once, with its arguments (argparse's own second list is left out).
+    for command in ("check", "fmt", "plan", "build", "watch", "diff", "voices", "lsp"):
+        assert sum(line.split()[0] == command for line in out.splitlines() if line.strip()) == 1, command
 
 
 # ---------------------------------------------------------------------------
@@ -424,3 +428,34 @@ def test_a_name_longer_than_the_file_system_allows_is_one_sentence(tmp_path, cap
     for command in ("check", "plan"):
         code, out, err = run(capsys, command, name)
         assert (code, out, err) == (1, "", f"qidsl: cannot read {name}: File name too long\n")
+
+
+# ---------------------------------------------------------------------------
+# folders
+
+
+def test_check_folder_skips_hidden_folders_node_modules_and_what_git_ignores(tmp_path, capsys, monkeypatch):
+    import subprocess
+
+    routine = 'title: "T"\nsay "x"\n'
+    for name in ("kept/a.qi", "kept/deeper/b.qi", ".venv/lib/site/c.qi", "node_modules/pkg/d.qi",
+                 "ignored/e.qi", ".drafts/f.qi", "kept/g.draft.qi", "kept/.h.qi"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(routine, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    # Outside a git work tree only hidden folders and files and node_modules are left out.
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert run(capsys, "check", ".") == (0, "", "no problems in 4 files\n")
+    subprocess.run(["git", "init", "-q", "."], check=True)
+    (tmp_path / ".gitignore").write_text("ignored/\n*.draft.qi\n", encoding="utf-8")
+    code, _, err = run(capsys, "check", ".")
+    assert (code, err) == (0, "no problems in 2 files\n")
+    # Which two: a broken copy in each kept place is found, nowhere else.
+    for name in ("kept/a.qi", "kept/deeper/b.qi", "ignored/e.qi", ".venv/lib/site/c.qi"):
+        (tmp_path / name).write_text('title: "T"\ninhal 4s\n', encoding="utf-8")
+    code, out, err = run(capsys, "check", ".")
+    assert code == 1 and err == "2 errors, 0 warnings in 2 files\n"
+    assert [line.split(":")[0] for line in out.splitlines() if "error:" in line] == ["kept/a.qi", "kept/deeper/b.qi"]
+    # A file or hidden folder named on the command line is checked all the same.
+    code, _, err = run(capsys, "check", "ignored/e.qi", ".venv")
+    assert (code, err) == (1, "2 errors, 0 warnings in 2 files\n")

@@ -4,6 +4,7 @@ front end failing loudly on a statement type it does not know."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from pathlib import Path
 
@@ -168,13 +169,19 @@ def _speech(stderr: str) -> list[tuple[int, int]]:
                                                      stderr)]
 
 
-def test_build_every_variant_synthesises_shared_speech_once(tmp_path, monkeypatch, capsys):
-    routine = tmp_path / "two.qi"
-    routine.write_text(ROUTINE, encoding="utf-8")
+def _build_every_variant(tmp_path, monkeypatch, capsys, name: str, text: str, video: str) -> tuple[Path, str]:
+    """Build ``text`` as ``name``.qi with ``--variant all`` (``video``: --no-video or --preview); its path and stderr."""
+    routine = tmp_path / f"{name}.qi"
+    routine.write_text(text, encoding="utf-8")
     monkeypatch.setenv("QIDSL_CACHE_DIR", str(tmp_path / "cache"))
-    code = main(["build", "--no-video", "--variant", "all", "--out", str(tmp_path / "out"), str(routine)])
-    out, err = capsys.readouterr()
+    code = main(["build", video, "--variant", "all", "--out", str(tmp_path / "out"), str(routine)])
+    _, err = capsys.readouterr()
     assert code == 0, err
+    return routine, err
+
+
+def test_build_every_variant_synthesises_shared_speech_once(tmp_path, monkeypatch, capsys):
+    routine, err = _build_every_variant(tmp_path, monkeypatch, capsys, "two", ROUTINE, "--no-video")
     # standing speaks three cues; seated shares two of them and synthesises only "Sit tall."
     assert _speech(err) == [(3, 0), (1, 2)]
     names = sorted(p.name for p in (tmp_path / "out" / "two").iterdir() if not p.name.startswith("."))
@@ -205,3 +212,55 @@ def test_build_of_an_unknown_variant_is_a_usage_error(tmp_path, capsys):
     assert code == 2
     assert "has no variant 'lying'; its variants are: standing, seated" in err
     assert not (tmp_path / "out").exists()
+
+
+FLOW = """title: "Gentle Flow"
+author: "Qi Studio"
+variants: mat, chair
+
+for chair:
+    note "Sit near the front of a sturdy chair."
+
+section "Arriving":
+    for mat:
+        say "Stand tall."
+    for chair:
+        say "Sit tall."
+    inhale 2s
+    exhale 2s
+"""
+
+
+def test_each_variant_says_which_it_is_in_everything_it_publishes(tmp_path, monkeypatch, capsys):
+    from mutagen.id3 import ID3
+
+    from qidsl.renderers.video import VideoFrames
+    from tests.probe import probe
+
+    # The title card as drawn: the texts the painter places in the video's first frame.
+    cards: list[list[str]] = []
+    draw = VideoFrames.__call__
+
+    def recording(self, t, *args, **kwargs):
+        picture = draw(self, t, *args, **kwargs)
+        if t == 0.0:
+            cards.append([" ".join(lines) for lines, _ in self._painter.placed])
+        return picture
+
+    monkeypatch.setattr(VideoFrames, "__call__", recording)
+    _build_every_variant(tmp_path, monkeypatch, capsys, "gentle", FLOW, "--preview")
+    folder = tmp_path / "out" / "gentle"
+    note = "Sit near the front of a sturdy chair."
+    for variant, name in (("mat", "gentle"), ("chair", "gentle.chair")):
+        title = f"Gentle Flow ({variant})"
+        page = (folder / f"{name}.html").read_text(encoding="utf-8")
+        assert re.search(r"<title>(.*?)</title>", page).group(1) == title
+        assert ID3(folder / f"{name}.mp3")["TIT2"].text == [title]
+        assert probe(folder / f"{name}.mp4")["format"]["tags"]["title"] == title
+        timeline = json.loads((folder / f"{name}.timeline.json").read_text(encoding="utf-8"))
+        assert timeline["title"] == title
+        card = next(texts for texts in cards if title in texts)
+        # The chair's note at the top is on its title card (not a timed note later), and only on its.
+        assert (note in card) == (variant == "chair")
+        assert timeline["notes"] == ([note] if variant == "chair" else [])
+        assert note not in [e["text"] for e in timeline["events"] if e["kind"] == "note"]

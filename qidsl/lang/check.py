@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..fonts.textfit import BOXES, text_width, face_name, needs_cjk
@@ -122,8 +123,11 @@ def _sub_span(span: m.Span, width: int) -> m.Span:
 
 
 class _Checker:
-    def __init__(self, routine: m.Routine, library: Library):
+    def __init__(self, routine: m.Routine, library: Library,
+                 source_lines: Callable[[str], list[str] | None] | None = None):
         self.routine = routine
+        self.source_lines = source_lines
+        self._lines: dict[str, list[str] | None] = {}
         self.library = library
         self.problems: list[Diagnostic] = []
         self.used: set[str] = set()
@@ -174,7 +178,9 @@ class _Checker:
         self._next_label = screen_words(settings.language)["next"]
         self._screen_texts()
         self.problems.extend(voice_file_problems(self.routine, settings))
-        if self.routine.setting("title") is None and not is_library(self.routine):
+        # A misspelt `titel:` is reported once, as an unknown setting whose hint says title.
+        misspelt = any(p.code == "unknown-setting" and p.hint == "did you mean 'title'?" for p in problems)
+        if self.routine.setting("title") is None and not is_library(self.routine) and not misspelt:
             first = self.routine.settings[0].span if self.routine.settings else None
             line = first.line if first else 1
             self.err("missing-title", "this routine has no title",
@@ -218,19 +224,19 @@ class _Checker:
             if setting is not None and setting.value.strip() and routine.path == setting.span.file:
                 self._screen_text(box, setting.value, setting.value_span, key)
         # Notes before the first section or cue are on the title card, together (as expand puts them).
-        card, body, overflowing = [], list(routine.body), False
-        while body and isinstance(body[0], (m.Note, m.Define, m.Include)):
-            node = body.pop(0)
-            if isinstance(node, m.Note):
-                card.append(node)
-                # A note more is a line more: once the card overflows, every later note does too (and
-                # fitting the growing text again for each of hundreds of notes took seconds).
-                overflowing = overflowing or bool(node.text.value.strip()) and not BOXES["card_notes"].fit(
-                    "\n".join(n.text.value for n in card), language=self.settings.language).within_limits
-                if overflowing and node.text.value.strip():
-                    self.warn("text-too-long", "the notes on the title card are too long to show whole "
-                              "on the video at 720p", node.text.span,
-                              "shorten them, or move this one into the first section")
+        # (Every variant's notes are measured together: a card fits them all.)
+        card: list[m.Note] = []
+        overflowing = False
+        for node, _ in m.title_card_notes(routine.body)[0]:
+            card.append(node)
+            # A note more is a line more: once the card overflows, every later note does too (and
+            # fitting the growing text again for each of hundreds of notes took seconds).
+            overflowing = overflowing or bool(node.text.value.strip()) and not BOXES["card_notes"].fit(
+                "\n".join(n.text.value for n in card), language=self.settings.language).within_limits
+            if overflowing and node.text.value.strip():
+                self.warn("text-too-long", "the notes on the title card are too long to show whole "
+                          "on the video at 720p", node.text.span,
+                          "shorten them, or move this one into the first section")
         self._card_notes = {id(n) for n in card}
 
     def _shown(self, node) -> None:
@@ -310,9 +316,12 @@ class _Checker:
             for index, side in enumerate(node.sides):
                 if side.value in names[:index]:
                     self.err("duplicate-side", f"the side '{side.value}' is listed twice", side.span)
-        if not node.body:
-            self.warn("empty-block", f"this {keyword} is empty", header,
-                      "indent the statements that belong to it under this line")
+        if not node.body and not self._commented_under(header):
+            # A forgotten indent would change the routine silently (the lines
+            # play once, after the block): empty only on purpose, said with a comment.
+            self.err("empty-block", f"this {keyword} is empty", header,
+                     "indent the statements that belong to it under this line (a block left empty on "
+                     "purpose has an indented comment under it, such as # to be written)")
         if isinstance(node, m.Define) and top and not self.in_variant_block:
             return  # checked once, through the library, below
         if isinstance(node, m.ForVariants):
@@ -324,6 +333,24 @@ class _Checker:
                 return
         self.body(node.body, depth + 1, top=False, in_sides=in_sides or isinstance(node, m.Sides),
                   in_define=in_define)
+
+    def _commented_under(self, header: m.Span) -> bool:
+        """Whether the lines right under a block's header hold a comment indented deeper than it."""
+        if header.file not in self._lines:  # read once a file: a file of many empty blocks stays linear
+            self._lines[header.file] = self.source_lines(header.file) if self.source_lines else None
+        lines = self._lines[header.file]
+        if not lines or header.line > len(lines):
+            return False
+        indent = len(lines[header.line - 1]) - len(lines[header.line - 1].lstrip())
+        for line in lines[header.line:]:
+            stripped = line.lstrip()
+            if not stripped:
+                continue
+            if not stripped.startswith("#"):
+                return False
+            if len(line) - len(stripped) > indent:
+                return True
+        return False
 
     def variant_block(self, node: m.ForVariants) -> None:
         """The names of a ``for``/``unless`` block: declared, and each once."""
@@ -537,6 +564,11 @@ def _durations_of(node) -> list[m.Duration]:
     return []
 
 
-def check(routine: m.Routine, library: Library) -> list[Diagnostic]:
-    """Every problem of ``routine`` (with its included definitions), errors and warnings."""
-    return _Checker(routine, library).run()
+def check(routine: m.Routine, library: Library,
+          source_lines: Callable[[str], list[str] | None] | None = None) -> list[Diagnostic]:
+    """Every problem of ``routine`` (with its included definitions), errors and warnings.
+
+    ``source_lines`` gives a file's lines (such as :meth:`Loader.lines`): an
+    empty block with a comment under it is empty on purpose, not an error.
+    """
+    return _Checker(routine, library, source_lines).run()

@@ -118,12 +118,8 @@ def expand(routine: m.Routine, library: Library, settings: Settings,
         raise QiError([error("too-large", "this routine is too large to expand",
                              m.Span(routine.path, 1, 1, 1, 1))])
     expander = _Expander(library, settings, variant)
-    notes = []
-    body = list(routine.body)
-    # Notes before the first section or cue belong on the title card.
-    while body and isinstance(body[0], (m.Note, m.Define, m.Include)):
-        node = body.pop(0)
-        if isinstance(node, m.Note):
-            notes.append(node.text.value)
-    expander.body(body, (None, None, None))
+    # Notes before the first section or cue belong on the title card (a variant's own too).
+    card, start = m.title_card_notes(routine.body)
+    notes = [note.text.value for note, block in card if block is None or block.plays_in(variant)]
+    expander.body(routine.body[start:], (None, None, None))
     return ExpandedRoutine(settings, tuple(expander.steps), tuple(notes))

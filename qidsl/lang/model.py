@@ -214,3 +214,22 @@ def walk(body: tuple[Statement, ...]):
                 break
         else:
             stack.pop()
+
+
+def title_card_notes(body: tuple[Statement, ...]) -> tuple[list[tuple[Note, ForVariants | None]], int]:
+    """The notes shown on the title card, and the index in ``body`` where the rest begins.
+
+    They are the notes before the first section or cue, and those of a
+    ``for``/``unless`` block there that holds only notes (``for chair: note
+    "…"``), each with that block (None for a note of every variant).
+    """
+    notes: list[tuple[Note, ForVariants | None]] = []
+    index = 0
+    for index, node in enumerate(body):
+        if isinstance(node, Note):
+            notes.append((node, None))
+        elif isinstance(node, ForVariants) and node.body and all(isinstance(n, Note) for n in node.body):
+            notes.extend((n, node) for n in node.body if isinstance(n, Note))
+        elif not isinstance(node, (Define, Include)):
+            return notes, index
+    return notes, len(body)

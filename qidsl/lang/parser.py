@@ -191,6 +191,10 @@ _TERMINAL_WORDS = {
 
 
 def _describe_expected(expected: set[str]) -> str:
+    if "COLON" in expected:
+        # The lexer lets a line end anywhere (the indenter must see every newline), so
+        # Lark lists it among the expected endings even where only ':' may end the line.
+        expected = expected - {"_NL"}
     terminals = {t.name: t for t in _lark().terminals}
     words = []
     for name in sorted(expected):
@@ -277,19 +281,24 @@ def _spaced_unit(file: str, number: int, line: str, column: int) -> Diagnostic |
                  f"write {written}")
 
 
-_REPEAT_TIMES = re.compile(r"\s*repeat\s+(\d+)\s+(times?|x|rounds?)\b")
+# `repeat 3x:` too: `breathe 4-7-8 x3` writes its count with an x.
+_REPEAT_TIMES = re.compile(r"\s*repeat\s+(\d+)(?:\s+(times?|rounds?)|\s*([x×]))(?!\w)")
 
 
 def _repeat_times(file: str, number: int, line: str, column: int) -> Diagnostic | None:
     """``repeat 3 times:``: the word after a repeat's count (``do "x" 3 times`` is the one with 'times')."""
     match = _REPEAT_TIMES.match(line)
-    if not match or match.start(2) + 1 != column:
+    if not match:
         return None
-    span = m.Span(file, number, column, number, match.end(2) + 1)
-    rest = line[match.end(2):_code_end(line) - 1].strip()
+    word = 2 if match.group(2) else 3
+    if match.start(word) + 1 != column:
+        return None
+    span = m.Span(file, number, column, number, match.end(word) + 1)
+    rest = line[match.end(word):_code_end(line) - 1].strip()
     counted = " counted" if rest.startswith("counted") else ""
-    return error("repeat-times", f"a repeat's count is written without '{match.group(2)}'", span,
-                 f"write repeat {match.group(1)}{counted}:")
+    why = " (an x count is for a breath pattern: breathe 4-7-8 x3)" if word == 3 else ""
+    return error("repeat-times", f"a repeat's count is written without '{match.group(word)}'", span,
+                 f"write repeat {match.group(1)}{counted}:{why}")
 
 
 def _variant_header(file: str, number: int, line: str, column: int, width: int) -> Diagnostic | None:
@@ -310,6 +319,20 @@ def _variant_header(file: str, number: int, line: str, column: int, width: int) 
         return error("bad-variant-block", "separate the variants with commas", span, f"write {example}")
     return error("bad-variant-block", f"'{keyword}' is followed by variant names, one word each, "
                  "separated by commas", span, f"write {example}")
+
+
+def _sides_header(file: str, number: int, line: str, column: int, width: int) -> Diagnostic | None:
+    """``each side left right:``: the sides of an ``each side`` line not separated by commas."""
+    lead = _leading_word(line)
+    header = re.match(r"\s*each\s+side\s+", line)
+    if not lead or lead[0] != "each" or not header or column <= header.end():
+        return None
+    written = line[header.end():_code_end(line) - 1].strip().rstrip(":").strip()
+    names = [n for n in re.split(r"[,\s]+", written) if n]
+    if len(names) < 2 or "," in written or '"' in written or not all(_WORD.fullmatch(n) for n in names):
+        return None
+    return error("syntax", "separate the sides with commas", m.Span(file, number, column, number, column + width),
+                 f"write each side {', '.join(names)}:")
 
 
 def quote_text(text: str) -> str:
@@ -340,7 +363,8 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
         width = len(word.group(0)) if word else 1
         span = m.Span(file, exc.line, exc.column, exc.line, exc.column + width)
         spaced = (_spaced_unit(file, exc.line, line, exc.column) or _repeat_times(file, exc.line, line, exc.column)
-                  or _variant_header(file, exc.line, line, exc.column, width))
+                  or _variant_header(file, exc.line, line, exc.column, width)
+                  or _sides_header(file, exc.line, line, exc.column, width))
         if spaced is not None:
             return spaced
         if "STRING" in allowed and word:
@@ -359,8 +383,8 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
             span = m.Span(file, line_no, col, line_no, len(line.rstrip()) + 1)
             if token.type == "_INDENT":
                 return error("unexpected-indent", "this line is indented but no block opens above it",
-                             span, "only a line ending with ':' (section, repeat, each side, define) "
-                             "opens an indented block")
+                             span, "only a line ending with ':' (section, repeat, each side, define, "
+                             "for, unless) opens an indented block")
             return error("syntax", f"the block ends too early; expected {_describe_expected(expected)}", span)
         if token.type == "$END":
             last = len(lines)
@@ -403,7 +427,8 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
                 return _unknown_statement(str(token), span, lines)
         spaced = (_spaced_unit(file, token.line, line, token.column)
                   or _repeat_times(file, token.line, line, token.column)
-                  or _variant_header(file, token.line, line, token.column, span.end_column - span.column))
+                  or _variant_header(file, token.line, line, token.column, span.end_column - span.column)
+                  or _sides_header(file, token.line, line, token.column, span.end_column - span.column))
         if spaced is not None:
             return spaced
         if "STRING" in expected and token.type != "STRING":

@@ -7,6 +7,7 @@ everywhere in qidsl, which SARIF calls ``unicodeCodePoints``.
 
 from __future__ import annotations
 
+import os
 from pathlib import PurePath, PurePosixPath
 from urllib.parse import quote
 
@@ -24,8 +25,8 @@ RULES = {
     "spaced-duration": ("error", "A duration is split by a space or has its unit spelt out (write 10s, 2m)."),
     "unknown-setting": ("error", "A setting qidsl does not know."),
     "bad-setting": ("error", "A setting's value is empty, not a number, or out of range."),
-    "bad-language": ("error", "The language is not a language tag such as en or zh-CN."),
-    "unknown-engine": ("error", "The speech engine is not piper or gtts."),
+    "bad-language": ("error", "The language is not a language code such as en or zh-CN."),
+    "unknown-engine": ("error", "The speech engine is not piper, pico, espeak or gtts."),
     "unknown-theme": ("error", "The theme is not one of the video themes."),
     "late-setting": ("error", "A setting comes after the first statement."),
     "unknown-statement": ("error", "A word that is not a statement."),
@@ -63,7 +64,8 @@ RULES = {
     "too-many-steps": ("error", "More than 30,000 steps after expansion."),
     "too-long": ("error", "More than 12 hours of written time, in the routine or in one duration."),
     "too-large": ("error", "The routine is too large to expand."),
-    "repeat-times": ("error", "A word after a repeat's count (write repeat 3:, not repeat 3 times:)."),
+    "repeat-times": ("error", ("A word after a repeat's count, or an x stuck to it (write repeat 3:, not "
+                               "repeat 3 times: or repeat 3x:).")),
     "engine-language": ("error", "The engine named cannot speak the routine's language (joe reads another "
                         "language only when named: voice: joe)."),
     "voice-missing": ("error", "The voice: file does not exist."),
@@ -73,11 +75,12 @@ RULES = {
     "duplicate-variant": ("error", "A for or unless that names a variant twice."),
     "bad-variant-block": ("error", "A for or unless without variant names, with quoted names, or with names "
                           "not separated by commas."),
+    "empty-block": ("error", ("A block with nothing indented under it, and no comment saying it is empty on "
+                              "purpose.")),
     "syntax": ("error", "Something the grammar does not accept; the message says what was expected."),
     "internal-error": ("error", "qidsl itself failed on this file: a bug, please report it."),
     "duplicate-setting": ("warning", "A setting is given twice; the last one wins."),
     "breath-twice": ("warning", "Two inhales (or two exhales) in a row in the same block."),
-    "empty-block": ("warning", "A section, repeat, each side or define with nothing in it."),
     "unused-define": ("warning", "A sequence defined in this file but never played."),
     "cue-overruns-phase": ("warning", "A breath cue takes longer to say than its phase; the phase is stretched."),
     "long-routine": ("warning", "The routine runs longer than two hours."),
@@ -95,7 +98,15 @@ RULES = {
 
 
 def _uri(file: str) -> str:
+    """A file's URI: relative as qidsl found it, or absolute for a path outside the current folder.
+
+    A relative URI with ``..`` in it is not a valid artifact location for
+    code scanning (it resolves outside the repository's root), so such a
+    path is made absolute (``file:///…``).
+    """
     path = PurePath(file)
+    if not path.is_absolute() and ".." in path.parts:
+        path = PurePath(os.path.abspath(file))
     if path.is_absolute():
         return PurePosixPath(path.as_posix()).as_uri() if path.as_posix().startswith("/") else path.as_uri()
     return quote(path.as_posix())

@@ -8,8 +8,8 @@ from dataclasses import dataclass, replace
 
 from .diagnostics import Diagnostic, error, warning
 from .model import Routine, Setting
-from .speech import (BUNDLED_VOICE, ENGINES, automatic_engine, is_bundled_voice,  # noqa: F401 (re-exported)
-                     no_voice_advice, not_spoken)
+from .speech import (BUNDLED_VOICE, ENGINES, automatic_engine, espeak_languages,  # noqa: F401 (re-exported)
+                     is_bundled_voice, no_voice_advice, not_spoken)
 
 DEFAULT_GAP = 0.5
 DEFAULT_BELL = 3.0
@@ -68,6 +68,16 @@ def _number(item: Setting, low: float, high: float, problems: list[Diagnostic]) 
     return value
 
 
+def _language_hint(written: str) -> str:
+    """What to write for ``language:``: the code of a language named in words (``english`` -> ``en``)."""
+    wanted = written.strip().strip('"').lower()
+    codes = sorted((tag for tag, (_, name) in espeak_languages().items()
+                    if name.split(" (")[0].lower() == wanted), key=len)
+    if codes:
+        return f"write the language's code: language: {codes[0]}"
+    return "write the language's code, such as en (English), de (German), en-GB (British English) or zh-CN"
+
+
 def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
     """Settings from a routine's metadata, and every problem with them."""
     problems: list[Diagnostic] = []
@@ -93,8 +103,8 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             values["tags"] = tuple(t.strip() for t in value.split(",") if t.strip())
         elif key == "language":
             if not _LANGUAGE_TAG.match(value):
-                problems.append(error("bad-language", f"'{value}' is not a language tag",
-                                      item.value_span, "write a BCP-47 tag such as en, en-GB or zh-CN"))
+                problems.append(error("bad-language", f"'{value}' is not a language code",
+                                      item.value_span, _language_hint(value)))
             else:
                 values["language"] = value
         elif key in ("tempo", "rate"):

@@ -339,7 +339,8 @@ def _ivf_header(width: int, height: int, fps: int, frames: int) -> bytes:
     return b"DKIF" + struct.pack("<HH4sHHIIII", 0, 32, b"H264", width, height, fps, 1, frames, 0)
 
 
-def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding, frames: int, out: Path) -> None:
+def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding, frames: int, out: Path,
+          title: str = "") -> None:
     """Join the segments and mux the narration: the only +faststart pass.
 
     The segments are raw H.264 streams made with the same settings, each
@@ -359,8 +360,8 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
                # The time scale an x264 encode to MP4 would have (fps x 512); interleave by times
                # alone, never by which input thread was quicker.
                "-video_track_timescale", str(fps * 512), "-max_interleave_delta", "0",
-               "-map_metadata", "-1", "-map_chapters", "-1", "-fflags", "+bitexact",
-               "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+               "-map_metadata", "-1", "-map_chapters", "-1", "-metadata", f"title={title}",
+               "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
                "-movflags", "+faststart", "-f", "mp4", str(out)]
     encoder = Encoder(command, audio, failure="could not join the video")
     try:
@@ -502,7 +503,7 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
             if chunks:
                 narration_aac.join(chunks, chunk_paths, samples, narration)
             with atomic_path(out_path) as tmp:
-                _join(paths, narration, seconds, encoding, count, tmp)
+                _join(paths, narration, seconds, encoding, count, tmp, timeline.settings.title)
         except OSError as exc:
             raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
         finally:
