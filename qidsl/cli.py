@@ -27,6 +27,7 @@ commands:
   build PATH...   make audio, captions, chapters, timeline, practice page and video in build/NAME/
   watch PATH      rebuild on every save and serve the practice page live on 127.0.0.1
   diff OLD NEW    what changed between two versions of a routine, for review
+  import LESSON   a draft routine from a recorded lesson's captions (.srt or .vtt)
   voices          list the speech engines and voices available here
   lsp             the language server for editors (over stdio; needs qidsl[lsp])
 
@@ -131,6 +132,20 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("new", metavar="NEW", help="the later version (a .qi file, or - for standard input)")
     diff.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
 
+    lesson = commands.add_parser(
+        "import", help="a draft routine from a lesson's captions",
+        description="Write a draft .qi routine from the captions of a recorded lesson (SRT or WebVTT): cues "
+        "become say, inhale, exhale or hold by their words, silences pause or hold, a passage that comes back "
+        "straight after itself repeat N. Read the draft through: it is a start, not a finished routine.")
+    lesson.add_argument("path", metavar="LESSON", help="a .srt or .vtt file")
+    lesson.add_argument("-o", "--out", metavar="FILE", help="where to write the draft (default: LESSON with "
+                        ".qi; - for standard output)")
+    lesson.add_argument("--title", help="the routine's title (default: from the file name)")
+    lesson.add_argument("--language", help="the lesson's language, a BCP-47 tag such as en or de (default: "
+                        "the WebVTT header's Language:, else en); breath cues are recognised in en, de, fr, es, "
+                        "it, pt and nl")
+    lesson.add_argument("--force", action="store_true", help="replace the draft file if it exists")
+
     watch = commands.add_parser(
         "watch", help="rebuild on every save and serve the practice page",
         description="Check and build routines on every save and serve their practice pages on 127.0.0.1; an "
@@ -200,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "diff":
             from .diff import run_diff
             return run_diff(args.old, args.new, args.format)
+        if args.command == "import":
+            from .importer import run_import
+            return run_import(args.path, args.out, args.title, args.language, args.force)
         if args.command == "lsp":
             from .lsp import main as serve_lsp
             return serve_lsp()
