@@ -28,6 +28,7 @@ commands:
   watch PATH      rebuild on every save and serve the practice page live on 127.0.0.1
   diff OLD NEW    what changed between two versions of a routine, for review
   import LESSON   a draft routine from a recorded lesson's captions (.srt or .vtt)
+  export BUILD    the built timeline for video editors: --otio, --fcpxml, --edl
   voices          list the speech engines and voices available here
   lsp             the language server for editors (over stdio; needs qidsl[lsp])
 
@@ -146,6 +147,22 @@ def _parser() -> argparse.ArgumentParser:
                         "it, pt and nl")
     lesson.add_argument("--force", action="store_true", help="replace the draft file if it exists")
 
+    export = commands.add_parser(
+        "export", help="the built timeline for video editors",
+        description="Write a built routine's timeline for video editors with OpenTimelineIO: a narration "
+        "track with each sentence as a clip of NAME.mp3, the bell (NAME.bell.wav, written beside), the video "
+        "when built, sections as markers, and NAME.srt beside. Needs pip install 'qidsl[export]'.")
+    export.add_argument("path", metavar="BUILD", help="a NAME.timeline.json, or the build folder holding one")
+    export.add_argument("--otio", dest="formats", action="append_const", const="otio",
+                        help="OpenTimelineIO's own JSON (NAME.otio)")
+    export.add_argument("--fcpxml", dest="formats", action="append_const", const="fcpxml",
+                        help="Final Cut Pro X XML (NAME.fcpxml; DaVinci Resolve and Premiere import it)")
+    export.add_argument("--edl", dest="formats", action="append_const", const="edl",
+                        help="a CMX 3600 edit decision list (NAME.edl)")
+    export.add_argument("-o", "--out", metavar="DIR", help="folder for the export (default: the build's)")
+    export.add_argument("--fps", type=_ranged(int, 1, 60), default=30,
+                        help="the frame rate the build's video was made at (default: 30)")
+
     watch = commands.add_parser(
         "watch", help="rebuild on every save and serve the practice page",
         description="Check and build routines on every save and serve their practice pages on 127.0.0.1; an "
@@ -218,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "import":
             from .importer import run_import
             return run_import(args.path, args.out, args.title, args.language, args.force)
+        if args.command == "export":
+            from .export import run_export
+            return run_export(args.path, args.formats or ["otio"], args.out, args.fps)
         if args.command == "lsp":
             from .lsp import main as serve_lsp
             return serve_lsp()
