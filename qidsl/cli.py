@@ -14,6 +14,7 @@ import sys
 
 from . import __version__
 from .lang.speech import ENGINES
+from .profiles import PROFILES
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -72,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                        "docs/cli.md), github (workflow annotations) or sarif (SARIF 2.1.0 for code scanning)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     _level_option(check)
+    _profile_option(check)
 
     fmt = commands.add_parser("fmt", help="rewrite routines in the canonical layout",
                               description="Rewrite routines in the one canonical layout, keeping comments "
@@ -123,6 +125,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--variant", metavar="NAME", help="the variant to build, or 'all' (default: the first "
                        "declared); other variants are written as NAME.VARIANT.*")
     _level_option(build)
+    _profile_option(build)
 
     diff = commands.add_parser("diff", help="what changed between two versions of a routine",
                                description="Compare two versions of a routine for review: time per section "
@@ -198,6 +201,13 @@ def _level_option(command) -> None:
                          help="the breath-safety level, instead of the routine's level: setting")
 
 
+def _profile_option(command) -> None:
+    command.add_argument("--profile", choices=PROFILES,
+                         help="check against a platform's published rules (docs/profiles.md) and, in build, make "
+                         "what it needs: youtube (NAME.youtube.txt, a description with chapters and tags), "
+                         "insight-timer (NAME.insight-timer.mp3 at 128 kbit/s), podcast (the MP3's episode tags)")
+
+
 def _stop_on_sigterm() -> None:
     """Turn SIGTERM into KeyboardInterrupt so a stopped build cleans up its temporary files."""
     import signal
@@ -222,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             from .commands import run_check
-            return run_check(args.paths, args.format, args.strict, args.level)
+            return run_check(args.paths, args.format, args.strict, args.level, args.profile)
         if args.command == "fmt":
             from .commands import run_fmt
             return run_fmt(args.paths, check_only=args.check, diff=args.diff)
