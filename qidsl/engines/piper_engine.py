@@ -9,7 +9,36 @@ from pathlib import Path
 from ..errors import BuildError
 from ..lang.speech import is_bundled_voice
 from .timing import split_sentences
-from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_silence
+from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_bounds
+
+# Marks espeak writes in a phoneme string that are pauses or stress, not sounds of a word.
+_NOT_SOUNDS = set(",.;:!?¡¿—…\"'()ˈˌ")
+WORDS_KEY = "words=1"  # clips carry word times from the voice's alignment (older cached clips do not)
+
+
+def word_spans(phonemes: list[str], samples: list[int]) -> list[tuple[int, int]]:
+    """Each word's (first sample, one past the last) in a chunk, from Piper's phoneme alignment.
+
+    ``samples`` are the samples of each of ``[BOS, *phonemes, EOS]`` (each
+    with the pad after it).  Words are the runs of phonemes between spaces;
+    a word runs from its first sound to the end of its last, so the pause
+    of a comma is not part of it.
+    """
+    spans: list[tuple[int, int]] = []
+    at = samples[0]
+    first = last = None
+    for phoneme, length in zip(phonemes + [" "], samples[1:] + [0]):
+        if phoneme == " ":
+            if first is not None and last is not None:
+                spans.append((first, last))
+            first = last = None
+        elif phoneme not in _NOT_SOUNDS:
+            first = at if first is None else first
+            last = at + length
+        elif first is None and phoneme in "ˈˌ":
+            first = at  # a stressed word starts at its stress mark's place
+        at += length
+    return spans
 
 
 # Hashing a 60 MB voice takes a tenth of a second; do it once per file version.
@@ -89,14 +118,16 @@ class PiperEngine:
 
     def settings_key(self) -> str:
         """The speaking rate and the shaping of the audio."""
-        return f"rate={self.rate:.6g};{SHAPING_KEY}"
+        return f"rate={self.rate:.6g};{SHAPING_KEY};{WORDS_KEY}"
 
     def _load(self):
         if self._voice is None:
             try:
                 from piper import PiperVoice
 
-                self._voice = PiperVoice.load(self.model_path, config_path=self.config_path)
+                # With the duration predictor's output exposed (patched in memory, as Piper's own
+                # patch_voice_with_alignment does), each phoneme's samples come with the audio.
+                self._voice = PiperVoice.load(self.model_path, config_path=self.config_path, include_alignments=True)
             except Exception as exc:  # onnxruntime and json raise many kinds, none of them words for a user
                 raise BuildError(f"the voice {self.model_path.name} is not a Piper voice Piper can load (or it "
                                  f"is damaged): a Piper voice is an .onnx model with its .onnx.json config "
@@ -121,12 +152,21 @@ class PiperEngine:
         pieces = []
         try:
             for sentence in split_sentences(text):
-                chunks = [trim_silence(chunk.audio_float_array, sample_rate)
-                          for chunk in voice.synthesize(sentence, syn_config=config)]
+                chunks, spans, at = [], [], 0
+                for chunk in voice.synthesize(sentence, syn_config=config, include_alignments=True):
+                    first, last = trim_bounds(chunk.audio_float_array, sample_rate)
+                    if last <= first:
+                        continue
+                    if chunks:  # should espeak split a sentence further, its parts get the usual pause too
+                        chunks.append(gap)
+                        at += len(gap)
+                    chunks.append(chunk.audio_float_array[first:last])
+                    if chunk.phoneme_alignments:
+                        lengths = [int(a.num_samples) for a in chunk.phoneme_alignments]
+                        spans += [(at + a - first, at + b - first) for a, b in word_spans(chunk.phonemes, lengths)]
+                    at += last - first
                 if chunks:
-                    # Should espeak split a sentence further, its parts get the usual pause too.
-                    joined = [part for chunk in chunks for part in (gap, chunk)][1:]
-                    pieces.append((sentence, np.concatenate(joined)))
+                    pieces.append((sentence, np.concatenate(chunks), spans))
         except Exception as exc:
             raise BuildError(f"Piper could not speak {short_text(text, 40)!r}: {exc}") from exc
         return assemble(pieces, sample_rate)

@@ -24,7 +24,9 @@ def _event(event: Event) -> dict:
         "side": event.side,
         "phase": event.phase,
         "source": None if event.line is None else {"file": event.file, "line": event.line},
-        "speech": [{"start": s.start, "end": s.end, "text": s.text} for s in event.speech],
+        "speech": [{"start": s.start, "end": s.end, "text": s.text,
+                    "words": [{"start": w.start, "end": w.end, "text": w.text} for w in s.words]}
+                   for s in event.speech],
     }
 
 
