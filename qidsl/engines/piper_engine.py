@@ -20,23 +20,27 @@ def word_spans(phonemes: list[str], samples: list[int]) -> list[tuple[int, int]]
     """Each word's (first sample, one past the last) in a chunk, from Piper's phoneme alignment.
 
     ``samples`` are the samples of each of ``[BOS, *phonemes, EOS]`` (each
-    with the pad after it).  Words are the runs of phonemes between spaces;
-    a word runs from its first sound to the end of its last, so the pause
-    of a comma is not part of it.
+    with the pad after it).  Words are the runs of phonemes between spaces.
+    A word starts where the space before it starts (the voice runs words
+    into each other there: the space's frames are the passage from one to
+    the next, and a recogniser hears the word begin in them) and ends with
+    its last sound, so the pause of a comma after it is not part of it.
+    Measured against pocketsphinx by benchmarks/word_timing.py.
     """
     spans: list[tuple[int, int]] = []
     at = samples[0]
     first = last = None
+    boundary = at  # where the next word may start: the first one, after the voice's opening frames
     for phoneme, length in zip(phonemes + [" "], samples[1:] + [0]):
         if phoneme == " ":
             if first is not None and last is not None:
                 spans.append((first, last))
             first = last = None
-        elif phoneme not in _NOT_SOUNDS:
-            first = at if first is None else first
-            last = at + length
-        elif first is None and phoneme in "ˈˌ":
-            first = at  # a stressed word starts at its stress mark's place
+            boundary = at
+        elif phoneme not in _NOT_SOUNDS or phoneme in "ˈˌ":
+            first = min(at, boundary) if first is None else first
+            if phoneme not in _NOT_SOUNDS:
+                last = at + length
         at += length
     return spans
 

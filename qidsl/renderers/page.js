@@ -66,10 +66,29 @@
       var s = speech[i];
       if (s.start <= t + EPS) {
         var until = Math.min(s.end + 1.5, event.end, i + 1 < speech.length ? speech[i + 1].start : Infinity);
-        return t < until ? s.text : "";
+        return t < until ? s : null;
       }
     }
-    return "";
+    return null;
+  }
+  function showCaption(el, s, t) {
+    // The caption, one <span> a word when the timeline times its words; the word being spoken is marked.
+    var key = s ? s.start + ":" + s.text : "";
+    if (el.dataset.sentence !== key) {
+      el.dataset.sentence = key;
+      el.textContent = s && !(s.words && s.words.length) ? s.text : "";
+      (s && s.words || []).forEach(function (w, k) {
+        if (k) el.appendChild(document.createTextNode(" "));
+        var span = document.createElement("span");
+        span.textContent = w.text;
+        el.appendChild(span);
+      });
+    }
+    var now = -1, words = s && s.words || [];
+    if (s && t <= s.end + EPS) for (var k = 0; k < words.length && words[k].start <= t + EPS; k++) now = k;
+    var spans = el.children;
+    for (var j = 0; j < spans.length; j++) spans[j].classList.toggle("spoken", j === now);
+    el.dataset.word = now < 0 ? "" : String(now);
   }
 
   // The title card shows the routine's notes (disclaimers, props), as the video's does.
@@ -96,7 +115,7 @@
       var rep = e.repetition;
       show($("counter"), rep && rep.counted ? rep.index + " / " + rep.total : "");
       show($("side"), e.side ? e.side.charAt(0).toUpperCase() + e.side.slice(1) : "");
-      $("caption").textContent = caption(e, t);
+      showCaption($("caption"), caption(e, t), t);
       var n = lastAtOrBefore(notes, t);
       show($("note"), n >= 0 && t < notes[n].end ? notes[n].text : "");
       var s = lastAtOrBefore(sections, t) + 1;
