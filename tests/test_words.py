@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -41,7 +42,7 @@ def test_an_estimate_shares_the_sentence_by_letters_with_a_pause_after_a_comma()
     assert [w.text for w in words] == ["Hold,", "then", "go."]
     assert words[0].start == 1.0 and words[-1].end == 3.0
     assert words[1].start - words[0].end > words[2].start - words[1].end  # the comma's pause
-    assert all(a.end <= b.start for a, b in zip(words, words[1:]))
+    assert all(a.end <= b.start for a, b in pairwise(words))
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +55,7 @@ def test_piper_times_every_word_inside_its_sentence(spoken):
         assert [w.text for w in sentence.words] == sentence.text.split()
         assert sentence.start <= sentence.words[0].start < sentence.words[0].end
         assert sentence.words[-1].end <= sentence.end + 1e-3
-        assert all(a.start < b.start and a.end <= b.start + 1e-3 for a, b in zip(sentence.words, sentence.words[1:]))
+        assert all(a.start < b.start and a.end <= b.start + 1e-3 for a, b in pairwise(sentence.words))
         assert all(isinstance(w.start, float) and isinstance(w.end, float) for w in sentence.words)
 
 
@@ -149,3 +150,16 @@ def test_the_practice_page_marks_the_word_being_spoken(browser, build):  # noqa:
     assert [m[0] for m in marked] == [str(k) for k in range(len(texts))]  # the mark moves word by word
     assert [m[2] for m in marked] == texts and all(m[1] == 1 for m in marked)
     assert all(m[3] == " ".join(texts) for m in marked)  # the caption itself reads as before
+
+
+def test_espeak_times_each_word_from_its_word_events():
+    from qidsl.engines.espeak_engine import EspeakEngine, _word_spans
+
+    # (character from 1, ms) events for "Hold — now." at 1000 samples a second: the dash has none.
+    assert _word_spans("Hold — now.", [(1, 0), (8, 400)], 1000, 900) == [(0, 400), (400, 400), (400, 900)]
+    clip = EspeakEngine("de").synthesize("Atme tief ein. Halte den Atem.")
+    for sentence in clip.sentences:
+        assert [w.text for w in sentence.words] == sentence.text.split()
+        assert all(a.start < b.start for a, b in pairwise(sentence.words))
+        # From the events, not the estimate by letters.
+        assert sentence.words != estimate_words(sentence.text, sentence.start, sentence.end)

@@ -88,8 +88,8 @@ PAUSE_LETTERS = {",": 4.0, ";": 5.0, ":": 5.0, "—": 5.0, "–": 5.0}
 def estimate_words(text: str, start: float, end: float) -> tuple[Word, ...]:
     """The words of a sentence said from ``start`` to ``end``, timed by their letters.
 
-    For engines that do not say where each word falls (eSpeak NG here, SVOX
-    Pico, gTTS): a word lasts in proportion to its letters; a comma or a
+    For engines that do not say where each word falls (SVOX Pico, gTTS;
+    and a cached clip made before words were timed): a word lasts in proportion to its letters; a comma or a
     colon after it adds a pause (the engines pause there).  On the shipped
     routine spoken by joe, about 56 % of word starts land within 0.1 s of
     where pocketsphinx hears them, against about 85 % for Piper's own
