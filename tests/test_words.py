@@ -17,7 +17,7 @@ import pytest
 from qidsl.cli import main
 from qidsl.engines.base import assemble
 from qidsl.engines.cache import SpeechCache, decode_clip, encode_clip
-from qidsl.engines.piper_engine import PiperEngine, word_spans
+from qidsl.engines.piper_engine import PiperEngine, text_word_spans, word_spans
 from qidsl.engines.timing import Sentence, Word, estimate_words
 from tests.browser import browser, seek, wait_until  # noqa: F401 - the fixture
 
@@ -34,7 +34,17 @@ def test_words_are_the_phonemes_between_spaces_from_the_space_before_to_the_last
     # ^ h ˈ ɛ l oʊ , ␠ w ɜː l d . $  (each phoneme's samples, as Piper aligns them)
     phonemes = ["h", "ˈ", "ɛ", "l", "oʊ", ",", " ", "w", "ɜː", "l", "d", "."]
     samples = [100, 10, 10, 10, 10, 10, 50, 40, 10, 10, 10, 10, 60, 5]
-    assert word_spans(phonemes, samples) == [(100, 150), (200, 280)]
+    assert word_spans(phonemes, samples) == [(100, 150, 4), (200, 280, 4)]
+
+
+def test_words_espeak_says_as_one_share_its_time_by_letters():
+    # "Rest in front of the belly." spoken as: ɹɛst ɪn fɹʌnt ʌvðə bɛli (espeak joins "of the")
+    spoken = [(0, 40, 4), (40, 60, 2), (60, 110, 5), (110, 150, 4), (150, 200, 4)]
+    words = ["Rest", "in", "front", "of", "the", "belly."]
+    assert text_word_spans(words, spoken) == [(0, 40), (40, 60), (60, 110), (110, 126), (126, 150), (150, 200)]
+    # one written word said as two ("42": forty two) runs over both
+    assert text_word_spans(["It", "is", "42."], [(0, 10, 2), (10, 20, 2), (20, 40, 4), (40, 60, 3)]) == [
+        (0, 10), (10, 20), (20, 60)]
 
 
 def test_an_estimate_shares_the_sentence_by_letters_with_a_pause_after_a_comma():

@@ -9,10 +9,13 @@ between sentences, so that both engines sound and time alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Mapping, Protocol, Sequence, runtime_checkable
 
 from .timing import (SENTENCE_PAUSE, Sentence, SpokenTiming, Word,  # noqa: F401 (SENTENCE_PAUSE is shaping's too)
                      estimate_words)
+
+if TYPE_CHECKING:  # numpy is imported where it is used: a build with nothing to do never loads it
+    import numpy as np
 TARGET_RMS = 0.1  # about -20 dBFS for the voiced part of each sentence
 PEAK_LIMIT = 0.95  # no sentence is raised past this peak, so leveling never clips
 SILENCE_FRAME = 0.01  # seconds per frame when looking for silence

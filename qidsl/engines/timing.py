@@ -91,8 +91,8 @@ def estimate_words(text: str, start: float, end: float) -> tuple[Word, ...]:
     For engines that do not say where each word falls (SVOX Pico, gTTS;
     and a cached clip made before words were timed): a word lasts in proportion to its letters; a comma or a
     colon after it adds a pause (the engines pause there).  On the shipped
-    routine spoken by joe, about 56 % of word starts land within 0.1 s of
-    where pocketsphinx hears them, against about 85 % for Piper's own
+    routine spoken by joe, about 57 % of word starts land within 0.1 s of
+    where pocketsphinx hears them, against about 95 % for Piper's own
     alignment (benchmarks/word_timing.py).
     """
     pieces = text.split()

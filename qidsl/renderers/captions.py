@@ -350,7 +350,8 @@ def _with_words(cues: list[Cue], timeline: Timeline) -> list[Cue]:
     """``cues`` with the timeline's words laid on them, in order (a cue whose words do not match keeps none)."""
     spoken = [w for e in sorted((e for e in timeline.events if e.speech), key=lambda e: e.start)
               for s in sorted(e.speech, key=lambda s: (s.start, s.end)) for w in s.words]
-    out, at = [], 0
+    out: list[Cue] = []
+    at = 0
     for cue in cues:
         pieces = " ".join(cue.lines).split()
         found = next((k for k in range(at, min(at + 8, len(spoken)))
@@ -391,9 +392,9 @@ def _vtt_body(cue: Cue) -> str:
     if not cue.words:
         return "\n".join(_vtt_escape(line) for line in cue.lines)
     words = iter(cue.words)
-    lines = []
+    lines: list[str] = []
     for line in cue.lines:
-        out = []
+        out: list[str] = []
         for piece in line.split(" "):
             word = next(words)
             later = bool(out or lines)  # the first word starts with the cue itself
