@@ -216,7 +216,9 @@ class PiperEngine:
         pieces = []
         try:
             for sentence in split_sentences(text):
-                chunks, spans, at = [], [], 0
+                chunks: list[np.ndarray] = []
+                spans: list[tuple[int, int, int]] = []
+                at = 0
                 for chunk in voice.synthesize(sentence, syn_config=config, include_alignments=True):
                     first, last = trim_bounds(chunk.audio_float_array, sample_rate)
                     if last <= first:
