@@ -173,3 +173,51 @@ def test_espeak_times_each_word_from_its_word_events():
         assert all(a.start < b.start for a, b in pairwise(sentence.words))
         # From the events, not the estimate by letters.
         assert sentence.words != estimate_words(sentence.text, sentence.start, sentence.end)
+
+
+VIDEO_ROUTINE = '''title: "Marked words"
+{setting}
+say "Lengthen the back of the neck, slowly and gently."
+pause 1s
+'''
+
+
+def _frame(video: Path, seconds: float, out: Path):
+    import subprocess
+
+    from PIL import Image
+
+    from tests.probe import ffmpeg_exe
+
+    subprocess.run([ffmpeg_exe(), "-v", "error", "-y", "-ss", f"{seconds:.3f}", "-i", str(video), "-frames:v", "1",
+                    str(out)], check=True)
+    return np.asarray(Image.open(out).convert("RGB")).astype(int)
+
+
+def _marked_columns(frame) -> np.ndarray:
+    """Columns of the caption's rows drawn in the accent colour (calm theme: 120, 200, 182)."""
+    height = frame.shape[0]
+    middle = frame[int(height * 0.25):int(height * 0.85)]
+    close = np.abs(middle - np.array([120, 200, 182])).sum(axis=2) < 60
+    return np.flatnonzero(close.any(axis=0))
+
+
+@pytest.mark.parametrize("setting", ["captions: words", ""])
+def test_captions_words_marks_the_spoken_word_in_the_video(setting, tmp_path):
+    routine = tmp_path / "marked.qi"
+    routine.write_text(VIDEO_ROUTINE.format(setting=setting), encoding="utf-8")
+    assert main(["build", "--preview", "--out", str(tmp_path / "out"), str(routine)]) == 0
+    folder = tmp_path / "out" / "marked"
+    data = json.loads((folder / "marked.timeline.json").read_text(encoding="utf-8"))
+    (sentence,) = [s for e in data["events"] for s in e["speech"]]
+    words = sentence["words"]
+    # In the middle of three words of the caption's first line: "Lengthen", "back", "neck,".
+    frames = [_frame(folder / "marked.mp4", (words[k]["start"] + words[k]["end"]) / 2, tmp_path / f"{k}.png")
+              for k in (0, 2, 5)]
+    marked = [_marked_columns(frame) for frame in frames]
+    if not setting:  # off by default: the caption is all in the text colour
+        assert all(len(columns) == 0 for columns in marked)
+        return
+    assert all(len(columns) > 3 for columns in marked)
+    centres = [columns.mean() for columns in marked]
+    assert centres[0] < centres[1] < centres[2]  # the mark moves through the sentence, left to right

@@ -44,6 +44,7 @@ def timeline_dict(timeline: Timeline) -> dict:
         "voice": settings.voice,
         "tempo": settings.tempo,
         "rate": settings.rate,
+        "captions": settings.captions,
         "duration": timeline.duration,
         "notes": list(timeline.notes),
         "events": [_event(event) for event in timeline.events],

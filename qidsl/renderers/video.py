@@ -110,6 +110,7 @@ class _Cue:
     start: float
     end: float
     lines: tuple[str, ...]
+    words: tuple[float, ...] = ()  # when each of its words starts (`captions: words`)
 
 
 def _stepped(seconds: float, steps_per_second: int) -> float:
@@ -133,7 +134,12 @@ class Scene:
             # millisecond, differently after an edit moved it: snapped back to whole frames, every
             # comparison (countdown, caption, next-up) falls on the same frame wherever the event sits.
             events = [replace(e, start=self._snap(e.start), end=self._snap(e.end)) for e in events]
-            cues = [_Cue(self._snap(c.start), self._snap(c.end), tuple(c.lines)) for c in cues]
+            cues = [_Cue(self._snap(c.start), self._snap(c.end), tuple(c.lines),
+                         tuple(self._snap(w.start) for w in getattr(c, "words", ()))) for c in cues]
+        else:
+            cues = [_Cue(c.start, c.end, tuple(c.lines), tuple(w.start for w in getattr(c, "words", ()))) for c in cues]
+        # `captions: words`: the caption marks the word being spoken.
+        self._mark_words = getattr(timeline.settings, "captions", "sentences") == "words"
         # Sections and notes are markers; everything else occupies time back to back.
         self._timed = [e for e in events if e.kind not in (SECTION, NOTE)]
         self._timed_starts = [e.start for e in self._timed]
@@ -232,13 +238,16 @@ class Scene:
         s = bisect.bisect_right(self._section_starts, t)
         if not (s < len(self._section_starts) and self._section_starts[s] - t <= NEXT_UP_SECONDS + 1e-6):
             s = -1
-        # The still screen depends on these four only; building it is the dear part, so keep it.
-        which = (i, c, n, s)
+        w = bisect.bisect_right(self._cues[c].words, t) - 1 if self._mark_words and c >= 0 else -1
+        # The still screen depends on these only; building it is the dear part, so keep it.
+        which = (i, c, n, s, w)
         screen = self._screens.get(which)
         if screen is None:
             if len(self._screens) > 4096:
                 self._screens.clear()
             screen = self._screens[which] = self._screen(event, c, n, s)
+            if w >= 0:
+                screen = self._screens[which] = replace(screen, caption_word=w)
 
         level = seconds_left = None
         if screen.pacer == "breath":
