@@ -96,7 +96,7 @@ def raw_clipping(engine, text: str) -> int:
     if isinstance(engine, EspeakEngine):
         from qidsl.engines.espeak_engine import _library
 
-        return int(np.sum(np.abs(_library().speak(text, engine.voice, engine.wpm)) >= 0.9999))
+        return int(np.sum(np.abs(_library().speak(text, engine.voice, engine.wpm)[0]) >= 0.9999))
     return 0  # Piper's output is float and not normalised (normalize_audio=False)
 
 

@@ -35,7 +35,8 @@ SPEECH_WARNINGS = ("no-offline-voice",)
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 PREVIEW_FPS = 15  # qidsl.renderers.video.PREVIEW's rate (kept here: check must not import the renderers)
 # Every output a build can make, in the order they are listed after a build.
-OUTPUT_SUFFIXES = (".timeline.json", ".srt", ".vtt", ".chapters.txt", ".html", ".mp3", ".wav", ".mp4")
+OUTPUT_SUFFIXES = (".timeline.json", ".srt", ".vtt", ".chapters.txt", ".html", ".mp3", ".wav", ".mp4",
+                   ".youtube.txt", ".insight-timer.mp3")  # the last two with --profile (qidsl.profile_outputs)
 VIDEO_RECIPE = 1  # bump when the video renderer changes what it draws or how it encodes
 TEXT_RECIPE = 1
 
@@ -62,6 +63,7 @@ class BuildOptions:
     level: str | None = None  # the breath-safety level, instead of the routine's
     jobs: int = 1  # encoders side by side, routines side by side (-j)
     video_jobs: int | None = None  # the video renderer's share of the cores (None: jobs)
+    profile: str | None = None  # a platform whose rules are checked and whose files are made (qidsl.profiles)
 
     @classmethod
     def from_args(cls, args) -> "BuildOptions":
@@ -75,7 +77,7 @@ class BuildOptions:
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
-                   jobs=args.jobs or os.cpu_count() or 1)
+                   jobs=args.jobs or os.cpu_count() or 1, profile=getattr(args, "profile", None))
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ def _fingerprint(compiled, settings, engine, options: BuildOptions) -> str:
     return product_key("build", 1, repr(expanded), engine.name, engine.version, engine.voice_id,
                        engine.settings_key(), options.loudness, options.video, options.wav, options.width,
                        options.height, options.fps, options.preview, options.tld, _tool_version(),
-                       _code_version())
+                       _code_version(), options.profile)
 
 
 class _Manifest:
@@ -307,6 +309,8 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     from .engines.cache import SpeechCache, speech_key
     from .engines.synthesize import synthesize_all
     from .graph import Graph, Product, product_key, text_key
+    from .profile_outputs import profile_products
+    from .profiles import loudness_warning, profile_warnings
     from .renderers import audio, captions, chapters, mp3, page, timeline_json
     from .store import ProductStore
 
@@ -326,11 +330,13 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=PREVIEW_FPS if options.preview else options.fps)
     # The estimate's timing warnings are replaced by those measured on the real speech.
     warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS + SPEECH_WARNINGS] \
-        + list(timeline.warnings)
+        + list(timeline.warnings) + profile_warnings(options.profile, compiled.routine, timeline)
     print_diagnostics(warnings, loader, "text", messages)
     chapter_list = chapters.chapters(timeline)
-    for problem in chapters.youtube_warnings(chapter_list):
+    for problem in chapters.youtube_warnings(chapter_list) if options.profile != "youtube" else ():
         _say(f"{path}: warning: {problem}", messages)
+    if loudness_warning(options.profile, options.loudness):
+        _say(f"{path}: warning: {loudness_warning(options.profile, options.loudness)}", messages)
     sys.stderr.write(messages.getvalue())
     sys.stderr.flush()
     if options.strict and warnings:
@@ -433,6 +439,9 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     wav = Product("wav", wav_key, ".wav", make_wav, tuple(levelled[k] for k in sound_keys))
     if options.wav:
         outputs[f"{name}.wav"] = wav
+    outputs.update(profile_products(options.profile, name, settings, timeline, outputs, wav,
+                                    lambda kind, parts, ext, make, inputs: Product(
+                                        kind, product_key(kind, *parts, tools), ext, make, inputs)))
     if options.video:
         segment_dir = store.directory / "segments"
         jobs = options.video_jobs or options.jobs

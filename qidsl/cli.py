@@ -14,6 +14,7 @@ import sys
 
 from . import __version__
 from .lang.speech import ENGINES
+from .profiles import PROFILES
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -27,6 +28,8 @@ commands:
   build PATH...   make audio, captions, chapters, timeline, practice page and video in build/NAME/
   watch PATH      rebuild on every save and serve the practice page live on 127.0.0.1
   diff OLD NEW    what changed between two versions of a routine, for review
+  import LESSON   a draft routine from a recorded lesson's captions (.srt or .vtt)
+  export BUILD    the built timeline for video editors: --otio, --fcpxml, --edl
   voices          list the speech engines and voices available here
   lsp             the language server for editors (over stdio; needs qidsl[lsp])
 
@@ -73,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
                        "docs/cli.md), github (workflow annotations) or sarif (SARIF 2.1.0 for code scanning)")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     _level_option(check)
+    _profile_option(check)
 
     fmt = commands.add_parser("fmt", help="rewrite routines in the canonical layout",
                               description="Rewrite routines in the one canonical layout, keeping comments "
@@ -124,6 +128,7 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument("--variant", metavar="NAME", help="the variant to build, or 'all' (default: the first "
                        "declared); other variants are written as NAME.VARIANT.*")
     _level_option(build)
+    _profile_option(build)
 
     diff = commands.add_parser("diff", help="what changed between two versions of a routine",
                                description="Compare two versions of a routine for review: time per section "
@@ -133,6 +138,36 @@ def _parser() -> argparse.ArgumentParser:
     diff.add_argument("old", metavar="OLD", help="the earlier version (a .qi file, or - for standard input)")
     diff.add_argument("new", metavar="NEW", help="the later version (a .qi file, or - for standard input)")
     diff.add_argument("--format", choices=("text", "json"), default="text", help="text (default) or json")
+
+    lesson = commands.add_parser(
+        "import", help="a draft routine from a lesson's captions",
+        description="Write a draft .qi routine from the captions of a recorded lesson (SRT or WebVTT): cues "
+        "become say, inhale, exhale or hold by their words, silences pause or hold, a passage that comes back "
+        "straight after itself repeat N. Read the draft through: it is a start, not a finished routine.")
+    lesson.add_argument("path", metavar="LESSON", help="a .srt or .vtt file")
+    lesson.add_argument("-o", "--out", metavar="FILE", help="where to write the draft (default: LESSON with "
+                        ".qi; - for standard output)")
+    lesson.add_argument("--title", help="the routine's title (default: from the file name)")
+    lesson.add_argument("--language", help="the lesson's language, a BCP-47 tag such as en or de (default: "
+                        "the WebVTT header's Language:, else en); breath cues are recognised in en, de, fr, es, "
+                        "it, pt and nl")
+    lesson.add_argument("--force", action="store_true", help="replace the draft file if it exists")
+
+    export = commands.add_parser(
+        "export", help="the built timeline for video editors",
+        description="Write a built routine's timeline for video editors with OpenTimelineIO: a narration "
+        "track with each sentence as a clip of NAME.mp3, the bell (NAME.bell.wav, written beside), the video "
+        "when built, sections as markers, and NAME.srt beside. Needs pip install 'qidsl[export]'.")
+    export.add_argument("path", metavar="BUILD", help="a NAME.timeline.json, or the build folder holding one")
+    export.add_argument("--otio", dest="formats", action="append_const", const="otio",
+                        help="OpenTimelineIO's own JSON (NAME.otio)")
+    export.add_argument("--fcpxml", dest="formats", action="append_const", const="fcpxml",
+                        help="Final Cut Pro X XML (NAME.fcpxml; DaVinci Resolve and Premiere import it)")
+    export.add_argument("--edl", dest="formats", action="append_const", const="edl",
+                        help="a CMX 3600 edit decision list (NAME.edl)")
+    export.add_argument("-o", "--out", metavar="DIR", help="folder for the export (default: the build's)")
+    export.add_argument("--fps", type=_ranged(int, 1, 60), default=30,
+                        help="the frame rate the build's video was made at (default: 30)")
 
     watch = commands.add_parser(
         "watch", help="rebuild on every save and serve the practice page",
@@ -169,6 +204,13 @@ def _level_option(command) -> None:
                          help="the breath-safety level, instead of the routine's level: setting")
 
 
+def _profile_option(command) -> None:
+    command.add_argument("--profile", choices=PROFILES,
+                         help="check against a platform's published rules (docs/profiles.md) and, in build, make "
+                         "what it needs: youtube (NAME.youtube.txt, a description with chapters and tags), "
+                         "insight-timer (NAME.insight-timer.mp3 at 128 kbit/s), podcast (the MP3's episode tags)")
+
+
 def _stop_on_sigterm() -> None:
     """Turn SIGTERM into KeyboardInterrupt so a stopped build cleans up its temporary files."""
     import signal
@@ -193,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             from .commands import run_check
-            return run_check(args.paths, args.format, args.strict, args.level)
+            return run_check(args.paths, args.format, args.strict, args.level, args.profile)
         if args.command == "fmt":
             from .commands import run_fmt
             return run_fmt(args.paths, check_only=args.check, diff=args.diff)
@@ -203,6 +245,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "diff":
             from .diff import run_diff
             return run_diff(args.old, args.new, args.format)
+        if args.command == "import":
+            from .importer import run_import
+            return run_import(args.path, args.out, args.title, args.language, args.force)
+        if args.command == "export":
+            from .export import run_export
+            return run_export(args.path, args.formats or ["otio"], args.out, args.fps)
         if args.command == "lsp":
             from .lsp import main as serve_lsp
             return serve_lsp()

@@ -26,27 +26,32 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def run_check(paths: list[str], fmt: str = "text", strict: bool = False, level: str | None = None) -> int:
+def run_check(paths: list[str], fmt: str = "text", strict: bool = False, level: str | None = None,
+              profile: str | None = None) -> int:
     """``qidsl check``: report every problem; exit 1 on errors (or warnings with ``strict``).
 
-    Every audience variant is checked; ``level`` overrides the routines' ``level:``.
+    Every audience variant is checked; ``level`` overrides the routines' ``level:``; ``profile``
+    adds a platform's warnings (:mod:`qidsl.profiles`) on the estimated timeline.
     """
     if fmt == "text" or os.environ.get("QIDSL_DEBUG"):
-        return _check(paths, fmt, strict, level)
+        return _check(paths, fmt, strict, level, profile)
     try:
-        return _check(paths, fmt, strict, level)
+        return _check(paths, fmt, strict, level, profile)
     except Exception as exc:  # a bug of ours: still valid JSON, SARIF or annotations, for the CI reading them
         print_diagnostics([internal_error(paths[0], exc)], Loader(), fmt)
         return EXIT_PROBLEMS
 
 
-def _check(paths: list[str], fmt: str, strict: bool, level: str | None) -> int:
+def _check(paths: list[str], fmt: str, strict: bool, level: str | None, profile: str | None = None) -> int:
+    from .profiles import profile_warnings
+
     compiled = compile_paths(paths, level)
     if isinstance(compiled, int):
         return compiled
     files, loader, results = compiled
     # A file included by several routines checked together is reported once.
-    diagnostics = list(dict.fromkeys(d for result in results for d in result.diagnostics))
+    diagnostics = list(dict.fromkeys(d for result in results for d in (
+        *result.diagnostics, *profile_warnings(profile, result.routine, result.estimate))))
     print_diagnostics(diagnostics, loader, fmt)
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors

@@ -248,8 +248,8 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         else:  # pragma: no cover - expand only makes the kinds above
             raise ValueError(f"unknown step kind {step.kind!r}")
         length = clock.length(length, at_least=timing.duration)
-        # round(…, 3) written out rather than _r(): this loop runs once per step, up to the step limit.
-        sentences = tuple([Sentence(round(t + s.start, 3), round(t + s.end, 3), s.text) for s in timing.sentences])
+        # The sentences (and their words) at their place in the routine, to the millisecond.
+        sentences = tuple([s.shifted(t) for s in timing.sentences])
         events.append(Event(
             round(t, 3), round(t + length, 3), step.kind, step.text, step.section, step.repetition, step.side,
             step.kind if step.kind in BREATH_KINDS else None, step.span.line, step.span.file,

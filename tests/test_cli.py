@@ -162,6 +162,7 @@ def test_version(capsys):
     (["plan"], ["FILE", "timeline"]),
     (["build"], ["--out", "--engine", "--no-video"]),
     (["voices"], ["voices"]),
+    (["import"], ["LESSON", "--language", "repeat"]),
 ])
 def test_help_on_every_command(capsys, command, words):
     code, out, _ = run_exit(capsys, *command, "--help")

@@ -9,9 +9,13 @@ between sentences, so that both engines sound and time alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Mapping, Protocol, Sequence, runtime_checkable
 
-from .timing import SENTENCE_PAUSE, Sentence, SpokenTiming  # noqa: F401 (SENTENCE_PAUSE is shaping's too)
+from .timing import (SENTENCE_PAUSE, Sentence, SpokenTiming, Word,  # noqa: F401 (SENTENCE_PAUSE is shaping's too)
+                     estimate_words)
+
+if TYPE_CHECKING:  # numpy is imported where it is used: a build with nothing to do never loads it
+    import numpy as np
 TARGET_RMS = 0.1  # about -20 dBFS for the voiced part of each sentence
 PEAK_LIMIT = 0.95  # no sentence is raised past this peak, so leveling never clips
 SILENCE_FRAME = 0.01  # seconds per frame when looking for silence
@@ -98,21 +102,25 @@ def _frame_rms(samples: np.ndarray, frame: int) -> np.ndarray:
     return np.sqrt(np.mean(np.square(padded.reshape(-1, frame)), axis=1))
 
 
+def trim_bounds(samples: np.ndarray, sample_rate: int) -> tuple[int, int]:
+    """Where :func:`trim_silence` cuts ``samples``: (first kept sample, one past the last); (0, 0) if silent."""
+    import numpy as np  # here, not at the top: a build with nothing to do never loads it
+    frame = max(1, int(sample_rate * SILENCE_FRAME))
+    rms = _frame_rms(samples, frame)
+    if len(rms) == 0 or rms.max() < 1e-5:
+        return 0, 0
+    loud = np.flatnonzero(rms > max(rms.max() * 0.01, 1e-5))
+    margin = int(sample_rate * EDGE_MARGIN)
+    return max(0, int(loud[0]) * frame - margin), min(len(samples), (int(loud[-1]) + 1) * frame + margin)
+
+
 def trim_silence(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """``samples`` without the near-silence before the first and after the last sound.
 
     "Near-silence" is 40 dB below the loudest 10 ms frame, so soft onsets
     such as an "h" are kept; a short margin keeps the edges from clicking.
     """
-    import numpy as np  # here, not at the top: a build with nothing to do never loads it
-    frame = max(1, int(sample_rate * SILENCE_FRAME))
-    rms = _frame_rms(samples, frame)
-    if len(rms) == 0 or rms.max() < 1e-5:
-        return samples[:0]
-    loud = np.flatnonzero(rms > max(rms.max() * 0.01, 1e-5))
-    margin = int(sample_rate * EDGE_MARGIN)
-    start = max(0, loud[0] * frame - margin)
-    end = min(len(samples), (loud[-1] + 1) * frame + margin)
+    start, end = trim_bounds(samples, sample_rate)
     return samples[start:end]
 
 
@@ -136,27 +144,41 @@ def level(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     return (samples * gain).astype(np.float32)
 
 
-def assemble(pieces: Sequence[tuple[str, np.ndarray]], sample_rate: int,
-             pause: float = SENTENCE_PAUSE) -> SpeechClip:
-    """One clip from ``(sentence text, samples)`` pieces.
+def assemble(pieces: Sequence[tuple[str, np.ndarray] | tuple[str, np.ndarray, Sequence[tuple[int, int]]]],
+             sample_rate: int, pause: float = SENTENCE_PAUSE) -> SpeechClip:
+    """One clip from ``(sentence text, samples)`` pieces, or ``(text, samples, word spans)``.
 
     Each piece is trimmed and levelled; pieces with no sound are dropped;
     ``pause`` seconds of silence go between the rest, and each sentence's
-    start and end are recorded.
+    start and end are recorded, with its words: where the engine said them
+    (word spans: (first sample, one past the last) of each of the text's
+    words in the piece's samples), else estimated (:func:`estimate_words`).
     """
     import numpy as np  # here, not at the top: a build with nothing to do never loads it
     gap = np.zeros(int(round(pause * sample_rate)), dtype=np.float32)
     parts: list[np.ndarray] = []
     sentences: list[Sentence] = []
     position = 0
-    for text, samples in pieces:
-        shaped = level(trim_silence(np.asarray(samples, dtype=np.float32).reshape(-1), sample_rate), sample_rate)
+    for text, samples, *spans in pieces:
+        raw = np.asarray(samples, dtype=np.float32).reshape(-1)
+        first, last = trim_bounds(raw, sample_rate)
+        shaped = level(raw[first:last], sample_rate)
         if len(shaped) == 0:
             continue
         if parts:
             parts.append(gap)
             position += len(gap)
-        sentences.append(Sentence(position / sample_rate, (position + len(shaped)) / sample_rate, text))
+        start, end = position / sample_rate, (position + len(shaped)) / sample_rate
+        words = text.split()
+        if spans and len(spans[0]) == len(words):
+            # Sample places in the piece, moved to the clip (past the trimmed start, within the sound).
+            places = [(position + min(max(a - first, 0), len(shaped)), position + min(max(b - first, 0), len(shaped)))
+                      for a, b in spans[0]]
+            timed = tuple(Word(round(a / sample_rate, 3), round(b / sample_rate, 3), word)
+                          for (a, b), word in zip(places, words))
+        else:
+            timed = estimate_words(text, start, end)
+        sentences.append(Sentence(start, end, text, timed))
         parts.append(shaped)
         position += len(shaped)
     samples = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)

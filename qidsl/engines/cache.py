@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..outputs import atomic_path
-from .timing import Sentence
+from .timing import Sentence, Word, estimate_words
 from .base import SpeechClip, SpeechEngine
 
 MAGIC = b"QIDSL-SPEECH\x01\n"
@@ -49,7 +49,8 @@ def encode_clip(key: str, clip: SpeechClip) -> bytes:
         "key": key,
         "sample_rate": clip.sample_rate,
         "samples": len(clip.samples),
-        "sentences": [[s.start, s.end, s.text] for s in clip.sentences],
+        "sentences": [[s.start, s.end, s.text, [[w.start, w.end, w.text] for w in s.words]]
+                      for s in clip.sentences],
     }, ensure_ascii=False).encode("utf-8")
     body = struct.pack("<I", len(header)) + header + clip.samples.astype("<f4").tobytes()
     return MAGIC + hashlib.sha256(body).digest() + body
@@ -69,7 +70,10 @@ def decode_clip(key: str, data: bytes) -> SpeechClip:
     if header["key"] != key or len(payload) != 4 * header["samples"]:
         raise ValueError("entry does not match its key")
     samples = np.frombuffer(payload, dtype="<f4").astype(np.float32)
-    sentences = tuple(Sentence(float(s), float(e), t) for s, e, t in header["sentences"])
+    # An entry written before words were timed gets them estimated.
+    sentences = tuple(Sentence(float(s), float(e), t, tuple(Word(float(a), float(b), w) for a, b, w in rest[0])
+                               if rest else estimate_words(t, float(s), float(e)))
+                      for s, e, t, *rest in header["sentences"])
     return SpeechClip(samples, int(header["sample_rate"]), sentences)
 
 

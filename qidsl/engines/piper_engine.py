@@ -9,7 +9,100 @@ from pathlib import Path
 from ..errors import BuildError
 from ..lang.speech import is_bundled_voice
 from .timing import split_sentences
-from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_silence
+from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_bounds
+
+# Marks espeak writes in a phoneme string that are pauses or stress, not sounds of a word.
+_NOT_SOUNDS = set(",.;:!?¡¿—…\"'()ˈˌ")
+# Clips carry word times from the voice's alignment: bumped when they are worked out anew, so
+# cached clips get them (a cached clip without words would get them estimated).
+WORDS_KEY = "words=2"
+
+
+def word_spans(phonemes: list[str], samples: list[int]) -> list[tuple[int, int, int]]:
+    """Each spoken word's (first sample, one past the last, sounds) in a chunk, from Piper's alignment.
+
+    ``samples`` are the samples of each of ``[BOS, *phonemes, EOS]`` (each
+    with the pad after it).  Words are the runs of phonemes between spaces
+    (espeak writes a few short words as one: "of the" is ``ʌvðə``; see
+    :func:`text_word_spans`).  A word starts where the space before it
+    starts (the voice runs words into each other there: the space's frames
+    are the passage from one to the next, and a recogniser hears the word
+    begin in them) and ends with its last sound, so the pause of a comma
+    after it is not part of it.  Measured against pocketsphinx by
+    benchmarks/word_timing.py.
+    """
+    spans: list[tuple[int, int, int]] = []
+    at = samples[0]
+    first = last = None
+    sounds = 0
+    boundary = at  # where the next word may start: the first one, after the voice's opening frames
+    for phoneme, length in zip(phonemes + [" "], samples[1:] + [0]):
+        if phoneme == " ":
+            if first is not None and last is not None:
+                spans.append((first, last, sounds))
+            first = last = None
+            sounds = 0
+            boundary = at
+        elif phoneme not in _NOT_SOUNDS or phoneme in "ˈˌ":
+            first = min(at, boundary) if first is None else first
+            if phoneme not in _NOT_SOUNDS:
+                last = at + length
+                sounds += 1
+        at += length
+    return spans
+
+
+_MOST_IN_ONE = 3  # espeak joins at most this many words, or says one word as at most this many
+
+
+def text_word_spans(words: list[str], spoken: list[tuple[int, int, int]]) -> list[tuple[int, int]]:
+    """(first sample, one past the last) of each of the text's ``words``, from the ``spoken`` words.
+
+    The two lists differ where espeak joins short words ("of the", "for a")
+    or says one written word as several ("42": "forty two").  They are
+    matched by the least-cost pairing of runs, a run of written words to a
+    run of spoken ones, the cost being how far their letters and sounds
+    differ in proportion (and a little for each run that is not one to
+    one); written words sharing one spoken word share its time by their
+    letters.  Empty when nothing pairs them.
+    """
+    import math
+
+    n, m = len(words), len(spoken)
+    letters = [max(1, sum(ch.isalnum() for ch in word)) for word in words]
+    inf = float("inf")
+    best = [[inf] * (m + 1) for _ in range(n + 1)]
+    back: list[list[tuple[int, int]]] = [[(0, 0)] * (m + 1) for _ in range(n + 1)]
+    best[0][0] = 0.0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            if best[i][j] == inf:
+                continue
+            for a in range(1, _MOST_IN_ONE + 1):
+                for b in range(1, _MOST_IN_ONE + 1):
+                    if (a > 1 and b > 1) or i + a > n or j + b > m:
+                        continue
+                    ratio = (sum(letters[i:i + a]) + 1) / (sum(s[2] for s in spoken[j:j + b]) + 1)
+                    cost = best[i][j] + abs(math.log(ratio)) + 0.5 * (a + b - 2)
+                    if cost < best[i + a][j + b]:
+                        best[i + a][j + b], back[i + a][j + b] = cost, (a, b)
+    if best[n][m] == inf:
+        return []
+    runs = []
+    i, j = n, m
+    while i or j:
+        a, b = back[i][j]
+        runs.append((i - a, a, j - b, b))
+        i, j = i - a, j - b
+    out: list[tuple[int, int]] = []
+    for i, a, j, b in reversed(runs):
+        start, end = spoken[j][0], spoken[j + b - 1][1]
+        total, done = sum(letters[i:i + a]), 0
+        for k in range(i, i + a):  # written words sharing a spoken one share its time by letters
+            begin = start + (end - start) * done // total
+            done += letters[k]
+            out.append((begin, start + (end - start) * done // total))
+    return out
 
 
 # Hashing a 60 MB voice takes a tenth of a second; do it once per file version.
@@ -89,14 +182,16 @@ class PiperEngine:
 
     def settings_key(self) -> str:
         """The speaking rate and the shaping of the audio."""
-        return f"rate={self.rate:.6g};{SHAPING_KEY}"
+        return f"rate={self.rate:.6g};{SHAPING_KEY};{WORDS_KEY}"
 
     def _load(self):
         if self._voice is None:
             try:
                 from piper import PiperVoice
 
-                self._voice = PiperVoice.load(self.model_path, config_path=self.config_path)
+                # With the duration predictor's output exposed (patched in memory, as Piper's own
+                # patch_voice_with_alignment does), each phoneme's samples come with the audio.
+                self._voice = PiperVoice.load(self.model_path, config_path=self.config_path, include_alignments=True)
             except Exception as exc:  # onnxruntime and json raise many kinds, none of them words for a user
                 raise BuildError(f"the voice {self.model_path.name} is not a Piper voice Piper can load (or it "
                                  f"is damaged): a Piper voice is an .onnx model with its .onnx.json config "
@@ -121,12 +216,24 @@ class PiperEngine:
         pieces = []
         try:
             for sentence in split_sentences(text):
-                chunks = [trim_silence(chunk.audio_float_array, sample_rate)
-                          for chunk in voice.synthesize(sentence, syn_config=config)]
+                chunks: list[np.ndarray] = []
+                spans: list[tuple[int, int, int]] = []
+                at = 0
+                for chunk in voice.synthesize(sentence, syn_config=config, include_alignments=True):
+                    first, last = trim_bounds(chunk.audio_float_array, sample_rate)
+                    if last <= first:
+                        continue
+                    if chunks:  # should espeak split a sentence further, its parts get the usual pause too
+                        chunks.append(gap)
+                        at += len(gap)
+                    chunks.append(chunk.audio_float_array[first:last])
+                    if chunk.phoneme_alignments:
+                        lengths = [int(a.num_samples) for a in chunk.phoneme_alignments]
+                        spans += [(at + a - first, at + b - first, sounds)
+                                  for a, b, sounds in word_spans(chunk.phonemes, lengths)]
+                    at += last - first
                 if chunks:
-                    # Should espeak split a sentence further, its parts get the usual pause too.
-                    joined = [part for chunk in chunks for part in (gap, chunk)][1:]
-                    pieces.append((sentence, np.concatenate(joined)))
+                    pieces.append((sentence, np.concatenate(chunks), text_word_spans(sentence.split(), spans)))
         except Exception as exc:
             raise BuildError(f"Piper could not speak {short_text(text, 40)!r}: {exc}") from exc
         return assemble(pieces, sample_rate)

@@ -15,9 +15,10 @@ DEFAULT_GAP = 0.5
 DEFAULT_BELL = 3.0
 THEMES = ("calm", "light")
 LEVELS = ("beginner", "intermediate", "advanced")  # who the routine is for: see qidsl.lang.safety
+CAPTIONS = ("sentences", "words")  # `captions: words`: the video's caption marks the word being spoken
 KNOWN_KEYS = (
     "title", "author", "language", "voice", "tags", "description",
-    "tempo", "rate", "gap", "engine", "theme", "level", "variants",
+    "tempo", "rate", "gap", "engine", "theme", "level", "variants", "captions",
 )
 # A variant's name is one word: it becomes part of output file names (NAME.seated.mp4).
 _VARIANT_NAME = re.compile(r"^[^\W\d][\w-]*$")
@@ -45,6 +46,7 @@ class Settings:
     theme: str = "calm"
     level: str = "beginner"
     variants: tuple[str, ...] = ()  # the audiences, the first the default; () when none are declared
+    captions: str = "sentences"  # or "words": the video's caption marks the word being spoken
 
     def with_overrides(self, **changes) -> "Settings":
         """A copy with command-line choices applied (None means keep)."""
@@ -119,8 +121,8 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             names = _variants(item, problems)
             if names is not None:
                 values["variants"] = names
-        elif key in ("engine", "theme", "level"):
-            choices = {"engine": tuple(ENGINES), "theme": THEMES, "level": LEVELS}[key]
+        elif key in ("engine", "theme", "level", "captions"):
+            choices = {"engine": tuple(ENGINES), "theme": THEMES, "level": LEVELS, "captions": CAPTIONS}[key]
             if value not in choices:
                 close = difflib.get_close_matches(value, choices, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else "choose one of: " + ", ".join(choices)

@@ -97,6 +97,7 @@ SETTING_HELP = {
     "level": "Who the routine is for: " + ", ".join(LEVELS) + "; sets which breath-safety warnings "
              "`check` gives.",
     "variants": "The audiences this routine is written for, separated by commas; the first is the default.",
+    "captions": "sentences (the default) or words: the video's caption marks the word being spoken.",
 }
 
 _KEYWORD = {m.Say: "say", m.Pause: "pause", m.Bell: "bell", m.Note: "note", m.BreathPattern: "breathe",
@@ -349,7 +350,7 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
         key, start = value.group(1), len(before) - len(value.group(2)) + 1
         choices = {"language": _language_tags(), "theme": list(THEMES), "engine": list(ENGINES),
                    "voice": [BUNDLED_VOICE] + _files(folder, ".onnx", None), "level": list(LEVELS),
-                   "tempo": ["0.8", "1", "1.2"], "rate": ["0.9", "1", "1.1"], "gap": ["0.5s", "1s"]}
+                   "captions": ["sentences", "words"], "tempo": ["0.8", "1", "1.2"], "rate": ["0.9", "1", "1.1"], "gap": ["0.5s", "1s"]}
         return [Completion(choice, "value", f"{key}: {choice}", choice, start, column)
                 for choice in choices.get(key, [])]
 

@@ -19,6 +19,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from ..engines.timing import Word
 from ..fonts.breaks import SENTENCE_END as _SENTENCE_END, TRAILING as _TRAILING, UNSPACED as _UNSPACED, BreakRules
 from ..outputs import write_text_atomic
 from ..timeline import Timeline
@@ -38,11 +39,16 @@ _WIDEST = MAX_CHARS * MAX_LINES + MAX_LINES - 1
 
 @dataclass(frozen=True)
 class Cue:
-    """One caption: times in seconds, one or two lines of text."""
+    """One caption: times in seconds, one or two lines of text.
+
+    ``words``: when each of its words (its lines split at spaces) is spoken,
+    or empty where that is not known (a script written without spaces).
+    """
 
     start: float
     end: float
     lines: tuple[str, ...]
+    words: tuple[Word, ...] = ()
 
     @property
     def text(self) -> str:
@@ -337,6 +343,24 @@ def caption_cues(timeline: Timeline) -> list[Cue]:
         end = min(cue.end, limit, cue.start + MAX_SECONDS)
         if end > cue.start:  # a cue squeezed to nothing by overlapping speech is dropped
             out.append(Cue(cue.start, round(end, 3), cue.lines))
+    return _with_words(out, timeline)
+
+
+def _with_words(cues: list[Cue], timeline: Timeline) -> list[Cue]:
+    """``cues`` with the timeline's words laid on them, in order (a cue whose words do not match keeps none)."""
+    spoken = [w for e in sorted((e for e in timeline.events if e.speech), key=lambda e: e.start)
+              for s in sorted(e.speech, key=lambda s: (s.start, s.end)) for w in s.words]
+    out: list[Cue] = []
+    at = 0
+    for cue in cues:
+        pieces = " ".join(cue.lines).split()
+        found = next((k for k in range(at, min(at + 8, len(spoken)))
+                      if [w.text for w in spoken[k:k + len(pieces)]] == pieces), None)
+        if found is None:
+            out.append(cue)
+            continue
+        out.append(Cue(cue.start, cue.end, cue.lines, tuple(spoken[found:found + len(pieces)])))
+        at = found + len(pieces)
     return out
 
 
@@ -359,12 +383,32 @@ def _vtt_escape(line: str) -> str:
     return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def _vtt_body(cue: Cue) -> str:
+    """A cue's lines, each word after the first with its WebVTT cue timestamp (``<00:00:01.200>``).
+
+    Players that support them (karaoke-style captions) show each word as it is
+    spoken; the others ignore them.  A timestamp must fall inside its cue.
+    """
+    if not cue.words:
+        return "\n".join(_vtt_escape(line) for line in cue.lines)
+    words = iter(cue.words)
+    lines: list[str] = []
+    for line in cue.lines:
+        out: list[str] = []
+        for piece in line.split(" "):
+            word = next(words)
+            later = bool(out or lines)  # the first word starts with the cue itself
+            stamp = f"<{_timestamp(word.start, '.')}>" if later and cue.start < word.start < cue.end else ""
+            out.append(stamp + _vtt_escape(piece))
+        lines.append(" ".join(out))
+    return "\n".join(lines)
+
+
 def vtt_text(cues: list[Cue]) -> str:
-    """The cues as WebVTT text."""
+    """The cues as WebVTT text, with each word's time where it is known (see :func:`_vtt_body`)."""
     blocks = ["WEBVTT\n"]
     for c in cues:
-        body = "\n".join(_vtt_escape(line) for line in c.lines)
-        blocks.append(f"{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n{body}\n")
+        blocks.append(f"{_timestamp(c.start, '.')} --> {_timestamp(c.end, '.')}\n{_vtt_body(c)}\n")
     return "\n".join(blocks)
 
 

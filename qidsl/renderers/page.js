@@ -33,6 +33,36 @@
     if (el.textContent !== text) el.textContent = text;
     el.hidden = !text;
   }
+  function showCaption(el, cue, t) {
+    // The caption is the SRT's cue (the scene's captions); with its words timed, one <span> a
+    // word, the word being spoken marked.
+    var key = cue ? cue.start + ":" + cue.lines.join("\n") : "";
+    var words = cue && cue.words || [];
+    if (el.dataset.cue !== key) {
+      el.dataset.cue = key;
+      el.textContent = "";
+      if (cue && words.length) {
+        var k = 0;
+        cue.lines.forEach(function (line, n) {
+          if (n) el.appendChild(document.createTextNode("\n"));
+          line.split(" ").forEach(function (piece, m) {
+            if (m) el.appendChild(document.createTextNode(" "));
+            var span = document.createElement("span");
+            span.textContent = piece;
+            span.dataset.k = String(k++);
+            el.appendChild(span);
+          });
+        });
+      } else if (cue) el.textContent = cue.lines.join("\n");
+    }
+    var now = -1;
+    if (cue) for (var j = 0; j < words.length && words[j].start <= t + EPS; j++) now = j;
+    if (cue && now >= 0 && t > words[now].end + EPS && now === words.length - 1) now = -1;
+    var spans = el.children;
+    for (var i = 0; i < spans.length; i++) spans[i].classList.toggle("spoken", i === now);
+    el.dataset.word = now < 0 ? "" : String(now);
+  }
+
   // The title card shows the routine's notes (disclaimers, props), as the video's does.
   T.notes.forEach(function (text) {
     var li = document.createElement("li");
@@ -57,8 +87,7 @@
       show($("counter"), step.counter);
       show($("side"), step.side);
       var cue = windowAt(S.captions, t), note = windowAt(S.notes, t), next = windowAt(S.next, t);
-      var text = cue ? cue.lines.join("\n") : "";
-      if ($("caption").textContent !== text) $("caption").textContent = text;
+      showCaption($("caption"), cue, t);
       show($("note"), note && note.text);
       show($("next"), next && next.text);
       phase = step.phase || "";

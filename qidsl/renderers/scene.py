@@ -108,12 +108,21 @@ class ScreenStep:
 
 @dataclass(frozen=True)
 class Window:
-    """Something shown from ``start`` to ``end``: caption ``lines``, or a ``text``."""
+    """Something shown from ``start`` to ``end``: caption ``lines``, or a ``text``.
+
+    ``words``: for a caption whose words are timed, when each of them (its
+    lines split at spaces) is spoken, as (start, end) pairs; empty otherwise.
+    """
 
     start: float
     end: float
     lines: tuple[str, ...] = ()
     text: str | None = None
+    words: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def word_starts(self) -> tuple[float, ...]:
+        return tuple(start for start, _ in self.words)
 
 
 @dataclass(frozen=True)
@@ -144,7 +153,8 @@ def scene_track(timeline: Timeline, cues: Sequence[CueLike], fps: int | None = N
     timed = [(k, e) for k, e in events if e.kind not in (SECTION, NOTE)]
     sections = [e for _, e in events if e.kind == SECTION]
     steps = _steps(timed, words, snap)
-    captions = tuple(Window(snap(c.start), snap(c.end), tuple(c.lines))
+    captions = tuple(Window(snap(c.start), snap(c.end), tuple(c.lines),
+                            words=tuple((snap(w.start), snap(w.end)) for w in getattr(c, "words", ())))
                      for c in sorted(cues, key=lambda c: c.start))
     notes = _notes(timeline, [e for _, e in events], sections, snap)
     return SceneTrack(snap(timeline.duration), steps, captions, notes, _next_up(sections, words, snap))
@@ -261,7 +271,9 @@ def scene_dict(track: SceneTrack) -> dict:
 
     return {
         "steps": [step(s) for s in track.steps],
-        "captions": [{"start": w.start, "end": w.end, "lines": list(w.lines)} for w in track.captions],
+        "captions": [{"start": w.start, "end": w.end, "lines": list(w.lines),
+                      **({"words": [{"start": a, "end": b} for a, b in w.words]} if w.words else {})}
+                     for w in track.captions],
         "notes": [{"start": w.start, "end": w.end, "text": w.text} for w in track.notes],
         "next": [{"start": w.start, "end": w.end, "text": w.text} for w in track.next],
     }

@@ -27,7 +27,9 @@ def _event(event: Event) -> dict:
         "side": event.side,
         "phase": event.phase,
         "source": None if event.line is None else {"file": event.file, "line": event.line},
-        "speech": [{"start": s.start, "end": s.end, "text": s.text} for s in event.speech],
+        "speech": [{"start": s.start, "end": s.end, "text": s.text,
+                    "words": [{"start": w.start, "end": w.end, "text": w.text} for w in s.words]}
+                   for s in event.speech],
     }
 
 
@@ -51,6 +53,7 @@ def timeline_dict(timeline: Timeline, cues: Sequence[CueLike] | None = None) -> 
         "voice": settings.voice,
         "tempo": settings.tempo,
         "rate": settings.rate,
+        "captions": settings.captions,
         "duration": timeline.duration,
         "notes": list(timeline.notes),
         "events": [_event(event) for event in timeline.events],

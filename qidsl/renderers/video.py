@@ -108,7 +108,9 @@ class Scene:
         self._cue_starts = [c.start for c in track.captions]
         self._note_starts = [n.start for n in track.notes]
         self._next_starts = [n.start for n in track.next]
-        self._screens: dict[tuple[int, int, int, int], Screen] = {}
+        # `captions: words`: the caption marks the word being spoken.
+        self._mark_words = timeline.settings.captions == "words"
+        self._screens: dict[tuple[int, int, int, int, int], Screen] = {}
 
     def at(self, t: float) -> Moment:
         """What to show at ``t`` seconds."""
@@ -131,8 +133,10 @@ class Scene:
         c = _window(self._cue_starts, track.captions, t)
         n = _window(self._note_starts, track.notes, t)
         s = _window(self._next_starts, track.next, t)
-        # The still screen depends on these four only; building it is the dear part, so keep it.
-        which = (i, c, n, s)
+        words = track.captions[c].word_starts if self._mark_words and c >= 0 else ()
+        w = bisect.bisect_right(words, t) - 1 if words else -1
+        # The still screen depends on these only; building it is the dear part, so keep it.
+        which = (i, c, n, s, w)
         screen = self._screens.get(which)
         if screen is None:
             if len(self._screens) > 4096:
@@ -141,7 +145,8 @@ class Scene:
                 section=step.section, caption=track.captions[c].lines if c >= 0 else (), counter=step.counter,
                 side=step.side, note=track.notes[n].text if n >= 0 else None,
                 next_up=track.next[s].text if s >= 0 else None, phase=step.label,
-                pacer="breath" if step.pacer is not None else "count" if step.countdown else None)
+                pacer="breath" if step.pacer is not None else "count" if step.countdown else None,
+                caption_word=w if w >= 0 else None)
         level = None
         if step.pacer is not None:
             at = step.start + _stepped(t - step.start, PACER_STEPS_PER_SECOND)

@@ -130,16 +130,44 @@ def countdown_layer(text: str, size: int, radius: float) -> TextLayer:
     return TextLayer(mask, (text,))
 
 
-@functools.lru_cache(maxsize=256)
-def lines_layer(lines: tuple[str, ...], size: int, bold: bool, max_width: int,
-                align: str = "center") -> TextLayer:
-    """Lines kept exactly as given (a caption cue), shrunk only if one is too wide."""
+def _lines_face(lines: tuple[str, ...], size: int, bold: bool, max_width: int) -> ImageFont.FreeTypeFont:
     cjk = needs_cjk("".join(lines))
     face = font(size, bold, cjk)
     widest = max((face.getlength(line) for line in lines), default=0.0)
     if widest > max_width:
         face = font(max(1, int(size * max_width / widest)), bold, cjk)
-    return _render_lines(list(lines) or [""], face, align)
+    return face
+
+
+@functools.lru_cache(maxsize=256)
+def lines_layer(lines: tuple[str, ...], size: int, bold: bool, max_width: int,
+                align: str = "center") -> TextLayer:
+    """Lines kept exactly as given (a caption cue), shrunk only if one is too wide."""
+    return _render_lines(list(lines) or [""], _lines_face(lines, size, bold, max_width), align)
+
+
+@functools.lru_cache(maxsize=256)
+def word_layer(lines: tuple[str, ...], size: int, bold: bool, max_width: int, word: int) -> TextLayer:
+    """Only the ``word``-th word (counted through ``lines`` split at spaces) where :func:`lines_layer` draws it.
+
+    The same size of mask, so it is laid where the caption is laid (centred lines).
+    """
+    face = _lines_face(lines, size, bold, max_width)
+    whole = _render_lines(list(lines) or [""], face, "center")
+    ascent, descent = face.getmetrics()
+    line_height = math.ceil((ascent + descent) * _LINE_SPACING)
+    mask = Image.new("L", whole.mask.size, 0)
+    draw = ImageDraw.Draw(mask)
+    count = 0
+    for i, line in enumerate(lines):
+        pieces = line.split(" ")
+        if count <= word < count + len(pieces):
+            before = " ".join(pieces[:word - count] + [""]) if word > count else ""
+            x = (whole.mask.size[0] - face.getlength(line)) / 2 + face.getlength(before)
+            draw.text((x, i * line_height), pieces[word - count], font=face, fill=255)
+            break
+        count += len(pieces)
+    return TextLayer(mask, ())
 
 
 @functools.lru_cache(maxsize=8)
@@ -258,6 +286,7 @@ class Screen:
     card: str | None = None
     section: str | None = None
     caption: tuple[str, ...] = ()
+    caption_word: int | None = None  # the word being spoken, counted through the caption's lines
     counter: str | None = None
     side: str | None = None
     note: str | None = None
@@ -389,11 +418,14 @@ class Painter:
         """
         lay, theme = self.layout, self.theme
         cl, ct, cr, cb = lay.caption_box
+        size = lay.px(CAPTION_MIDDLE_SIZE if screen.pacer is None and screen.note is None else CAPTION_SIZE)
+        caption = lines_layer(screen.caption, size, False, cr - cl)
         if screen.pacer is None and screen.note is None:
-            caption = lines_layer(screen.caption, lay.px(CAPTION_MIDDLE_SIZE), False, cr - cl)
             y = max(lay.pacer_centre[1] - caption.size[1] / 2, taken + lay.px(16), lay.speech_box[1])
             y = min(y, cb - caption.size[1])
         else:
-            caption = lines_layer(screen.caption, lay.px(CAPTION_SIZE), False, cr - cl)
             y = max(ct, cb - caption.size[1])
         self._place(image, caption, lay.width / 2, y, theme.text, "center")
+        if screen.caption_word is not None:  # `captions: words`: the word being spoken, in the accent colour
+            marked = word_layer(screen.caption, size, False, cr - cl, screen.caption_word)
+            self._place(image, marked, lay.width / 2, y, theme.accent, "center")
