@@ -8,26 +8,27 @@ To add a language, add one entry to each table, keyed by its primary subtag.
 
 from __future__ import annotations
 
-# What the video shows: the breath phase, a pause, the next section, the end card.
+# What the video shows: the breath phase, a pause, the next section, the end card.  A `stay` says in
+# words that the breath is free (never "Hold", which reads as holding the breath).
 SCREEN = {
-    "en": {"inhale": "Breathe in", "exhale": "Breathe out", "hold": "Hold", "pause": "Pause",
-           "next": "Next: {}", "end": "Thank you for practising"},
-    "de": {"inhale": "Einatmen", "exhale": "Ausatmen", "hold": "Halten", "pause": "Pause",
-           "next": "Als Nächstes: {}", "end": "Danke fürs Üben"},
-    "fr": {"inhale": "Inspirez", "exhale": "Expirez", "hold": "Retenez", "pause": "Pause",
-           "next": "Ensuite : {}", "end": "Merci d'avoir pratiqué"},
-    "es": {"inhale": "Inhala", "exhale": "Exhala", "hold": "Sostén", "pause": "Pausa",
-           "next": "A continuación: {}", "end": "Gracias por practicar"},
-    "it": {"inhale": "Inspira", "exhale": "Espira", "hold": "Trattieni", "pause": "Pausa",
-           "next": "Poi: {}", "end": "Grazie per aver praticato"},
-    "pt": {"inhale": "Inspire", "exhale": "Expire", "hold": "Segure", "pause": "Pausa",
-           "next": "A seguir: {}", "end": "Obrigado por praticar"},
-    "nl": {"inhale": "Adem in", "exhale": "Adem uit", "hold": "Vasthouden", "pause": "Pauze",
-           "next": "Hierna: {}", "end": "Dank je wel voor het oefenen"},
-    "zh": {"inhale": "吸气", "exhale": "呼气", "hold": "屏息", "pause": "暂停",
-           "next": "下一节：{}", "end": "感谢练习"},
-    "ja": {"inhale": "吸って", "exhale": "吐いて", "hold": "止めて", "pause": "休止",
-           "next": "次：{}", "end": "お疲れさまでした"},
+    "en": {"inhale": "Breathe in", "exhale": "Breathe out", "hold": "Hold", "stay": "Stay, breathe freely",
+           "pause": "Pause", "next": "Next: {}", "end": "Thank you for practising"},
+    "de": {"inhale": "Einatmen", "exhale": "Ausatmen", "hold": "Halten", "stay": "Bleiben, frei atmen",
+           "pause": "Pause", "next": "Als Nächstes: {}", "end": "Danke fürs Üben"},
+    "fr": {"inhale": "Inspirez", "exhale": "Expirez", "hold": "Retenez", "stay": "Restez, respirez librement",
+           "pause": "Pause", "next": "Ensuite : {}", "end": "Merci d'avoir pratiqué"},
+    "es": {"inhale": "Inhala", "exhale": "Exhala", "hold": "Sostén", "stay": "Quédate, respira libremente",
+           "pause": "Pausa", "next": "A continuación: {}", "end": "Gracias por practicar"},
+    "it": {"inhale": "Inspira", "exhale": "Espira", "hold": "Trattieni", "stay": "Resta, respira liberamente",
+           "pause": "Pausa", "next": "Poi: {}", "end": "Grazie per aver praticato"},
+    "pt": {"inhale": "Inspire", "exhale": "Expire", "hold": "Segure", "stay": "Fique, respire livremente",
+           "pause": "Pausa", "next": "A seguir: {}", "end": "Obrigado por praticar"},
+    "nl": {"inhale": "Adem in", "exhale": "Adem uit", "hold": "Vasthouden", "stay": "Blijf, adem vrij",
+           "pause": "Pauze", "next": "Hierna: {}", "end": "Dank je wel voor het oefenen"},
+    "zh": {"inhale": "吸气", "exhale": "呼气", "hold": "屏息", "stay": "保持姿势，自然呼吸",
+           "pause": "暂停", "next": "下一节：{}", "end": "感谢练习"},
+    "ja": {"inhale": "吸って", "exhale": "吐いて", "hold": "止めて", "stay": "そのまま、楽に呼吸",
+           "pause": "休止", "next": "次：{}", "end": "お疲れさまでした"},
 }
 
 # What the narrator says on each phase of a `breathe 4-7-8 x3` pattern.

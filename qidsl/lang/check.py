@@ -11,22 +11,21 @@ import difflib
 import itertools
 import re
 from dataclasses import dataclass
+from typing import assert_never
 
 from ..fonts.textfit import BOXES, text_width, face_name, needs_cjk
 from ..words import screen_words
 from . import model as m
 from .diagnostics import Diagnostic, error, warning
+# The limits, and the reasons for them, are in qidsl.lang.limits.
+from .limits import MAX_NESTING, MAX_PHASE, MAX_REPEAT, MAX_SECONDS, MAX_STEPS, MAX_TEXT_CHARACTERS
 from .loader import Library
 from .numbers import HUGE, plain, shown
 from .settings import resolve_settings
+from .statements import header_words
 from .variants import merge_variant_problems, variant_names
 from .voicefile import voice_file_problems
 
-MAX_REPEAT = 1000  # largest count of a repeat, a `do … N times` or a breath pattern
-MAX_NESTING = 12  # blocks inside blocks (and definitions calling definitions)
-MAX_STEPS = 30_000  # events after expansion: keeps `check` of any routine within the limits under 0.5 s
-MAX_SECONDS = 12 * 3600  # written time after expansion
-MAX_PHASE = 3600  # seconds of one phase of a breath pattern (its numbers are plain seconds)
 PLACEHOLDERS = ("side",)
 _SUGGESTIONS = 50  # "did you mean" guesses among the definitions, per routine
 _LISTED = 10  # definitions named in a hint when there is no guess
@@ -66,30 +65,32 @@ class Sizer:
             total = total + self.of(node)
         return total
 
-    def of(self, node) -> Size:
-        if isinstance(node, (m.Say, m.Note)):
-            return Size(1, 0.0)
-        if isinstance(node, (m.Breath, m.Pause)):
-            return Size(1, _written(node.duration))
-        if isinstance(node, m.Bell):
-            return Size(1, _written(node.duration) if node.duration else 3.0)
-        if isinstance(node, m.BreathPattern):
-            phases = (node.inhale, node.hold, node.exhale, node.hold_after or 0.0)
-            return Size(sum(1 for p in phases if p > 0), sum(phases)) * node.count
-        if isinstance(node, m.Section):
-            return Size(1, 0.0) + self.of_body(node.body)
-        if isinstance(node, m.Repeat):
-            return (self.of_body(node.body) + Size(1 if node.counted else 0, 0.0)) * node.count
-        if isinstance(node, m.Sides):
-            return self.of_body(node.body) * len(node.sides)
-        if isinstance(node, m.Do):
-            return self.of_definition(node.name.value) * node.times
-        if isinstance(node, m.ForVariants):
-            return self.of_body(node.body) if node.plays_in(self.variant) else Size(0, 0.0)
-        if isinstance(node, (m.Define, m.Include)):
-            return Size(0, 0.0)  # nothing happens where they are written
-        # A statement type added to the model but not here must not count as nothing.
-        raise TypeError(f"no size for {type(node).__name__}")
+    def of(self, node: m.Statement) -> Size:
+        match node:
+            case m.Say() | m.Note():
+                return Size(1, 0.0)
+            case m.Breath() | m.Pause():
+                return Size(1, _written(node.duration))
+            case m.Bell():
+                return Size(1, _written(node.duration) if node.duration else 3.0)
+            case m.BreathPattern():
+                phases = (node.inhale, node.hold, node.exhale, node.hold_after or 0.0)
+                return Size(sum(1 for p in phases if p > 0), sum(phases)) * node.count
+            case m.Section():
+                return Size(1, 0.0) + self.of_body(node.body)
+            case m.Repeat():
+                return (self.of_body(node.body) + Size(1 if node.counted else 0, 0.0)) * node.count
+            case m.Sides():
+                return self.of_body(node.body) * len(node.sides)
+            case m.Do():
+                return self.of_definition(node.name.value) * node.times
+            case m.ForVariants():
+                return self.of_body(node.body) if node.plays_in(self.variant) else Size(0, 0.0)
+            case m.Define() | m.Include():
+                return Size(0, 0.0)  # nothing happens where they are written
+            case _:
+                # A statement class added to the model but not here fails the type check (and loudly here).
+                assert_never(node)
 
     def of_definition(self, name: str) -> Size:
         if name in self._memo:
@@ -385,6 +386,11 @@ class _Checker:
     def text(self, text: m.Text, side_known: bool) -> None:
         if not text.value.strip():
             self.err("empty-text", "this text is empty", text.span)
+        if len(text.value) > MAX_TEXT_CHARACTERS:
+            self.err("text-too-many-characters", f"a text can be at most {MAX_TEXT_CHARACTERS:,} characters, "
+                     f"this one has {len(text.value):,}", _sub_span(text.span, 1),
+                     "split it into several say lines")
+            return  # its placeholders are not looked at: a huge text is not worth the time
         for match in _PLACEHOLDER.finditer(text.value):
             name = match.group(1)
             span = _text_offset_span(text, match.start(), match.end())
@@ -489,17 +495,9 @@ class _Checker:
                       f"{MAX_SECONDS // 3600} hours", first_line, "lower the repeat counts or durations")]
 
 
-_KEYWORDS = {m.Section: "section", m.Repeat: "repeat", m.Sides: "each side", m.Define: "define", m.Do: "do",
-             m.BreathPattern: "breathe", m.Pause: "pause", m.Bell: "bell", m.Say: "say", m.Note: "note",
-             m.Include: "include"}
-_KEYWORDS_OF_VARIANTS = {False: "for", True: "unless"}
-
-
-def _keyword(node) -> str:
-    """The word a statement starts with, to underline it."""
-    if isinstance(node, m.ForVariants):
-        return _KEYWORDS_OF_VARIANTS[node.unless]
-    return node.phase if isinstance(node, m.Breath) else _KEYWORDS[type(node)]
+def _keyword(node: m.Statement) -> str:
+    """The words a statement starts with, to underline them."""
+    return header_words(node)
 
 
 def is_library(routine: m.Routine) -> bool:

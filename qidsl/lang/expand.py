@@ -6,15 +6,17 @@ over-large routine is refused before a single step is made.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from . import model as m
-from .check import MAX_SECONDS, MAX_STEPS, Sizer
+from .check import Sizer
 from .diagnostics import QiError, error
+from .limits import MAX_SECONDS, MAX_STEPS
 from .loader import Library
 from .settings import Settings
 from ..words import pattern_words
 from .steps import (BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine,
                     Repetition, Step)
-
 
 
 class _Expander:
@@ -54,47 +56,49 @@ class _Expander:
         for node in body:
             self.node(node, ctx)
 
-    def node(self, node, ctx) -> None:
+    def node(self, node: m.Statement, ctx) -> None:
         section, repetition, side = ctx
         if isinstance(node, (m.Repeat, m.Sides, m.Do, m.ForVariants)) and self.empty(node):
             return
-        if isinstance(node, m.Section):
-            self.add(SECTION, None, node.name.value, node.span, (node.name.value, None, None))
-            self.body(node.body, (node.name.value, None, None))
-        elif isinstance(node, m.Say):
-            self.add(SAY, None, node.text.value, node.span, ctx)
-        elif isinstance(node, m.Note):
-            self.add(NOTE, None, node.text.value, node.span, ctx)
-        elif isinstance(node, m.Breath):
-            self.add(node.phase, self.seconds(node.duration), node.text.value if node.text else None,
-                     node.span, ctx, node.text.span if node.text else None)
-        elif isinstance(node, m.Pause):
-            self.add(PAUSE, self.seconds(node.duration), None, node.span, ctx)
-        elif isinstance(node, m.Bell):
-            self.add(BELL, self.seconds(node.duration), None, node.span, ctx)
-        elif isinstance(node, m.BreathPattern):
-            self.pattern(node, ctx)
-        elif isinstance(node, m.Repeat):
-            for index in range(1, node.count + 1):
-                inner = (section, Repetition(index, node.count, node.counted, repetition), side)
-                if node.counted:
-                    self.add(COUNT, None, str(index), node.span, inner)
-                self.body(node.body, inner)
-        elif isinstance(node, m.Sides):
-            for name in node.sides:
-                self.body(node.body, (section, repetition, name.value))
-        elif isinstance(node, m.Do):
-            definition = self.library.definitions[node.name.value]
-            for _ in range(node.times):
-                self.body(definition.node.body, ctx)
-        elif isinstance(node, m.ForVariants):
-            if node.plays_in(self.variant):
-                self.body(node.body, ctx)
-        elif isinstance(node, (m.Define, m.Include)):
-            pass  # they do nothing where they are written
-        else:
-            # A statement type added to the model but not here must not vanish from the outputs.
-            raise TypeError(f"cannot expand {type(node).__name__}")
+        match node:
+            case m.Section():
+                self.add(SECTION, None, node.name.value, node.span, (node.name.value, None, None))
+                self.body(node.body, (node.name.value, None, None))
+            case m.Say():
+                self.add(SAY, None, node.text.value, node.span, ctx)
+            case m.Note():
+                self.add(NOTE, None, node.text.value, node.span, ctx)
+            case m.Breath():
+                # A timed phase is a step of its own kind: its keyword (see qidsl.lang.statements.PHASES).
+                self.add(node.phase, self.seconds(node.duration), node.text.value if node.text else None,
+                         node.span, ctx, node.text.span if node.text else None)
+            case m.Pause():
+                self.add(PAUSE, self.seconds(node.duration), None, node.span, ctx)
+            case m.Bell():
+                self.add(BELL, self.seconds(node.duration), None, node.span, ctx)
+            case m.BreathPattern():
+                self.pattern(node, ctx)
+            case m.Repeat():
+                for index in range(1, node.count + 1):
+                    inner = (section, Repetition(index, node.count, node.counted, repetition), side)
+                    if node.counted:
+                        self.add(COUNT, None, str(index), node.span, inner)
+                    self.body(node.body, inner)
+            case m.Sides():
+                for name in node.sides:
+                    self.body(node.body, (section, repetition, name.value))
+            case m.Do():
+                definition = self.library.definitions[node.name.value]
+                for _ in range(node.times):
+                    self.body(definition.node.body, ctx)
+            case m.ForVariants():
+                if node.plays_in(self.variant):
+                    self.body(node.body, ctx)
+            case m.Define() | m.Include():
+                pass  # they do nothing where they are written
+            case _:
+                # A statement class added to the model but not here must not vanish from the outputs.
+                assert_never(node)
 
     def pattern(self, node: m.BreathPattern, ctx) -> None:
         section, repetition, side = ctx

@@ -26,13 +26,11 @@ from . import model as m
 from .diagnostics import Diagnostic, error
 from .numbers import decimal, whole
 from .resume import ResumableParse
+from .limits import MAX_SYNTAX_ERRORS
 from .settings import KNOWN_KEYS
+from .statements import KEYWORDS, PHASES
 
-STATEMENTS = (
-    "say", "inhale", "exhale", "hold", "pause", "bell", "note", "breathe",
-    "do", "include", "section", "repeat", "each", "define", "for", "unless",
-)
-MAX_SYNTAX_ERRORS = 50
+STATEMENTS = KEYWORDS  # every statement's first word, from the table (qidsl.lang.statements)
 
 
 class _QiIndenter(Indenter):
@@ -603,7 +601,6 @@ class _ToModel(Transformer):
         text = self._text(children[2]) if len(children) > 2 else None
         return m.Breath(str(children[0]), children[1], text, self._span(children))
 
-    inhale = exhale = hold = _breath
 
     def pause(self, children):
         return m.Pause(children[1], self._span(children))
@@ -661,6 +658,11 @@ class _ToModel(Transformer):
 
     def unless(self, children):
         return self._variants(children, unless=True)
+
+
+# Every timed phase of the table (inhale, exhale, hold, stay…) is made the same way.
+for _phase in PHASES:
+    setattr(_ToModel, _phase.rule, _ToModel._breath)
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Sequence
 
 import numpy as np
 
-from ..timeline import EXHALE, HOLD, INHALE
+from ..timeline import EXHALE, HOLD, INHALE, STAY
 
 NEUTRAL_LEVEL = 0.5  # a hold that follows no breath (holding a posture)
 
@@ -42,6 +42,8 @@ def breath_levels(events: Sequence) -> list[tuple[float, float] | None]:
         elif event.kind == HOLD:
             rest = previous[1] if previous is not None else NEUTRAL_LEVEL
             level = (rest, rest)
+        elif event.kind == STAY:  # the breath is free: the disk rests half full, neither held in nor out
+            level = (NEUTRAL_LEVEL, NEUTRAL_LEVEL)
         else:
             level = None
         levels.append(level)

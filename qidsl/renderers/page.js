@@ -10,7 +10,7 @@
   var $ = function (id) { return document.getElementById(id); };
   var audio = $("audio"), stage = $("stage"), pacer = $("pacer"), disk = $("disk");
   var seek = $("seek"), playButton = $("play");
-  var BREATH = { inhale: 1, exhale: 1, hold: 1 };
+  var BREATH = { inhale: 1, exhale: 1, hold: 1, stay: 1 };
 
   var events = T.events.slice().sort(function (a, b) { return a.start - b.start; });
   var timed = events.filter(function (e) { return e.kind !== "section" && e.kind !== "note"; });
@@ -23,6 +23,7 @@
     if (e.kind === "inhale") level = [0, 1];
     else if (e.kind === "exhale") level = [1, 0];
     else if (e.kind === "hold") { var rest = previous ? previous[1] : 0.5; level = [rest, rest]; }
+    else if (e.kind === "stay") level = [0.5, 0.5];  // the breath is free: the disk rests half full
     levels.push(level);
     previous = level;
   });

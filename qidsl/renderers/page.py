@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from ..outputs import write_text_atomic
 from ..timefmt import clock
-from ..timeline import BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, Timeline
+from ..timeline import BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, STAY, Timeline
 from ..words import screen_words
 from .chapters import chapters
 from .timeline_json import timeline_dict
@@ -183,7 +183,7 @@ def page_html(timeline: Timeline, mp3_name: str) -> str:
         f'<span class="when">{clock(c.start)}</span> <span class="name">{_e(c.title)}</span></button></li>'
         for c in chapters(timeline))
     config = {"words": words, "noteSeconds": NOTE_SECONDS, "nextUpSeconds": NEXT_UP_SECONDS,
-              "phases": {"inhale": INHALE, "exhale": EXHALE, "hold": HOLD}}
+              "phases": {"inhale": INHALE, "exhale": EXHALE, "hold": HOLD, "stay": STAY}}
     author = f'<span class="author">{_e(data["author"])}</span> · ' if data.get("author") else ""
     replacements = {
         "{{LANG}}": _e(data["language"] or "en"),
