@@ -286,3 +286,16 @@ def test_nothing_overflows_on_desktop_or_phone(browser, built, size, scheme):  #
     background = tab.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == ("rgb(246, 243, 235)" if scheme == "light" else "rgb(15, 27, 36)")
     context.close()
+
+
+def test_a_stay_reads_as_resting_with_the_breath_free_on_the_sheet(tmp_path):
+    path = tmp_path / "stay.qi"
+    path.write_text('title: "Stay"\n\nsection "Tree":\n    exhale 4s\n    stay 30s "Rest here."\n', encoding="utf-8")
+    compiled = compile_routine(path, Loader())
+    assert not compiled.diagnostics, compiled.diagnostics
+    sheet = sheet_html(timeline_dict(compiled.estimate), screen_words("en"))
+    assert '<span class="step stay"><b>Stay, breathe freely 30s</b> <q>Rest here.</q></span>' in sheet
+    assert "Hold" not in sheet
+    config = re.search(r'<script type="application/json" id="qidsl-config">(.*?)</script>',
+                       page_html(compiled.estimate, "stay.mp3"), re.S)
+    assert config and json.loads(config.group(1))["words"]["stay"] == "Stay, breathe freely"

@@ -488,3 +488,14 @@ def test_the_pacer_drawn_straight_into_yuv_matches_the_rgb_route(frames_and_time
         difference = np.abs(both.yuv.astype(int) - direct.yuv.astype(int))
         worst = max(worst, int(difference.max()))
     assert worst <= 2
+
+
+def test_a_stay_reads_as_resting_with_the_breath_free_never_hold():
+    from qidsl.renderers.pacer import NEUTRAL_LEVEL, breath_levels
+    from qidsl.renderers.video import Scene
+
+    timeline = make_timeline([step("exhale", 4.0), step("stay", 10.0, "Rest here.")])
+    stay = next(e for e in timeline.events if e.kind == "stay")
+    screen = Scene(timeline, []).at(stay.start + 1.0).screen
+    assert screen.phase == "Stay, breathe freely" and screen.pacer == "breath"
+    assert breath_levels([e for e in timeline.events if e.kind in ("exhale", "stay")])[1] == (NEUTRAL_LEVEL,) * 2

@@ -40,3 +40,10 @@ MAX_SYNTAX_ERRORS = 50
 # Characters in one quoted text: a cue is a sentence or two; captions and the video show at
 # most a few hundred characters, and the speech engine is asked to time each text.
 MAX_TEXT_CHARACTERS = 2000
+
+# `tempo:` and `rate:` (each a factor on speed): half or twice the written pace is already a
+# different practice, and speech sped up or slowed down further stops sounding natural.
+SPEED_RANGE = (0.5, 2.0)
+
+# `gap:`, the silence after each `say`, in seconds: longer silences are written with `pause`.
+GAP_RANGE = (0.0, 10.0)
