@@ -11,6 +11,7 @@ from pathlib import Path
 from .compile import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_paths, internal_error,
                       print_diagnostics, routines_or_usage)
 from .lang.formatter import format_routine
+from .lang.limits import MAX_VOICED_CHARACTERS
 from .lang.loader import Loader, read_routine_bytes
 from .lang.speech import ENGINES
 from .lang.parser import decode_source, display_source, parse_source
@@ -180,11 +181,17 @@ def timed_by_voice(compiled: Compiled, base_dir: Path) -> tuple[Compiled, bool]:
     from .engines.synthesize import make_timer
     from .errors import BuildError
 
+    texts = list(dict.fromkeys(text for variant in compiled.variants for text in variant.estimate.spoken_texts))
+    characters = sum(map(len, texts))
+    if characters > MAX_VOICED_CHARACTERS:  # known before the voice is even loaded
+        _say(f"this routine has {characters:,} characters of speech, more than the {MAX_VOICED_CHARACTERS:,} "
+             "plan times with the voice; the estimate below counts letters at the voice's pace instead.")
+        return compiled, False
     try:
         timer = make_timer(compiled.settings, base_dir)
         if timer is None:
             return compiled, False
-        timer.prepare(text for variant in compiled.variants for text in variant.estimate.spoken_texts)
+        timer.prepare(texts)
     except BuildError as exc:
         _say(f"{str(exc).rstrip('.')}; the estimate below counts letters at the pace measured for "
              f"{compiled.settings.engine} instead.")

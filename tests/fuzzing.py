@@ -260,6 +260,11 @@ def pathological() -> dict[str, str]:
         # Found by the long run: each of 800 title-card notes had all the notes before it fitted
         # onto the card again (10 s); past the first that overflows, the rest overflow too.
         "card-notes-800": 'title: "T"\n' + 'note "双脚与肩同宽"  # x\n' * 800,
+        # Issue 19: thousands of {side} placeholders in 20 kB took about 3 s to check.
+        "side-placeholders-20k": 'title: "T"\neach side left, right:\n    say "' + "{side}" * 3300 + '"\n',
+        "side-placeholder-lines-20k": 'title: "T"\neach side left, right:\n' + '    say "{side}{side}"\n' * 1000,
+        "side-placeholders-outside-20k": 'title: "T"\n' + 'say "{side}{side}{sid}"\n' * 800,
+        "many-sides-16k": 'title: "T"\neach side ' + ", ".join(f"s{i}" for i in range(2500)) + ':\n    say "{side}"\n',
         "unknown-dos-16k": 'title: "T"\n' + "".join(f'define "seq{i}":\n    pause 1s\n' for i in range(400))
                            + "".join(f'do "zz{i}q"\n' for i in range(400)),
     }

@@ -297,5 +297,5 @@ def test_a_stay_reads_as_resting_with_the_breath_free_on_the_sheet(tmp_path):
     assert '<span class="step stay"><b>Stay, breathe freely 30s</b> <q>Rest here.</q></span>' in sheet
     assert "Hold" not in sheet
     config = re.search(r'<script type="application/json" id="qidsl-config">(.*?)</script>',
-                       page_html(compiled.estimate, "stay.mp3"), re.S)
+                       page_html(compiled.estimate, "stay.mp3"), re.DOTALL)
     assert config and json.loads(config.group(1))["words"]["stay"] == "Stay, breathe freely"

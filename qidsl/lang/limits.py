@@ -41,6 +41,11 @@ MAX_SYNTAX_ERRORS = 50
 # most a few hundred characters, and the speech engine is asked to time each text.
 MAX_TEXT_CHARACTERS = 2000
 
+# Characters of distinct speech `plan` has the voice time (Piper reads each sentence through its
+# model): about an hour of speech, some seconds of work.  Past it `plan` counts letters at the
+# voice's pace, as `plan --quick` does, so a huge routine is answered in about the time of `check`.
+MAX_VOICED_CHARACTERS = 50_000
+
 # `tempo:` and `rate:` (each a factor on speed): half or twice the written pace is already a
 # different practice, and speech sped up or slowed down further stops sounding natural.
 SPEED_RANGE = (0.5, 2.0)

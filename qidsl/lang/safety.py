@@ -70,8 +70,8 @@ def _retentions(steps) -> list[_Retention]:
             current.seconds += step.seconds or 0.0
             continue
         if step.kind == HOLD and previous in (INHALE, EXHALE):
-            # The phases of a breathe pattern share its span.
-            current = _Retention(step, previous, step.seconds or 0.0, step.span != previous_span)
+            # The phases of a breathe pattern share its span (one object: compared by identity, as fast).
+            current = _Retention(step, previous, step.seconds or 0.0, step.span is not previous_span)
             found.append(current)
             continue
         current = None
