@@ -10,8 +10,10 @@ time stays linear in the file however many mistakes it holds.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import gc
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -677,8 +679,33 @@ class ParseResult:
     diagnostics: tuple[Diagnostic, ...]
 
 
+@contextlib.contextmanager
+def gc_paused():
+    """Pause the cyclic garbage collector while the front end runs.
+
+    Parsing and expanding make many small objects that live until the end,
+    and the collector kept walking them: pausing it made `qidsl check` on a
+    10,000-line routine about a third faster (benchmarks/check_speed.py), and
+    keeps parsing linear (with it on, 200,000 lines parsed a third slower per
+    line than 50,000).  Whatever cyclic garbage is left is collected once it
+    resumes.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def parse_source(source: Source) -> ParseResult:
     """Parse a routine's text, recovering from syntax errors to report them all."""
+    with gc_paused():
+        return _parse_source(source)
+
+
+def _parse_source(source: Source) -> ParseResult:
     file = source.file
     if not source.text.strip():
         return ParseResult(None, (error("empty-file", "this file is empty", m.Span(file, 1, 1, 1, 1),
