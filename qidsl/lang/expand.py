@@ -20,7 +20,8 @@ from .steps import (BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION
 
 
 class _Expander:
-    def __init__(self, library: Library, settings: Settings, variant: str | None = None):
+    def __init__(self, library: Library, settings: Settings, variant: str | None = None,
+                 sizer: Sizer | None = None):
         self.library = library
         self.settings = settings
         self.variant = variant
@@ -28,8 +29,7 @@ class _Expander:
         # The words said on each phase of a `breathe` pattern; None in a language
         # we have no words for, where the picture and silence guide the breath.
         self.pattern_words = pattern_words(settings.language)
-        self.sizer = Sizer(library, variant)
-        self._empty: dict[int, bool] = {}
+        self.sizer = sizer or Sizer(library, variant)
 
     def empty(self, node) -> bool:
         """Whether a block (or a `do`) makes no step at all, however often it is played.
@@ -38,10 +38,7 @@ class _Expander:
         three deep would otherwise turn a billion times for nothing, since the
         limits count steps.  So the work is bounded by the steps made.
         """
-        found = self._empty.get(id(node))
-        if found is None:
-            found = self._empty[id(node)] = self.sizer.of(node).steps == 0
-        return found
+        return self.sizer.of(node).steps == 0  # (the sizer keeps each block's size)
 
     def seconds(self, duration: m.Duration | None) -> float | None:
         return None if duration is None else duration.seconds / self.settings.tempo
@@ -117,11 +114,12 @@ def expand(routine: m.Routine, library: Library, settings: Settings,
 
     Raises QiError if it is too large to expand.
     """
-    size = Sizer(library, variant).of_body(routine.body)
+    sizer = Sizer(library, variant)
+    size = sizer.of_body(routine.body)
     if size.steps > MAX_STEPS or size.seconds > MAX_SECONDS:
         raise QiError([error("too-large", "this routine is too large to expand",
                              m.Span(routine.path, 1, 1, 1, 1))])
-    expander = _Expander(library, settings, variant)
+    expander = _Expander(library, settings, variant, sizer)
     notes = []
     body = list(routine.body)
     # Notes before the first section or cue belong on the title card.
