@@ -356,3 +356,12 @@ def test_a_text_over_the_length_limit_is_refused_at_once():
     found = only(head(f'say "{"{side}" * MAX_TEXT_CHARACTERS}"\n'), "text-too-many-characters")
     assert found.message == f"a text can be at most 2,000 characters, this one has {6 * MAX_TEXT_CHARACTERS:,}"
     assert (found.span.line, found.span.column, found.span.end_column) == (3, 5, 6)
+
+
+def test_every_text_over_the_length_limit_is_an_error_and_is_not_fitted_to_the_screen():
+    """Titles, notes, section and side names over the limit are refused, not measured (no text-too-long)."""
+    big = "word " * 1000
+    for text in (f'title: "{big}"\nsay "x"\n', f'title: "T"\nnote "{big}"\n',
+                 f'title: "T"\nsection "S":\n    note "{big}"\n', f'title: "T"\nsection "{big}":\n    say "x"\n',
+                 f'title: "T"\neach side "{big}":\n    say "{{side}}"\n', f'title: "T"\ndo "{big}"\n'):
+        assert codes(text) == ["text-too-many-characters"], text[:40]

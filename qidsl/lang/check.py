@@ -211,6 +211,8 @@ class _Checker:
 
     def _screen_text(self, box_name: str, value: str, span: m.Span, what: str, extra: int = 0) -> bool:
         """Warn when ``value`` cannot be shown whole in its box at 720p; True when it fits."""
+        if len(value) > MAX_TEXT_CHARACTERS:
+            return False  # an error of its own (see long_text); fitting megabytes would take minutes
         box = BOXES[box_name]
         if box.fit(value, language=self.settings.language).within_limits:
             return True
@@ -231,6 +233,7 @@ class _Checker:
         for key, box in (("title", "title"), ("author", "author")):
             setting = routine.setting(key)
             if setting is not None and setting.value.strip() and routine.path == setting.span.file:
+                self.long_text(setting.value, setting.value_span)
                 self._screen_text(box, setting.value, setting.value_span, key)
         # Notes before the first section or cue are on the title card, together (as expand puts them).
         card, body, overflowing = [], list(routine.body), False
@@ -240,6 +243,8 @@ class _Checker:
                 card.append(node)
                 # A note more is a line more: once the card overflows, every later note does too (and
                 # fitting the growing text again for each of hundreds of notes took seconds).
+                if len(node.text.value) > MAX_TEXT_CHARACTERS:
+                    continue  # an error of its own, reported on the walk
                 overflowing = overflowing or bool(node.text.value.strip()) and not BOXES["card_notes"].fit(
                     "\n".join(n.text.value for n in card), language=self.settings.language).within_limits
                 if overflowing and node.text.value.strip():
@@ -278,10 +283,14 @@ class _Checker:
                 previous = node
 
     def statement(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
-        if isinstance(node, (m.Note, m.Section, m.Sides)):
+        lengths_ok = all([self.long_text(text.value, text.span) for text in _all_texts(node)])
+        if not lengths_ok and not isinstance(node, m.BLOCKS):
+            return  # nothing more is asked of a statement whose text is megabytes long
+        if isinstance(node, (m.Note, m.Section, m.Sides)) and lengths_ok:
             self._shown(node)
         for text in _texts_of(node):
-            self.text(text, in_sides or in_define)
+            if len(text.value) <= MAX_TEXT_CHARACTERS:
+                self.text(text, in_sides or in_define)
         for duration in _durations_of(node):
             self.duration(duration)
         if isinstance(node, m.BLOCKS):
@@ -398,14 +407,17 @@ class _Checker:
             self.err("too-long", f"a duration can be at most {MAX_SECONDS // 3600} hours", duration.span,
                      "split a very long practice into several routines")
 
+    def long_text(self, value: str, span: m.Span) -> bool:
+        """A text (or name, or title) over the length limit is an error; True when it is within it."""
+        if len(value) <= MAX_TEXT_CHARACTERS:
+            return True
+        self.err("text-too-many-characters", f"a text can be at most {MAX_TEXT_CHARACTERS:,} characters, "
+                 f"this one has {len(value):,}", _sub_span(span, 1), "split it into several shorter ones")
+        return False
+
     def text(self, text: m.Text, side_known: bool) -> None:
         if not text.value.strip():
             self.err("empty-text", "this text is empty", text.span)
-        if len(text.value) > MAX_TEXT_CHARACTERS:
-            self.err("text-too-many-characters", f"a text can be at most {MAX_TEXT_CHARACTERS:,} characters, "
-                     f"this one has {len(text.value):,}", _sub_span(text.span, 1),
-                     "split it into several say lines")
-            return  # its placeholders are not looked at: a huge text is not worth the time
         for match in _PLACEHOLDER.finditer(text.value):
             name = match.group(1)
             span = _text_offset_span(text, match.start(), match.end())
@@ -540,6 +552,27 @@ def _texts_of(node) -> list[m.Text]:
     if isinstance(node, m.Breath) and node.text is not None:
         return [node.text]
     return []
+
+
+def _all_texts(node: m.Statement) -> tuple[m.Text, ...]:
+    """Every quoted text and name a statement holds (its length is limited: see qidsl.lang.limits)."""
+    match node:
+        case m.Say() | m.Note():
+            return (node.text,)
+        case m.Breath():
+            return (node.text,) if node.text is not None else ()
+        case m.Section() | m.Define() | m.Do():
+            return (node.name,)
+        case m.Include():
+            return (node.path,)
+        case m.Sides():
+            return node.sides
+        case m.ForVariants():
+            return node.variants
+        case m.Pause() | m.Bell() | m.BreathPattern() | m.Repeat():
+            return ()
+        case _:
+            assert_never(node)
 
 
 def _durations_of(node) -> list[m.Duration]:
