@@ -184,3 +184,7 @@ def test_a_statement_class_a_stage_does_not_know_fails_loudly_there():
                   lambda node: _Expander(library, Settings(title="T")).node(node, (None, None, None))):
         with pytest.raises(AssertionError, match="Expected code to be unreachable"):
             stage(Toy())
+
+
+def test_the_tables_blocks_are_the_models_blocks():
+    assert {kind.node for kind in KINDS if kind.block} == set(m.BLOCKS)

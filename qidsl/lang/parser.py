@@ -603,7 +603,6 @@ class _ToModel(Transformer):
         text = self._text(children[2]) if len(children) > 2 else None
         return m.Breath(str(children[0]), children[1], text, self._span(children))
 
-
     def pause(self, children):
         return m.Pause(children[1], self._span(children))
 

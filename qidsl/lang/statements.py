@@ -1,12 +1,15 @@
 """The table of statements: every statement and block kind, declared once.
 
-Each :class:`Kind` says everything the front end needs to know about a
-statement beyond its grammar rule: its keyword, the grammar rule and model
-class that stand for it, the step it expands to, what ``check`` asks of it,
-its completion and hover text in the language server, how ``diff`` names it,
-and whether it sounds (is spoken or takes time in the audio) or shows (is on
-the video and the page).  The parser, checker, formatter, expander, language
-server, diff and the VS Code grammar's test read :data:`KINDS`.
+Each :class:`Kind` says what the front end needs to know about a statement
+beyond its grammar rule: its keyword (which the parser's "unknown
+statement" hint, the checker's and formatter's headers, the language
+server's completion and hover, diff's cue kinds and the VS Code grammar's
+keyword list all take from here), the grammar rule and model class that
+stand for it, the step a timed phase expands to and whether the breath
+flows freely through it (``stay``), its completion and hover text, whether
+it opens a block, and how the editor highlights it.  The parser, checker,
+formatter, expander, language server, diff and the VS Code grammar's test
+read :data:`KINDS`.
 
 What a statement *does* belongs to its model class (one class per shape of
 statement: a timed phase, a text, a block…).  The model's statements form a
@@ -38,8 +41,6 @@ class Kind:
     step: str | None = None  # the step kind it expands to, for a timed phase (qidsl.lang.steps)
     # The breath flows freely through it (never a retention; see qidsl.lang.safety).
     free_breath: bool = False
-    sounds: bool = True  # it is spoken, or takes time in the audio
-    shows: bool = True  # it is on the video and the practice page
     block: bool = False  # it ends with ':' and holds an indented body
     # VS Code: how its keyword is highlighted (tested against editors/vscode/syntaxes).
     scope: Literal["control", "breath", "text", "pattern"] = "control"
@@ -67,22 +68,22 @@ KINDS: tuple[Kind, ...] = (
     Kind("bell", "bell", m.Bell, "bell [D]", "A bell strike that rings out (about 3 s unless D is given).",
          scope="breath"),
     Kind("note", "note", m.Note, 'note "text"', "Shown on screen only, never spoken: disclaimers, props needed.",
-         sounds=False, scope="text"),
+         scope="text"),
     Kind("breathe", "breathe", m.BreathPattern, "breathe I-H-E[-H2] xN",
          "A breath pattern: inhale I s, hold H s, exhale E s (and hold H2 s), N times. "
          "`breathe 4-4-4-4 x5` is box breathing.", scope="pattern"),
     Kind("do", "do", m.Do, 'do "name" [N times]', "Plays a sequence made with `define`."),
     Kind("include", "include", m.Include, 'include "file.qi"',
-         "Brings in the definitions of another routine file, found next to this one.", sounds=False, shows=False),
+         "Brings in the definitions of another routine file, found next to this one."),
     Kind("section", "section", m.Section, 'section "Name":',
-         "A chapter: a title on screen and an entry in the chapter list.", sounds=False, block=True),
+         "A chapter: a title on screen and an entry in the chapter list.", block=True),
     Kind("repeat", "repeat", m.Repeat, "repeat N [counted]:",
          "The block N times; `counted` has the narrator say each round's number and shows \"3 / 9\".", block=True),
     Kind("each", "sides", m.Sides, "each side a, b:",
          "The block once per side, with {side} replaced in every text.", insert="each side ", block=True),
     Kind("define", "define", m.Define, 'define "name":',
          "A reusable sequence, played with `do`; it may come before or after its use.",
-         sounds=False, shows=False, block=True),
+         block=True),
     Kind("for", "only", m.ForVariants, "for a[, b]:",
          "The block plays only in the variants named (see `variants:`).", block=True),
     Kind("unless", "unless", m.ForVariants, "unless a[, b]:",
@@ -102,11 +103,6 @@ def keyword_of(node: m.Statement) -> str:
     if isinstance(node, m.ForVariants):
         return "unless" if node.unless else "for"
     return _BY_NODE[type(node)].keyword
-
-
-def kind_of(node: m.Statement) -> Kind:
-    """The table's row for a statement."""
-    return BY_KEYWORD[keyword_of(node)]
 
 
 def header_words(node: m.Statement) -> str:
