@@ -136,11 +136,13 @@ def breath_safety(expanded: ExpandedRoutine, level: str) -> list[Diagnostic]:
     limits = LIMITS[level]
     steps = expanded.steps
     problems: list[Diagnostic] = []
-    longest: dict[Span, _Retention] = {}
+    # Keyed by the span's identity: each statement's span is one object, however often it is played,
+    # and hashing the span's fields for each of 14,000 retentions was a tenth of checking them.
+    longest: dict[int, _Retention] = {}
     for retention in _retentions(steps):
-        span = retention.first.span
-        if span not in longest or retention.seconds > longest[span].seconds:
-            longest[span] = retention
+        key = id(retention.first.span)
+        if key not in longest or retention.seconds > longest[key].seconds:
+            longest[key] = retention
     for retention in longest.values():
         if retention.seconds > limits.retention + 1e-9:
             problems.append(warning(
