@@ -10,7 +10,6 @@ from pathlib import Path
 
 from .compile import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_paths, internal_error,
                       print_diagnostics, routines_or_usage)
-from .lang.formatter import format_routine
 from .lang.limits import MAX_VOICED_CHARACTERS
 from .lang.loader import Loader, read_routine_bytes
 from .lang.speech import ENGINES
@@ -57,6 +56,13 @@ def _check(paths: list[str], fmt: str, strict: bool, level: str | None) -> int:
     return EXIT_PROBLEMS if errors or (strict and warnings) else EXIT_OK
 
 
+def _format_routine(routine, lines: list[str]) -> str:
+    # Imported here: `check`, which runs far more often, never lays a routine out.
+    from .lang.formatter import format_routine
+
+    return format_routine(routine, lines)
+
+
 def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> int:
     """``qidsl fmt``: rewrite files in the canonical layout (or report with --check / --diff).
 
@@ -87,7 +93,7 @@ def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> i
             _say(f"{file} was not formatted: fix the errors above first")
             failed = True
             continue
-        formatted = format_routine(result.routine, source.lines)
+        formatted = _format_routine(result.routine, source.lines)
         original = data.decode("utf-8-sig")
         if formatted == original:
             continue
@@ -121,7 +127,7 @@ def _fmt_stdin(check_only: bool, diff: bool) -> int:
         print_diagnostics(syntax, loader, "text", sys.stderr)
         _say("standard input was not formatted: fix the errors above first")
         return EXIT_PROBLEMS
-    formatted = format_routine(result.routine, source.lines)
+    formatted = _format_routine(result.routine, source.lines)
     original = data.decode("utf-8-sig")
     if diff:
         sys.stdout.writelines(difflib.unified_diff(
