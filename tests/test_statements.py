@@ -150,9 +150,9 @@ def test_a_toy_statement_added_through_the_grammar_and_the_table_works_everywher
     table = table.replace("KINDS: tuple[Kind, ...] = (\n", "KINDS: tuple[Kind, ...] = (\n" + _TOY_ROW, 1)
     (package / "lang" / "statements.py").write_text(table, encoding="utf-8")
 
+    env = {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
     done = subprocess.run([sys.executable, "-c", _TOY_SCRIPT, str(tmp_path)], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False, env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin",
-                                                       "HOME": str(tmp_path)})
+                          text=True, timeout=120, check=False, env=env)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["package"] == str(package / "__init__.py")  # the copy, not the installed package
