@@ -517,6 +517,7 @@ def _blank_lines(lines: list[str], number: int) -> None:
 # Tree to model
 
 
+@lru_cache(maxsize=4096)  # a routine writes the same few durations (4s, 1m) thousands of times
 def _duration_seconds(text: str) -> float:
     total = 0.0
     for amount, unit in re.findall(r"(\d+(?:\.\d+)?)([hms])", text):
