@@ -22,10 +22,22 @@ as lines per second and as a ratio to the baseline:
   slow or crashing: digit runs, deep nesting, many mistakes), against the
   baseline's bytes per second.
 
+Then the commands themselves at 1x, 10x and 100x the input (5,000, 50,000 and
+500,000 lines), in CPU seconds of this process, each against its own rate at
+1x (a linear command keeps the ratio near 1):
+
+- `check` (compile_routine, as `qidsl check` runs it) and `plan --quick`
+  (the same, and the table it prints) of the routine check_speed.py makes:
+  valid at 5,000 lines; past the limits (12 hours, 30,000 steps) both refuse
+  it as soon as the sizes are known, before expanding anything;
+- `check` of lines of `say` only (refused past 30,000 steps);
+- `fmt` (parse and lay out, as `qidsl fmt --check` does) of the same
+  routine, which it lays out whatever its size.
+
 A linear front end keeps each kind's rate roughly constant as the size grows.
-Target (issue 9): no 20 kB input over 0.5 s; a 1 MB routine in about the time
-its size predicts from the baseline.
-Usage: python benchmarks/front_end_scaling.py
+Targets (issue 19): no 20 kB input over 0.1 s; each command within about 2x
+of its 1x rate at 100x.
+Usage: python benchmarks/front_end_scaling.py [--commands-only]
 """
 
 from __future__ import annotations
@@ -39,8 +51,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from qidsl.commands import plan_table  # noqa: E402
 from qidsl.compile import compile_routine  # noqa: E402
+from qidsl.lang.formatter import format_routine  # noqa: E402
 from qidsl.lang.loader import Loader  # noqa: E402
+from qidsl.lang.parser import Source, parse_source  # noqa: E402
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from check_speed import generate  # noqa: E402
 from tests.fuzzing import DIGITS, ODD_SPACE, TOKENS, mutate, pathological  # noqa: E402
 
 SHIPPED = (ROOT / "routines" / "rolling-the-hands-backwards.qi").read_text(encoding="utf-8")
@@ -98,7 +115,52 @@ def random_text(size: int) -> str:
     return "".join(out)
 
 
+def plan(text: str) -> int:
+    compiled = compile_routine(str(ROOT / "bench.qi"), Loader(), text=text)
+    return len(plan_table(compiled)) if not compiled.errors else len(compiled.diagnostics)
+
+
+def fmt(text: str) -> int:
+    result = parse_source(Source(str(ROOT / "bench.qi"), text))
+    return len(format_routine(result.routine, text.split("\n"))) if result.routine else 0
+
+
+def valid_lines(count: int) -> str:
+    """The routine of check_speed.py: valid (and planned in full) at 5,000 lines, over the limits past it."""
+    return generate(count)
+
+
+def says(count: int) -> str:
+    return 'title: "Says"\n' + "".join(f'say "Line {i}: breathe in, and let the shoulders drop."\n'
+                                        for i in range(count - 1))
+
+
+COMMAND_LINES = (5_000, 50_000, 500_000)
+
+
+def commands() -> None:
+    """check, plan and fmt at 1x, 10x and 100x, each against its own rate at 1x."""
+    print(f"{'command':<26} {'lines':>8} {'CPU s':>8} {'lines/s':>10} {'rate / 1x rate':>15}  outcome")
+    for name, make, work in (("check (routine)", valid_lines, check), ("plan --quick (routine)", valid_lines, plan),
+                             ("check (say lines)", says, check), ("fmt (routine)", valid_lines, fmt)):
+        first = None
+        for count in COMMAND_LINES:
+            text = make(count)
+            found = []
+            seconds = cpu(lambda: found.append(work(text)), runs=1 if count >= 500_000 else 3)
+            rate = count / seconds
+            first = first or rate
+            outcome = {check: "diagnostics", plan: "characters printed or diagnostics",
+                       fmt: "characters written"}[work]
+            print(f"{name:<26} {count:>8,} {seconds:>8.3f} {rate:>10,.0f} {rate / first:>15.2f}  "
+                  f"{found[-1]:,} {outcome}")
+
+
 def main() -> None:
+    if "--commands-only" in sys.argv:
+        check(SHIPPED)
+        commands()
+        return
     lines = SHIPPED.count("\n")
     check(SHIPPED)  # grammar loaded once, as in any run of qidsl check
     base = cpu(lambda: check(SHIPPED), runs=20)
@@ -128,6 +190,12 @@ def main() -> None:
     print(f"worst case found by the fuzzer ({name}, per byte): {len(text):,} bytes, {count:,} lines in "
           f"{seconds:.3f} s CPU = {len(text) / seconds / 1000:,.0f} kB/s; the baseline checks "
           f"{len(SHIPPED) / base / 1000:,.0f} kB/s")
+    slowest = max(((cpu(lambda: check(text), runs=3), name) for name, text in pathological().items()
+                   if len(text) <= 25_000))
+    print(f"slowest input of at most 25 kB found by the fuzzer: {slowest[1]}, {slowest[0]:.3f} s CPU "
+          "(target: at most 0.1 s)")
+    print()
+    commands()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .compile import (EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_paths, internal_error,
                       print_diagnostics, routines_or_usage)
-from .lang.formatter import format_routine
+from .lang.limits import MAX_VOICED_CHARACTERS
 from .lang.loader import Loader, read_routine_bytes
 from .lang.speech import ENGINES
 from .lang.parser import decode_source, display_source, parse_source
@@ -61,6 +61,13 @@ def _check(paths: list[str], fmt: str, strict: bool, level: str | None, profile:
     return EXIT_PROBLEMS if errors or (strict and warnings) else EXIT_OK
 
 
+def _format_routine(routine, lines: list[str]) -> str:
+    # Imported here: `check`, which runs far more often, never lays a routine out.
+    from .lang.formatter import format_routine
+
+    return format_routine(routine, lines)
+
+
 def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> int:
     """``qidsl fmt``: rewrite files in the canonical layout (or report with --check / --diff).
 
@@ -91,7 +98,7 @@ def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> i
             _say(f"{file} was not formatted: fix the errors above first")
             failed = True
             continue
-        formatted = format_routine(result.routine, source.lines)
+        formatted = _format_routine(result.routine, source.lines)
         original = data.decode("utf-8-sig")
         if formatted == original:
             continue
@@ -125,7 +132,7 @@ def _fmt_stdin(check_only: bool, diff: bool) -> int:
         print_diagnostics(syntax, loader, "text", sys.stderr)
         _say("standard input was not formatted: fix the errors above first")
         return EXIT_PROBLEMS
-    formatted = format_routine(result.routine, source.lines)
+    formatted = _format_routine(result.routine, source.lines)
     original = data.decode("utf-8-sig")
     if diff:
         sys.stdout.writelines(difflib.unified_diff(
@@ -185,11 +192,17 @@ def timed_by_voice(compiled: Compiled, base_dir: Path) -> tuple[Compiled, bool]:
     from .engines.synthesize import make_timer
     from .errors import BuildError
 
+    texts = list(dict.fromkeys(text for variant in compiled.variants for text in variant.estimate.spoken_texts))
+    characters = sum(map(len, texts))
+    if characters > MAX_VOICED_CHARACTERS:  # known before the voice is even loaded
+        _say(f"this routine has {characters:,} characters of speech, more than the {MAX_VOICED_CHARACTERS:,} "
+             "plan times with the voice; the estimate below counts letters at the voice's pace instead.")
+        return compiled, False
     try:
         timer = make_timer(compiled.settings, base_dir)
         if timer is None:
             return compiled, False
-        timer.prepare(text for variant in compiled.variants for text in variant.estimate.spoken_texts)
+        timer.prepare(texts)
     except BuildError as exc:
         _say(f"{str(exc).rstrip('.')}; the estimate below counts letters at the pace measured for "
              f"{compiled.settings.engine} instead.")

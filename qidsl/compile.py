@@ -7,9 +7,7 @@ loads speech engines, numpy or moviepy.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import gc
 import json
 import os
 import subprocess
@@ -21,6 +19,7 @@ from .lang.check import check, empty_routine
 from .lang.diagnostics import Diagnostic, error, render, sort_key
 from .lang.expand import expand
 from .lang.loader import Library, Loader
+from .lang.parser import gc_paused as _gc_paused  # (benchmarks/check_speed.py runs the front end under it too)
 from .lang.model import Routine, Span
 from .lang.safety import breath_safety
 from .lang.settings import Settings, resolve_settings
@@ -103,24 +102,6 @@ class _MemoSpeech:
         if found is None:
             found = self.memo[text] = self.inner.timing(text)
         return found
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """Pause the cyclic garbage collector while the front end runs.
-
-    Parsing and expanding make many small objects that live until the end,
-    and the collector kept walking them: pausing it made `qidsl check` on a
-    10,000-line routine about a third faster (benchmarks/check_speed.py).
-    Whatever cyclic garbage the parse leaves is collected once it resumes.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def compile_routine(path: str | Path, loader: Loader, text: str | None = None,

@@ -21,6 +21,7 @@ from .lang import model as m
 from .lang.formatter import statement_line
 from .lang.loader import Loader
 from .lang.speech import ENGINES
+from .lang.statements import keyword_of
 from .timefmt import clock
 
 STDIN = "-"
@@ -51,7 +52,7 @@ class Word:
 @dataclass(frozen=True)
 class CueChange:
     change: str  # "added", "removed" or "reworded"
-    kind: str  # "say", "inhale", "exhale", "hold" or "note"
+    kind: str  # the statement's keyword (qidsl.lang.statements): "say", "note", or a timed phase
     section: str | None  # the section, 'define "name"', or None outside sections
     before: str | None
     after: str | None
@@ -163,7 +164,7 @@ def _cues(routine: m.Routine) -> list[_Cue]:
             elif isinstance(node, m.Define):
                 walk(node.body, f'define "{node.name.value}"')
             elif isinstance(node, (m.Say, m.Note)):
-                found.append(_Cue("say" if isinstance(node, m.Say) else "note", section, node.text.value,
+                found.append(_Cue(keyword_of(node), section, node.text.value,
                                   node.text.span.line))
             elif isinstance(node, m.Breath) and node.text is not None:
                 found.append(_Cue(node.phase, section, node.text.value, node.text.span.line))

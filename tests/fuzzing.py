@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from qidsl.compile import compile_routine, print_diagnostics
 from qidsl.lang.diagnostics import render
 from qidsl.lang.formatter import format_routine
+from qidsl.lang.statements import PHASES
 from qidsl.lang.loader import Loader
 from qidsl.lang.parser import decode_source, parse_text
 
@@ -39,7 +40,7 @@ SEEDS = sorted((ROOT / "tests" / "cases" / "valid").glob("*.qi")) + [ROOT / "rou
 # Characters str.strip() takes for blank that Lark's indenter does not (and the reverse), quotes, digits, scripts.
 ODD_SPACE = ["\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\u2028", "\u2029", "\xa0", "\u3000",
              "\u200b", "\ufeff", "\t", "\r", "\r\n", "\x00"]
-TOKENS = ["say", "inhale", "exhale", "hold", "pause", "bell", "note", "breathe", "do", "include", "section",
+TOKENS = ["say", "inhale", "exhale", "hold", "stay", "pause", "bell", "note", "breathe", "do", "include", "section",
           "repeat", "each side", "define", "counted", "times", "x3", "×3", "4-7-8", "4-4-4-4", "4s", "1m30s", "1h",
           "0.000001s", "4", "0", ":", ",", '"', '""', '"text"', '\\"', "\\", "#", "# c", "{side}", "{sid}", "{",
           "}", "title:", "tempo:", "gap:", "language:", "-", ".", "é", "气", "🌬️", "\ufffd", "'", "“", "    ", "  ",
@@ -76,15 +77,15 @@ SETTING = st.one_of(
     st.tuples(st.just("variants"), st.sampled_from(["standing, seated", "standing", "a, a", "all, b"])),
 ).map(lambda kv: f"{kv[0]}: {kv[1]}")
 NAMES = ["wave", "rolling breath", "左右"]
+PHASE_WORDS = [kind.keyword for kind in PHASES]  # inhale, exhale, hold, stay…: from the table of statements
 
 
 @st.composite
 def statement(draw) -> str:
-    kind = draw(st.sampled_from(["say", "note", "inhale", "exhale", "hold", "pause", "bell", "breathe", "do",
-                                 "include"]))
+    kind = draw(st.sampled_from(["say", "note", *PHASE_WORDS, "pause", "bell", "breathe", "do", "include"]))
     if kind in ("say", "note"):
         return f"{kind} {_q(draw(WORD))}"
-    if kind in ("inhale", "exhale", "hold"):
+    if kind in PHASE_WORDS:
         text = draw(st.none() | WORD)
         return f"{kind} {draw(DURATION)}" + ("" if text is None else f" {_q(text)}")
     if kind == "pause":
@@ -158,7 +159,8 @@ SEED = st.sampled_from(_seed_texts()) | grammar_routines()
 _OPS = ["delete", "duplicate", "swap", "indent", "insert", "insert", "insert", "replace-line", "blank-odd"]
 _INDENTS = [" ", "  ", "   ", "\t", "\x0c", "-1", "-2", "-4"]
 _INSERTS = TOKENS + ODD_SPACE + DIGITS + ["\u0301", "\U0001f600", "\ud7ff", "\x7f", "\u00e9\u0301"]
-_STATEMENTS = ['say "x"', "inhale 4s", "exhale 4s \"Out.\"", "hold 1m", "pause 0.5s", "bell", 'note "n"',
+_STATEMENTS = ['say "x"', "inhale 4s", "exhale 4s \"Out.\"", "hold 1m", 'stay 20s "Rest."', "pause 0.5s", "bell",
+               'note "n"',
                "breathe 4-7-8 x3", 'do "wave"', "repeat 3:", "each side left, right:", 'section "S":',
                'define "wave":', 'include "parts/breaths.qi"', "title: \"T\"", "for seated:", "unless standing:",
                "variants: standing, seated", "level: beginner"]
@@ -260,6 +262,11 @@ def pathological() -> dict[str, str]:
         # Found by the long run: each of 800 title-card notes had all the notes before it fitted
         # onto the card again (10 s); past the first that overflows, the rest overflow too.
         "card-notes-800": 'title: "T"\n' + 'note "双脚与肩同宽"  # x\n' * 800,
+        # Issue 19: thousands of {side} placeholders in 20 kB took about 3 s to check.
+        "side-placeholders-20k": 'title: "T"\neach side left, right:\n    say "' + "{side}" * 3300 + '"\n',
+        "side-placeholder-lines-20k": 'title: "T"\neach side left, right:\n' + '    say "{side}{side}"\n' * 1000,
+        "side-placeholders-outside-20k": 'title: "T"\n' + 'say "{side}{side}{sid}"\n' * 800,
+        "many-sides-16k": 'title: "T"\neach side ' + ", ".join(f"s{i}" for i in range(2500)) + ':\n    say "{side}"\n',
         "unknown-dos-16k": 'title: "T"\n' + "".join(f'define "seq{i}":\n    pause 1s\n' for i in range(400))
                            + "".join(f'do "zz{i}q"\n' for i in range(400)),
     }

@@ -331,3 +331,47 @@ def test_an_engine_that_cannot_speak_the_language_is_an_error_at_the_engine():
                                            "remove the engine line to use espeak, which speaks it")
     assert codes('title: "T"\nlanguage: ja\nengine: espeak\n\nsay "x"\n') == ["engine-language"]
     assert codes('title: "T"\nlanguage: en-GB\nengine: pico\n\nsay "x"\n') == []
+
+
+def test_stay_after_an_exhale_is_no_retention_but_hold_there_is_with_a_hint_naming_stay():
+    routine = 'level: {level}\nnote "Only as long as it is comfortable."\n\nsection "A":\n' \
+        '    inhale 4s\n    exhale 6s\n    {word} 15s "Rest in the posture."\n'
+    assert codes('title: "T"\n' + routine.format(level="beginner", word="stay")) == []
+    found = only('title: "T"\n' + routine.format(level="beginner", word="hold"), "long-retention")
+    assert found.message == "the breath is held for 15s after an exhale; the beginner level holds it for at most 10s"
+    assert found.hint == ("if the breath is meant to flow while the posture is held, write stay instead of hold; "
+                          "otherwise shorten the hold, or set the level the class is ready for "
+                          "(level: intermediate or advanced)")
+
+
+def test_the_retention_hint_never_suggests_the_level_the_routine_has_nor_one_too_low():
+    routine = 'title: "T"\nlevel: {level}\nnote "Careful."\n\nsection "A":\n    inhale 4s\n    hold {seconds}s\n'
+    hint = only(routine.format(level="intermediate", seconds=30), "long-retention").hint
+    assert hint.endswith("(level: advanced)") and "intermediate" not in hint
+    hint = only(routine.format(level="beginner", seconds=30), "long-retention").hint
+    assert hint.endswith("(level: advanced)")  # intermediate allows 20 s: not enough
+    hint = only(routine.format(level="intermediate", seconds=90), "long-retention").hint
+    assert hint.endswith("split it with a few breaths between") and "level:" not in hint
+
+
+def test_a_breathe_patterns_long_hold_is_not_told_to_stay():
+    hint = only('title: "T"\nlevel: beginner\nnote "n"\n\nbreathe 4-16-8 x1\n', "long-retention").hint
+    assert "stay" not in hint
+
+
+def test_a_text_over_the_length_limit_is_refused_at_once():
+    from qidsl.lang.limits import MAX_TEXT_CHARACTERS
+
+    assert codes(head(f'say "{"a" * MAX_TEXT_CHARACTERS}"\n')) == []
+    found = only(head(f'say "{"{side}" * MAX_TEXT_CHARACTERS}"\n'), "text-too-many-characters")
+    assert found.message == f"a text can be at most 2,000 characters, this one has {6 * MAX_TEXT_CHARACTERS:,}"
+    assert (found.span.line, found.span.column, found.span.end_column) == (3, 5, 6)
+
+
+def test_every_text_over_the_length_limit_is_an_error_and_is_not_fitted_to_the_screen():
+    """Titles, notes, section and side names over the limit are refused, not measured (no text-too-long)."""
+    big = "word " * 1000
+    for text in (f'title: "{big}"\nsay "x"\n', f'title: "T"\nnote "{big}"\n',
+                 f'title: "T"\nsection "S":\n    note "{big}"\n', f'title: "T"\nsection "{big}":\n    say "x"\n',
+                 f'title: "T"\neach side "{big}":\n    say "{{side}}"\n', f'title: "T"\ndo "{big}"\n'):
+        assert codes(text) == ["text-too-many-characters"], text[:40]

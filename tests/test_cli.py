@@ -460,3 +460,20 @@ def test_check_folder_skips_hidden_folders_node_modules_and_what_git_ignores(tmp
     # A file or hidden folder named on the command line is checked all the same.
     code, _, err = run(capsys, "check", "ignored/e.qi", ".venv")
     assert (code, err) == (1, "2 errors, 0 warnings in 2 files\n")
+
+
+def test_plan_of_a_routine_with_more_speech_than_the_voice_times_counts_letters_at_once(tmp_path, capsys):
+    from qidsl.lang.limits import MAX_VOICED_CHARACTERS
+
+    sentence = "Breathe slowly and let the shoulders drop. " * 40
+    count = MAX_VOICED_CHARACTERS // len(sentence) + 2
+    lines = "".join(f'say "{index} {sentence.strip()}"\n' for index in range(count))
+    routine = tmp_path / "long.qi"
+    routine.write_text('title: "Long"\nsection "S":\n' + "".join("    " + line for line in lines.splitlines(True)),
+                       encoding="utf-8")
+    assert main(["plan", str(routine)]) == 0
+    out, err = capsys.readouterr()
+    assert "plan times with the voice; the estimate below counts letters at the voice's pace instead." in err
+    assert "(estimated: speech at the pace of piper" in out.splitlines()[0]
+    assert main(["plan", "--quick", str(routine)]) == 0
+    assert capsys.readouterr().out == out

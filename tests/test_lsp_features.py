@@ -69,3 +69,14 @@ def test_every_statement_of_the_model_has_a_keyword_and_help_for_hover():
         if kind is m.ForVariants:
             object.__setattr__(node, "unless", False)
         assert f.keyword(node) in f.STATEMENT_HELP, kind.__name__
+
+
+def test_stay_is_completed_and_explained_apart_from_hold():
+    doc = f.analyse("stay.qi", 'title: "T"\n\nsection "A":\n    exhale 6s\n    stay 20s "Rest here."\n    st\n')
+    (stay,) = [c for c in f.complete(doc, 6, 7) if c.label == "stay"]
+    assert (stay.detail, stay.text, stay.start, stay.end) == ('stay D "text"', "stay ", 5, 7)
+    markdown, span = f.hover(doc, 5, 6)
+    assert markdown.startswith('```qi\nstay D "text"\n```\n\nStay in the posture for D while the breath flows freely')
+    assert (span.line, span.column) == (5, 5)
+    hold = f.STATEMENT_HELP["hold"][1]
+    assert "retention" in hold and "write `stay`" in hold

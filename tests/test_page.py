@@ -350,3 +350,20 @@ def test_the_section_list_gives_each_section_the_start_the_class_sheet_prints(tm
         r'<h3><span class="when">([0-9:]+)–[0-9:]+</span> ([^<]*)</h3>', text))
     assert listed == printed == {"Arriving": "0:03", "Sides": listed["Sides"], "Closing": listed["Closing"]}
     assert 'data-start="3.000"' in text  # a click on it goes to where the section starts
+
+
+def test_a_stay_reads_as_resting_with_the_breath_free_on_the_sheet(tmp_path):
+    path = tmp_path / "stay.qi"
+    path.write_text('title: "Stay"\n\nsection "Tree":\n    exhale 4s\n    stay 30s "Rest here."\n', encoding="utf-8")
+    compiled = compile_routine(path, Loader())
+    assert not compiled.diagnostics, compiled.diagnostics
+    sheet = sheet_html(timeline_dict(compiled.estimate), screen_words("en"))
+    assert '<span class="step stay"><b>Stay, breathe freely 30s</b> <q>Rest here.</q></span>' in sheet
+    assert "Hold" not in sheet
+    # The page reads the scene track: the stay's step is labelled so, its disk resting half full.
+    data = re.search(r'<script type="application/json" id="qidsl-timeline">(.*?)</script>',
+                     page_html(compiled.estimate, "stay.mp3"), re.DOTALL)
+    assert data
+    steps = [s for s in json.loads(data.group(1))["scene"]["steps"] if s["phase"] == "stay"]
+    assert [(s["label"], s["pacer"]) for s in steps] == [
+        ("Stay, breathe freely", {"from": 0.5, "to": 0.5, "ease": "cosine"})]

@@ -274,3 +274,26 @@ def test_a_file_that_is_not_utf8_points_at_the_bad_byte():
     (problem,) = problems
     assert problem.code == "not-utf8" and (problem.span.line, problem.span.column) == (2, 9)
     assert "0xe9" in problem.message
+
+
+def test_lark_is_pinned_to_the_version_whose_parser_state_resume_uses():
+    """qidsl/lang/resume.py drives Lark's own parser state (ParseConf, ParserState, LexerThread, TextSlice,
+    PostLexConnector): not public API, so Lark is pinned exactly, and this is the version installed."""
+    import tomllib
+    from pathlib import Path
+
+    import lark
+
+    project = tomllib.loads((Path(__file__).resolve().parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    (pin,) = [d for d in project["project"]["dependencies"] if d.startswith("lark")]
+    assert re.fullmatch(r"lark==\d+\.\d+\.\d+", pin), pin
+    assert lark.__version__ == pin.removeprefix("lark==")
+
+
+def test_recovery_after_many_mistakes_resumes_mid_file_with_the_pinned_lark():
+    """The resumable parse (private Lark classes) finds each mistake in a long file and goes on after it."""
+    body = "".join(f'section "S{i}":\n    say "ok"\n    {"inhal 4s" if i % 10 == 0 else "inhale 4s"}\n'
+                   for i in range(200))
+    found = errors('title: "T"\n' + body)
+    assert [d.code for d in found] == ["unknown-statement"] * 20
+    assert [d.span.line for d in found] == [4 + 30 * i for i in range(20)]

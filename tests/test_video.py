@@ -519,3 +519,14 @@ def test_the_round_and_the_sections_place_are_labelled_apart():
     assert drawn - 12 <= counter <= drawn and counter > 1.8 * text_layer("2 / 2", lay.px(52), True, lay.width).size[0]
     # The closing section's frames say it is the second of two.
     assert frames.state(nth(timeline, "hold", 0).start + 0.5).place == "Section 2 of 2"
+
+
+def test_a_stay_reads_as_resting_with_the_breath_free_never_hold():
+    from qidsl.renderers.scene import NEUTRAL_LEVEL
+    from qidsl.renderers.video import Scene
+
+    timeline = make_timeline([step("exhale", 4.0), step("stay", 10.0, "Rest here.")])
+    stay = next(e for e in timeline.events if e.kind == "stay")
+    moment = Scene(timeline, []).at(stay.start + 1.0)
+    assert moment.screen.phase == "Stay, breathe freely" and moment.screen.pacer == "breath"
+    assert moment.level == NEUTRAL_LEVEL  # the disk rests half full: the breath is neither held in nor out

@@ -12,22 +12,21 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import assert_never
 
 from ..fonts.textfit import BOXES, text_width, face_name, needs_cjk
 from ..words import screen_words
 from . import model as m
 from .diagnostics import Diagnostic, error, warning
+# The limits, and the reasons for them, are in qidsl.lang.limits.
+from .limits import MAX_NESTING, MAX_PHASE, MAX_REPEAT, MAX_SECONDS, MAX_STEPS, MAX_TEXT_CHARACTERS
 from .loader import Library
 from .numbers import HUGE, plain, shown
 from .settings import resolve_settings
+from .statements import header_words
 from .variants import merge_variant_problems, variant_names
 from .voicefile import voice_file_problems
 
-MAX_REPEAT = 1000  # largest count of a repeat, a `do … N times` or a breath pattern
-MAX_NESTING = 12  # blocks inside blocks (and definitions calling definitions)
-MAX_STEPS = 30_000  # events after expansion: keeps `check` of any routine within the limits under 0.5 s
-MAX_SECONDS = 12 * 3600  # written time after expansion
-MAX_PHASE = 3600  # seconds of one phase of a breath pattern (its numbers are plain seconds)
 PLACEHOLDERS = ("side",)
 _SUGGESTIONS = 50  # "did you mean" guesses among the definitions, per routine
 _LISTED = 10  # definitions named in a hint when there is no guess
@@ -60,37 +59,53 @@ class Sizer:
         self.variant = variant
         self._memo: dict[str, Size] = {}
         self._active: set[str] = set()
+        # Each block's size, once measured: expansion asks again of every block whether it is
+        # empty, and a block's size is the sum of its statements' (a walk per question was
+        # quadratic in the nesting).  Keyed by id(): the model's nodes live as long as the routine.
+        self._blocks: dict[int, Size] = {}
 
     def of_body(self, body) -> Size:
-        total = Size(0, 0.0)
+        steps, seconds = 0, 0.0  # summed as numbers: a Size made per statement was a tenth of `check`
         for node in body:
-            total = total + self.of(node)
-        return total
+            size = self.of(node)
+            steps += size.steps
+            seconds += size.seconds
+        return Size(steps, seconds)
 
-    def of(self, node) -> Size:
-        if isinstance(node, (m.Say, m.Note)):
-            return Size(1, 0.0)
-        if isinstance(node, (m.Breath, m.Pause)):
-            return Size(1, _written(node.duration))
-        if isinstance(node, m.Bell):
-            return Size(1, _written(node.duration) if node.duration else 3.0)
-        if isinstance(node, m.BreathPattern):
-            phases = (node.inhale, node.hold, node.exhale, node.hold_after or 0.0)
-            return Size(sum(1 for p in phases if p > 0), sum(phases)) * node.count
-        if isinstance(node, m.Section):
-            return Size(1, 0.0) + self.of_body(node.body)
-        if isinstance(node, m.Repeat):
-            return (self.of_body(node.body) + Size(1 if node.counted else 0, 0.0)) * node.count
-        if isinstance(node, m.Sides):
-            return self.of_body(node.body) * len(node.sides)
-        if isinstance(node, m.Do):
-            return self.of_definition(node.name.value) * node.times
-        if isinstance(node, m.ForVariants):
-            return self.of_body(node.body) if node.plays_in(self.variant) else Size(0, 0.0)
-        if isinstance(node, (m.Define, m.Include)):
-            return Size(0, 0.0)  # nothing happens where they are written
-        # A statement type added to the model but not here must not count as nothing.
-        raise TypeError(f"no size for {type(node).__name__}")
+    def of(self, node: m.Statement) -> Size:
+        if isinstance(node, m.BLOCKS):
+            found = self._blocks.get(id(node))
+            if found is None:
+                found = self._blocks[id(node)] = self._of(node)
+            return found
+        return self._of(node)
+
+    def _of(self, node: m.Statement) -> Size:
+        match node:
+            case m.Say() | m.Note():
+                return Size(1, 0.0)
+            case m.Breath() | m.Pause():
+                return Size(1, _written(node.duration))
+            case m.Bell():
+                return Size(1, _written(node.duration) if node.duration else 3.0)
+            case m.BreathPattern():
+                phases = (node.inhale, node.hold, node.exhale, node.hold_after or 0.0)
+                return Size(sum(1 for p in phases if p > 0), sum(phases)) * node.count
+            case m.Section():
+                return Size(1, 0.0) + self.of_body(node.body)
+            case m.Repeat():
+                return (self.of_body(node.body) + Size(1 if node.counted else 0, 0.0)) * node.count
+            case m.Sides():
+                return self.of_body(node.body) * len(node.sides)
+            case m.Do():
+                return self.of_definition(node.name.value) * node.times
+            case m.ForVariants():
+                return self.of_body(node.body) if node.plays_in(self.variant) else Size(0, 0.0)
+            case m.Define() | m.Include():
+                return Size(0, 0.0)  # nothing happens where they are written
+            case _:
+                # A statement class added to the model but not here fails the type check (and loudly here).
+                assert_never(node)
 
     def of_definition(self, name: str) -> Size:
         if name in self._memo:
@@ -202,6 +217,8 @@ class _Checker:
 
     def _screen_text(self, box_name: str, value: str, span: m.Span, what: str, extra: int = 0) -> bool:
         """Warn when ``value`` cannot be shown whole in its box at 720p; True when it fits."""
+        if len(value) > MAX_TEXT_CHARACTERS:
+            return False  # an error of its own (see long_text); fitting megabytes would take minutes
         box = BOXES[box_name]
         if box.fit(value, language=self.settings.language).within_limits:
             return True
@@ -222,6 +239,7 @@ class _Checker:
         for key, box in (("title", "title"), ("author", "author")):
             setting = routine.setting(key)
             if setting is not None and setting.value.strip() and routine.path == setting.span.file:
+                self.long_text(setting.value, setting.value_span)
                 self._screen_text(box, setting.value, setting.value_span, key)
         # Notes before the first section or cue are on the title card, together (as expand puts them).
         # (Every variant's notes are measured together: a card fits them all.)
@@ -229,6 +247,8 @@ class _Checker:
         overflowing = False
         for node, _ in m.title_card_notes(routine.body)[0]:
             card.append(node)
+            if len(node.text.value) > MAX_TEXT_CHARACTERS:
+                continue  # an error of its own, reported on the walk
             # A note more is a line more: once the card overflows, every later note does too (and
             # fitting the growing text again for each of hundreds of notes took seconds).
             overflowing = overflowing or bool(node.text.value.strip()) and not BOXES["card_notes"].fit(
@@ -269,10 +289,14 @@ class _Checker:
                 previous = node
 
     def statement(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
-        if isinstance(node, (m.Note, m.Section, m.Sides)):
+        lengths_ok = all([self.long_text(text.value, text.span) for text in _all_texts(node)])
+        if not lengths_ok and not isinstance(node, m.BLOCKS):
+            return  # nothing more is asked of a statement whose text is megabytes long
+        if isinstance(node, (m.Note, m.Section, m.Sides)) and lengths_ok:
             self._shown(node)
         for text in _texts_of(node):
-            self.text(text, in_sides or in_define)
+            if len(text.value) <= MAX_TEXT_CHARACTERS:
+                self.text(text, in_sides or in_define)
         for duration in _durations_of(node):
             self.duration(duration)
         if isinstance(node, m.BLOCKS):
@@ -312,10 +336,11 @@ class _Checker:
         if isinstance(node, m.Repeat):
             self.count(node.count, node.count_span, "a repeat")
         if isinstance(node, m.Sides):
-            names = [s.value for s in node.sides]
-            for index, side in enumerate(node.sides):
-                if side.value in names[:index]:
+            seen: set[str] = set()  # (a list searched for each side was quadratic in 20,000 sides)
+            for side in node.sides:
+                if side.value in seen:
                     self.err("duplicate-side", f"the side '{side.value}' is listed twice", side.span)
+                seen.add(side.value)
         if not node.body and not self._commented_under(header):
             # A forgotten indent would change the routine silently (the lines
             # play once, after the block): empty only on purpose, said with a comment.
@@ -408,6 +433,14 @@ class _Checker:
             # sequence never played is in no total, and fmt must write it back.
             self.err("too-long", f"a duration can be at most {MAX_SECONDS // 3600} hours", duration.span,
                      "split a very long practice into several routines")
+
+    def long_text(self, value: str, span: m.Span) -> bool:
+        """A text (or name, or title) over the length limit is an error; True when it is within it."""
+        if len(value) <= MAX_TEXT_CHARACTERS:
+            return True
+        self.err("text-too-many-characters", f"a text can be at most {MAX_TEXT_CHARACTERS:,} characters, "
+                 f"this one has {len(value):,}", _sub_span(span, 1), "split it into several shorter ones")
+        return False
 
     def text(self, text: m.Text, side_known: bool) -> None:
         if not text.value.strip():
@@ -516,17 +549,9 @@ class _Checker:
                       f"{MAX_SECONDS // 3600} hours", first_line, "lower the repeat counts or durations")]
 
 
-_KEYWORDS = {m.Section: "section", m.Repeat: "repeat", m.Sides: "each side", m.Define: "define", m.Do: "do",
-             m.BreathPattern: "breathe", m.Pause: "pause", m.Bell: "bell", m.Say: "say", m.Note: "note",
-             m.Include: "include"}
-_KEYWORDS_OF_VARIANTS = {False: "for", True: "unless"}
-
-
-def _keyword(node) -> str:
-    """The word a statement starts with, to underline it."""
-    if isinstance(node, m.ForVariants):
-        return _KEYWORDS_OF_VARIANTS[node.unless]
-    return node.phase if isinstance(node, m.Breath) else _KEYWORDS[type(node)]
+def _keyword(node: m.Statement) -> str:
+    """The words a statement starts with, to underline them."""
+    return header_words(node)
 
 
 def is_library(routine: m.Routine) -> bool:
@@ -554,6 +579,27 @@ def _texts_of(node) -> list[m.Text]:
     if isinstance(node, m.Breath) and node.text is not None:
         return [node.text]
     return []
+
+
+def _all_texts(node: m.Statement) -> tuple[m.Text, ...]:
+    """Every quoted text and name a statement holds (its length is limited: see qidsl.lang.limits)."""
+    match node:
+        case m.Say() | m.Note():
+            return (node.text,)
+        case m.Breath():
+            return (node.text,) if node.text is not None else ()
+        case m.Section() | m.Define() | m.Do():
+            return (node.name,)
+        case m.Include():
+            return (node.path,)
+        case m.Sides():
+            return node.sides
+        case m.ForVariants():
+            return node.variants
+        case m.Pause() | m.Bell() | m.BreathPattern() | m.Repeat():
+            return ()
+        case _:
+            assert_never(node)
 
 
 def _durations_of(node) -> list[m.Duration]:

@@ -6,9 +6,12 @@ over-large routine is refused before a single step is made.
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from . import model as m
-from .check import MAX_SECONDS, MAX_STEPS, Sizer
+from .check import Sizer
 from .diagnostics import QiError, error
+from .limits import MAX_SECONDS, MAX_STEPS
 from .loader import Library
 from .settings import Settings
 from ..words import pattern_words
@@ -16,9 +19,9 @@ from .steps import (BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION
                     Repetition, Step)
 
 
-
 class _Expander:
-    def __init__(self, library: Library, settings: Settings, variant: str | None = None):
+    def __init__(self, library: Library, settings: Settings, variant: str | None = None,
+                 sizer: Sizer | None = None):
         self.library = library
         self.settings = settings
         self.variant = variant
@@ -26,8 +29,7 @@ class _Expander:
         # The words said on each phase of a `breathe` pattern; None in a language
         # we have no words for, where the picture and silence guide the breath.
         self.pattern_words = pattern_words(settings.language)
-        self.sizer = Sizer(library, variant)
-        self._empty: dict[int, bool] = {}
+        self.sizer = sizer or Sizer(library, variant)
 
     def empty(self, node) -> bool:
         """Whether a block (or a `do`) makes no step at all, however often it is played.
@@ -36,10 +38,7 @@ class _Expander:
         three deep would otherwise turn a billion times for nothing, since the
         limits count steps.  So the work is bounded by the steps made.
         """
-        found = self._empty.get(id(node))
-        if found is None:
-            found = self._empty[id(node)] = self.sizer.of(node).steps == 0
-        return found
+        return self.sizer.of(node).steps == 0  # (the sizer keeps each block's size)
 
     def seconds(self, duration: m.Duration | None) -> float | None:
         return None if duration is None else duration.seconds / self.settings.tempo
@@ -54,47 +53,49 @@ class _Expander:
         for node in body:
             self.node(node, ctx)
 
-    def node(self, node, ctx) -> None:
+    def node(self, node: m.Statement, ctx) -> None:
         section, repetition, side = ctx
         if isinstance(node, (m.Repeat, m.Sides, m.Do, m.ForVariants)) and self.empty(node):
             return
-        if isinstance(node, m.Section):
-            self.add(SECTION, None, node.name.value, node.span, (node.name.value, None, None))
-            self.body(node.body, (node.name.value, None, None))
-        elif isinstance(node, m.Say):
-            self.add(SAY, None, node.text.value, node.span, ctx)
-        elif isinstance(node, m.Note):
-            self.add(NOTE, None, node.text.value, node.span, ctx)
-        elif isinstance(node, m.Breath):
-            self.add(node.phase, self.seconds(node.duration), node.text.value if node.text else None,
-                     node.span, ctx, node.text.span if node.text else None)
-        elif isinstance(node, m.Pause):
-            self.add(PAUSE, self.seconds(node.duration), None, node.span, ctx)
-        elif isinstance(node, m.Bell):
-            self.add(BELL, self.seconds(node.duration), None, node.span, ctx)
-        elif isinstance(node, m.BreathPattern):
-            self.pattern(node, ctx)
-        elif isinstance(node, m.Repeat):
-            for index in range(1, node.count + 1):
-                inner = (section, Repetition(index, node.count, node.counted, repetition), side)
-                if node.counted:
-                    self.add(COUNT, None, str(index), node.span, inner)
-                self.body(node.body, inner)
-        elif isinstance(node, m.Sides):
-            for name in node.sides:
-                self.body(node.body, (section, repetition, name.value))
-        elif isinstance(node, m.Do):
-            definition = self.library.definitions[node.name.value]
-            for _ in range(node.times):
-                self.body(definition.node.body, ctx)
-        elif isinstance(node, m.ForVariants):
-            if node.plays_in(self.variant):
-                self.body(node.body, ctx)
-        elif isinstance(node, (m.Define, m.Include)):
-            pass  # they do nothing where they are written
-        else:
-            # A statement type added to the model but not here must not vanish from the outputs.
-            raise TypeError(f"cannot expand {type(node).__name__}")
+        match node:
+            case m.Section():
+                self.add(SECTION, None, node.name.value, node.span, (node.name.value, None, None))
+                self.body(node.body, (node.name.value, None, None))
+            case m.Say():
+                self.add(SAY, None, node.text.value, node.span, ctx)
+            case m.Note():
+                self.add(NOTE, None, node.text.value, node.span, ctx)
+            case m.Breath():
+                # A timed phase is a step of its own kind: its keyword (see qidsl.lang.statements.PHASES).
+                self.add(node.phase, self.seconds(node.duration), node.text.value if node.text else None,
+                         node.span, ctx, node.text.span if node.text else None)
+            case m.Pause():
+                self.add(PAUSE, self.seconds(node.duration), None, node.span, ctx)
+            case m.Bell():
+                self.add(BELL, self.seconds(node.duration), None, node.span, ctx)
+            case m.BreathPattern():
+                self.pattern(node, ctx)
+            case m.Repeat():
+                for index in range(1, node.count + 1):
+                    inner = (section, Repetition(index, node.count, node.counted, repetition), side)
+                    if node.counted:
+                        self.add(COUNT, None, str(index), node.span, inner)
+                    self.body(node.body, inner)
+            case m.Sides():
+                for name in node.sides:
+                    self.body(node.body, (section, repetition, name.value))
+            case m.Do():
+                definition = self.library.definitions[node.name.value]
+                for _ in range(node.times):
+                    self.body(definition.node.body, ctx)
+            case m.ForVariants():
+                if node.plays_in(self.variant):
+                    self.body(node.body, ctx)
+            case m.Define() | m.Include():
+                pass  # they do nothing where they are written
+            case _:
+                # A statement class added to the model but not here must not vanish from the outputs.
+                assert_never(node)
 
     def pattern(self, node: m.BreathPattern, ctx) -> None:
         section, repetition, side = ctx
@@ -113,11 +114,12 @@ def expand(routine: m.Routine, library: Library, settings: Settings,
 
     Raises QiError if it is too large to expand.
     """
-    size = Sizer(library, variant).of_body(routine.body)
+    sizer = Sizer(library, variant)
+    size = sizer.of_body(routine.body)
     if size.steps > MAX_STEPS or size.seconds > MAX_SECONDS:
         raise QiError([error("too-large", "this routine is too large to expand",
                              m.Span(routine.path, 1, 1, 1, 1))])
-    expander = _Expander(library, settings, variant)
+    expander = _Expander(library, settings, variant, sizer)
     # Notes before the first section or cue belong on the title card (a variant's own too).
     card, start = m.title_card_notes(routine.body)
     notes = [note.text.value for note, block in card if block is None or block.plays_in(variant)]

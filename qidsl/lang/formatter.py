@@ -9,10 +9,11 @@ short way (``90s`` becomes ``1m30s``).
 from __future__ import annotations
 
 import re
+from typing import assert_never
 
 from . import model as m
 from .numbers import plain
-from .parser import STATEMENTS
+from .statements import KEYWORDS, keyword_of
 
 INDENT = "    "
 _BARE_SIDE = re.compile(r"^[^\W\d][\w-]*$")
@@ -56,38 +57,36 @@ def find_comments(lines: list[str]) -> dict[int, tuple[str, bool]]:
     return comments
 
 
-def _header(node) -> str:
-    if isinstance(node, m.Say):
-        return f"say {quote(node.text.value)}"
-    if isinstance(node, m.Note):
-        return f"note {quote(node.text.value)}"
-    if isinstance(node, m.Breath):
-        text = f" {quote(node.text.value)}" if node.text else ""
-        return f"{node.phase} {_duration(node.duration)}{text}"
-    if isinstance(node, m.Pause):
-        return f"pause {_duration(node.duration)}"
-    if isinstance(node, m.Bell):
-        return "bell" + (f" {_duration(node.duration)}" if node.duration else "")
-    if isinstance(node, m.BreathPattern):
-        parts = [node.inhale, node.hold, node.exhale] + ([node.hold_after] if node.hold_after is not None else [])
-        return f"breathe {'-'.join(number(p) for p in parts)} x{node.count}"
-    if isinstance(node, m.Do):
-        return f"do {quote(node.name.value)}" + (f" {node.times} times" if node.times != 1 else "")
-    if isinstance(node, m.Include):
-        return f"include {quote(node.path.value)}"
-    if isinstance(node, m.Section):
-        return f"section {quote(node.name.value)}:"
-    if isinstance(node, m.Define):
-        return f"define {quote(node.name.value)}:"
-    if isinstance(node, m.Repeat):
-        return f"repeat {node.count}{' counted' if node.counted else ''}:"
-    if isinstance(node, m.Sides):
-        names = [s.value if _BARE_SIDE.match(s.value) and s.value not in STATEMENTS + ("side", "times", "counted")
-                 else quote(s.value) for s in node.sides]
-        return f"each side {', '.join(names)}:"
-    if isinstance(node, m.ForVariants):
-        return f"{'unless' if node.unless else 'for'} {', '.join(v.value for v in node.variants)}:"
-    raise TypeError(f"no layout for {type(node).__name__}")  # pragma: no cover
+def _header(node: m.Statement) -> str:
+    match node:
+        case m.Say() | m.Note():
+            return f"{keyword_of(node)} {quote(node.text.value)}"
+        case m.Breath():
+            text = f" {quote(node.text.value)}" if node.text else ""
+            return f"{node.phase} {_duration(node.duration)}{text}"
+        case m.Pause():
+            return f"pause {_duration(node.duration)}"
+        case m.Bell():
+            return "bell" + (f" {_duration(node.duration)}" if node.duration else "")
+        case m.BreathPattern():
+            parts = [node.inhale, node.hold, node.exhale] + ([node.hold_after] if node.hold_after is not None else [])
+            return f"breathe {'-'.join(number(p) for p in parts)} x{node.count}"
+        case m.Do():
+            return f"do {quote(node.name.value)}" + (f" {node.times} times" if node.times != 1 else "")
+        case m.Include():
+            return f"include {quote(node.path.value)}"
+        case m.Section() | m.Define():
+            return f"{keyword_of(node)} {quote(node.name.value)}:"
+        case m.Repeat():
+            return f"repeat {node.count}{' counted' if node.counted else ''}:"
+        case m.Sides():
+            names = [s.value if _BARE_SIDE.match(s.value) and s.value not in KEYWORDS + ("side", "times", "counted")
+                     else quote(s.value) for s in node.sides]
+            return f"each side {', '.join(names)}:"
+        case m.ForVariants():
+            return f"{keyword_of(node)} {', '.join(v.value for v in node.variants)}:"
+        case _:
+            assert_never(node)
 
 
 def statement_line(node) -> str:

@@ -16,9 +16,8 @@ from pathlib import Path
 
 from . import model as m
 from .diagnostics import Diagnostic, error
+from .limits import MAX_INCLUDE_DEPTH
 from .parser import ParseResult, Source, decode_source, display_source, parse_source
-
-MAX_INCLUDE_DEPTH = 8
 
 
 def read_routine_bytes(path: Path) -> bytes:

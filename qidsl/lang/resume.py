@@ -13,6 +13,13 @@ many mistakes it holds.
 
 Lark's own loop is used for a clean file (the fast path); this slower loop,
 which records states, only once a mistake has been found.
+
+It drives Lark's parser state directly (``ParseConf``, ``ParserState``,
+``LexerThread``, ``TextSlice``, ``PostLexConnector``), which is not Lark's
+public API, so pyproject.toml pins Lark to the exact version these classes
+were read from, and tests/test_parser.py fails if another one is installed.
+Lark's public ``InteractiveParser`` cannot start lexing a new text mid-way
+with the stacks of an earlier parse, which is what keeps recovery linear.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from .diagnostics import Diagnostic, warning
 from .model import Span
-from .steps import BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine, Step
+from .steps import (BELL, COUNT, EXHALE, FREE_BREATH_KINDS, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION,
+                    ExpandedRoutine, Step)
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ FAST_BREATHS_PER_MINUTE = 30.0  # 1.5 times the top of an adult's resting rate (
 NOTE_AFTER = 10.0  # a retention longer than this calls for a safety note in the routine
 _FAST_CYCLE = 60.0 / FAST_BREATHS_PER_MINUTE  # seconds: a breath this short or shorter is fast
 _IGNORED = (NOTE, SECTION, COUNT)  # take no breath: they neither start nor end a retention
-_INTERRUPTIONS = (SAY, PAUSE, BELL)  # the breath goes back to its own rhythm: a hold after these is a posture
+# The breath goes back to its own rhythm: a hold after these is a posture.  A `stay` is one of them:
+# resting in the posture, breathing freely, is never a retention.
+_INTERRUPTIONS = (SAY, PAUSE, BELL) + FREE_BREATH_KINDS
 
 
 def _first_line(span: Span) -> Span:
@@ -51,12 +54,14 @@ class _Retention:
     first: Step
     after: str  # "inhale" or "exhale"
     seconds: float
+    written: bool  # a `hold` written as such (not a phase of a `breathe` pattern): `stay` may be meant
 
 
 def _retentions(steps) -> list[_Retention]:
     """Every breath hold straight after an inhale or an exhale (holds in a row add up)."""
     found: list[_Retention] = []
     previous: str | None = None
+    previous_span: Span | None = None
     current: _Retention | None = None
     for step in steps:
         if step.kind in _IGNORED:
@@ -65,11 +70,13 @@ def _retentions(steps) -> list[_Retention]:
             current.seconds += step.seconds or 0.0
             continue
         if step.kind == HOLD and previous in (INHALE, EXHALE):
-            current = _Retention(step, previous, step.seconds or 0.0)
+            # The phases of a breathe pattern share its span (one object: compared by identity, as fast).
+            current = _Retention(step, previous, step.seconds or 0.0, step.span is not previous_span)
             found.append(current)
             continue
         current = None
         previous = step.kind if step.kind in (INHALE, EXHALE) else None
+        previous_span = step.span
     return found
 
 
@@ -107,25 +114,42 @@ def _fast_stretches(steps) -> list[tuple[Step, int, float]]:
     return stretches
 
 
+def _retention_hint(level: str, retention: _Retention) -> str:
+    """What to do about a long retention: `stay` if the breath is meant to flow, else shorten it.
+
+    Only levels above the routine's own whose limit allows the hold are suggested.
+    """
+    names = list(LIMITS)
+    higher = [name for name in names[names.index(level) + 1:]
+              if retention.seconds <= LIMITS[name].retention + 1e-9]
+    if higher:
+        hint = f"shorten the hold, or set the level the class is ready for (level: {' or '.join(higher)})"
+    else:
+        hint = "shorten the hold, or split it with a few breaths between"
+    if retention.written:
+        return "if the breath is meant to flow while the posture is held, write stay instead of hold; otherwise " + hint
+    return hint
+
+
 def breath_safety(expanded: ExpandedRoutine, level: str) -> list[Diagnostic]:
     """The breath-safety warnings of one expanded routine (one variant) at ``level``."""
     limits = LIMITS[level]
     steps = expanded.steps
     problems: list[Diagnostic] = []
-    longest: dict[Span, _Retention] = {}
+    # Keyed by the span's identity: each statement's span is one object, however often it is played,
+    # and hashing the span's fields for each of 14,000 retentions was a tenth of checking them.
+    longest: dict[int, _Retention] = {}
     for retention in _retentions(steps):
-        span = retention.first.span
-        if span not in longest or retention.seconds > longest[span].seconds:
-            longest[span] = retention
+        key = id(retention.first.span)
+        if key not in longest or retention.seconds > longest[key].seconds:
+            longest[key] = retention
     for retention in longest.values():
         if retention.seconds > limits.retention + 1e-9:
             problems.append(warning(
                 "long-retention",
                 f"the breath is held for {_seconds(retention.seconds)} after an {retention.after}; the {level} "
                 f"level holds it for at most {_seconds(limits.retention)}",
-                _first_line(retention.first.span),
-                "shorten the hold, or set the level the class is ready for (level: intermediate or advanced)"
-                if level != "advanced" else "shorten the hold, or split it with a few breaths between"))
+                _first_line(retention.first.span), _retention_hint(level, retention)))
     reported: set[Span] = set()
     for first, count, seconds in _fast_stretches(steps):
         if seconds <= limits.fast_breathing + 1e-9 or first.span in reported:

@@ -33,6 +33,7 @@ RULES = {
     "text-not-quoted": ("error", "Text without double quotes."),
     "unclosed-text": ("error", "The closing double quote of a text is missing."),
     "empty-text": ("error", "An empty text (\"\")."),
+    "text-too-many-characters": ("error", "A text, name or title longer than the language allows (2,000 characters)."),
     "missing-unit": ("error", "A duration without a unit (write 4s, not 4)."),
     "bad-duration": ("error", "Not a duration."),
     "zero-duration": ("error", "A duration of 0."),

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, replace
 
 from .diagnostics import Diagnostic, error, warning
+from .limits import GAP_RANGE, SPEED_RANGE
 from .model import Routine, Setting
 from .speech import (BUNDLED_VOICE, ENGINES, automatic_engine, espeak_languages,  # noqa: F401 (re-exported)
                      is_bundled_voice, no_voice_advice, not_spoken)
@@ -110,11 +111,11 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             else:
                 values["language"] = value
         elif key in ("tempo", "rate"):
-            number = _number(item, 0.5, 2.0, problems)
+            number = _number(item, *SPEED_RANGE, problems)
             if number is not None:
                 values[key] = number
         elif key == "gap":
-            number = _number(item, 0.0, 10.0, problems)
+            number = _number(item, *GAP_RANGE, problems)
             if number is not None:
                 values["gap"] = number
         elif key == "variants":

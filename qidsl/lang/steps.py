@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .model import Span
+from .statements import PHASES
 
 if TYPE_CHECKING:  # only for the annotation: importing it here would make a cycle
     from .settings import Settings
@@ -19,10 +20,13 @@ SECTION = "section"  # a section starts (text = its name)
 SAY = "say"
 COUNT = "count"  # the spoken number of a counted repetition
 INHALE, EXHALE, HOLD = "inhale", "exhale", "hold"
+STAY = "stay"  # resting in a posture, the breath free: timed like a hold, never a retention
 PAUSE = "pause"
 BELL = "bell"
 NOTE = "note"
-BREATH_KINDS = (INHALE, EXHALE, HOLD)
+# The timed phases, one step kind each, from the table of statements (inhale, exhale, hold, stay…).
+BREATH_KINDS: tuple[str, ...] = tuple(kind.step for kind in PHASES if kind.step)
+FREE_BREATH_KINDS: tuple[str, ...] = tuple(kind.step for kind in PHASES if kind.step and kind.free_breath)
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from ..lang.diagnostics import QiError
 from ..lang.expand import expand
 from ..lang.formatter import format_routine
 from ..lang.loader import Loader
-from ..lang.parser import STATEMENTS, Source, parse_source
+from ..lang.parser import Source, parse_source
 from ..lang.variants import variant_names
+from ..lang.statements import KEYWORDS, KINDS, keyword_of
 from ..lang.settings import BUNDLED_VOICE, ENGINES, KNOWN_KEYS, LEVELS, THEMES, resolve_settings
 from ..timefmt import clock
 from ..timeline import EstimatedSpeech, build_timeline
@@ -56,29 +57,8 @@ def analyse(path: str, text: str, loader: Loader | None = None) -> Document:
 # ---------------------------------------------------------------------------
 # Words for hover and completion
 
-STATEMENT_HELP = {
-    "say": ('say "text"', "Spoken by the narrator and shown as a caption; lasts as long as the speech, "
-            "plus the gap."),
-    "inhale": ('inhale D "text"', "One in-breath of duration D; the text, if any, is spoken as it starts."),
-    "exhale": ('exhale D "text"', "One out-breath of duration D; the text, if any, is spoken as it starts."),
-    "hold": ('hold D "text"', "Hold the breath or the posture for D; the text, if any, is spoken as it starts."),
-    "pause": ("pause D", "Silence for D."),
-    "bell": ("bell [D]", "A bell strike that rings out (about 3 s unless D is given)."),
-    "note": ('note "text"', "Shown on screen only, never spoken: disclaimers, props needed."),
-    "breathe": ("breathe I-H-E[-H2] xN", "A breath pattern: inhale I s, hold H s, exhale E s (and hold H2 s), "
-                "N times. `breathe 4-4-4-4 x5` is box breathing."),
-    "do": ('do "name" [N times]', "Plays a sequence made with `define`."),
-    "include": ('include "file.qi"', "Brings in the definitions of another routine file, found next to "
-                "this one."),
-    "section": ('section "Name":', "A chapter: a title on screen and an entry in the chapter list."),
-    "repeat": ("repeat N [counted]:", "The block N times; `counted` has the narrator say each round's "
-               "number and shows \"3 / 9\"."),
-    "each": ("each side a, b:", "The block once per side, with {side} replaced in every text."),
-    "define": ('define "name":', "A reusable sequence, played with `do`; it may come before or after "
-               "its use."),
-    "for": ("for a[, b]:", "The block plays only in the variants named (see `variants:`)."),
-    "unless": ("unless a[, b]:", "The block plays in every variant but those named (see `variants:`)."),
-}
+# How each statement is written, and what it means: from the table of statements.
+STATEMENT_HELP = {kind.keyword: (kind.usage, kind.help) for kind in KINDS}
 
 SETTING_HELP = {
     "title": "The routine's title (required): the title card, the MP3's title.",
@@ -100,18 +80,9 @@ SETTING_HELP = {
     "captions": "sentences (the default) or words: the video's caption marks the word being spoken.",
 }
 
-_KEYWORD = {m.Say: "say", m.Pause: "pause", m.Bell: "bell", m.Note: "note", m.BreathPattern: "breathe",
-            m.Do: "do", m.Include: "include", m.Section: "section", m.Repeat: "repeat", m.Sides: "each",
-            m.Define: "define"}
-
-
 def keyword(node) -> str:
     """The statement word a node was written with."""
-    if isinstance(node, m.Breath):
-        return node.phase
-    if isinstance(node, m.ForVariants):
-        return "unless" if node.unless else "for"
-    return _KEYWORD[type(node)]
+    return keyword_of(node)
 
 
 # ---------------------------------------------------------------------------
@@ -251,7 +222,7 @@ class Completion:
     documentation: str | None = None
 
 
-_STATEMENT_LINE = re.compile(r"^\s*(" + "|".join(STATEMENTS) + r")\b")
+_STATEMENT_LINE = re.compile(r"^\s*(" + "|".join(KEYWORDS) + r")\b")
 
 
 def _in_body(lines: list[str], line: int) -> bool:
@@ -359,9 +330,8 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
         return []
     start = len(word.group(1)) + 1
     end = start + len(re.match(r"[A-Za-z]*", text[start - 1:]).group(0))
-    items = [Completion(name, "keyword", STATEMENT_HELP[name][0], "each side " if name == "each" else name + " ",
-                        start, end, STATEMENT_HELP[name][1])
-             for name in STATEMENTS]
+    items = [Completion(kind.keyword, "keyword", kind.usage, kind.completion, start, end, kind.help)
+             for kind in KINDS]
     if not word.group(1) and not _in_body(lines, line):
         items = [Completion(key, "property", f"{key}: …", key + ": ", start, end, SETTING_HELP.get(key))
                  for key in KNOWN_KEYS] + items

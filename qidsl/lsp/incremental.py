@@ -20,9 +20,10 @@ import re
 import threading
 
 from ..lang import model as m
-from ..lang.parser import STATEMENTS, ParseResult, Source, parse_source
+from ..lang.parser import ParseResult, Source, parse_source
+from ..lang.statements import KEYWORDS
 
-_TOP_STATEMENT = re.compile(r"(" + "|".join(STATEMENTS) + r")\b")
+_TOP_STATEMENT = re.compile(r"(" + "|".join(KEYWORDS) + r")\b")
 
 Chunk = tuple[int, str]  # first line (from 1), text
 

@@ -32,7 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..timeline import BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, Event, Timeline
+from ..timeline import BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, Timeline
 from ..words import screen_words
 
 NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
@@ -186,7 +186,10 @@ def _steps(timed: list[tuple[int, Event]], words: dict[str, str],
 
 
 def _pacer(kind: str, previous: Pacer | None) -> Pacer | None:
-    """An inhale fills the disk, an exhale empties it, a hold keeps the level the breath before ended on."""
+    """An inhale fills the disk, an exhale empties it, a hold keeps the level the breath before ended on.
+
+    A stay rests half full: the breath is free, neither held in nor out.
+    """
     if kind == INHALE:
         return Pacer(0.0, 1.0)
     if kind == EXHALE:
@@ -194,6 +197,8 @@ def _pacer(kind: str, previous: Pacer | None) -> Pacer | None:
     if kind == HOLD:
         rest = previous.b if previous is not None else NEUTRAL_LEVEL
         return Pacer(rest, rest)
+    if kind == STAY:
+        return Pacer(NEUTRAL_LEVEL, NEUTRAL_LEVEL)
     return None
 
 

@@ -1,0 +1,117 @@
+"""The table of statements: every statement and block kind, declared once.
+
+Each :class:`Kind` says what the front end needs to know about a statement
+beyond its grammar rule: its keyword (which the parser's "unknown
+statement" hint, the checker's and formatter's headers, the language
+server's completion and hover, diff's cue kinds and the VS Code grammar's
+keyword list all take from here), the grammar rule and model class that
+stand for it, the step a timed phase expands to and whether the breath
+flows freely through it (``stay``), its completion and hover text, whether
+it opens a block, and how the editor highlights it.  The parser, checker,
+formatter, expander, language server, diff and the VS Code grammar's test
+read :data:`KINDS`.
+
+What a statement *does* belongs to its model class (one class per shape of
+statement: a timed phase, a text, a block…).  The model's statements form a
+closed union (:data:`qidsl.lang.model.Statement`) and every stage matches on
+it with ``assert_never`` in its last arm, so a class left out anywhere fails
+the type check.  A new statement of an existing shape — ``stay`` is a timed
+phase like ``hold`` — is a grammar rule and a row here, nothing more
+(tests/test_statements.py adds a toy one to a copy of the package to prove it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from . import model as m
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One statement of the language."""
+
+    keyword: str  # the word it starts with ("each" for `each side`)
+    rule: str  # its rule in grammar/qi.lark
+    node: type  # the model class the parser makes of it
+    usage: str  # how it is written: the completion's detail and the hover's first line
+    help: str  # what it means, in a sentence or two: the hover text
+    insert: str = ""  # what completion inserts (the keyword and a space unless given)
+    step: str | None = None  # the step kind it expands to, for a timed phase (qidsl.lang.steps)
+    # The breath flows freely through it (never a retention; see qidsl.lang.safety).
+    free_breath: bool = False
+    block: bool = False  # it ends with ':' and holds an indented body
+    # VS Code: how its keyword is highlighted (tested against editors/vscode/syntaxes).
+    scope: Literal["control", "breath", "text", "pattern"] = "control"
+
+    @property
+    def completion(self) -> str:
+        return self.insert or self.keyword + " "
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("say", "say", m.Say, 'say "text"',
+         "Spoken by the narrator and shown as a caption; lasts as long as the speech, plus the gap.",
+         scope="text"),
+    Kind("inhale", "inhale", m.Breath, 'inhale D "text"',
+         "One in-breath of duration D; the text, if any, is spoken as it starts.", step="inhale", scope="breath"),
+    Kind("exhale", "exhale", m.Breath, 'exhale D "text"',
+         "One out-breath of duration D; the text, if any, is spoken as it starts.", step="exhale", scope="breath"),
+    Kind("hold", "hold", m.Breath, 'hold D "text"',
+         "Hold the breath for D (a retention after an inhale or an exhale); the text, if any, is spoken "
+         "as it starts. To rest in a posture while breathing, write `stay`.", step="hold", scope="breath"),
+    Kind("stay", "stay", m.Breath, 'stay D "text"',
+         "Stay in the posture for D while the breath flows freely (never a retention); the text, if any, "
+         "is spoken as it starts.", step="stay", free_breath=True, scope="breath"),
+    Kind("pause", "pause", m.Pause, "pause D", "Silence for D.", scope="breath"),
+    Kind("bell", "bell", m.Bell, "bell [D]", "A bell strike that rings out (about 3 s unless D is given).",
+         scope="breath"),
+    Kind("note", "note", m.Note, 'note "text"', "Shown on screen only, never spoken: disclaimers, props needed.",
+         scope="text"),
+    Kind("breathe", "breathe", m.BreathPattern, "breathe I-H-E[-H2] xN",
+         "A breath pattern: inhale I s, hold H s, exhale E s (and hold H2 s), N times. "
+         "`breathe 4-4-4-4 x5` is box breathing.", scope="pattern"),
+    Kind("do", "do", m.Do, 'do "name" [N times]', "Plays a sequence made with `define`."),
+    Kind("include", "include", m.Include, 'include "file.qi"',
+         "Brings in the definitions of another routine file, found next to this one."),
+    Kind("section", "section", m.Section, 'section "Name":',
+         "A chapter: a title on screen and an entry in the chapter list.", block=True),
+    Kind("repeat", "repeat", m.Repeat, "repeat N [counted]:",
+         "The block N times; `counted` has the narrator say each round's number and shows \"3 / 9\".", block=True),
+    Kind("each", "sides", m.Sides, "each side a, b:",
+         "The block once per side, with {side} replaced in every text.", insert="each side ", block=True),
+    Kind("define", "define", m.Define, 'define "name":',
+         "A reusable sequence, played with `do`; it may come before or after its use.",
+         block=True),
+    Kind("for", "only", m.ForVariants, "for a[, b]:",
+         "The block plays only in the variants named (see `variants:`).", block=True),
+    Kind("unless", "unless", m.ForVariants, "unless a[, b]:",
+         "The block plays in every variant but those named (see `variants:`).", block=True),
+)
+
+BY_KEYWORD: dict[str, Kind] = {kind.keyword: kind for kind in KINDS}
+KEYWORDS: tuple[str, ...] = tuple(BY_KEYWORD)
+# The timed phases (inhale, exhale, hold, stay…): each expands to one step of its own kind.
+PHASES: tuple[Kind, ...] = tuple(kind for kind in KINDS if kind.step is not None)
+
+
+def keyword_of(node: m.Statement) -> str:
+    """The word a statement was written with (``each`` for ``each side``)."""
+    if isinstance(node, m.Breath):
+        return node.phase
+    if isinstance(node, m.ForVariants):
+        return "unless" if node.unless else "for"
+    return _BY_NODE[type(node)].keyword
+
+
+def header_words(node: m.Statement) -> str:
+    """The words that open a statement, as written: ``each side`` for sides, else the keyword."""
+    word = keyword_of(node)
+    return "each side" if word == "each" else word
+
+
+# One row per model class that has a single keyword (the phases and for/unless share a class).
+_BY_NODE: dict[type, Kind] = {}
+for _kind in KINDS:
+    _BY_NODE.setdefault(_kind.node, _kind)
