@@ -116,7 +116,9 @@ def otio_timeline(plan: Plan, fps: int, fmt: str = "otio"):
         out = otio.schema.Track(name=name, kind=kind)
         at = 0
         for clip in clips:
-            begin, length = round(clip.start * fps), round(clip.duration * fps)
+            # Both ends on the frame grid (rounding the length instead could put the end a frame off).
+            begin = round(clip.start * fps)
+            length = round((clip.start + clip.duration) * fps) - begin
             if begin < at or length <= 0:  # never on this grid: a sentence shorter than a frame
                 continue
             if begin > at:
