@@ -651,7 +651,7 @@ def ffmpeg_failure(log: str, returncode: int | None, what: str, audio: Path | No
 
 def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, width: int = 1280,
                  height: int = 720, fps: int = 30, preview: bool = False, progress: bool | None = None,
-                 segment_dir: Path | None = None, jobs: int = 1):
+                 store=None, pools=None):
     """Render ``timeline`` as an MP4 at ``out_path`` with ``audio_path`` as its sound.
 
     ``cues`` are the caption cues (objects with ``start``, ``end`` and
@@ -663,8 +663,9 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
     otherwise (None: automatic, False: nothing).
 
     The video is made in segments cut at changes of what is on screen, each
-    encoded on its own (``jobs`` at a time) and cached in ``segment_dir`` by
-    what it shows, so a segment already made is never made again; see
+    encoded on its own (as many at a time as ``pools`` allow) and kept in
+    ``store`` (a :class:`qidsl.store.Store`) by what it shows, so a segment
+    already made is never made again; see
     :mod:`qidsl.renderers.video_segments`.  Returns a
     :class:`~qidsl.renderers.video_segments.VideoStats`.  The file is written
     under a temporary name and renamed, so a failure leaves any previous
@@ -674,4 +675,4 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
     from .video_segments import render_segmented
 
     return render_segmented(timeline, cues, audio_path, out_path, width=width, height=height, fps=fps,
-                            preview=preview, progress=progress, segment_dir=segment_dir, jobs=jobs)
+                            preview=preview, progress=progress, store=store, pools=pools)
