@@ -121,6 +121,13 @@ class Store:
             raise BuildError(f"could not write the store in {self.directory}: {exc.strerror or exc}; "
                              "set QIDSL_CACHE_DIR to a writable folder.") from exc
 
+    def sweep(self, kind: str) -> None:
+        """Remove the temporary files that killed writers left among ``kind``'s entries."""
+        folder = self.directory / kind
+        if folder.is_dir():
+            for sub in folder.iterdir():
+                remove_leftovers(sub)
+
     # Leases ---------------------------------------------------------------------------------------
 
     @contextlib.contextmanager

@@ -305,7 +305,6 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = S
 # so it sits under the voice as it did when one gain was set for the whole programme.
 SPEECH_REFERENCE_LUFS = -19.0
 _PAD_SECONDS = 0.4  # silence measured around a sound: one BS.1770 block, so short cues ("2") have a loudness
-LEVEL_RECIPE = 3  # bump when level_speech / level_bell change what they make
 
 
 def level_speech(samples: np.ndarray, sample_rate: int, target_lufs: float = -16.0,

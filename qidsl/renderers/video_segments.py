@@ -52,7 +52,7 @@ from typing import Sequence
 
 from ..errors import BuildError
 from ..graph import CORES, ENCODERS, Pools
-from ..outputs import atomic_path, remove_leftovers, temp_beside
+from ..outputs import atomic_path, temp_beside
 from ..products import AAC, AAC_CHUNK, VIDEO_SEGMENT
 from ..progress import Progress
 from ..store import Store
@@ -377,10 +377,12 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
     with contextlib.ExitStack() as stack:
         if store is None:
             store = Store(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-"))))
-        folders = {store.path(family.kind, "00", "").parent.parent for family in (VIDEO_SEGMENT, AAC_CHUNK, AAC)}
+        folders = {store.directory / family.kind for family in (VIDEO_SEGMENT, AAC_CHUNK, AAC)}
         try:
             for folder in folders:
                 folder.mkdir(parents=True, exist_ok=True)
+            for family in (VIDEO_SEGMENT, AAC_CHUNK):
+                store.sweep(family.kind)
         except OSError as exc:
             raise BuildError(f"cannot use the store {store.directory}: {exc.strerror or exc}") from exc
         paths = [store.path(VIDEO_SEGMENT.kind, s.key, SEGMENT_SUFFIX) for s in segments]
@@ -389,7 +391,6 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
         for segment, path in zip(segments, paths):
             if path not in todo and not store.touch(path):
                 path.parent.mkdir(exist_ok=True)
-                remove_leftovers(path.parent)
                 todo[path] = segment
         # The narration: AAC chunks cut in silence and cached like segments (see narration_aac),
         # or, for a WAV that is not 16-bit mono 48 kHz, one whole encode cached by its content.
