@@ -414,7 +414,7 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
         return None
     cues = captions.caption_cues(timeline)
     outputs = declare_texts(name, timeline, cues, f"{name}.mp3")
-    audio_products = declare_audio(timeline, speech.clips, engine, settings, options.loudness)
+    audio_products = declare_audio(timeline, speech.clips, settings, options.loudness)
     outputs[f"{name}.mp3"] = audio_products.mp3
     if options.wav:
         outputs[f"{name}.wav"] = audio_products.wav
@@ -470,10 +470,13 @@ class AudioProducts:
     loudness: list
 
 
-def declare_audio(timeline, clips: dict, engine, settings, target: float) -> AudioProducts:
+def declare_audio(timeline, clips: dict, settings, target: float) -> AudioProducts:
     """Every sound levelled on its own, the MP3 in runs of nearby sounds, the MP3 and the exact mix."""
+    import hashlib
+
+    import numpy as np
+
     from . import timeline as tl
-    from .engines.cache import speech_key
     from .graph import Product
     from .products import LEVEL
     from .renderers import audio
@@ -483,7 +486,11 @@ def declare_audio(timeline, clips: dict, engine, settings, target: float) -> Aud
 
     def speech_sound(text: str) -> str:
         clip = clips[text]
-        key = LEVEL.key("speech", speech_key(engine, text), target)
+        # Keyed by the clip's samples, not by its text: speech made again after the store was pruned
+        # may differ (Piper's speech varies a little between syntheses), and must never meet a sound
+        # levelled from the old clip.
+        key = LEVEL.key("speech", hashlib.sha256(np.ascontiguousarray(clip.samples, "<f4")).hexdigest(),
+                        clip.sample_rate, target)
         if key not in levelled:
             def make(out: Path) -> None:
                 audio.level_speech(clip.samples, clip.sample_rate, target).astype("<f4").tofile(out)
