@@ -79,21 +79,32 @@ class BuildOptions:
     variant: str | None = None  # a variant's name, "all", or None for the default variant
     level: str | None = None  # the breath-safety level, instead of the routine's
     jobs: int = 1  # the "cores" pool's slots, shared by every routine built (-j)
+    # The targets of `qidsl watch`: the page playing a WAV mixed at the voice's own rate, and the text
+    # outputs; no MP3, no video, no loudness normalisation (seconds for a long routine).
+    quick: bool = False
     store_cap: int | None = None  # bytes the store is pruned to after the build (None: never)
 
     @classmethod
     def from_args(cls, args) -> "BuildOptions":
         width, height = RESOLUTIONS[args.resolution]
-        voice = args.voice
-        if not is_bundled_voice(voice):
-            voice = str(Path(voice).resolve())  # a path typed on the command line is from here, not the routine
-        # --voice names a Piper voice, so it means Piper unless an engine is named too.
-        engine = args.engine or ("piper" if args.voice is not None else None)
+        engine, voice = engine_and_voice(args.engine, args.voice)
         return cls(out=Path(args.out), video=not args.no_video, engine=engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
                    jobs=args.jobs or os.cpu_count() or 1, store_cap=store_cap(args.cache_max_size))
+
+
+def engine_and_voice(engine: str | None, voice: str | None) -> tuple[str | None, str | None]:
+    """The engine and voice asked for on a command line (``build`` and ``watch`` alike).
+
+    --voice names a Piper voice, so it means Piper unless an engine is named
+    too; a voice file's path typed on the command line is from here, not from
+    the routine.
+    """
+    if voice is not None and not is_bundled_voice(voice):
+        voice = str(Path(voice).resolve())
+    return engine or ("piper" if voice is not None else None), voice
 
 
 @dataclass(frozen=True)
@@ -180,7 +191,7 @@ def _fingerprint(compiled, settings, engine, options: BuildOptions) -> str:
     expanded = replace(compiled.expanded, settings=settings)
     return product_key("build", _code_version(), repr(expanded), engine.name, engine.version, engine.voice_id,
                        engine.settings_key(), options.loudness, options.video, options.wav, options.width,
-                       options.height, options.fps, options.preview, options.tld, _tool_version())
+                       options.height, options.fps, options.preview, options.tld, options.quick, _tool_version())
 
 
 class _Manifest:
@@ -413,6 +424,11 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
         _say(f"{path} has warnings and --strict is on; nothing was written")
         return None
     cues = captions.caption_cues(timeline)
+    if options.quick:
+        outputs = declare_texts(name, timeline, cues, f"{name}.wav")
+        outputs[f"{name}.wav"] = declare_quick_wav(timeline, speech.clips, outputs[f"{name}.timeline.json"].key)
+        files = {out_name: graph.need(product) for out_name, product in outputs.items()}
+        return _Made(files, {n: p.key for n, p in outputs.items()}, {}, graph, timeline, speech_seconds, speech)
     outputs = declare_texts(name, timeline, cues, f"{name}.mp3")
     audio_products = declare_audio(timeline, speech.clips, settings, options.loudness)
     outputs[f"{name}.mp3"] = audio_products.mp3
@@ -577,6 +593,25 @@ def _declare_wav(placed, total: int, levelled: dict):
         measured.append(audio.write_mix_wav(out, placed, total, lambda key: np.fromfile(files[key], dtype="<f4")))
     key = WAV.key([(p.start, p.length, p.sound) for p in placed], total)
     return Product(WAV.kind, key, WAV.ext, make_wav, tuple(levelled[k] for k in sound_keys)), measured
+
+
+def declare_quick_wav(timeline, clips: dict, timeline_key: str):
+    """The narration mixed at the voice's own rate and scaled once to a safe peak: ``qidsl watch``'s sound."""
+    import hashlib
+
+    import numpy as np
+
+    from .graph import Product
+    from .products import QUICK_WAV
+    from .renderers import audio
+
+    spoken = sorted({e.spoken for e in timeline.events if e.spoken})
+    digests = [hashlib.sha256(np.ascontiguousarray(clips[t].samples, "<f4")).hexdigest() for t in spoken]
+
+    def make(out: Path) -> None:
+        mixed, rate = audio.quick_mix(timeline, clips)
+        audio.write_wav(out, mixed, rate)
+    return Product(QUICK_WAV.kind, QUICK_WAV.key(timeline_key, digests), QUICK_WAV.ext, make)
 
 
 def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str, graph):

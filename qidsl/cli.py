@@ -146,8 +146,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="port on 127.0.0.1 (default: 8765; 0 picks a free one)")
     watch.add_argument("--video", action="store_true", help="also build the full outputs and video in "
                        "OUT/NAME/ after each save")
-    watch.add_argument("--engine", choices=("piper", "gtts"), help="speech engine (default: the routine's)")
-    watch.add_argument("--voice", help="Piper voice: joe (bundled) or a path to a .onnx voice file")
+    watch.add_argument("--engine", choices=tuple(ENGINES), help="speech engine (default: as for build)")
+    watch.add_argument("--voice", help="Piper voice: joe (bundled) or a path to a .onnx voice file; means "
+                       "--engine piper unless --engine is given")
     watch.add_argument("--tld", default="com", help="gTTS accent domain (default: com)")
     watch.add_argument("--cache-dir", metavar="DIR", help="the store of speech and products (default: "
                        "$QIDSL_CACHE_DIR, else OUT/.cache)")

@@ -13,6 +13,7 @@ How a family is made, by name:
 - ``speech``: a cue spoken by an engine (:mod:`qidsl.engines.synthesize`,
   kept by :class:`qidsl.engines.cache.SpeechCache`);
 - ``level``: one sound levelled on its own, ``wav``: the exact mix,
+  ``quick-wav``: ``qidsl watch``'s mix at the voice's own rate,
   ``mp3-run`` and ``mp3``: the MP3 in runs, joined (:func:`qidsl.build.declare_audio`);
 - ``aac-chunk`` / ``aac``: the video's narration, ``video-segment``: a run of
   frames encoded on its own, ``mp4``: the joined video
@@ -86,6 +87,7 @@ _FONTS = ("qidsl.fonts.textfit", "qidsl.fonts.breaks", "qidsl.fonts._advances")
 SPEECH = Family("speech", ".clip", ("qidsl.engines.base", "qidsl.engines.cache", "qidsl.engines.timing"))
 LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
+QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio",))  # qidsl watch's: at the voice's own rate
 MP3_RUN = Family("mp3-run", ".mp3", (_R + "mp3",))
 MP3 = Family("mp3", ".mp3", (_R + "mp3",))
 AAC_CHUNK = Family("aac-chunk", ".aac", (_R + "narration_aac",))
@@ -104,5 +106,5 @@ PAGE = Family("page", ".html", (_R + "page", _R + "timeline_json", _R + "chapter
               data=("renderers/page.*",))
 BUILD = Family("build", ".json", ())  # not made from inputs: the record of the last build into a folder
 
-FAMILIES = (SPEECH, LEVEL, WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4, TIMELINE, SRT, VTT, CHAPTERS,
+FAMILIES = (SPEECH, LEVEL, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4, TIMELINE, SRT, VTT, CHAPTERS,
             PAGE, BUILD)

@@ -128,3 +128,25 @@ class SpeechCache:
     def put(self, engine: SpeechEngine, text: str, clip: SpeechClip) -> None:
         """Remember ``clip`` as ``text`` spoken by ``engine``."""
         self.store(speech_key(engine, text), clip)
+
+
+class MemoryCache(SpeechCache):
+    """The speech cache on disk, with every clip read or made kept in memory too (``qidsl watch``'s)."""
+
+    def __init__(self, directory: Path):
+        super().__init__(directory)
+        self._clips: dict[str, SpeechClip] = {}
+
+    def get(self, engine: SpeechEngine, text: str) -> SpeechClip | None:
+        key = speech_key(engine, text)
+        if key not in self._clips:
+            clip = self.load(key)
+            if clip is None:
+                return None
+            self._clips[key] = clip
+        return self._clips[key]
+
+    def put(self, engine: SpeechEngine, text: str, clip: SpeechClip) -> None:
+        key = speech_key(engine, text)
+        self.store(key, clip)
+        self._clips[key] = clip
