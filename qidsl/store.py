@@ -165,7 +165,7 @@ class Store:
 
     def entries(self) -> list[Entry]:
         """Every entry of the store (temporary files and leases excluded)."""
-        found = []
+        found: list[Entry] = []
         if not self.directory.is_dir():
             return found
         for kind_dir in sorted(p for p in self.directory.iterdir() if p.is_dir() and p.name != LEASES):

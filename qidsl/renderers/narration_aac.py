@@ -146,7 +146,7 @@ def _read(wav: wave.Wave_read, frames: int, lo: int, hi: int) -> bytes:
     return b"\0\0" * before + data + b"\0\0" * after
 
 
-def plan(path: Path, total: int, settings: bytes) -> list[tuple[Chunk, bytes | None]]:
+def plan(path: Path, total: int, settings: bytes) -> list[Chunk]:
     """The chunks of the narration with their keys (samples are not kept: memory stays flat)."""
     starts = cuts(path, total)
     chunks = []
