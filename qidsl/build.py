@@ -40,9 +40,12 @@ PREVIEW_FPS = 15  # qidsl.renderers.video.PREVIEW's rate (kept here: check must 
 # Every output a build can make, in the order they are listed after a build.
 OUTPUT_SUFFIXES = (".timeline.json", ".srt", ".vtt", ".chapters.txt", ".html", ".mp3", ".wav", ".mp4")
 # The store is pruned to this after every build (least recently used first).  A full build of the
-# shipped 10-minute routine at 720p leaves about 260 MB in the store (levelled sounds as float32, MP3
-# runs, AAC chunks, segments and the joined MP4); 2 GiB keeps several routines, or one routine's
-# recent history of edits, while staying small beside any disk that holds videos.
+# shipped 9.4-minute routine at 720p with --wav leaves 108 MiB in the store (measured by
+# benchmarks/incremental_build.py: the mix as WAV 52, levelled sounds as float32 21, the MP4 10,
+# speech 9, the MP3 and its runs 8, segments 6, AAC chunks 3), and each one-cue edit adds a few MiB.
+# 2 GiB keeps about fifteen such routines with their recent edits (a programme of a term's classes),
+# while staying small beside any disk that holds their videos; a 3-hour routine (about 2 GiB)
+# is then still reused whole by its next build, as the build holds what it used.
 DEFAULT_STORE_CAP = "2G"
 STORE_CAP_ENV = "QIDSL_CACHE_MAX_SIZE"
 
