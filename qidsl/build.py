@@ -258,7 +258,8 @@ class _Manifest:
     @staticmethod
     def kept(record: dict | None, folder: Path, name: str, key: str) -> Path | None:
         """``folder/name`` if the last build made it with product ``key`` and it is still as it left it."""
-        recorded = (record or {}).get("outputs", {}).get(name) if isinstance(record, dict) else None
+        outputs = record.get("outputs") if isinstance(record, dict) else None
+        recorded = outputs.get(name) if isinstance(outputs, dict) else None
         path = folder / name
         try:
             stat = path.stat()
