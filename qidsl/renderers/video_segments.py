@@ -338,6 +338,47 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
         encoder.close()
 
 
+def _segments_to_make(store: Store, segments: list[Segment]) -> tuple[list[Path], dict[Path, Segment]]:
+    """Every segment's file in the store, and those not there yet (their use is recorded)."""
+    try:
+        for family in (VIDEO_SEGMENT, AAC_CHUNK, AAC):
+            (store.directory / family.kind).mkdir(parents=True, exist_ok=True)
+        for family in (VIDEO_SEGMENT, AAC_CHUNK):
+            store.sweep(family.kind)
+    except OSError as exc:
+        raise BuildError(f"cannot use the store {store.directory}: {exc.strerror or exc}") from exc
+    paths = [store.path(VIDEO_SEGMENT.kind, s.key, SEGMENT_SUFFIX) for s in segments]
+    # The same key twice in one video (a repeated breath) is made once.
+    todo: dict[Path, Segment] = {}
+    for segment, path in zip(segments, paths):
+        if path not in todo and not store.touch(path):
+            path.parent.mkdir(exist_ok=True)
+            todo[path] = segment
+    return paths, todo
+
+
+def _narration_to_make(store: Store, audio: Path, samples: int, seconds: float):
+    """The narration: AAC chunks cut in silence and kept like segments (see narration_aac), or, for a
+    WAV that is not 16-bit mono 48 kHz, one whole encode kept by its content.
+
+    Returns (chunks, their files, the whole encode's file or None, {file to make: chunk or None}).
+    """
+    whole = None
+    if narration_aac.readable(audio):
+        settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
+                         narration_aac.POST_ROLL, tool_version())).encode()
+        chunks = narration_aac.plan(audio, samples, settings)
+        chunk_paths = [store.path(AAC_CHUNK.kind, AAC_CHUNK.key(c.key), AAC_CHUNK.ext) for c in chunks]
+        audio_todo = {path: chunk for chunk, path in zip(chunks, chunk_paths) if not store.touch(path)}
+    else:
+        chunks, chunk_paths = [], []
+        whole = store.path(AAC.kind, _wav_key(audio, seconds), AAC.ext)
+        audio_todo = {} if store.touch(whole) else {whole: None}
+    for path in audio_todo:
+        path.parent.mkdir(exist_ok=True)
+    return chunks, chunk_paths, whole, audio_todo
+
+
 def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: int = 1280, height: int = 720,
                      fps: int = 30, preview: bool = False, progress: bool | None = None,
                      store: Store | None = None, pools: Pools | None = None) -> VideoStats:
@@ -377,36 +418,9 @@ def render_segmented(timeline, cues: Sequence, audio_path, out_path, *, width: i
     with contextlib.ExitStack() as stack:
         if store is None:
             store = Store(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-"))))
-        folders = {store.directory / family.kind for family in (VIDEO_SEGMENT, AAC_CHUNK, AAC)}
-        try:
-            for folder in folders:
-                folder.mkdir(parents=True, exist_ok=True)
-            for family in (VIDEO_SEGMENT, AAC_CHUNK):
-                store.sweep(family.kind)
-        except OSError as exc:
-            raise BuildError(f"cannot use the store {store.directory}: {exc.strerror or exc}") from exc
-        paths = [store.path(VIDEO_SEGMENT.kind, s.key, SEGMENT_SUFFIX) for s in segments]
-        # The same key twice in one video (a repeated breath) is made once.
-        todo: dict[Path, Segment] = {}
-        for segment, path in zip(segments, paths):
-            if path not in todo and not store.touch(path):
-                path.parent.mkdir(exist_ok=True)
-                todo[path] = segment
-        # The narration: AAC chunks cut in silence and cached like segments (see narration_aac),
-        # or, for a WAV that is not 16-bit mono 48 kHz, one whole encode cached by its content.
+        paths, todo = _segments_to_make(store, segments)
         samples = count * narration_aac.RATE // fps
-        if narration_aac.readable(audio):
-            settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
-                             narration_aac.POST_ROLL, tool_version())).encode()
-            chunks = narration_aac.plan(audio, samples, settings)
-            chunk_paths = [store.path(AAC_CHUNK.kind, AAC_CHUNK.key(c.key), AAC_CHUNK.ext) for c in chunks]
-            audio_todo = {path: chunk for chunk, path in zip(chunks, chunk_paths) if not store.touch(path)}
-        else:
-            chunks, chunk_paths = [], []
-            whole = store.path(AAC.kind, _wav_key(audio, seconds), AAC.ext)
-            audio_todo = {} if store.touch(whole) else {whole: None}
-        for path in audio_todo:
-            path.parent.mkdir(exist_ok=True)
+        chunks, chunk_paths, whole, audio_todo = _narration_to_make(store, audio, samples, seconds)
 
         total = sum(s.frames for s in todo.values())
         bar = Progress(total, progress if total else False, "video", "frame", lambda done, all_, _: (
