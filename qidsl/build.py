@@ -6,12 +6,14 @@ own, the MP3's encoded runs, the MP3, the mix as WAV, the video (its segments
 and narration chunks), and the text outputs.  Each is keyed by what it is made
 from and the code that makes it, and made only when its key is not yet in the
 store (:mod:`qidsl.store`), so an edit costs what it touches.  How each is
-declared: :func:`declare_texts`, :func:`declare_audio`, :func:`declare_video`.
-After a build the store is pruned to its cap (:data:`DEFAULT_STORE_CAP`).  The finished outputs
+declared: :func:`declare_texts`, :func:`declare_audio`, :func:`declare_video`
+(and :func:`declare_quick_wav` for ``qidsl watch``, which asks for fewer
+outputs).  The finished outputs
 are then put into the output folder together (:func:`qidsl.outputs.publish`),
 outputs this build does not make are removed, and a failed or interrupted
 build leaves the previous outputs whole.  When nothing a build depends on has
 changed and the outputs are as the last build left them, it does nothing.
+Afterwards the store is pruned to its cap (:data:`DEFAULT_STORE_CAP`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .lang.check import is_library
 from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, compile_paths, print_diagnostics
@@ -31,6 +34,9 @@ from .errors import BuildError
 from .lang.loader import Loader
 from .lang.speech import is_bundled_voice
 from .timefmt import clock
+
+if TYPE_CHECKING:  # the graph imports the store; a build with nothing to do loads neither
+    from .graph import Graph
 
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
 # Said by check when no offline voice speaks the language; a build that got an engine (--engine gtts) is past it.
@@ -115,8 +121,8 @@ class BuildReport:
     """What one build made and where its time went (seconds of wall time).
 
     ``made`` and ``reused`` count products by kind (``speech``, ``level``,
-    ``mp3-run``, ``mp3``, ``wav``, ``mp4``, ``srt`` ...): made now, or taken
-    from the speech cache and the product store.  ``removed`` are outputs of an
+    ``mp3-run``, ``mp3``, ``wav``, ``video-segment``, ``mp4``, ``srt`` ...):
+    made now, or taken from the store.  ``removed`` are outputs of an
     earlier build that this one does not make (an old video after
     ``--no-video``), deleted so the folder is one consistent set.
     ``up_to_date`` is set when nothing had changed and nothing was done.
@@ -265,7 +271,7 @@ class _Manifest:
             stat = path.stat()
         except OSError:
             return None
-        if _Manifest.same(stat, recorded) and len(recorded) > 2 and recorded[2] == key:
+        if isinstance(recorded, list) and _Manifest.same(stat, recorded) and recorded[2:3] == [key]:
             return path
         return None
 
@@ -317,7 +323,7 @@ def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, n
     fingerprint = _fingerprint(compiled, settings, engine, options)
     manifest = _Manifest(store, folder, name)
     record = manifest.read()
-    if _Manifest.matches(record, fingerprint, folder, owned):
+    if record is not None and _Manifest.matches(record, fingerprint, folder, owned):
         return _up_to_date(path, folder, owned, record, options, started)
 
     messages = io.StringIO()  # warnings, kept so that a build with nothing changed says them again
@@ -375,10 +381,10 @@ class _Made:
     files: dict[str, Path]
     keys: dict[str, str]
     unmade: dict[str, str]  # outputs declared but not asked for (the video with --no-video): name -> key
-    graph: object
-    timeline: object
+    graph: Graph
+    timeline: Any
     speech_seconds: float
-    speech: object
+    speech: Any
 
 
 def report_warnings(path: Path, compiled, timeline, loader: Loader, out) -> list:

@@ -364,6 +364,7 @@ def _narration_to_make(store: Store, audio: Path, samples: int, seconds: float):
     Returns (chunks, their files, the whole encode's file or None, {file to make: chunk or None}).
     """
     whole = None
+    audio_todo: dict[Path, narration_aac.Chunk | None]
     if narration_aac.readable(audio):
         settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
                          narration_aac.POST_ROLL, tool_version())).encode()
