@@ -291,8 +291,8 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     store = Store(options.cache_dir or default_cache_dir(options.out))
     with store.lease():  # nothing this build uses is pruned by another process meanwhile
         report = _build_leased(path, compiled, loader, options, name or path.stem, store, engine_for, cache, pools)
-        if options.store_cap is not None:
-            _prune_after(store, options.store_cap)
+        if options.store_cap is not None and report is not None and not report.up_to_date:
+            _prune_after(store, options.store_cap)  # (a build that made nothing added nothing to prune)
     return report
 
 
