@@ -219,7 +219,7 @@ def child(spec: dict) -> None:
 
 
 def segmented_child(spec: dict) -> None:
-    from qidsl.graph import Pools
+    from qidsl.pools import Pools
     from qidsl.renderers import video
     from qidsl.store import Store
 

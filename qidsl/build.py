@@ -283,7 +283,7 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     Outputs are named ``name`` (default: the file's stem) in ``OUT/STEM/``.
     ``engine_for`` (like :func:`make_engine`) and ``cache`` let ``qidsl watch``
     keep its loaded voice and clips between builds; ``pools`` (a
-    :class:`qidsl.graph.Pools`) are shared by every routine of one ``qidsl build``.
+    :class:`qidsl.pools.Pools`) are shared by every routine of one ``qidsl build``.
     """
     from .engines.cache import default_cache_dir
     from .store import Store
@@ -411,7 +411,8 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     from . import timeline as tl
     from .engines.cache import SpeechCache
     from .engines.synthesize import synthesize_all
-    from .graph import Graph, Pools
+    from .graph import Graph
+    from .pools import Pools
     from .renderers import captions
 
     cache = cache or SpeechCache(store.directory)
@@ -681,7 +682,7 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
 
     With ``options.jobs`` above 1 and several routines, they are built side
     by side (at most ``jobs`` at once) over the one store, and every make of
-    every routine takes its slot of the same pools (:class:`qidsl.graph.Pools`):
+    every routine takes its slot of the same pools (:class:`qidsl.pools.Pools`):
     ``-j N`` means N cores' worth of work in all, not N per routine.
     """
     compiled_paths = compile_paths(paths, options.level)
@@ -707,7 +708,7 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
             _say(f"{path} only holds definitions for other routines to include; nothing to build")
             continue
         todo.append((path, compiled))
-    from .graph import Pools
+    from .pools import Pools
 
     pools = Pools(options.jobs)
     workers = min(options.jobs, len(todo))

@@ -12,91 +12,27 @@ when its key is there, and otherwise makes its inputs (the same way) and
 then the product: a build does the work its changes call for and no more.
 Every make and every reuse is counted by kind.
 
-The scheduler is :class:`Pools`, as ninja's pools: named counts of slots
-(``cores``: CPU work; ``encoders``: x264 encoders, sized from the memory
-budget and the resolution).  Every make holds a slot of its product's pool
-while it runs; :meth:`Graph.need_all` starts every product asked for at once
-and the pools decide how many run.  One :class:`Pools` serves every routine
-of a ``qidsl build -j N``, so they share the machine rather than each
-assuming it has all of it.
+The scheduler is :class:`qidsl.pools.Pools`, as ninja's pools: named counts
+of slots (``cores``, ``encoders``).  Every make holds a slot of its product's
+pool while it runs; :meth:`Graph.need_all` starts every product asked for at
+once and the pools decide how many run.  One :class:`Pools` serves every
+routine of a ``qidsl build -j N``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
-from . import __version__
+from .pools import CORES, Pools
+from .products import product_key, text_key
 from .store import Store
 
-CORES = "cores"
-ENCODERS = "encoders"
-
-
-def product_key(kind: str, recipe: str, *parts) -> str:
-    """The key of a product: SHA-256 over the qidsl version, ``kind``, its ``recipe`` digest and ``parts``.
-
-    ``parts`` are JSON-able values: settings, contents and input keys.  The
-    recipe is :attr:`qidsl.products.Family.recipe`, a digest of the code.
-    """
-    identity = json.dumps([__version__, kind, recipe, *parts], ensure_ascii=False, sort_keys=True,
-                          separators=(",", ":"))
-    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
-
-
-def text_key(text: str) -> str:
-    """SHA-256 of a text, for content that is cheap to compute but worth naming."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-class Pools:
-    """Named pools of slots shared by everything one ``qidsl`` process builds.
-
-    ``sizes`` maps a pool's name to its slots; a pool not named has one slot
-    per core of ``cores``.
-    """
-
-    def __init__(self, cores: int = 1, **sizes: int):
-        self.sizes = {CORES: max(1, int(cores)), **{k: max(1, int(v)) for k, v in sizes.items()}}
-        self._slots = {name: threading.BoundedSemaphore(n) for name, n in self.sizes.items()}
-        self._lock = threading.Lock()
-
-    def size(self, pool: str) -> int:
-        """How many slots ``pool`` has."""
-        return self.sizes.get(pool, self.sizes[CORES])
-
-    def ensure(self, pool: str, size: int) -> None:
-        """Give ``pool`` ``size`` slots unless it has been sized already (the first sizing wins)."""
-        with self._lock:
-            if pool not in self._slots:
-                self.sizes[pool] = max(1, int(size))
-                self._slots[pool] = threading.BoundedSemaphore(self.sizes[pool])
-
-    @contextlib.contextmanager
-    def slot(self, pool: str | None) -> Iterator[None]:
-        """Hold one slot of ``pool`` (None: no pool, for work that only waits on others)."""
-        if pool is None:
-            yield
-            return
-        with self._lock:
-            if pool not in self._slots:
-                self.sizes[pool] = self.sizes[CORES]
-                self._slots[pool] = threading.BoundedSemaphore(self.sizes[pool])
-            semaphore = self._slots[pool]
-        with semaphore:
-            yield
-
-    @property
-    def threads(self) -> int:
-        """Threads enough to keep every pool busy at once."""
-        return sum(self.sizes.values())
+__all__ = ["Graph", "Pools", "Product", "product_key", "text_key"]
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,10 +27,29 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import __version__
+
 PACKAGE = Path(__file__).resolve().parent
+
+
+def product_key(kind: str, recipe: str, *parts) -> str:
+    """The one key scheme: SHA-256 over the qidsl version, ``kind``, its ``recipe`` digest and ``parts``.
+
+    ``parts`` are JSON-able values: settings, contents and input keys.  The
+    recipe is :attr:`Family.recipe`, a digest of the code that makes the product.
+    """
+    identity = json.dumps([__version__, kind, recipe, *parts], ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":"))
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
+def text_key(text: str) -> str:
+    """SHA-256 of a text, for content that is cheap to compute but worth naming."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @functools.cache
@@ -76,8 +95,6 @@ class Family:
 
     def key(self, *parts) -> str:
         """The key of one product of this family made from ``parts`` (JSON-able values and input keys)."""
-        from .graph import product_key
-
         return product_key(self.kind, self.recipe, *parts)
 
 

@@ -122,22 +122,24 @@ def test_a_prune_killed_at_random_leaves_a_store_the_next_build_uses(tmp_path):
     pristine = tmp_path / "pristine"
     _build(routine, tmp_path / "ref", pristine, "--wav")
     store = Store(pristine)
-    for i in range(3000):  # old entries of other routines, so that the prune takes a while
+    for i in range(2000):  # old entries of other routines, removed first
         _entry(store, "level", f"other {i}", 64, age=10_000 + i)
+    # In the order the prune removes them: the old entries first, then the build's own.
+    order = [e.path.relative_to(pristine) for e in sorted(store.entries(), key=lambda e: e.used)]
     rng = random.Random(18)
-    interrupted = 0
-    for attempt in range(4):
+    for attempt, at in enumerate(rng.sample(range(2000, len(order) - 3), 2) + [rng.randrange(2000)]):
         cache = tmp_path / f"cache{attempt}"
         shutil.copytree(pristine, cache)
-        before = len(Store(cache).entries())
         prune = subprocess.Popen([sys.executable, "-m", "qidsl.cli", "cache", "prune", "--cache-dir", str(cache),
                                   "--max-size", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.15, 0.6))
+        # SIGKILL it the moment a randomly chosen entry has gone: in the middle of its work.
+        deadline = time.monotonic() + 60
+        while (cache / order[at]).exists() and prune.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.0005)
         prune.send_signal(signal.SIGKILL)
         prune.wait()
         left = len(Store(cache).entries())
-        interrupted += 0 < left < before
+        assert 0 < left < len(order), (attempt, left)  # killed while it was removing entries
         out = tmp_path / f"out{attempt}"
         _build(routine, out, cache, "--wav")
         assert _digests(out / "short") == _as_a_clean_build_makes(routine, cache, tmp_path / f"clean{attempt}")
-    assert interrupted >= 1, "no prune was killed while it was removing entries"

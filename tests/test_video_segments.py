@@ -19,7 +19,7 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
-from qidsl.graph import Pools
+from qidsl.pools import Pools
 from qidsl.renderers import video_segments
 from qidsl.store import Store
 from qidsl.renderers.video import VideoFrames, render_video
@@ -171,7 +171,7 @@ def test_a_killed_render_leaves_the_segment_folder_usable(tmp_path):
         "from tests.test_video_segments import grid_timeline, cues_of\n"
         "from tests.test_video import routine_steps, W, H, FPS\n"
         "t = grid_timeline(routine_steps() * 2)\n"
-        "from qidsl.store import Store\nfrom qidsl.graph import Pools\n"
+        "from qidsl.store import Store\nfrom qidsl.pools import Pools\n"
         f"render_video(t, cues_of(t), {str(audio)!r}, {str(tmp_path / 'killed.mp4')!r}, width=W, height=H,"
         f" fps=FPS, progress=False, store=Store({str(cache)!r}), pools=Pools(2))\n")
     child = subprocess.Popen([sys.executable, "-c", script], cwd=os.path.dirname(os.path.dirname(__file__)),

@@ -24,7 +24,7 @@ from the event that shows them.  So the video is cut into segments:
   raw H.264 stream, written through :func:`qidsl.outputs.atomic_path`, so two
   builds, or a killed one, never leave a half-written segment under a real name;
 - encoders take a slot of the shared ``encoders`` pool and the narration's
-  chunks one of ``cores`` (:class:`qidsl.graph.Pools`), so routines built side
+  chunks one of ``cores`` (:class:`qidsl.pools.Pools`), so routines built side
   by side share the machine;
 - an edit that lengthens a cue moves later events by whole frames, so later
   segments keep their keys and are reused; only the segments that show the
@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import BuildError
-from ..graph import CORES, ENCODERS, Pools
+from ..pools import CORES, ENCODERS, Pools
 from ..outputs import atomic_path, temp_beside
 from ..products import AAC, AAC_CHUNK, VIDEO_SEGMENT
 from ..progress import Progress
