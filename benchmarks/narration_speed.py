@@ -40,8 +40,9 @@ def main() -> None:
         # Warm speech, but every other product made again (and no nothing-changed shortcut).
         import shutil
 
-        for made in ("products", "builds"):
-            shutil.rmtree(Path(work) / "cache" / made, ignore_errors=True)
+        for made in (Path(work) / "cache").iterdir():
+            if made.name != "speech":
+                shutil.rmtree(made, ignore_errors=True)
         warm = build_one(routine, compiled, loader, options)
 
     # Baseline: the engine alone, speaking every cue once, in this process.

@@ -219,7 +219,9 @@ def child(spec: dict) -> None:
 
 
 def segmented_child(spec: dict) -> None:
+    from qidsl.pools import Pools
     from qidsl.renderers import video_segments
+    from qidsl.store import Store
 
     timeline = routine_timeline(Path(spec["routine"]), 1, spec["edit"], spec["fps"])
     timeline = capped(timeline, spec["seconds"])
@@ -227,7 +229,7 @@ def segmented_child(spec: dict) -> None:
     started = time.monotonic()
     stats = video_segments.render_video(timeline, cues_for(timeline), narration, spec["out"],
                                         width=spec["width"], height=spec["height"], fps=spec["fps"], progress=False,
-                                        segment_dir=Path(spec["segments"]), jobs=spec["jobs"])
+                                        store=Store(Path(spec["segments"])), pools=Pools(spec["jobs"]))
     elapsed = time.monotonic() - started
     print(json.dumps({"elapsed": elapsed, "duration": timeline.duration, "made": stats.made,
                       "reused": stats.reused, "segments": stats.segments, "audio_made": stats.audio_made,

@@ -1,14 +1,19 @@
 """``qidsl build``: a routine in, narration, captions, chapters, timeline and video out.
 
-A build is a graph of products (:mod:`qidsl.graph`): speech clips (in the
-speech cache), every sound levelled on its own, the MP3's encoded runs, the
-MP3, the mix as WAV, the video, and the text outputs.  Each is keyed by what
-it is made from, and made only when its key is not yet in the product store
-(:mod:`qidsl.store`), so an edit costs what it touches.  The finished outputs
+A build is a graph of products (:mod:`qidsl.graph`), each of a family
+declared in :mod:`qidsl.products`: speech clips, every sound levelled on its
+own, the MP3's encoded runs, the MP3, the mix as WAV, the video (its segments
+and narration chunks), and the text outputs.  Each is keyed by what it is made
+from and the code that makes it, and made only when its key is not yet in the
+store (:mod:`qidsl.store`), so an edit costs what it touches.  How each is
+declared: :func:`declare_texts`, :func:`declare_audio`, :func:`declare_video`
+(and :func:`declare_quick_wav` for ``qidsl watch``, which asks for fewer
+outputs).  The finished outputs
 are then put into the output folder together (:func:`qidsl.outputs.publish`),
 outputs this build does not make are removed, and a failed or interrupted
 build leaves the previous outputs whole.  When nothing a build depends on has
 changed and the outputs are as the last build left them, it does nothing.
+Afterwards the store is pruned to its cap (:data:`DEFAULT_STORE_CAP`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import sys
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .lang.check import is_library
 from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, compile_paths, print_diagnostics
@@ -28,6 +34,9 @@ from .errors import BuildError
 from .lang.loader import Loader
 from .lang.speech import is_bundled_voice
 from .timefmt import clock
+
+if TYPE_CHECKING:  # the graph imports the store; a build with nothing to do loads neither
+    from .graph import Graph
 
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
 # Said by check when no offline voice speaks the language; a build that got an engine (--engine gtts) is past it.
@@ -37,8 +46,26 @@ PREVIEW_FPS = 15  # qidsl.renderers.video.PREVIEW's rate (kept here: check must 
 # Every output a build can make, in the order they are listed after a build.
 OUTPUT_SUFFIXES = (".timeline.json", ".srt", ".vtt", ".chapters.txt", ".html", ".mp3", ".wav", ".mp4",
                    ".youtube.txt", ".insight-timer.mp3")  # the last two with --profile (qidsl.profile_outputs)
-VIDEO_RECIPE = 1  # bump when the video renderer changes what it draws or how it encodes
-TEXT_RECIPE = 1
+# The store is pruned to this after every build (least recently used first).  A full build of the
+# shipped 9.4-minute routine at 720p with --wav leaves 108 MiB in the store (measured by
+# benchmarks/incremental_build.py: the mix as WAV 52, levelled sounds as float32 21, the MP4 10,
+# speech 9, the MP3 and its runs 8, segments 6, AAC chunks 3), and each one-cue edit adds a few MiB.
+# 2 GiB keeps about fifteen such routines with their recent edits (a programme of a term's classes),
+# while staying small beside any disk that holds their videos; a 3-hour routine (about 2 GiB)
+# is then still reused whole by its next build, as the build holds what it used.
+DEFAULT_STORE_CAP = "2G"
+STORE_CAP_ENV = "QIDSL_CACHE_MAX_SIZE"
+
+
+def store_cap(text: str | None) -> int | None:
+    """The store's cap in bytes from ``--cache-max-size``, else ``$QIDSL_CACHE_MAX_SIZE``, else the default.
+
+    ``none`` (or ``off``) means never prune after a build.  ``ValueError`` on a malformed size.
+    """
+    from .store import parse_size
+
+    text = text or os.environ.get(STORE_CAP_ENV, "").strip() or DEFAULT_STORE_CAP
+    return None if text.lower() in ("none", "off") else parse_size(text)
 
 
 @dataclass(frozen=True)
@@ -61,23 +88,35 @@ class BuildOptions:
     progress: bool | None = None  # None: bars on a terminal, plain lines otherwise
     variant: str | None = None  # a variant's name, "all", or None for the default variant
     level: str | None = None  # the breath-safety level, instead of the routine's
-    jobs: int = 1  # encoders side by side, routines side by side (-j)
-    video_jobs: int | None = None  # the video renderer's share of the cores (None: jobs)
+    jobs: int = 1  # the "cores" pool's slots, shared by every routine built (-j)
+    # The targets of `qidsl watch`: the page playing a WAV mixed at the voice's own rate, and the text
+    # outputs; no MP3, no video, no loudness normalisation (seconds for a long routine).
+    quick: bool = False
+    store_cap: int | None = None  # bytes the store is pruned to after the build (None: never)
     profile: str | None = None  # a platform whose rules are checked and whose files are made (qidsl.profiles)
 
     @classmethod
     def from_args(cls, args) -> "BuildOptions":
         width, height = RESOLUTIONS[args.resolution]
-        voice = args.voice
-        if not is_bundled_voice(voice):
-            voice = str(Path(voice).resolve())  # a path typed on the command line is from here, not the routine
-        # --voice names a Piper voice, so it means Piper unless an engine is named too.
-        engine = args.engine or ("piper" if args.voice is not None else None)
+        engine, voice = engine_and_voice(args.engine, args.voice)
         return cls(out=Path(args.out), video=not args.no_video, engine=engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
-                   jobs=args.jobs or os.cpu_count() or 1, profile=getattr(args, "profile", None))
+                   jobs=args.jobs or os.cpu_count() or 1, store_cap=store_cap(args.cache_max_size),
+                   profile=getattr(args, "profile", None))
+
+
+def engine_and_voice(engine: str | None, voice: str | None) -> tuple[str | None, str | None]:
+    """The engine and voice asked for on a command line (``build`` and ``watch`` alike).
+
+    --voice names a Piper voice, so it means Piper unless an engine is named
+    too; a voice file's path typed on the command line is from here, not from
+    the routine.
+    """
+    if voice is not None and not is_bundled_voice(voice):
+        voice = str(Path(voice).resolve())
+    return engine or ("piper" if voice is not None else None), voice
 
 
 @dataclass(frozen=True)
@@ -85,8 +124,8 @@ class BuildReport:
     """What one build made and where its time went (seconds of wall time).
 
     ``made`` and ``reused`` count products by kind (``speech``, ``level``,
-    ``mp3-run``, ``mp3``, ``wav``, ``mp4``, ``srt`` ...): made now, or taken
-    from the speech cache and the product store.  ``removed`` are outputs of an
+    ``mp3-run``, ``mp3``, ``wav``, ``video-segment``, ``mp4``, ``srt`` ...):
+    made now, or taken from the store.  ``removed`` are outputs of an
     earlier build that this one does not make (an old video after
     ``--no-video``), deleted so the folder is one consistent set.
     ``up_to_date`` is set when nothing had changed and nothing was done.
@@ -138,7 +177,7 @@ def _tool_version() -> str:
 def _code_version() -> str:
     """A hash of qidsl's own source files: any change to the code makes every build look new.
 
-    (Products keep their explicit recipe versions, so unrelated code changes
+    (Products are keyed by their own family's code, so unrelated code changes
     still reuse them; this is only for the nothing-changed shortcut.)
     """
     import hashlib
@@ -162,38 +201,41 @@ def _fingerprint(compiled, settings, engine, options: BuildOptions) -> str:
     from .graph import product_key
 
     expanded = replace(compiled.expanded, settings=settings)
-    return product_key("build", 1, repr(expanded), engine.name, engine.version, engine.voice_id,
+    return product_key("build", _code_version(), repr(expanded), engine.name, engine.version, engine.voice_id,
                        engine.settings_key(), options.loudness, options.video, options.wav, options.width,
-                       options.height, options.fps, options.preview, options.tld, _tool_version(),
-                       _code_version(), options.profile)
+                       options.height, options.fps, options.preview, options.tld, options.quick, _tool_version(), options.profile)
 
 
 class _Manifest:
-    """What the last build into a folder made: its fingerprint, outputs (size and time) and warnings.
+    """What the last build into a folder made: its fingerprint, outputs (size, time, key) and warnings.
 
-    Kept in the cache directory (``builds/``), not in the output folder, which
-    holds outputs only.  It lets a build with nothing changed see at once that
-    every output is still what it made, and do nothing.
+    Kept in the store (kind ``build``), not in the output folder, which holds
+    outputs only.  It lets a build with nothing changed see at once that
+    every output is still what it made, and do nothing; and a build that
+    does not make an output (``--no-video``) keep the one in the folder
+    while its key still matches.
     """
 
-    def __init__(self, cache_dir: Path, folder: Path, name: str):
-        import hashlib
+    def __init__(self, store, folder: Path, name: str):
+        from .graph import text_key
+        from .products import BUILD
 
-        digest = hashlib.sha256(f"{folder.resolve()}\n{name}".encode("utf-8")).hexdigest()[:32]
-        self.path = Path(cache_dir) / "builds" / f"{digest}.json"
+        self.store = store
+        self.path = store.path(BUILD.kind, text_key(f"{folder.resolve()}\n{name}"), BUILD.ext)
 
     def read(self) -> dict | None:
+        self.store.touch(self.path)
         try:
             record = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return None
         return record if isinstance(record, dict) else None
 
-    def write(self, fingerprint: str, outputs: list[Path], messages: str) -> None:
+    def write(self, fingerprint: str, outputs: list[Path], messages: str, keys: dict[str, str]) -> None:
         from .outputs import write_text_atomic
 
         record = {"fingerprint": fingerprint, "messages": messages,
-                  "outputs": {p.name: [p.stat().st_size, p.stat().st_mtime_ns] for p in outputs}}
+                  "outputs": {p.name: [p.stat().st_size, p.stat().st_mtime_ns, keys.get(p.name)] for p in outputs}}
         with contextlib.suppress(OSError):  # only a shortcut: losing it costs one full build next time
             write_text_atomic(self.path, json.dumps(record, ensure_ascii=False))
 
@@ -211,38 +253,67 @@ class _Manifest:
                     stat = path.stat()
                 except OSError:
                     return False
-                if [stat.st_size, stat.st_mtime_ns] != outputs[name]:
+                if not _Manifest.same(stat, outputs[name]):
                     return False
             elif path.exists():
                 return False
         return True
 
+    @staticmethod
+    def same(stat: os.stat_result, recorded) -> bool:
+        """Whether a file is as the record of it says (size and modification time)."""
+        return isinstance(recorded, list) and [stat.st_size, stat.st_mtime_ns] == recorded[:2]
 
-def _render_video(timeline, cues, audio: Path, out: Path, options: BuildOptions, segment_dir: Path,
-                  jobs: int) -> tuple[int, int]:
-    """The one call into the video renderer; returns (segments made, segments reused)."""
-    from .renderers.video_segments import render_video
-
-    stats = render_video(timeline, cues, audio, out, width=options.width, height=options.height, fps=options.fps,
-                         preview=options.preview, progress=options.progress, segment_dir=segment_dir, jobs=jobs)
-    return stats.made, stats.reused
+    @staticmethod
+    def kept(record: dict | None, folder: Path, name: str, key: str) -> Path | None:
+        """``folder/name`` if the last build made it with product ``key`` and it is still as it left it."""
+        outputs = record.get("outputs") if isinstance(record, dict) else None
+        recorded = outputs.get(name) if isinstance(outputs, dict) else None
+        path = folder / name
+        try:
+            stat = path.stat()
+        except OSError:
+            return None
+        if isinstance(recorded, list) and _Manifest.same(stat, recorded) and recorded[2:3] == [key]:
+            return path
+        return None
 
 
 def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
-              name: str | None = None, *, engine_for=None, cache=None) -> BuildReport | None:
+              name: str | None = None, *, engine_for=None, cache=None, pools=None) -> BuildReport | None:
     """Build one compiled routine (one variant of it); None when --strict refused its warnings.
 
     Outputs are named ``name`` (default: the file's stem) in ``OUT/STEM/``.
     ``engine_for`` (like :func:`make_engine`) and ``cache`` let ``qidsl watch``
-    keep its loaded voice and clips between builds.
+    keep its loaded voice and clips between builds; ``pools`` (a
+    :class:`qidsl.pools.Pools`) are shared by every routine of one ``qidsl build``.
     """
+    from .engines.cache import default_cache_dir
+    from .store import Store
+
+    store = Store(options.cache_dir or default_cache_dir(options.out))
+    with store.lease():  # nothing this build uses is pruned by another process meanwhile
+        report = _build_leased(path, compiled, loader, options, name or path.stem, store, engine_for, cache, pools)
+        if options.store_cap is not None and report is not None and not report.up_to_date:
+            _prune_after(store, options.store_cap)  # (a build that made nothing added nothing to prune)
+    return report
+
+
+def _prune_after(store, cap: int) -> None:
+    """Prune the store to ``cap`` bytes after a build (the entries this build used are held)."""
+    pruned = store.prune(max_size=cap)
+    if pruned.removed:
+        _say(f"store: removed {pruned.removed} least recently used entries ({pruned.removed_bytes / 1e6:.1f} MB) "
+             f"to stay under {cap / 2 ** 20:.0f} MiB (--cache-max-size, ${STORE_CAP_ENV})")
+
+
+def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, name: str, store, engine_for,
+                  cache, pools) -> BuildReport | None:
     import io
 
-    from .engines.cache import default_cache_dir
     from .engines.synthesize import make_engine
     from .outputs import publish
 
-    name = name or path.stem
     folder = options.out / path.stem
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
@@ -252,43 +323,51 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     engine = (engine_for or make_engine)(settings, base_dir=path.parent, tld=options.tld)
     _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ "
          f"(speech: {engine.name}, voice {engine.voice_name})")
-    cache_dir = options.cache_dir or default_cache_dir(options.out)
     owned = _owned(name)
 
     fingerprint = _fingerprint(compiled, settings, engine, options)
-    manifest = _Manifest(cache_dir, folder, name)
+    manifest = _Manifest(store, folder, name)
     record = manifest.read()
-    if _Manifest.matches(record, fingerprint, folder, owned):
-        # Nothing this build depends on has changed, and every output is as the last build left it.
-        said = str(record.get("messages", ""))
-        sys.stderr.write(said)
-        if options.strict and said:
-            _say(f"{path} has warnings and --strict is on; nothing was written")
-            return None
-        written = [folder / n for n in owned if n in record["outputs"]]
-        elapsed = time.monotonic() - started
-        _say(f"up to date: nothing changed since the last build; {len(written)} outputs kept")
-        for output in written:
-            print(f"  {output}  ({_size(output)})")
-        return BuildReport(tuple(written), 0.0, 0.0, elapsed, 0, 0, {}, {"output": len(written)},
-                           up_to_date=True)
+    if record is not None and _Manifest.matches(record, fingerprint, folder, owned):
+        return _up_to_date(path, folder, owned, record, options, started)
 
     messages = io.StringIO()  # warnings, kept so that a build with nothing changed says them again
-    made = _make(path, name, compiled, loader, options, settings, engine, cache_dir, messages, cache)
+    made = _make(path, name, compiled, loader, options, settings, engine, store, messages, cache, pools)
     if made is None:
         return None
-    files, graph, timeline, speech_seconds, speech = made
-    written, removed = publish(folder, files, owned)
-    manifest.write(fingerprint, written, messages.getvalue())
+    # An output this build does not make, but that the last one made from the same inputs, stays.
+    kept = {out_name: old for out_name, key in made.unmade.items()
+            if (old := _Manifest.kept(record, folder, out_name, key)) is not None}
+    written, removed = publish(folder, {**made.files, **kept}, owned)
+    manifest.write(fingerprint, written, messages.getvalue(), made.keys)
     for old in removed:
         _say(f"removed {old}: this build does not make it, and an older one would not match the rest")
+    for old in kept.values():
+        _say(f"kept {old}: this build does not make it, and it still matches the rest")
     elapsed = time.monotonic() - started
+    graph, timeline, speech = made.graph, made.timeline, made.speech
     _say(f"products: {graph.summary()}")
     _say(f"done in {elapsed:.1f}s: a {clock(timeline.duration)} routine")
     for output in written:
         print(f"  {output}  ({_size(output)})")
-    return BuildReport(tuple(written), timeline.duration, speech_seconds, elapsed, speech.synthesised,
+    return BuildReport(tuple(written), timeline.duration, made.speech_seconds, elapsed, speech.synthesised,
                        speech.cached, dict(graph.made), dict(graph.reused), tuple(removed))
+
+
+def _up_to_date(path: Path, folder: Path, owned: list[str], record: dict, options: BuildOptions,
+                started: float) -> BuildReport | None:
+    """Nothing this build depends on has changed, and every output is as the last build left it."""
+    said = str(record.get("messages", ""))
+    sys.stderr.write(said)
+    if options.strict and said:
+        _say(f"{path} has warnings and --strict is on; nothing was written")
+        return None
+    written = [folder / n for n in owned if n in record["outputs"]]
+    elapsed = time.monotonic() - started
+    _say(f"up to date: nothing changed since the last build; {len(written)} outputs kept")
+    for output in written:
+        print(f"  {output}  ({_size(output)})")
+    return BuildReport(tuple(written), 0.0, 0.0, elapsed, 0, 0, {}, {"output": len(written)}, up_to_date=True)
 
 
 def _resampled_length(n: int, from_rate: int, to_rate: int) -> int:
@@ -300,24 +379,55 @@ def _resampled_length(n: int, from_rate: int, to_rate: int) -> int:
     return -(-n * up // down)
 
 
-def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions, settings, engine,
-          cache_dir: Path, messages, cache=None):
-    """Declare every product of the build and make the outputs (whatever is in the store is reused)."""
-    import numpy as np
+@dataclass(frozen=True)
+class _Made:
+    """What :func:`_make` made: output name -> file in the store, and the product key of every output."""
 
-    from . import timeline as tl
-    from .engines.cache import SpeechCache, speech_key
-    from .engines.synthesize import synthesize_all
-    from .graph import Graph, Product, product_key, text_key
-    from .profile_outputs import profile_products
+    files: dict[str, Path]
+    keys: dict[str, str]
+    unmade: dict[str, str]  # outputs declared but not asked for (the video with --no-video): name -> key
+    graph: Graph
+    timeline: Any
+    speech_seconds: float
+    speech: Any
+
+
+def report_warnings(path: Path, compiled, timeline, loader: Loader, out, options: BuildOptions) -> list:
+    """Write the routine's warnings as measured on the real speech to ``out``; returns them.
+
+    The estimate's timing warnings are replaced by those measured on the real
+    speech, and "no offline voice" is past once an engine was found.  Then
+    the chapters' YouTube warnings (at their lines with ``--profile youtube``)
+    and those of a platform profile.  ``qidsl build`` and ``qidsl watch``
+    both say exactly this.
+    """
     from .profiles import loudness_warning, profile_warnings
-    from .renderers import audio, captions, chapters, mp3, page, timeline_json
-    from .store import ProductStore
+    from .renderers import chapters
 
-    cache = cache or SpeechCache(cache_dir)
-    store = ProductStore(Path(cache_dir) / "products")
-    graph = Graph(store, jobs=options.jobs)
-    expanded = replace(compiled.expanded, settings=settings)
+    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS + SPEECH_WARNINGS] \
+        + list(timeline.warnings) + profile_warnings(options.profile, compiled.routine, timeline)
+    print_diagnostics(warnings, loader, "text", out)
+    for problem in chapters.youtube_warnings(chapters.chapters(timeline)) if options.profile != "youtube" else ():
+        _say(f"{path}: warning: {problem}", out)
+    loudness = loudness_warning(options.profile, options.loudness)
+    if loudness:
+        _say(f"{path}: warning: {loudness}", out)
+    return warnings
+
+
+def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions, settings, engine,
+          store, messages, cache=None, pools=None) -> _Made | None:
+    """Speak the cues, lay out the timeline, declare every product and make the outputs asked for."""
+    from . import timeline as tl
+    from .engines.cache import SpeechCache
+    from .engines.synthesize import synthesize_all
+    from .graph import Graph, Product
+    from .pools import Pools
+    from .profile_outputs import profile_products
+    from .renderers import captions
+
+    cache = cache or SpeechCache(store.directory)
+    graph = Graph(store, pools or Pools(options.jobs))
     texts = compiled.estimate.spoken_texts
     speech_started = time.monotonic()
     speech = synthesize_all(texts, engine, cache, progress=options.progress)
@@ -327,65 +437,115 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
          f"{speech.cached} from the cache")
 
     # The timeline lies on the grid of the video that is made (a preview has its own rate).
-    timeline = tl.build_timeline(expanded, speech.timer(), frame_rate=PREVIEW_FPS if options.preview else options.fps)
-    # The estimate's timing warnings are replaced by those measured on the real speech.
-    warnings = [d for d in compiled.warnings if d.code not in TIMING_WARNINGS + SPEECH_WARNINGS] \
-        + list(timeline.warnings) + profile_warnings(options.profile, compiled.routine, timeline)
-    print_diagnostics(warnings, loader, "text", messages)
-    chapter_list = chapters.chapters(timeline)
-    for problem in chapters.youtube_warnings(chapter_list) if options.profile != "youtube" else ():
-        _say(f"{path}: warning: {problem}", messages)
-    if loudness_warning(options.profile, options.loudness):
-        _say(f"{path}: warning: {loudness_warning(options.profile, options.loudness)}", messages)
+    timeline = tl.build_timeline(replace(compiled.expanded, settings=settings), speech.timer(),
+                                 frame_rate=PREVIEW_FPS if options.preview else options.fps)
+    warnings = report_warnings(path, compiled, timeline, loader, messages, options)
     sys.stderr.write(messages.getvalue())
     sys.stderr.flush()
     if options.strict and warnings:
         _say(f"{path} has warnings and --strict is on; nothing was written")
         return None
     cues = captions.caption_cues(timeline)
-    tools = _tool_version()
+    if options.quick:
+        outputs = declare_texts(name, timeline, cues, f"{name}.wav")
+        outputs[f"{name}.wav"] = declare_quick_wav(timeline, speech.clips, outputs[f"{name}.timeline.json"].key)
+        files = {out_name: graph.need(product) for out_name, product in outputs.items()}
+        return _Made(files, {n: p.key for n, p in outputs.items()}, {}, graph, timeline, speech_seconds, speech)
+    outputs = declare_texts(name, timeline, cues, f"{name}.mp3")
+    audio_products = declare_audio(timeline, speech.clips, settings, options.loudness)
+    outputs[f"{name}.mp3"] = audio_products.mp3
+    if options.wav:
+        outputs[f"{name}.wav"] = audio_products.wav
+    outputs.update(profile_products(options.profile, name, settings, timeline, outputs, audio_products.wav,
+                                    lambda family, parts, make, inputs: Product(
+                                        family.kind, family.key(*parts, _tool_version()), family.ext, make,
+                                        inputs)))
+    video = declare_video(timeline, cues, audio_products.wav, options, outputs[f"{name}.timeline.json"].key,
+                          graph)
+    unmade = {}
+    if options.video:
+        outputs[f"{name}.mp4"] = video
+    else:
+        unmade[f"{name}.mp4"] = video.key
 
-    def text_product(kind: str, ext: str, text: str) -> Product:
+    graph.need_all(audio_products.runs)  # the encodes an edit calls for, side by side
+    files = {out_name: graph.need(product) for out_name, product in outputs.items()}
+    if audio_products.loudness and math.isfinite(audio_products.loudness[0]):
+        _say(f"narration: {audio_products.loudness[0]:.1f} LUFS integrated (target {options.loudness:g})")
+    return _Made(files, {n: p.key for n, p in outputs.items()}, unmade, graph, timeline, speech_seconds, speech)
+
+
+def declare_texts(name: str, timeline, cues, audio_name: str) -> dict:
+    """The text outputs: timeline JSON, SRT, VTT, chapters and the practice page playing ``audio_name``."""
+    from .graph import Product, text_key
+    from .products import CHAPTERS, PAGE, SRT, TIMELINE, VTT
+    from .renderers import captions, chapters, page, timeline_json
+
+    def text_product(family, text: str) -> Product:
         def make(out: Path) -> None:
             out.write_text(text, encoding="utf-8", newline="\n")
-        return Product(kind, product_key(kind, TEXT_RECIPE, text_key(text)), ext, make)
+        return Product(family.kind, family.key(text_key(text)), family.ext, make)
 
     timeline_text = json.dumps(timeline_json.timeline_dict(timeline, cues), ensure_ascii=False, indent=2) + "\n"
+    chapter_list = chapters.chapters(timeline)
     chapters_text = chapters.youtube_lines(chapter_list) + "\n" if chapter_list else ""
-    outputs: dict[str, Product] = {
-        f"{name}.timeline.json": text_product("timeline", ".json", timeline_text),
-        f"{name}.srt": text_product("srt", ".srt", captions.srt_text(cues)),
-        f"{name}.vtt": text_product("vtt", ".vtt", captions.vtt_text(cues)),
-        f"{name}.chapters.txt": text_product("chapters", ".txt", chapters_text),
-    }
-    # The practice page (issue #11): plays NAME.mp3 beside it, so it only needs the timeline.
 
     def make_page(out: Path) -> None:
-        page.write_page(out, timeline, f"{name}.mp3", cues)
-    outputs[f"{name}.html"] = Product("page", product_key("page", TEXT_RECIPE, text_key(timeline_text),
-                                                          f"{name}.mp3", _code_version()), ".html", make_page)
+        page.write_page(out, timeline, audio_name, cues)
+    return {
+        f"{name}.timeline.json": text_product(TIMELINE, timeline_text),
+        f"{name}.srt": text_product(SRT, captions.srt_text(cues)),
+        f"{name}.vtt": text_product(VTT, captions.vtt_text(cues)),
+        f"{name}.chapters.txt": text_product(CHAPTERS, chapters_text),
+        # The practice page (issue #11) plays the audio beside it, so it only needs the timeline.
+        f"{name}.html": Product(PAGE.kind, PAGE.key(text_key(timeline_text), audio_name), PAGE.ext, make_page),
+    }
 
-    # Every sound levelled on its own: a cue's speech, or a bell of a given length.
-    target = options.loudness
+
+@dataclass(frozen=True)
+class AudioProducts:
+    """The sound of a build: the MP3's runs, the MP3, the exact mix as WAV; ``loudness`` is filled once mixed."""
+
+    runs: list
+    mp3: object
+    wav: object
+    loudness: list
+
+
+def declare_audio(timeline, clips: dict, settings, target: float) -> AudioProducts:
+    """Every sound levelled on its own, the MP3 in runs of nearby sounds, the MP3 and the exact mix."""
+    import hashlib
+
+    import numpy as np
+
+    from . import timeline as tl
+    from .graph import Product
+    from .products import LEVEL
+    from .renderers import audio
+
     levelled: dict[str, Product] = {}
     lengths: dict[str, int] = {}
 
     def speech_sound(text: str) -> str:
-        clip = speech.clips[text]
-        key = product_key("level", audio.LEVEL_RECIPE, speech_key(engine, text), target)
+        clip = clips[text]
+        # Keyed by the clip's samples, not by its text: speech made again after the store was pruned
+        # may differ (Piper's speech varies a little between syntheses), and must never meet a sound
+        # levelled from the old clip.
+        key = LEVEL.key("speech", hashlib.sha256(np.ascontiguousarray(clip.samples, "<f4")).hexdigest(),
+                        clip.sample_rate, target)
         if key not in levelled:
             def make(out: Path) -> None:
                 audio.level_speech(clip.samples, clip.sample_rate, target).astype("<f4").tofile(out)
-            levelled[key] = Product("level", key, ".f32", make)
+            levelled[key] = Product(LEVEL.kind, key, LEVEL.ext, make)
             lengths[key] = _resampled_length(len(clip.samples), clip.sample_rate, audio.SAMPLE_RATE)
         return key
 
     def bell_sound(seconds: float) -> str:
-        key = product_key("level-bell", audio.LEVEL_RECIPE, round(seconds, 6), target)
+        key = LEVEL.key("bell", round(seconds, 6), target)
         if key not in levelled:
             def make(out: Path) -> None:
                 audio.level_bell(seconds, target).astype("<f4").tofile(out)
-            levelled[key] = Product("level", key, ".f32", make)
+            levelled[key] = Product(LEVEL.kind, key, LEVEL.ext, make)
             lengths[key] = int(round(seconds * audio.SAMPLE_RATE))
         return key
 
@@ -400,8 +560,20 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
 
     placed = audio.pieces(timeline, sound_of)
     total = int(round(timeline.duration * audio.SAMPLE_RATE))
+    runs, mp3_product = _declare_mp3(timeline, placed, total, levelled, settings)
+    wav, loudness = _declare_wav(placed, total, levelled)
+    return AudioProducts(runs, mp3_product, wav, loudness)
 
-    # The MP3: runs of nearby sounds, each encoded on its own, then laid in place with silence between.
+
+def _declare_mp3(timeline, placed, total: int, levelled: dict, settings):
+    """The MP3: runs of nearby sounds, each encoded on its own, then laid in place with silence between."""
+    import numpy as np
+
+    from .graph import Product
+    from .products import MP3, MP3_RUN
+    from .renderers import chapters, mp3
+
+    tools = _tool_version()
     run_products: list[tuple[int, Product]] = []
     for group in mp3.runs([(p.start, p.start + p.length) for p in placed]):
         members = [placed[i] for i in group]
@@ -417,51 +589,77 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
                 data = np.fromfile(files[sound], dtype="<f4")[:size]
                 samples[offset: offset + len(data)] += data
             mp3.encode_frames(out, samples)
-        key = product_key("mp3-run", mp3.MP3_RECIPE, layout, length, tools)
-        run_products.append((first, Product("mp3-run", key, ".mp3", make_run, tuple(levelled[k] for k in keys))))
-    marks = [(c.title, c.start, c.end) for c in chapter_list]
+        key = MP3_RUN.key(layout, length, tools)
+        run_products.append((first, Product(MP3_RUN.kind, key, MP3_RUN.ext, make_run,
+                                            tuple(levelled[k] for k in keys))))
+    marks = [(c.title, c.start, c.end) for c in chapters.chapters(timeline)]
 
     def make_mp3(out: Path, *paths) -> None:
         mp3.join_mp3(out, [(start, p) for (start, _), p in zip(run_products, paths)], total, settings.title,
                      settings.author, marks)
-    mp3_key = product_key("mp3", mp3.MP3_RECIPE, [(start, run.key) for start, run in run_products], total,
-                          settings.title, settings.author, marks)
-    outputs[f"{name}.mp3"] = Product("mp3", mp3_key, ".mp3", make_mp3, tuple(run for _, run in run_products))
+    mp3_key = MP3.key([(start, run.key) for start, run in run_products], total, settings.title, settings.author,
+                      marks)
+    runs = [run for _, run in run_products]
+    return runs, Product(MP3.kind, mp3_key, MP3.ext, make_mp3, tuple(runs))
 
-    # The exact mix as WAV: the video's sound, and NAME.wav with --wav.  Made only when one of them is.
+
+def _declare_wav(placed, total: int, levelled: dict):
+    """The exact mix as WAV: the video's sound, and NAME.wav with --wav.  Made only when one of them is."""
+    import numpy as np
+
+    from .graph import Product
+    from .products import WAV
+    from .renderers import audio
+
     sound_keys = list(levelled)
     measured: list[float] = []
 
     def make_wav(out: Path, *paths) -> None:
         files = dict(zip(sound_keys, paths))
         measured.append(audio.write_mix_wav(out, placed, total, lambda key: np.fromfile(files[key], dtype="<f4")))
-    wav_key = product_key("wav", audio.LEVEL_RECIPE, [(p.start, p.length, p.sound) for p in placed], total)
-    wav = Product("wav", wav_key, ".wav", make_wav, tuple(levelled[k] for k in sound_keys))
-    if options.wav:
-        outputs[f"{name}.wav"] = wav
-    outputs.update(profile_products(options.profile, name, settings, timeline, outputs, wav,
-                                    lambda kind, parts, ext, make, inputs: Product(
-                                        kind, product_key(kind, *parts, tools), ext, make, inputs)))
-    if options.video:
-        segment_dir = store.directory / "segments"
-        jobs = options.video_jobs or options.jobs
+    key = WAV.key([(p.start, p.length, p.sound) for p in placed], total)
+    return Product(WAV.kind, key, WAV.ext, make_wav, tuple(levelled[k] for k in sound_keys)), measured
 
-        def make_mp4(out: Path, audio_path: Path) -> None:
-            made, reused = _render_video(timeline, cues, audio_path, out, options, segment_dir, jobs)
-            graph.count("video-segment", made, reused)
-        from .renderers.video_segments import code_version as video_code
 
-        # Keyed by the drawing and encoding code itself, so a new qidsl never reuses an old video.
-        video_key = product_key("mp4", VIDEO_RECIPE, video_code(), text_key(timeline_text),
-                                [(c.start, c.end, list(c.lines)) for c in cues], wav.key, options.width,
-                                options.height, options.fps, options.preview, tools)
-        outputs[f"{name}.mp4"] = Product("mp4", video_key, ".mp4", make_mp4, (wav,))
+def declare_quick_wav(timeline, clips: dict, timeline_key: str):
+    """The narration mixed at the voice's own rate and scaled once to a safe peak: ``qidsl watch``'s sound."""
+    import hashlib
 
-    graph.need_all([run for _, run in run_products])  # the encodes an edit calls for, side by side
-    files = {out_name: graph.need(product) for out_name, product in outputs.items()}
-    if measured and math.isfinite(measured[0]):
-        _say(f"narration: {measured[0]:.1f} LUFS integrated (target {target:g})")
-    return files, graph, timeline, speech_seconds, speech
+    import numpy as np
+
+    from .graph import Product
+    from .products import QUICK_WAV
+    from .renderers import audio
+
+    spoken = sorted({e.spoken for e in timeline.events if e.spoken})
+    digests = [hashlib.sha256(np.ascontiguousarray(clips[t].samples, "<f4")).hexdigest() for t in spoken]
+
+    def make(out: Path) -> None:
+        mixed, rate = audio.quick_mix(timeline, clips)
+        audio.write_wav(out, mixed, rate)
+    return Product(QUICK_WAV.kind, QUICK_WAV.key(timeline_key, digests), QUICK_WAV.ext, make)
+
+
+def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str, graph):
+    """The joined MP4: its segments and narration chunks are products of the store, made in its making.
+
+    Its key is known without planning the segments: the code that draws and
+    encodes them, what the timeline and the captions say, the mix, the size.
+    """
+    from .graph import Product
+    from .products import MP4, VIDEO_SEGMENT
+
+    def make_mp4(out: Path, audio_path: Path) -> None:
+        from .renderers.video_segments import render_video
+
+        stats = render_video(timeline, cues, audio_path, out, width=options.width, height=options.height,
+                                 fps=options.fps, preview=options.preview, progress=options.progress,
+                                 store=graph.store, pools=graph.pools)
+        graph.count(VIDEO_SEGMENT.kind, stats.made, stats.reused)
+    key = MP4.key(VIDEO_SEGMENT.recipe, timeline_key, [(c.start, c.end, list(c.lines)) for c in cues], wav.key,
+                  options.width, options.height, options.fps, options.preview, _tool_version())
+    # It only waits on the encoders it starts, which take their own pools' slots.
+    return Product(MP4.kind, key, MP4.ext, make_mp4, (wav,), pool=None)
 
 
 def variants_to_build(path: Path, compiled, wanted: str | None) -> list[tuple[str | None, str]]:
@@ -475,12 +673,12 @@ def variants_to_build(path: Path, compiled, wanted: str | None) -> list[tuple[st
     return [(v, path.stem if v == declared[0] else f"{path.stem}.{v}") for v in chosen]
 
 
-def _build_checked(path: Path, compiled, loader: Loader, options: BuildOptions) -> int:
+def _build_checked(path: Path, compiled, loader: Loader, options: BuildOptions, pools=None) -> int:
     """Build the variants asked for of one routine that compiled without errors; the exit status."""
     status = EXIT_OK
     try:
         for variant, name in variants_to_build(path, compiled, options.variant):
-            if build_one(path, compiled.variant(variant), loader, options, name) is None:
+            if build_one(path, compiled.variant(variant), loader, options, name, pools=pools) is None:
                 status = EXIT_PROBLEMS
     except BuildError as exc:
         _say(str(exc))
@@ -494,24 +692,13 @@ def _build_checked(path: Path, compiled, loader: Loader, options: BuildOptions) 
     return status
 
 
-def _build_in_worker(path: str, options: BuildOptions) -> int:
-    """One routine built in a worker process of ``-j``: compiled again there (it is quick), then built."""
-    compiled_paths = compile_paths([path], options.level)
-    if isinstance(compiled_paths, int):
-        return compiled_paths
-    files, loader, (compiled,) = compiled_paths
-    try:
-        return _build_checked(files[0], compiled, loader, options)
-    except KeyboardInterrupt:
-        return 130
-
-
 def run_build(paths: list[str], options: BuildOptions) -> int:
     """``qidsl build``: build every routine named; exit 1 if any failed.
 
     With ``options.jobs`` above 1 and several routines, they are built side
-    by side in that many worker processes over the one shared speech cache
-    and product store; the cores are shared out between their videos.
+    by side (at most ``jobs`` at once) over the one store, and every make of
+    every routine takes its slot of the same pools (:class:`qidsl.pools.Pools`):
+    ``-j N`` means N cores' worth of work in all, not N per routine.
     """
     compiled_paths = compile_paths(paths, options.level)
     if isinstance(compiled_paths, int):
@@ -536,17 +723,19 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
             _say(f"{path} only holds definitions for other routines to include; nothing to build")
             continue
         todo.append((path, compiled))
+    from .pools import Pools
+
+    pools = Pools(options.jobs)
     workers = min(options.jobs, len(todo))
     if workers <= 1:
         for path, compiled in todo:
-            status = max(status, _build_checked(path, compiled, loader, options))
+            status = max(status, _build_checked(path, compiled, loader, options, pools))
         return status
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor
 
-    shared = replace(options, video_jobs=max(1, options.jobs // workers))
-    # spawn, not fork: a fresh interpreter per worker, nothing inherited half-initialised.
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for code in pool.map(_build_in_worker, [str(p) for p, _ in todo], [shared] * len(todo)):
+    # Routines side by side in threads: their encoders are child processes and their makes hold the
+    # shared pools' slots, so the pools, not the number of routines, decide how much runs at once.
+    with ThreadPoolExecutor(workers, thread_name_prefix="qidsl-routine") as pool:
+        for code in pool.map(lambda item: _build_checked(item[0], item[1], loader, options, pools), todo):
             status = max(status, code)
     return status

@@ -30,6 +30,7 @@ commands:
   diff OLD NEW    what changed between two versions of a routine, for review
   import LESSON   a draft routine from a recorded lesson's captions (.srt or .vtt)
   export BUILD    the built timeline for video editors: --otio, --fcpxml, --edl
+  cache [prune]   the store's size by product kind, or prune it (--max-size, --older-than)
   voices          list the speech engines and voices available here
   lsp             the language server for editors (over stdio; needs qidsl[lsp])
 
@@ -112,8 +113,10 @@ def _parser() -> argparse.ArgumentParser:
                        "when named) or a path to a .onnx voice file; means --engine piper unless --engine "
                        "is given")
     build.add_argument("--tld", default="com", help="gTTS accent domain, e.g. co.uk, com.au (default: com)")
-    build.add_argument("--cache-dir", metavar="DIR", help="speech cache folder (default: $QIDSL_CACHE_DIR, "
-                       "else OUT/.cache)")
+    build.add_argument("--cache-dir", metavar="DIR", help="the store of speech, sounds and video segments "
+                       "(default: $QIDSL_CACHE_DIR, else OUT/.cache)")
+    build.add_argument("--cache-max-size", metavar="SIZE", help="prune the store to SIZE after the build, least "
+                       "recently used first, e.g. 500M, 2G, or none (default: $QIDSL_CACHE_MAX_SIZE, else 2G)")
     build.add_argument("--loudness", type=_ranged(float, -40, -5), default=-16.0, metavar="LUFS",
                        help="integrated loudness target, -40 to -5 (default: -16)")
     build.add_argument("--wav", action="store_true", help="also write NAME.wav")
@@ -181,11 +184,24 @@ def _parser() -> argparse.ArgumentParser:
                        help="port on 127.0.0.1 (default: 8765; 0 picks a free one)")
     watch.add_argument("--video", action="store_true", help="also build the full outputs and video in "
                        "OUT/NAME/ after each save")
-    watch.add_argument("--engine", choices=("piper", "gtts"), help="speech engine (default: the routine's)")
-    watch.add_argument("--voice", help="Piper voice: joe (bundled) or a path to a .onnx voice file")
+    watch.add_argument("--engine", choices=tuple(ENGINES), help="speech engine (default: as for build)")
+    watch.add_argument("--voice", help="Piper voice: joe (bundled) or a path to a .onnx voice file; means "
+                       "--engine piper unless --engine is given")
     watch.add_argument("--tld", default="com", help="gTTS accent domain (default: com)")
-    watch.add_argument("--cache-dir", metavar="DIR", help="speech cache folder (default: $QIDSL_CACHE_DIR, "
-                       "else OUT/.cache)")
+    watch.add_argument("--cache-dir", metavar="DIR", help="the store of speech and products (default: "
+                       "$QIDSL_CACHE_DIR, else OUT/.cache)")
+
+    cache = commands.add_parser("cache", help="show or prune the store of speech, sounds and video segments",
+                                description="Show the store's size by product kind, or prune it: least "
+                                "recently used entries first, never one a running build holds.")
+    cache.add_argument("action", nargs="?", choices=("show", "prune"), default="show",
+                       help="show (default) or prune")
+    cache.add_argument("--out", default="build", metavar="DIR", help="the builds' output folder, whose .cache "
+                       "is the store unless $QIDSL_CACHE_DIR or --cache-dir says otherwise (default: build)")
+    cache.add_argument("--cache-dir", metavar="DIR", help="the store (default: $QIDSL_CACHE_DIR, else OUT/.cache)")
+    cache.add_argument("--max-size", metavar="SIZE", help="prune: remove entries until the store holds at most "
+                       "SIZE, e.g. 50M, 2G")
+    cache.add_argument("--older-than", metavar="AGE", help="prune: remove entries unused for AGE, e.g. 30d, 12h")
 
     commands.add_parser("voices", help="list engines and voices", description="List the speech engines and "
                         "voices available on this machine: offline, and online (gTTS), with the languages each speaks.")
@@ -258,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
             from .engines.voices import list_voices
             print("\n".join(list_voices()))
             return EXIT_OK
+        if args.command == "cache":
+            from .commands import run_cache
+            return run_cache(args.action, args.out, args.cache_dir, args.max_size, args.older_than)
         if args.command == "watch":
             from .watch import WatchOptions, run_watch
             return run_watch(args.paths, WatchOptions.from_args(args))

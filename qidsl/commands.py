@@ -295,3 +295,45 @@ def run_plan(path: str, level: str | None = None, variant: str | None = None, qu
     if declared:
         sys.stdout.write("\n" + variants_table(compiled))
     return EXIT_OK
+
+
+def run_cache(action: str, out: str, cache_dir: str | None, max_size: str | None, older_than: str | None) -> int:
+    """``qidsl cache``: the store's size by product kind; ``qidsl cache prune``: remove least recently used."""
+    from .engines.cache import default_cache_dir
+    from .store import Store, parse_age, parse_size
+
+    store = Store(Path(cache_dir) if cache_dir else default_cache_dir(Path(out)))
+    if action == "prune":
+        if max_size is None and older_than is None:
+            _say("cache prune needs --max-size SIZE, --older-than AGE or both")
+            return EXIT_USAGE
+        try:
+            cap = parse_size(max_size) if max_size is not None else None
+            age = parse_age(older_than) if older_than is not None else None
+        except ValueError as exc:
+            _say(str(exc))
+            return EXIT_USAGE
+        pruned = store.prune(max_size=cap, older_than=age)
+        held = f"; {_entries(pruned.held)} kept because a running build holds them" if pruned.held else ""
+        print(f"removed {_entries(pruned.removed)} "
+              f"({_megabytes(pruned.removed_bytes)}); {_megabytes(pruned.kept_bytes)} left in {store.directory}{held}")
+        return EXIT_OK
+    sizes = store.sizes()
+    print(f"store: {store.directory}")
+    if not sizes:
+        print("  empty")
+        return EXIT_OK
+    width = max(len(kind) for kind in sizes)
+    for kind, (count, size) in sorted(sizes.items(), key=lambda item: -item[1][1]):
+        print(f"  {kind:<{width}}  {count:>7,} entries  {_megabytes(size):>10}")
+    print(f"  {'total':<{width}}  {sum(c for c, _ in sizes.values()):>7,} entries  "
+          f"{_megabytes(sum(s for _, s in sizes.values())):>10}")
+    return EXIT_OK
+
+
+def _entries(n: int) -> str:
+    return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 2 ** 20:.1f} MiB"

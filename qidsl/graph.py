@@ -1,64 +1,62 @@
-"""The build graph: products declared with their inputs, made only when their key is new.
+"""The build graph: products declared with their inputs, made only when their key is new, limited by pools.
 
-A :class:`Product` is one file a build needs: its kind (for the report), its
-key, the products it is made from, and the function that makes it.  The key
-is a hash of the kind, its recipe version, the qidsl version, the settings
-that change it and the keys of its inputs, so it is known before anything is
-made.  :meth:`Graph.need` returns a product's file from the
-:class:`~qidsl.store.ProductStore` when its key is there, and otherwise makes
-its inputs (the same way) and then the product: a build does the work its
-changes call for and no more.  Every make is counted, so a build can say what
-it made and what it reused.
+A :class:`Product` is one file a build needs: its kind (a family of
+:mod:`qidsl.products`, which is also its folder in the store), its key, the
+products it is made from, the function that makes it, and the resource pool
+its making takes a slot of.  The key is a hash of the kind, the family's
+recipe (a digest of the code that makes it), the qidsl version and the
+product's inputs, so it is known before anything is made.
+
+:meth:`Graph.need` returns a product's file from the :class:`~qidsl.store.Store`
+when its key is there, and otherwise makes its inputs (the same way) and
+then the product: a build does the work its changes call for and no more.
+Every make and every reuse is counted by kind.
+
+The scheduler is :class:`qidsl.pools.Pools`, as ninja's pools: named counts
+of slots (``cores``, ``encoders``).  Every make holds a slot of its product's
+pool while it runs; :meth:`Graph.need_all` starts every product asked for at
+once and the pools decide how many run.  One :class:`Pools` serves every
+routine of a ``qidsl build -j N``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
-from . import __version__
-from .store import ProductStore
+from .pools import CORES, Pools
+from .products import product_key, text_key
+from .store import Store
 
-
-def product_key(kind: str, recipe: int, *parts) -> str:
-    """The key of a product: SHA-256 over the qidsl version, ``kind``, its ``recipe`` version and ``parts``.
-
-    ``parts`` are JSON-able values: settings, contents and input keys.  Bump a
-    product's recipe version whenever the code that makes it changes what it makes.
-    """
-    identity = json.dumps([__version__, kind, recipe, *parts], ensure_ascii=False, sort_keys=True,
-                          separators=(",", ":"))
-    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
-
-
-def text_key(text: str) -> str:
-    """SHA-256 of a text, for content that is cheap to compute but worth naming."""
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+__all__ = ["Graph", "Pools", "Product", "product_key", "text_key"]
 
 
 @dataclass(frozen=True, eq=False)
 class Product:
-    """One product: ``make(out, *input_paths)`` writes it to ``out``; ``ext`` is its file suffix."""
+    """One product: ``make(out, *input_paths)`` writes it to ``out``; ``ext`` is its file suffix.
+
+    ``pool`` is the pool a make takes a slot of (None for a product whose
+    making only coordinates others, such as the joined video).
+    """
 
     kind: str
     key: str
     ext: str
     make: Callable[..., None]
     inputs: tuple["Product", ...] = field(default=())
+    pool: str | None = CORES
 
 
 class Graph:
     """Makes products on demand over a store; counts what was made and what was reused (by kind)."""
 
-    def __init__(self, store: ProductStore, jobs: int = 1):
+    def __init__(self, store: Store, pools: Pools | None = None):
         self.store = store
-        self.jobs = max(1, jobs)
+        self.pools = pools or Pools()
         self.made: Counter[str] = Counter()
         self.reused: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -77,12 +75,12 @@ class Graph:
                 known = self._known.get(product.key)
             if known is not None:
                 return known
-            path = self.store.get(product.key, product.ext)
+            path = self.store.get(product.kind, product.key, product.ext)
             if path is None:
-                inputs = [self.need(item) for item in product.inputs]
-                with self.store.put(product.key, product.ext) as tmp:
+                inputs = self.need_all(product.inputs)
+                with self.pools.slot(product.pool), self.store.put(product.kind, product.key, product.ext) as tmp:
                     product.make(tmp, *inputs)
-                path = self.store.path(product.key, product.ext)
+                path = self.store.path(product.kind, product.key, product.ext)
                 counter = self.made
             else:
                 counter = self.reused
@@ -92,20 +90,20 @@ class Graph:
             return path
 
     def need_all(self, products: Sequence[Product]) -> list[Path]:
-        """Files of several independent products, made side by side on ``jobs`` threads.
+        """Files of several products, every missing one started at once; the pools say how many run.
 
-        Meant for products whose making waits on a child process (an encoder),
-        so threads run them in parallel.  Duplicate keys are made once.
+        Duplicate keys are made once.
         """
         unique = list({p.key: p for p in products}.values())
-        missing = [p for p in unique if p.key not in self._known and self.store.get(p.key, p.ext) is None]
-        if self.jobs > 1 and len(missing) > 1:
-            with ThreadPoolExecutor(self.jobs) as pool:
+        missing = [p for p in unique if p.key not in self._known
+                   and not self.store.path(p.kind, p.key, p.ext).is_file()]
+        if len(missing) > 1:
+            with ThreadPoolExecutor(min(len(missing), self.pools.threads)) as pool:
                 list(pool.map(self.need, missing))
         return [self.need(p) for p in products]
 
     def count(self, kind: str, made: int, reused: int) -> None:
-        """Count products kept elsewhere (speech clips live in the speech cache)."""
+        """Count products made or reused inside another product's making (speech clips, video segments)."""
         with self._lock:
             if made:
                 self.made[kind] += made

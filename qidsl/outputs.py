@@ -26,7 +26,7 @@ def _umask() -> int:
     return mask
 
 
-def _temp_beside(target: Path) -> Path:
+def temp_beside(target: Path) -> Path:
     """A new empty file beside ``target`` with a temporary name that carries this process's id."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.{os.getpid()}.", suffix=f"{PART}{target.suffix}",
@@ -49,7 +49,7 @@ def atomic_path(target: str | os.PathLike):
     rename wins and a reader only ever sees a whole file.
     """
     target = Path(target)
-    tmp = _temp_beside(target)
+    tmp = temp_beside(target)
     try:
         yield tmp
         os.replace(tmp, target)
@@ -105,7 +105,7 @@ def publish(folder: Path, files: dict[str, Path], owned: list[str]) -> tuple[lis
         for name, source in files.items():
             final = folder / name
             if not _same_file(final, Path(source)):
-                tmp = _temp_beside(final)
+                tmp = temp_beside(final)
                 staged.append((tmp, final))
                 shutil.copyfile(source, tmp)
     except BaseException:

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BuildError
+from .products import INSIGHT_TIMER_MP3, PODCAST_MP3, YOUTUBE_DESCRIPTION
 from .profiles import youtube_description
 
-PROFILE_RECIPE = 1
 INSIGHT_TIMER_BITRATE = "128k"
 INSIGHT_TIMER_SAMPLE_RATE = 48000
 
@@ -60,27 +60,27 @@ def profile_products(profile: str | None, name: str, settings, timeline, outputs
                      product: Callable[..., Any]) -> dict[str, Any]:
     """The products ``profile`` adds to (or puts in place of) a build's ``outputs``.
 
-    ``product(kind, key_parts, ext, make, inputs)`` declares one to the build's graph (this
-    module knows nothing of it); ``wav`` is the exact mix's product, ``outputs`` the others.
+    ``product(family, key_parts, make, inputs)`` declares one of ``family``
+    (:mod:`qidsl.products`) to the build's graph (this module knows nothing of
+    it); ``wav`` is the exact mix's product, ``outputs`` the others.
     """
     if profile == "youtube":
         text = youtube_description(timeline)
 
         def make_description(out: Path) -> None:
             out.write_text(text, encoding="utf-8", newline="\n")
-        return {f"{name}.youtube.txt": product("youtube", (PROFILE_RECIPE, text), ".txt", make_description, ())}
+        return {f"{name}.youtube.txt": product(YOUTUBE_DESCRIPTION, (text,), make_description, ())}
     if profile == "insight-timer":
         def make_insight(out: Path, wav_path: Path) -> None:
             _insight_timer_mp3(out, wav_path, settings.title, settings.author)
         return {f"{name}.insight-timer.mp3": product(
-            "mp3-insight-timer", (PROFILE_RECIPE, wav.key, settings.title, settings.author, INSIGHT_TIMER_BITRATE),
-            ".mp3", make_insight, (wav,))}
+            INSIGHT_TIMER_MP3, (wav.key, settings.title, settings.author, INSIGHT_TIMER_BITRATE), make_insight, (wav,))}
     if profile == "podcast":
         plain = outputs[f"{name}.mp3"]
 
         def make_podcast(out: Path, mp3_path: Path) -> None:
             shutil.copyfile(mp3_path, out)
             _podcast_tags(out, settings)
-        return {f"{name}.mp3": product("mp3-podcast", (PROFILE_RECIPE, plain.key, settings.description,
-                                                         settings.language), ".mp3", make_podcast, (plain,))}
+        return {f"{name}.mp3": product(PODCAST_MP3, (plain.key, settings.description, settings.language),
+                                           make_podcast, (plain,))}
     return {}

@@ -1,8 +1,12 @@
 """``qidsl watch``: check and build a routine on every save, and serve its practice page live.
 
 The loop waits for saves with ``watchfiles``, compiles the routines a save
-touched and builds each through :func:`qidsl.preview.build_preview` (the one
-narrow call to the build, with the voice kept loaded between builds).  A
+touched and builds each through :func:`qidsl.build.build_one`, the same
+graph as ``qidsl build`` asked for fewer targets (``quick``: the page, a WAV
+mixed at the voice's own rate and the text outputs; no MP3 or video), with
+the voice and every clip kept in memory between builds (:class:`WarmSpeech`).
+So warnings, engine choice and outputs agree with ``qidsl build`` by
+construction.  A
 small HTTP server on 127.0.0.1 serves the latest good build; an open page
 polls ``/_watch/state`` and reloads itself, keeping its position, when a new
 version is ready, and shows the diagnostics of a routine saved with mistakes
@@ -16,6 +20,7 @@ exact name, so no path can reach outside them.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import io
 import json
@@ -33,7 +38,6 @@ from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, compile_routine, find_r
 from .errors import BuildError
 from .lang.check import is_library
 from .lang.loader import Loader
-from .lang.settings import is_bundled_voice
 from .renderers.page import WATCH_MARKER
 
 POLL_MS = 150  # how often an open page asks for a new version
@@ -57,10 +61,10 @@ class WatchOptions:
 
     @classmethod
     def from_args(cls, args) -> "WatchOptions":
-        voice = args.voice
-        if voice is not None and not is_bundled_voice(voice):
-            voice = str(Path(voice).resolve())  # typed here, so relative to here, not to the routine
-        return cls(out=Path(args.out), port=args.port, video=args.video, engine=args.engine, voice=voice,
+        from .build import engine_and_voice
+
+        engine, voice = engine_and_voice(args.engine, args.voice)
+        return cls(out=Path(args.out), port=args.port, video=args.video, engine=engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None)
 
 
@@ -259,16 +263,45 @@ def _diagnostics_text(diagnostics, loader: Loader) -> str:
     return stream.getvalue()
 
 
+class WarmSpeech:
+    """Speech engines (voices loaded) and clips kept between builds of one ``qidsl watch``."""
+
+    def __init__(self, cache_dir: Path, tld: str = "com"):
+        from .engines.cache import MemoryCache
+
+        self.cache = MemoryCache(cache_dir)
+        self.tld = tld
+        self._engines: dict[tuple, object] = {}
+
+    def engine(self, settings, base_dir: Path, tld: str | None = None):
+        """The engine for ``settings``, made once (same signature as :func:`make_engine`)."""
+        from .engines.synthesize import make_engine
+
+        key = (settings.engine, settings.voice, settings.rate, settings.language, str(Path(base_dir).resolve()),
+               tld or self.tld)
+        if key not in self._engines:
+            self._engines[key] = make_engine(settings, base_dir=base_dir, tld=tld or self.tld)
+        return self._engines[key]
+
+    def warm_up(self) -> None:
+        """Load every engine's voice now, so the first edit does not wait for it."""
+        for engine in self._engines.values():
+            warm = getattr(engine, "warm", None)
+            if warm is not None:
+                warm()
+
+
 class Watcher:
     """Builds the routines under watch and keeps :class:`Site` up to date."""
 
     def __init__(self, paths: list[str], options: WatchOptions, site: Site):
-        from .preview import WarmSpeech, default_preview_cache
+        from .engines.cache import default_cache_dir
 
         self.paths = paths
         self.options = options
         self.site = site
-        self.speech = WarmSpeech(default_preview_cache(options.out, options.cache_dir), options.tld)
+        self.cache_dir = options.cache_dir or default_cache_dir(options.out)  # the store `qidsl build` uses
+        self.speech = WarmSpeech(self.cache_dir, options.tld)
 
     def routines(self) -> list[Path]:
         found, _ = find_routines(self.paths)
@@ -284,8 +317,11 @@ class Watcher:
 
     def build(self, path: Path) -> None:
         """Check and build one routine; on mistakes keep its last good build and record them."""
-        from .preview import build_preview
+        import time
 
+        from .build import BuildOptions, build_one
+
+        started = time.monotonic()
         name = path.stem
         with self.site.lock:
             served = self.site.routines.get(name)
@@ -309,19 +345,23 @@ class Watcher:
             with self.site.lock:
                 self.site.routines.pop(name, None)
             return
-        def publish(preview) -> None:
-            with self.site.lock:
-                served.files = {p.name: p for p in preview.outputs}
-                served.diagnostics = ""
-                served.depends = depends
-                served.version += 1
-            new = (f", {preview.synthesised} cue{'' if preview.synthesised == 1 else 's'} synthesised in "
-                   f"{preview.speech_seconds:.2f}s") if preview.synthesised else ""
-            _say(f"{path}: page ready in {preview.seconds:.2f}s (version {served.version}{new})")
-
+        # The timeline on the frame grid of a default `qidsl build`, so the page shows the video's times.
+        options = BuildOptions(out=served.folder.parent, video=False, quick=True, engine=self.options.engine,
+                               voice=self.options.voice, tld=self.options.tld, cache_dir=self.cache_dir,
+                               fps=self.options.fps, progress=False)
         try:
-            build_preview(path, compiled, loader, served.folder, self.speech, engine=self.options.engine,
-                          voice=self.options.voice, frame_rate=self.options.fps, ready=publish)
+            with contextlib.redirect_stdout(io.StringIO()):  # the served page is the listing
+                report = build_one(path, compiled, loader, options, engine_for=self.speech.engine,
+                                   cache=self.speech.cache)
+            if report is not None:
+                with self.site.lock:
+                    served.files = {p.name: p for p in report.outputs}
+                    served.diagnostics = ""
+                    served.depends = depends
+                    served.version += 1
+                new = (f", {report.synthesised} cue{'' if report.synthesised == 1 else 's'} synthesised in "
+                       f"{report.speech_seconds:.2f}s") if report.synthesised else ""
+                _say(f"{path}: page ready in {time.monotonic() - started:.2f}s (version {served.version}{new})")
         except (BuildError, OSError) as exc:
             message = str(exc) if isinstance(exc, BuildError) else f"cannot write: {exc.strerror or exc}"
             _say(message)

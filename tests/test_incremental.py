@@ -21,7 +21,7 @@ import pytest
 from qidsl.build import BuildOptions, build_one
 from qidsl.cli import main
 from qidsl.compile import compile_paths
-from qidsl.store import ProductStore
+from qidsl.store import Store
 from tests.test_build import ROUTINE  # the same short routine the build tests use
 
 EDITED = ROUTINE.replace("Stand tall.", "Stand tall and let the shoulders drop.")
@@ -41,19 +41,20 @@ def _build(routine: Path, out: Path, cache: Path, **options):
 
 @pytest.fixture(scope="module")
 def speech(tmp_path_factory):
-    """A speech cache holding every cue of ROUTINE and EDITED (the products are made by each test)."""
+    """A store holding the speech of every cue of ROUTINE and EDITED (the products are made by each test)."""
     work = tmp_path_factory.mktemp("speech")
     for name, text in (("a", ROUTINE), ("b", EDITED)):
         routine = work / f"{name}.qi"
         routine.write_text(text, encoding="utf-8")
         assert _build(routine, work / "out", work / "cache", video=False) is not None
-    shutil.rmtree(work / "cache" / "products")
-    shutil.rmtree(work / "cache" / "builds")
+    for kind in (work / "cache").iterdir():
+        if kind.name != "speech":
+            shutil.rmtree(kind)
     return work / "cache"
 
 
 def _fresh_cache(speech: Path, where: Path) -> Path:
-    """A copy of the warm speech cache with an empty product store."""
+    """A copy of the store with the warm speech and no other product."""
     shutil.copytree(speech, where)
     return where
 
@@ -116,26 +117,35 @@ def test_outputs_are_byte_identical_across_builds_and_folders(speech, tmp_path):
 
 
 @pytest.mark.skipif(not VIDEO, reason="video tests switched off")
-def test_a_build_without_video_removes_the_older_video_and_says_so(speech, tmp_path, capsys):
+def test_a_build_without_video_keeps_the_video_that_still_matches_and_removes_a_stale_one(speech, tmp_path,
+                                                                                          capsys):
     cache = _fresh_cache(speech, tmp_path / "cache")
     routine = tmp_path / "short.qi"
     routine.write_text(ROUTINE, encoding="utf-8")
     _build(routine, tmp_path / "out", cache, preview=True)
     folder = tmp_path / "out" / "short"
-    assert (folder / "short.mp4").exists()
+    video = (folder / "short.mp4").read_bytes()
+    capsys.readouterr()
+    # Nothing changed but --no-video: the video still matches the rest, so it stays.
+    report = _build(routine, tmp_path / "out", cache, video=False, preview=True)
+    assert report.removed == () and report.made_count == 0
+    assert (folder / "short.mp4").read_bytes() == video
+    assert f"kept {folder / 'short.mp4'}" in capsys.readouterr().err
+    again = _build(routine, tmp_path / "out", cache, video=False, preview=True)
+    assert again.up_to_date and (folder / "short.mp4").exists()
+    # An edit makes it stale: then it goes, and the build says so.
     routine.write_text(EDITED, encoding="utf-8")
     capsys.readouterr()
-    report = _build(routine, tmp_path / "out", cache, video=False)
-    assert report.removed == (folder / "short.mp4",)
-    assert not (folder / "short.mp4").exists()
+    edited = _build(routine, tmp_path / "out", cache, video=False, preview=True)
+    assert edited.removed == (folder / "short.mp4",) and not (folder / "short.mp4").exists()
     assert f"removed {folder / 'short.mp4'}" in capsys.readouterr().err
 
 
 def _put_same_entry(directory: str, rounds: int) -> None:
-    store = ProductStore(Path(directory))
+    store = Store(Path(directory))
     payload = hashlib.sha256(b"x").digest() * 32768  # 1 MiB: long enough for writes to overlap
     for _ in range(rounds):
-        with store.put("ab" * 32, ".bin") as tmp:
+        with store.put("test", "ab" * 32, ".bin") as tmp:
             with open(tmp, "wb") as out:
                 for i in range(0, len(payload), 4096):
                     out.write(payload[i: i + 4096])
@@ -149,7 +159,7 @@ def test_two_processes_writing_the_same_product_leave_one_whole_entry(tmp_path):
     for worker in workers:
         worker.join(60)
         assert worker.exitcode == 0
-    entry = ProductStore(tmp_path).get("ab" * 32, ".bin")
+    entry = Store(tmp_path).get("test", "ab" * 32, ".bin")
     assert entry is not None and entry.read_bytes() == hashlib.sha256(b"x").digest() * 32768
     assert [p.name for p in entry.parent.iterdir()] == [entry.name]  # no temporary file left
 
@@ -188,7 +198,7 @@ def test_a_build_killed_at_any_point_leaves_outputs_and_caches_usable(speech, tm
     routine.write_text(EDITED, encoding="utf-8")
     command = [sys.executable, "-m", "qidsl.cli", "build", str(routine), "--out", str(out),
                "--cache-dir", str(cache), "--preview"]
-    store = cache / "products"
+    store = cache
     points = [
         ("while levelling or encoding sound", lambda: bool(_parts(store, ".f32") or _parts(store, ".mp3"))),
         ("while writing the mix", lambda: bool(_parts(store, ".wav"))),

@@ -19,7 +19,9 @@ import imageio_ffmpeg
 import numpy as np
 import pytest
 
+from qidsl.pools import Pools
 from qidsl.renderers import video_segments
+from qidsl.store import Store
 from qidsl.renderers.video import VideoFrames
 from qidsl.renderers.video_segments import render_video
 from qidsl.lang.settings import Settings
@@ -63,7 +65,7 @@ def render(timeline, folder, name, segments, jobs=2):
     audio = narration_wav(folder / f"{name}.wav", timeline)
     out = folder / f"{name}.mp4"
     stats = render_video(timeline, cues_of(timeline), audio, out, width=W, height=H, fps=FPS, progress=False,
-                         segment_dir=segments, jobs=jobs)
+                         store=Store(segments), pools=Pools(jobs))
     return out, stats
 
 
@@ -123,7 +125,7 @@ def test_joined_frames_are_the_segments_frames_and_the_pictures_drawn(made):
     assert [s.start for s in plan] == sorted({s.start for s in plan}) and plan[0].start == 0
     assert sum(s.frames for s in plan) == stats.frames
     for segment in plan:
-        alone = decode(folder / "cache" / f"{segment.key}{video_segments.SEGMENT_SUFFIX}")
+        alone = decode(Store(folder / "cache").path("video-segment", segment.key, video_segments.SEGMENT_SUFFIX))
         assert len(alone) == segment.frames
         # Bit for bit: the join re-encoded nothing.
         assert np.array_equal(joined[segment.start:segment.start + segment.frames], alone), segment
@@ -170,13 +172,14 @@ def test_a_killed_render_leaves_the_segment_folder_usable(tmp_path):
         "from tests.test_video_segments import grid_timeline, cues_of\n"
         "from tests.test_video import routine_steps, W, H, FPS\n"
         "t = grid_timeline(routine_steps() * 2)\n"
+        "from qidsl.store import Store\nfrom qidsl.pools import Pools\n"
         f"render_video(t, cues_of(t), {str(audio)!r}, {str(tmp_path / 'killed.mp4')!r}, width=W, height=H,"
-        f" fps=FPS, progress=False, segment_dir=__import__('pathlib').Path({str(cache)!r}), jobs=2)\n")
+        f" fps=FPS, progress=False, store=Store({str(cache)!r}), pools=Pools(2))\n")
     child = subprocess.Popen([sys.executable, "-c", script], cwd=os.path.dirname(os.path.dirname(__file__)),
                              start_new_session=True)
     deadline = time.monotonic() + 60
     def finished():
-        return [p for p in cache.glob("*" + video_segments.SEGMENT_SUFFIX) if not p.name.startswith(".")]
+        return [p for p in cache.rglob("*" + video_segments.SEGMENT_SUFFIX) if not p.name.startswith(".")]
 
     while time.monotonic() < deadline and len(finished()) < 2:
         time.sleep(0.05)
@@ -188,7 +191,7 @@ def test_a_killed_render_leaves_the_segment_folder_usable(tmp_path):
     out, stats = render(timeline, tmp_path, "after", cache)
     assert stats.reused >= len(kept) - 1 and stats.made + stats.reused == stats.segments
     assert int({s["codec_type"]: s for s in probe(out)["streams"]}["video"]["nb_frames"]) == stats.frames
-    assert not list(cache.glob(".*.part*"))  # ... and the killed render's half-written files are swept
+    assert not list(cache.rglob(".*.part*"))  # ... and the killed render's half-written files are swept
 
 
 def test_a_long_hold_is_split_into_bounded_segments(tmp_path):

@@ -222,3 +222,30 @@ def test_a_save_rebuilds_the_routines_that_read_the_file_and_no_others(tmp_path)
     # A routine with mistakes is tried again on any save (its includes may be what was wrong).
     site.routines["b"].diagnostics = "b.qi:1:1: error: ..."
     assert watcher.changed({a.resolve()}) == [a, b]
+
+
+def test_watch_and_build_say_the_same_warnings_and_write_the_same_text_outputs(tmp_path, capfd):
+    from qidsl.cli import main
+    from qidsl.watch import Watcher, WatchOptions
+
+    routine = tmp_path / "warned.qi"
+    # A cue longer than its breath (a timing warning measured on the real speech) and two short
+    # chapters (YouTube's chapter warnings).
+    routine.write_text(ROUTINE.replace('inhale 3s "Breathe in."',
+                                       'inhale 1s "Breathe in slowly and fill the whole chest."'), encoding="utf-8")
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    assert main(["build", str(routine), "--no-video", "--out", str(out), "--cache-dir", str(cache)]) == 0
+    built = capfd.readouterr().err
+    Watcher([str(routine)], WatchOptions(out=out, cache_dir=cache), Site()).build(routine)
+    watched = capfd.readouterr().err
+
+    def warnings(err: str) -> list[str]:
+        return [line for line in err.splitlines() if "warning" in line]
+    assert any("the inhale is stretched" in w for w in warnings(built)), built
+    assert any("YouTube" in w for w in warnings(built))
+    assert warnings(watched) == warnings(built)
+    for suffix in (".srt", ".vtt", ".chapters.txt", ".timeline.json"):
+        assert (out / ".watch" / "warned" / f"warned{suffix}").read_bytes() == \
+            (out / "warned" / f"warned{suffix}").read_bytes(), suffix
+    assert sorted(p.name for p in (out / ".watch" / "warned").iterdir()) == [
+        "warned.chapters.txt", "warned.html", "warned.srt", "warned.timeline.json", "warned.vtt", "warned.wav"]

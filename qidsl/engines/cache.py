@@ -8,7 +8,8 @@ sees half of one.  Every entry carries a checksum; a damaged one (a full
 disk, a killed process, a crash before the data reached the disk) is
 detected on reading, deleted and simply made again.
 
-File layout (``<dir>/<first two hex digits>/<key>.clip``)::
+It is the ``speech`` folder of the one store (:class:`qidsl.store.Store`):
+``<dir>/speech/<first two hex digits>/<key>.clip``, laid out as::
 
     MAGIC | sha256 of the rest (32 bytes) | header length (4 bytes, LE) | header JSON | float32 LE samples
 """
@@ -24,6 +25,8 @@ from pathlib import Path
 
 from ..errors import BuildError
 from ..outputs import atomic_path
+from ..products import SPEECH
+from ..store import Store
 from .timing import Sentence, Word, estimate_words
 from .base import SpeechClip, SpeechEngine
 
@@ -32,15 +35,17 @@ CACHE_ENV = "QIDSL_CACHE_DIR"
 
 
 def default_cache_dir(out_dir: Path) -> Path:
-    """Where the speech cache lives: ``$QIDSL_CACHE_DIR`` if set, else ``out_dir/.cache``."""
+    """Where the store lives: ``$QIDSL_CACHE_DIR`` if set, else ``out_dir/.cache``."""
     configured = os.environ.get(CACHE_ENV, "").strip()
     return Path(configured).expanduser() if configured else Path(out_dir) / ".cache"
 
 
 def speech_key(engine: SpeechEngine, text: str) -> str:
-    """The cache key of ``text`` spoken by ``engine`` as it is set up now."""
-    identity = [engine.name, engine.voice_id, engine.version, engine.settings_key(), text]
-    return hashlib.sha256(json.dumps(identity, ensure_ascii=False).encode("utf-8")).hexdigest()
+    """The cache key of ``text`` spoken by ``engine`` as it is set up now (and as its code speaks)."""
+    from ..products import recipe_of
+
+    engine_code = recipe_of((type(engine).__module__,)) if type(engine).__module__.startswith("qidsl.") else ""
+    return SPEECH.key(engine.name, engine.voice_id, engine.version, engine.settings_key(), engine_code, text)
 
 
 def encode_clip(key: str, clip: SpeechClip) -> bytes:
@@ -86,14 +91,17 @@ class SpeechCache:
     def __init__(self, directory: Path):
         self.directory = Path(directory)
         self.discarded = 0
+        self._store = Store(self.directory)
 
     def path(self, key: str) -> Path:
-        """The entry file for ``key`` (two-digit folders keep directories small)."""
-        return self.directory / key[:2] / f"{key}.clip"
+        """The entry file for ``key`` in the store."""
+        return self._store.path(SPEECH.kind, key, SPEECH.ext)
 
     def load(self, key: str) -> SpeechClip | None:
         """The clip stored under ``key``, or None when missing or damaged (a damaged entry is deleted)."""
-        path = self.path(key)
+        path = self._store.get(SPEECH.kind, key, SPEECH.ext)
+        if path is None:
+            return None
         try:
             data = path.read_bytes()
         except OSError:
@@ -124,3 +132,25 @@ class SpeechCache:
     def put(self, engine: SpeechEngine, text: str, clip: SpeechClip) -> None:
         """Remember ``clip`` as ``text`` spoken by ``engine``."""
         self.store(speech_key(engine, text), clip)
+
+
+class MemoryCache(SpeechCache):
+    """The speech cache on disk, with every clip read or made kept in memory too (``qidsl watch``'s)."""
+
+    def __init__(self, directory: Path):
+        super().__init__(directory)
+        self._clips: dict[str, SpeechClip] = {}
+
+    def get(self, engine: SpeechEngine, text: str) -> SpeechClip | None:
+        key = speech_key(engine, text)
+        if key not in self._clips:
+            clip = self.load(key)
+            if clip is None:
+                return None
+            self._clips[key] = clip
+        return self._clips[key]
+
+    def put(self, engine: SpeechEngine, text: str, clip: SpeechClip) -> None:
+        key = speech_key(engine, text)
+        self.store(key, clip)
+        self._clips[key] = clip

@@ -283,6 +283,24 @@ def to_pcm16(samples: np.ndarray) -> np.ndarray:
     return np.round(np.clip(samples, -1.0, 1.0) * 32767.0).astype("<i2")
 
 
+QUICK_PEAK = 0.89  # about -1 dBFS: qidsl watch's quick mix is never clipped
+
+
+def quick_mix(timeline: Timeline, clips: Mapping[str, Clip]) -> tuple[np.ndarray, int]:
+    """The narration at the clips' own sample rate, scaled once so its peak is :data:`QUICK_PEAK`.
+
+    ``qidsl watch``'s sound: no resampling and no loudness normalisation, so a
+    page reloads within a second of a save.
+    """
+    rates = {clip.sample_rate for clip in clips.values()}
+    rate = rates.pop() if len(rates) == 1 else SAMPLE_RATE
+    mixed = mix(timeline, clips, sample_rate=rate)
+    peak = float(np.max(np.abs(mixed))) if len(mixed) else 0.0
+    if peak > 0:
+        mixed *= np.float32(QUICK_PEAK / peak)
+    return mixed, rate
+
+
 def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = SAMPLE_RATE) -> None:
     """Write mono ``samples`` (float -1..1) to ``path`` as 16-bit PCM WAV, atomically."""
     samples = np.asarray(samples).reshape(-1)
@@ -305,7 +323,6 @@ def write_wav(path: str | os.PathLike, samples: np.ndarray, sample_rate: int = S
 # so it sits under the voice as it did when one gain was set for the whole programme.
 SPEECH_REFERENCE_LUFS = -19.0
 _PAD_SECONDS = 0.4  # silence measured around a sound: one BS.1770 block, so short cues ("2") have a loudness
-LEVEL_RECIPE = 3  # bump when level_speech / level_bell change what they make
 
 
 def level_speech(samples: np.ndarray, sample_rate: int, target_lufs: float = -16.0,

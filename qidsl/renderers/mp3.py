@@ -41,7 +41,6 @@ DECODED_OFFSET = 1105
 # Sounds closer than this (0.2 s) are encoded together, so a run's last frames
 # (delay and flush, about 3 frames) never reach the next run's place.
 RUN_GAP_SAMPLES = 9600
-MP3_RECIPE = 2  # bump when the encoding or the joining changes
 # ffmpeg's LAME gives back 0.95 of what it is given (a 1 kHz sine and speech alike, at
 # every bit rate, measured by decoding): 0.45 dB of loudness lost.  The input is raised
 # to make up for it, so the MP3 is as loud as the mix; the true-peak margin under the

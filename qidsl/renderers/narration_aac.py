@@ -35,9 +35,7 @@ Memory stays flat: the WAV is scanned and encoded chunk by chunk.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import subprocess
 import wave
 from dataclasses import dataclass
@@ -148,7 +146,7 @@ def _read(wav: wave.Wave_read, frames: int, lo: int, hi: int) -> bytes:
     return b"\0\0" * before + data + b"\0\0" * after
 
 
-def plan(path: Path, total: int, settings: bytes) -> list[tuple[Chunk, bytes | None]]:
+def plan(path: Path, total: int, settings: bytes) -> list[Chunk]:
     """The chunks of the narration with their keys (samples are not kept: memory stays flat)."""
     starts = cuts(path, total)
     chunks = []
@@ -162,22 +160,17 @@ def plan(path: Path, total: int, settings: bytes) -> list[tuple[Chunk, bytes | N
     return chunks
 
 
-def encode_chunk(ffmpeg: str, path: Path, chunk: Chunk, total: int, bitrate: str, target: Path, tmp: Path) -> None:
-    """Encode ``chunk`` (with its pre- and post-roll) to ADTS AAC at ``target``, via ``tmp``."""
+def encode_chunk(ffmpeg: str, path: Path, chunk: Chunk, total: int, bitrate: str, out: Path) -> None:
+    """Encode ``chunk`` (with its pre- and post-roll) to ADTS AAC at ``out``."""
     with wave.open(str(path), "rb") as wav:
         pcm = _read(wav, min(wav.getnframes(), total), chunk.start - PRE_ROLL, chunk.end + POST_ROLL)
     command = [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le", "-ar", str(RATE), "-ac", "1",
                "-i", "pipe:0", *AAC_OPTIONS, "-b:a", bitrate, "-fflags", "+bitexact", "-flags:a", "+bitexact",
-               "-f", "adts", str(tmp)]
-    try:
-        done = subprocess.run(command, input=pcm, capture_output=True)
-        if done.returncode != 0:
-            lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise BuildError(f"ffmpeg could not encode the narration: {lines[-1] if lines else done.returncode}")
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+               "-f", "adts", str(out)]
+    done = subprocess.run(command, input=pcm, capture_output=True)
+    if done.returncode != 0:
+        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise BuildError(f"ffmpeg could not encode the narration: {lines[-1] if lines else done.returncode}")
 
 
 def adts_packets(data: bytes) -> list[bytes]:

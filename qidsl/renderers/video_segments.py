@@ -13,16 +13,20 @@ from the event that shows them.  So the video is cut into segments:
   is drawn in (:class:`~qidsl.renderers.video.FrameState`: the still screen,
   the section's place, the pacer's radius in eighths of a pixel and its
   number, the bar's fill in pixels), plus the size, rate, theme, on-screen
-  words, encoder settings and the version of the drawing and encoding code;
+  words and encoder settings, under the recipe of the drawing and encoding
+  code (:data:`qidsl.products.VIDEO_SEGMENT`: a digest of that code);
 - it is encoded to H.264 on its own by one ffmpeg (a fixed number of x264
   threads, so the bytes do not depend on the machine), starting with an IDR
   frame; only its distinct pictures go to x264, and each repeat of the one
   before is written as a skip frame (:mod:`qidsl.renderers.h264`), which
   costs a few dozen bytes and no encoding (should x264's stream be one skip
   frames cannot follow, every frame of the segment is encoded instead);
-- it is kept in the segment folder under its key as a raw H.264 stream
-  (written under a temporary name and renamed, so two builds, or a killed
-  one, never leave a half-written segment under a real name);
+- it is kept in the store (:class:`qidsl.store.Store`) under its key as a
+  raw H.264 stream, written under a temporary name and renamed, so two
+  builds, or a killed one, never leave a half-written segment under a real name;
+- encoders take a slot of the shared ``encoders`` pool and the narration's
+  chunks one of ``cores`` (:class:`qidsl.pools.Pools`), so routines built side
+  by side share the machine;
 - an edit that lengthens a cue moves later events by whole frames, so later
   segments keep their keys and are reused; only the segments that show the
   edited event are made again;
@@ -37,7 +41,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import struct
 import subprocess
 import tempfile
@@ -49,8 +52,11 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import BuildError
-from ..outputs import atomic_path, pid_alive
+from ..pools import CORES, ENCODERS, Pools
+from ..outputs import atomic_path, temp_beside
+from ..products import AAC, AAC_CHUNK, VIDEO_SEGMENT
 from ..progress import Progress
+from ..store import Store
 from . import h264, narration_aac, video
 from .encoder import Encoder, ffmpeg_failure
 from .scene import CueLike
@@ -70,10 +76,7 @@ X264_THREADS = 1
 # with one thread (47, 92 and 168 MB with two): at most 32 MB plus 66 MB per million pixels.  So two
 # encoders run side by side at 720p, one at 1080p.
 ENCODERS_MB = 230
-SEGMENT_SUFFIX = ".h264"  # a raw H.264 stream: segments join by concatenating their bytes
-# The files whose code decides what a segment looks like or how it is encoded.
-_CODE = ("scene.py", "video.py", "video_layers.py", "pacer.py", "themes.py", "video_segments.py", "h264.py",
-         "../fonts/textfit.py", "../fonts/breaks.py", "../fonts/_advances.py")
+SEGMENT_SUFFIX = VIDEO_SEGMENT.ext  # a raw H.264 stream: segments join by concatenating their bytes
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class VideoStats:
     frames: int
     segments: int
     made: int  # segments encoded by this render
-    reused: int  # segments taken from the segment folder
+    reused: int  # segments taken from the store
     audio_made: int  # narration chunks encoded by this render
     audio_chunks: int  # narration chunks in all
     seconds: float  # wall time of the whole render
@@ -133,32 +136,15 @@ def _ffmpeg() -> str:
     return imageio_ffmpeg.get_ffmpeg_exe()
 
 
-_code_version: str | None = None
-
-
-def code_version() -> str:
-    """A hash of the code that draws and encodes a segment, and of the ffmpeg that runs."""
-    global _code_version
-    if _code_version is None:
-        h = hashlib.blake2b(digest_size=16)
-        here = Path(__file__).parent
-        for name in _CODE:
-            h.update((here / name).read_bytes())
-        from importlib import resources
-
-        fonts = resources.files("qidsl.fonts")  # every shipped font: what the text looks like
-        for entry in sorted(fonts.iterdir(), key=lambda e: e.name):
-            if entry.name.endswith((".ttf", ".otf")):
-                h.update(entry.name.encode() + hashlib.blake2b(entry.read_bytes(), digest_size=16).digest())
-        h.update(os.path.basename(_ffmpeg()).encode())  # imageio-ffmpeg names the binary by version
-        _code_version = h.hexdigest()
-    return _code_version
+def tool_version() -> str:
+    """The ffmpeg binary's name (imageio-ffmpeg names it by version): part of every encoded product's key."""
+    return os.path.basename(_ffmpeg())
 
 
 def _header(frames: VideoFrames, encoding: Encoding) -> bytes:
     theme = frames.theme
     # The routine's language decides where on-screen texts may break (qidsl.fonts.breaks).
-    return repr((code_version(), encoding, theme, sorted(frames.scene.words.items()),
+    return repr((tool_version(), encoding, theme, sorted(frames.scene.words.items()),
                  frames.language)).encode()
 
 
@@ -191,7 +177,7 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
             feed(state, run)
         if has_card:  # the title and end cards show the routine's title, author, notes and length
             digest.update(repr(frames.card).encode())
-        segments.append(Segment(start, end - start, digest.hexdigest()))
+        segments.append(Segment(start, end - start, VIDEO_SEGMENT.key(digest.hexdigest())))
         digest, has_card = None, False
         screens.clear()
 
@@ -204,7 +190,7 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
             state, run = None, 0
         if digest is None:
             start = i
-            digest = hashlib.blake2b(header, digest_size=20)
+            digest = hashlib.sha256(header)
         event = moment.event
         if current == state:
             run += 1
@@ -214,23 +200,6 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
             state, run = current, 1
     close(count)
     return segments
-
-
-def _remove_stale(folder: Path) -> None:
-    """Temporary files of renders that were killed before they could clean up."""
-    for leftover in folder.glob(".*.part*"):
-        found = _TEMP.search(leftover.name)
-        if found and not pid_alive(int(found.group(1))):
-            with contextlib.suppress(OSError):
-                leftover.unlink()
-
-
-_TEMP = re.compile(r"\.(\d+)\.\d+\.part")
-
-
-def _temp_in(folder: Path, name: str) -> Path:
-    # .<name>.<pid>.<thread>.part<suffix>: unique per process and thread; a killed render's are swept.
-    return folder / f".{Path(name).stem}.{os.getpid()}.{threading.get_ident()}.part{Path(name).suffix}"
 
 
 class _Drawers(threading.local):
@@ -265,7 +234,7 @@ def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, tar
             repeats[-1] += 1
         else:
             repeats.append(1)
-    tmp = _temp_in(target.parent, target.name)
+    tmp = temp_beside(target)
     try:
         _x264(frames, states, repeats, encoding, tmp, stop, step)
         try:
@@ -307,31 +276,41 @@ def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], enc
 
 
 def _wav_key(audio: Path, seconds: float) -> str:
-    h = hashlib.blake2b(repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, video.AUDIO_RATE,
-                              f"{seconds:.6f}", os.path.basename(_ffmpeg()))).encode(), digest_size=20)
+    h = hashlib.sha256()
     with open(audio, "rb") as wav:
         for block in iter(lambda: wav.read(1 << 20), b""):
             h.update(block)
-    return h.hexdigest()
+    return AAC.key(video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, video.AUDIO_RATE, f"{seconds:.6f}",
+                   tool_version(), h.hexdigest())
 
 
-def _encode_audio(audio: Path, seconds: float, target: Path) -> None:
+def _encode_audio(audio: Path, seconds: float, target: Path, pools: Pools) -> None:
     """The narration as AAC in an M4A, exactly ``seconds`` long (padded with silence or cut)."""
-    tmp = _temp_in(target.parent, target.name)
+    with pools.slot(CORES), atomic_path(target) as tmp:
+        _encode_whole_audio(audio, seconds, tmp)
+
+
+def _encode_whole_audio(audio: Path, seconds: float, tmp: Path) -> None:
     command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin", "-i", str(audio),
                "-vn", "-af", "apad", "-t", f"{seconds:.6f}", *narration_aac.AAC_OPTIONS,
                "-b:a", video.AUDIO_BITRATE,
                "-ar", str(video.AUDIO_RATE), "-map_metadata", "-1", "-fflags", "+bitexact",
                "-flags:a", "+bitexact", "-f", "mp4", str(tmp)]
-    try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
-        if done.returncode != 0:
-            raise BuildError(ffmpeg_failure(done.stderr.decode("utf-8", "replace"), done.returncode,
-                                            "could not encode the narration", audio))
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
+    done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+    if done.returncode != 0:
+        raise BuildError(ffmpeg_failure(done.stderr.decode("utf-8", "replace"), done.returncode,
+                                        "could not encode the narration", audio))
+
+
+def _in_slot(pools: Pools, pool: str, work, *args) -> None:
+    with pools.slot(pool):
+        work(*args)
+
+
+def _encode_chunk(audio: Path, chunk: narration_aac.Chunk, samples: int, target: Path, pools: Pools) -> None:
+    """One narration chunk into the store, in a core's slot."""
+    with pools.slot(CORES), atomic_path(target) as tmp:
+        narration_aac.encode_chunk(_ffmpeg(), audio, chunk, samples, video.AUDIO_BITRATE, tmp)
 
 
 def _ivf_header(width: int, height: int, fps: int, frames: int) -> bytes:
@@ -380,9 +359,51 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
         encoder.close()
 
 
+def _segments_to_make(store: Store, segments: list[Segment]) -> tuple[list[Path], dict[Path, Segment]]:
+    """Every segment's file in the store, and those not there yet (their use is recorded)."""
+    try:
+        for family in (VIDEO_SEGMENT, AAC_CHUNK, AAC):
+            (store.directory / family.kind).mkdir(parents=True, exist_ok=True)
+        for family in (VIDEO_SEGMENT, AAC_CHUNK):
+            store.sweep(family.kind)
+    except OSError as exc:
+        raise BuildError(f"cannot use the store {store.directory}: {exc.strerror or exc}") from exc
+    paths = [store.path(VIDEO_SEGMENT.kind, s.key, SEGMENT_SUFFIX) for s in segments]
+    # The same key twice in one video (a repeated breath) is made once.
+    todo: dict[Path, Segment] = {}
+    for segment, path in zip(segments, paths):
+        if path not in todo and not store.touch(path):
+            path.parent.mkdir(exist_ok=True)
+            todo[path] = segment
+    return paths, todo
+
+
+def _narration_to_make(store: Store, audio: Path, samples: int, seconds: float):
+    """The narration: AAC chunks cut in silence and kept like segments (see narration_aac), or, for a
+    WAV that is not 16-bit mono 48 kHz, one whole encode kept by its content.
+
+    Returns (chunks, their files, the whole encode's file or None, {file to make: chunk or None}).
+    """
+    whole = None
+    audio_todo: dict[Path, narration_aac.Chunk | None]
+    if narration_aac.readable(audio):
+        settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
+                         narration_aac.POST_ROLL, tool_version())).encode()
+        chunks = narration_aac.plan(audio, samples, settings)
+        chunk_paths = [store.path(AAC_CHUNK.kind, AAC_CHUNK.key(c.key), AAC_CHUNK.ext) for c in chunks]
+        audio_todo = {path: chunk for chunk, path in zip(chunks, chunk_paths) if not store.touch(path)}
+    else:
+        chunks, chunk_paths = [], []
+        whole = store.path(AAC.kind, _wav_key(audio, seconds), AAC.ext)
+        audio_todo = {} if store.touch(whole) else {whole: None}
+    for path in audio_todo:
+        path.parent.mkdir(exist_ok=True)
+    return chunks, chunk_paths, whole, audio_todo
+
+
 def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, width: int = 1280,
                  height: int = 720, fps: int = 30, preview: bool = False, progress: bool | None = None,
-                 segment_dir: Path | None = None, jobs: int = 1) -> VideoStats:
+                 store: Store | None = None, pools: Pools | None = None) -> VideoStats:
     """Render ``timeline`` as an MP4 at ``out_path`` with ``audio_path`` as its sound.
 
     ``cues`` are the caption cues (objects with ``start``, ``end`` and
@@ -394,9 +415,10 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
     otherwise (None: automatic, False: nothing).
 
     The video is made in segments cut at changes of what is on screen, each
-    encoded on its own (``jobs`` at a time) and cached in ``segment_dir`` by
-    what it shows, so a segment already made is never made again (see the
-    module's docstring).  Returns what was made and reused
+    encoded on its own (as many at a time as ``pools`` allow; one core when
+    None) and kept in ``store`` (a :class:`qidsl.store.Store`; a temporary
+    one when None) by what it shows, so a segment already made is never made
+    again (see the module's docstring).  Returns what was made and reused
     (:class:`VideoStats`).  The file is written under a temporary name and
     renamed, so a failure leaves any previous ``out_path`` untouched;
     failures raise :class:`~qidsl.errors.BuildError` with one sentence.
@@ -425,37 +447,16 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
     seconds = count / fps
     encoding = Encoding(width, height, fps, preset, crf)
     segments = plan_segments(frames, count, encoding)
-    jobs = encoders_at_once(max(1, int(jobs)), width, height)
+    pools = pools or Pools()
+    pools.ensure(ENCODERS, encoders_at_once(pools.size(CORES), width, height))
+    jobs = pools.size(ENCODERS)
 
     with contextlib.ExitStack() as stack:
-        if segment_dir is None:
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-")))
-        else:
-            folder = Path(segment_dir)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            _remove_stale(folder)
-        except OSError as exc:
-            raise BuildError(f"cannot use the segment folder {folder}: {exc.strerror or exc}") from exc
-        paths = [folder / f"{s.key}{SEGMENT_SUFFIX}" for s in segments]
-        # The same key twice in one video (a repeated breath) is made once.
-        todo: dict[Path, Segment] = {}
-        for segment, path in zip(segments, paths):
-            if not path.is_file() and path not in todo:
-                todo[path] = segment
-        # The narration: AAC chunks cut in silence and cached like segments (see narration_aac),
-        # or, for a WAV that is not 16-bit mono 48 kHz, one whole encode cached by its content.
+        if store is None:
+            store = Store(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-"))))
+        paths, todo = _segments_to_make(store, segments)
         samples = count * narration_aac.RATE // fps
-        if narration_aac.readable(audio):
-            settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
-                             narration_aac.POST_ROLL, os.path.basename(_ffmpeg()))).encode()
-            chunks = narration_aac.plan(audio, samples, settings)
-            chunk_paths = [folder / f"{c.key}.aac" for c in chunks]
-            audio_todo = {path: chunk for chunk, path in zip(chunks, chunk_paths) if not path.is_file()}
-        else:
-            chunks, chunk_paths = [], []
-            whole = folder / f"{_wav_key(audio, seconds)}.m4a"
-            audio_todo = {} if whole.is_file() else {whole: None}
+        chunks, chunk_paths, whole, audio_todo = _narration_to_make(store, audio, samples, seconds)
 
         total = sum(s.frames for s in todo.values())
         bar = Progress(total, progress if total else False, "video", "frame", lambda done, all_, _: (
@@ -471,19 +472,19 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="qidsl-segment")
         # The narration's encoders (small processes: 31 MB) run beside the segments' encoders, two
         # at a time when there are cores for it: after an edit they are often the longest job.
-        sound = ThreadPoolExecutor(max_workers=min(2, jobs), thread_name_prefix="qidsl-narration")
+        sound = ThreadPoolExecutor(max_workers=min(2, pools.size(CORES)), thread_name_prefix="qidsl-narration")
         try:
             futures = []
             for path, chunk in audio_todo.items():
                 if chunk is None:
-                    futures.append(sound.submit(_encode_audio, audio, seconds, path))
+                    futures.append(sound.submit(_encode_audio, audio, seconds, path, pools))
                 else:
-                    futures.append(sound.submit(narration_aac.encode_chunk, _ffmpeg(), audio, chunk, samples,
-                                               video.AUDIO_BITRATE, path, _temp_in(folder, path.name)))
+                    futures.append(sound.submit(_encode_chunk, audio, chunk, samples, path, pools))
             # In order: a segment often starts on the still its neighbour ended on, and the threads
             # share the stills they compose (segments are short, so no core waits long at the end).
             for path, segment in sorted(todo.items(), key=lambda item: item[1].start):
-                futures.append(pool.submit(_encode_segment, drawers, segment, encoding, path, stop, step))
+                futures.append(pool.submit(_in_slot, pools, ENCODERS, _encode_segment, drawers, segment, encoding,
+                                           path, stop, step))
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for future in done:
                 if future.exception() is not None:
@@ -498,7 +499,7 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
             pool.shutdown(wait=True, cancel_futures=True)
             sound.shutdown(wait=True, cancel_futures=True)
             bar.close()
-        narration = whole if not chunks else _temp_in(folder, "narration.aac")
+        narration = whole if not chunks else temp_beside(Path(out_path).parent / "narration.aac")
         try:
             if chunks:
                 narration_aac.join(chunks, chunk_paths, samples, narration)

@@ -1,0 +1,134 @@
+"""Every product family a build makes, declared once: its kind, its file suffix and the code that makes it.
+
+A product's key (:func:`qidsl.graph.product_key`) is a hash of its family's
+kind, the family's *recipe* and the product's inputs.  The recipe is computed
+here from the source of the modules (and the package data files) the family
+names: edit the pacer's drawing code and the video segments' recipe changes,
+so exactly the segments (and the MP4 joined from them) are made again, while
+speech, sounds, the MP3 and the text outputs keep their keys.  No number is
+ever bumped by hand.
+
+How a family is made, by name:
+
+- ``speech``: a cue spoken by an engine (:mod:`qidsl.engines.synthesize`,
+  kept by :class:`qidsl.engines.cache.SpeechCache`);
+- ``level``: one sound levelled on its own, ``wav``: the exact mix,
+  ``quick-wav``: ``qidsl watch``'s mix at the voice's own rate,
+  ``mp3-run`` and ``mp3``: the MP3 in runs, joined (:func:`qidsl.build.declare_audio`);
+- ``aac-chunk`` / ``aac``: the video's narration, ``video-segment``: a run of
+  frames encoded on its own, ``mp4``: the joined video
+  (:mod:`qidsl.renderers.video_segments`);
+- ``timeline``, ``srt``, ``vtt``, ``chapters``, ``page``: the text outputs
+  (:func:`qidsl.build.declare_texts`);
+- ``youtube``, ``mp3-insight-timer``, ``mp3-podcast``: what ``build --profile``
+  adds (:mod:`qidsl.profile_outputs`);
+- ``build``: what the last build into a folder made (the nothing-changed shortcut).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+
+PACKAGE = Path(__file__).resolve().parent
+
+
+def product_key(kind: str, recipe: str, *parts) -> str:
+    """The one key scheme: SHA-256 over the qidsl version, ``kind``, its ``recipe`` digest and ``parts``.
+
+    ``parts`` are JSON-able values: settings, contents and input keys.  The
+    recipe is :attr:`Family.recipe`, a digest of the code that makes the product.
+    """
+    identity = json.dumps([__version__, kind, recipe, *parts], ensure_ascii=False, sort_keys=True,
+                          separators=(",", ":"))
+    return hashlib.sha256(identity.encode("utf-8")).hexdigest()
+
+
+def text_key(text: str) -> str:
+    """SHA-256 of a text, for content that is cheap to compute but worth naming."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def _file_digest(relative: str) -> bytes:
+    return hashlib.sha256((PACKAGE / relative).read_bytes()).digest()
+
+
+def module_file(module: str) -> str:
+    """``qidsl.renderers.pacer`` -> ``renderers/pacer.py`` (a package's ``__init__.py``), found without importing."""
+    parts = module.split(".")
+    if parts[0] != PACKAGE.name:
+        raise ValueError(f"{module} is not part of {PACKAGE.name}")
+    relative = "/".join(parts[1:])
+    if (PACKAGE / relative / "__init__.py").is_file():
+        return f"{relative}/__init__.py".lstrip("/")
+    return f"{relative}.py"
+
+
+@functools.cache
+def recipe_of(modules: tuple[str, ...], data: tuple[str, ...] = ()) -> str:
+    """A digest of the source of ``modules`` and of the package files matching the globs ``data``."""
+    digest = hashlib.sha256()
+    files = [module_file(m) for m in modules]
+    files += sorted(str(p.relative_to(PACKAGE)) for pattern in data for p in PACKAGE.glob(pattern))
+    for relative in files:
+        digest.update(relative.encode("utf-8") + b"\0" + _file_digest(relative))
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Family:
+    """One kind of product: ``kind`` names it (and its folder in the store), ``code`` the modules that make it."""
+
+    kind: str
+    ext: str
+    code: tuple[str, ...]
+    data: tuple[str, ...] = ()  # package data files (globs) that change what it is: fonts, page assets
+
+    @property
+    def recipe(self) -> str:
+        """The digest of this family's code: changes when and only when that code does."""
+        return recipe_of(self.code, self.data)
+
+    def key(self, *parts) -> str:
+        """The key of one product of this family made from ``parts`` (JSON-able values and input keys)."""
+        return product_key(self.kind, self.recipe, *parts)
+
+
+_R = "qidsl.renderers."
+_FONTS = ("qidsl.fonts.textfit", "qidsl.fonts.breaks", "qidsl.fonts._advances")
+
+SPEECH = Family("speech", ".clip", ("qidsl.engines.base", "qidsl.engines.cache", "qidsl.engines.timing"))
+LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
+WAV = Family("wav", ".wav", (_R + "audio",))
+QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio",))  # qidsl watch's: at the voice's own rate
+MP3_RUN = Family("mp3-run", ".mp3", (_R + "mp3",))
+MP3 = Family("mp3", ".mp3", (_R + "mp3",))
+AAC_CHUNK = Family("aac-chunk", ".aac", (_R + "narration_aac",))
+AAC = Family("aac", ".m4a", (_R + "video_segments",))  # a whole narration that is not 16-bit mono 48 kHz
+# What a segment looks like and how it is encoded: the painter, its layers, the pacer, the themes,
+# the text fitting and the fonts, the segment encoder and the skip frames.
+VIDEO_SEGMENT = Family("video-segment", ".h264",
+                       (_R + "video", _R + "video_layers", _R + "pacer", _R + "themes", _R + "video_segments",
+                        _R + "h264", _R + "scene", _R + "encoder", "qidsl.words", *_FONTS),
+                       data=("fonts/*.ttf", "fonts/*.otf"))
+MP4 = Family("mp4", ".mp4", (_R + "video_segments", _R + "h264", _R + "encoder"))
+TIMELINE = Family("timeline", ".json", (_R + "timeline_json",))
+SRT = Family("srt", ".srt", (_R + "captions",))
+VTT = Family("vtt", ".vtt", (_R + "captions",))
+CHAPTERS = Family("chapters", ".txt", (_R + "chapters",))
+PAGE = Family("page", ".html", (_R + "page", _R + "timeline_json", _R + "scene", _R + "chapters"),
+              data=("renderers/page.*",))
+# What `build --profile` adds for a platform (qidsl.profile_outputs).
+YOUTUBE_DESCRIPTION = Family("youtube", ".txt", ("qidsl.profiles", "qidsl.profile_outputs", _R + "chapters"))
+INSIGHT_TIMER_MP3 = Family("mp3-insight-timer", ".mp3", ("qidsl.profile_outputs",))
+PODCAST_MP3 = Family("mp3-podcast", ".mp3", ("qidsl.profile_outputs",))
+BUILD = Family("build", ".json", ())  # not made from inputs: the record of the last build into a folder
+
+FAMILIES = (SPEECH, LEVEL, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4, TIMELINE, SRT, VTT, CHAPTERS,
+            PAGE, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)
