@@ -25,6 +25,8 @@ The comment may say more, one ``key: value`` a line:
 - ``run: COMMAND``: run this instead of the command shown (``--port 0`` for a
   server);
 - ``stop-after: N``: a command that runs until stopped gets Ctrl-C after N lines.
+- ``before: COMMAND``: a qidsl command run first, its output left out (a build
+  for ``qidsl cache`` to show); may be given more than once.
 
 ``UPDATE_GOLDEN=1`` rewrites the blocks from the real output (except those
 with ``…``, to be mended by hand); then read the diff before committing.
@@ -96,6 +98,9 @@ def _run(example: Example, folder: Path) -> str:
     assert words[0] == "qidsl", command
     env = dict(os.environ, NO_COLOR="1", TERM="dumb", PYTHONUNBUFFERED="1",
                QIDSL_CACHE_DIR=str(folder.parent / "cache"))
+    for before in example.options.get("before", []):
+        subprocess.run([str(QIDSL), *shlex.split(before)[1:]], cwd=folder, env=env, stdin=subprocess.DEVNULL,
+                       capture_output=True, check=True, timeout=600)
     with contextlib.ExitStack() as stack:
         stdin = stack.enter_context(open(folder / example.options["stdin"][0], "rb")) \
             if "stdin" in example.options else subprocess.DEVNULL
