@@ -325,14 +325,19 @@ def run_cache(action: str, out: str, cache_dir: str | None, max_size: str | None
         return EXIT_OK
     width = max(len(kind) for kind in sizes)
     for kind, (count, size) in sorted(sizes.items(), key=lambda item: -item[1][1]):
-        print(f"  {kind:<{width}}  {count:>7,} entries  {_megabytes(size):>10}")
-    print(f"  {'total':<{width}}  {sum(c for c, _ in sizes.values()):>7,} entries  "
+        print(f"  {kind:<{width}}  {_counted(count)}  {_megabytes(size):>10}")
+    print(f"  {'total':<{width}}  {_counted(sum(c for c, _ in sizes.values()))}  "
           f"{_megabytes(sum(s for _, s in sizes.values())):>10}")
     return EXIT_OK
 
 
 def _entries(n: int) -> str:
     return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+def _counted(n: int) -> str:
+    """``      1 entry  `` / ``    306 entries``: a column of counts."""
+    return f"{n:>7,} {'entry' if n == 1 else 'entries':<7}"
 
 
 def _megabytes(size: int) -> str:
