@@ -27,7 +27,7 @@ from lark.indenter import Indenter
 from . import model as m
 from .diagnostics import Diagnostic, error
 from .numbers import decimal, whole
-from .resume import ResumableParse
+from .resume import ResumableParse, resume_tables
 from .limits import MAX_SYNTAX_ERRORS
 from .settings import KNOWN_KEYS
 from .statements import KEYWORDS, PHASES
@@ -42,13 +42,6 @@ class _QiIndenter(Indenter):
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 4
-    resume_levels: list[int] | None = None  # set by qidsl.lang.resume to go on mid-file
-
-    def process(self, stream):
-        levels, self.resume_levels = self.resume_levels, None
-        self.paren_level = 0
-        self.indent_level = levels or [0]
-        return self._process(stream)
 
 
 class _ReentrantIndenter(_QiIndenter):
@@ -56,7 +49,9 @@ class _ReentrantIndenter(_QiIndenter):
 
     Lark's Indenter stores the levels of the parse under way on itself, and
     one parser serves every thread (the language server checks documents
-    concurrently), so a shared one would mix two parses' levels.
+    concurrently), so a shared one would mix two parses' levels.  Routines
+    are parsed by qidsl.lang.resume's loop, which does the indenter's work
+    itself from these settings; Lark's own loop (``_lark().parse``) uses it.
     """
 
     def process(self, stream):
@@ -78,7 +73,8 @@ def _lark() -> Lark:
     grammar = resources.files("qidsl.grammar").joinpath("qi.lark").read_text(encoding="utf-8")
     parser = Lark(grammar, parser="lalr", postlex=_ReentrantIndenter(), transformer=_ToModel(),
                   maybe_placeholders=False, cache=True)
-    parser.parse('title: "warm-up"\n')  # builds the lexers' scanners now, not racing in two threads
+    parser.parse('title: "warm-up"\n')
+    resume_tables(parser)  # builds every state's scanner now, not racing in two threads
     return parser
 
 
@@ -210,9 +206,30 @@ def _describe_expected(expected: set[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+_new_object = object.__new__
+
+
+def _new_span(file: str, line: int, column: int, end_line: int, end_column: int) -> m.Span:
+    """``m.Span(file, line, column, end_line, end_column)``, made faster for the parser's every token.
+
+    A frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``; filling the new object's ``__dict__`` directly (as
+    that ``__init__`` in effect does) takes a third of the time, and the
+    parser makes a span for nearly every token it keeps.
+    """
+    span = _new_object(m.Span)
+    fields = span.__dict__
+    fields["file"] = file
+    fields["line"] = line
+    fields["column"] = column
+    fields["end_line"] = end_line
+    fields["end_column"] = end_column
+    return span
+
+
 def _token_span(file: str, token: Token) -> m.Span:
-    return m.Span(file, token.line, token.column, token.end_line or token.line,
-                  token.end_column or token.column + len(token))
+    return _new_span(file, token.line, token.column, token.end_line or token.line,
+                     token.end_column or token.column + len(token))
 
 
 def _first_column(line: str) -> int:
@@ -555,6 +572,8 @@ _ESCAPE = re.compile(r"\\(.)")
 
 def unquote(token: str) -> str:
     """The text inside a STRING token: ``\\"`` is a quote, ``\\\\`` a backslash."""
+    if "\\" not in token:
+        return token[1:-1]
     return _ESCAPE.sub(lambda match: match.group(1) if match.group(1) in '"\\' else match.group(0),
                        token[1:-1])
 
@@ -593,7 +612,7 @@ class _ToModel(Transformer):
     def _span(self, children) -> m.Span:
         first = children[0]
         end_line, end_column = _end(children[-1] if children[-1] != () else children[-2])
-        return m.Span(self.file, first.line, first.column, end_line, end_column)
+        return _new_span(self.file, first.line, first.column, end_line, end_column)
 
     def _text(self, token: Token) -> m.Text:
         return m.Text(unquote(str(token)), _token_span(self.file, token))
@@ -714,6 +733,13 @@ def gc_paused():
     keeps parsing linear (with it on, 200,000 lines parsed a third slower per
     line than 50,000).  Whatever cyclic garbage is left is collected once it
     resumes.
+
+    On resuming, the objects made meanwhile are moved to the oldest
+    generation (``gc.freeze()`` then ``gc.unfreeze()``, which moves lists, not
+    objects): left young, the first collection after the pause walked every
+    one of them, 0.8 s after checking 200,000 lines.  The oldest generation
+    is collected in full only as it grows by a quarter, so cycles among them
+    are still freed, at a cost proportional to what was made.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -721,6 +747,8 @@ def gc_paused():
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -742,8 +770,8 @@ def _parse_source(source: Source) -> ParseResult:
              for number, (line, fixed) in enumerate(zip(source.lines, lines), start=1) if fixed and line != fixed}
     parsed = None
     parser = _lark()
-    # After a mend, parsing goes on from just before it, with an indenter of this parse's own.
-    attempt = ResumableParse(parser, _QiIndenter())
+    # After a mend, parsing goes on from just before it.
+    attempt = ResumableParse(parser)
     repaired: set[int] = set()
     for _ in range(2 * MAX_SYNTAX_ERRORS + 1):
         try:
