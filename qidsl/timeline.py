@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Mapping, Protocol
 
 from .lang.diagnostics import Diagnostic, warning
-from .lang.model import Span
+from .lang.model import Span, frozen_builder
 from .lang.settings import DEFAULT_BELL
 from .lang.speech import ENGINES, SYMBOL_NAMES, Pace, symbol_names_for
 from .engines.timing import Sentence, SpokenTiming, spoken_timing  # speech's own types, read here
@@ -188,6 +188,16 @@ _SPOKEN_KINDS = frozenset((SAY, COUNT) + BREATH_KINDS)
 _SILENT = SpokenTiming(0.0, ())
 
 
+_event = frozen_builder(Event)  # an Event per step: up to 30,000 of them
+_sentence = frozen_builder(Sentence)
+
+
+def _shifted(sentences: tuple[Sentence, ...], offset: float) -> tuple[Sentence, ...]:
+    """``sentence.shifted(offset)`` of each: an estimate's sentences (no words) made without the frozen __init__."""
+    return tuple([_sentence(round(offset + s.start, 3), round(offset + s.end, 3), s.text, ()) if not s.words
+                  else s.shifted(offset) for s in sentences])
+
+
 def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: int | None = None) -> Timeline:
     """Place every step of ``expanded`` in time, with speech lengths from ``speech``.
 
@@ -247,10 +257,11 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
             length = 0.0
         else:  # pragma: no cover - expand only makes the kinds above
             raise ValueError(f"unknown step kind {step.kind!r}")
-        length = clock.length(length, at_least=timing.duration)
+        if frame_rate:
+            length = clock.length(length, at_least=timing.duration)
         # The sentences (and their words) at their place in the routine, to the millisecond.
-        sentences = tuple([s.shifted(t) for s in timing.sentences])
-        events.append(Event(
+        sentences = _shifted(timing.sentences, t) if timing.sentences else ()
+        events.append(_event(
             round(t, 3), round(t + length, 3), step.kind, step.text, step.section, step.repetition, step.side,
             step.kind if step.kind in BREATH_KINDS else None, step.span.line, step.span.file,
             spoken, sentences))

@@ -297,3 +297,20 @@ def test_recovery_after_many_mistakes_resumes_mid_file_with_the_pinned_lark():
     found = errors('title: "T"\n' + body)
     assert [d.code for d in found] == ["unknown-statement"] * 20
     assert [d.span.line for d in found] == [4 + 30 * i for i in range(20)]
+
+
+def test_the_fast_constructors_make_the_same_objects_as_the_dataclasses():
+    """The parser's spans, expand's steps and the timeline's events are made without the frozen __init__
+    (qidsl.lang.model.frozen_builder): the objects compare, hash and print as the dataclass makes them."""
+    from qidsl.lang import model as m
+    from qidsl.lang.parser import _new_span
+    from qidsl.timeline import Event
+
+    assert _new_span("a.qi", 1, 2, 3, 4) == m.Span("a.qi", 1, 2, 3, 4)
+    assert repr(_new_span("a.qi", 1, 2, 3, 4)) == repr(m.Span("a.qi", 1, 2, 3, 4))
+    assert hash(_new_span("a.qi", 1, 2, 3, 4)) == hash(m.Span("a.qi", 1, 2, 3, 4))
+    values = (0.0, 1.5, "say", "Hi.", "S", None, None, None, 3, "a.qi", "Hi.", ())
+    made = m.frozen_builder(Event)(*values)
+    assert made == Event(*values) and repr(made) == repr(Event(*values))
+    with pytest.raises(AttributeError):
+        made.start = 2.0  # still frozen

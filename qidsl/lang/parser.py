@@ -27,8 +27,8 @@ from lark.indenter import Indenter
 from . import model as m
 from .diagnostics import Diagnostic, error
 from .numbers import decimal, whole
-from .resume import ResumableParse, resume_tables
 from .limits import MAX_SYNTAX_ERRORS
+from .resume import ResumableParse, resume_tables
 from .settings import KNOWN_KEYS
 from .statements import KEYWORDS, PHASES
 
@@ -209,7 +209,7 @@ def _describe_expected(expected: set[str]) -> str:
 _new_object = object.__new__
 
 
-def _new_span(file: str, line: int, column: int, end_line: int, end_column: int) -> m.Span:
+def _new_span(file: str, line, column, end_line, end_column) -> m.Span:
     """``m.Span(file, line, column, end_line, end_column)``, made faster for the parser's every token.
 
     A frozen dataclass's ``__init__`` sets each field through

@@ -91,7 +91,7 @@ class _Tables:
                     for type_, (action, arg) in row.items()}
             for state, row in self.conf.states.items()}
         self.token_callbacks = {name: f for name, f in self.conf.callbacks.items() if isinstance(name, str)}
-        postlex = lark.options.postlex
+        postlex: Any = lark.options.postlex  # qidsl.lang.parser's Indenter
         self.nl_type, self.indent_type, self.dedent_type = postlex.NL_type, postlex.INDENT_type, postlex.DEDENT_type
         self.tab_len = postlex.tab_len
         made: dict[int, _StateLexer] = {}
@@ -285,7 +285,8 @@ class ResumableParse:
         return feed(final, True)
 
     def _parser_state(self, state_stack: list, value_stack: list) -> ParserState:
-        return ParserState(self.tables.conf, None, state_stack, value_stack)
+        no_lexer: Any = None  # the state is only read (its position, for Lark's lexer and the exception)
+        return ParserState(self.tables.conf, no_lexer, state_stack, value_stack)
 
     def _raise_unexpected(self, token: Token, state_stack: list, value_stack: list) -> None:
         """The error Lark's parser raises for a token its state does not take."""
