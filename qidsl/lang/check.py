@@ -148,6 +148,7 @@ class _Checker:
         self.used: set[str] = set()
         self.uses_side = self._definitions_using_side()
         self._guesses: dict[str, str | None] = {}
+        self._fits: dict[tuple[str, str], bool] = {}  # (box, text): whether the text fits the box
         self.settings = None
         self.variants_named: set[str] = set()  # variants some for/unless block names
         self.in_variant_block = 0  # inside a top-level for/unless: sections allowed, define/include not
@@ -220,7 +221,10 @@ class _Checker:
         if len(value) > MAX_TEXT_CHARACTERS:
             return False  # an error of its own (see long_text); fitting megabytes would take minutes
         box = BOXES[box_name]
-        if box.fit(value, language=self.settings.language).within_limits:
+        fits = self._fits.get((box_name, value))
+        if fits is None:  # a routine repeats its notes and names: each text is fitted once
+            fits = self._fits[(box_name, value)] = box.fit(value, language=self.settings.language).within_limits
+        if fits:
             return True
         # About how many characters the box holds at its smallest size, for the hint.
         face = face_name(box.bold, needs_cjk(value))

@@ -130,7 +130,8 @@ def _check_layout(lines: list[str], file: str) -> tuple[list[str], list[Diagnost
     fixed = list(lines)
     levels = [0]
     for number, line in enumerate(lines, start=1):
-        if _is_blank(line):
+        stripped = line.strip()  # (_is_blank, inlined: this loop runs once per line of the file)
+        if not stripped or stripped[0] == "#":
             # Blank to Lark too: a line of form feeds, U+2028 or other characters
             # that str.strip() counts as blank would otherwise set an indentation
             # Lark's indenter sees and this check does not.

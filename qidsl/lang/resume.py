@@ -67,7 +67,8 @@ class _Snapshot(NamedTuple):
 class _StateLexer(NamedTuple):
     """What one parser state's lexer needs per token (from Lark's BasicLexer for that state)."""
 
-    patterns: tuple  # compiled alternations of the terminals allowed here, tried in order
+    pattern: Any  # the compiled alternation of the terminals allowed here
+    more: tuple  # more alternations, tried in order after it (Python's re allows 100 groups in one)
     keywords: dict  # terminal -> {text: keyword terminal} (Lark's unless callbacks)
     callbacks: dict  # other lexer callbacks, called as Lark calls them
     ignore: frozenset
@@ -113,7 +114,7 @@ class _Tables:
                 keywords[name] = {t.pattern.value: t.name for t in unless.terminals}
             else:
                 callbacks[name] = callback
-        return _StateLexer(tuple(scanner._mres), keywords, callbacks,
+        return _StateLexer(scanner._mres[0], tuple(scanner._mres[1:]), keywords, callbacks,
                            lexer.ignore_types, lexer.newline_types)
 
 
@@ -222,32 +223,35 @@ class ResumableParse:
                     return value
 
         while pos < end:
-            lexer = lexers[state_stack[-1]]
-            for pattern in lexer.patterns:
-                match = pattern.match(text, pos)
-                if match:
-                    break
-            else:
-                self._raise_lex_error(text, pos, line, line_start, last, state_stack, value_stack)
+            # (unpacked: reading a named tuple's fields by name costs a call each, per token)
+            pattern, more, keywords, lexer_callbacks, ignore, newline = lexers[state_stack[-1]]
+            match = pattern.match(text, pos)
+            if match is None:
+                for pattern in more:
+                    match = pattern.match(text, pos)
+                    if match is not None:
+                        break
+                else:
+                    self._raise_lex_error(text, pos, line, line_start, last, state_stack, value_stack)
             type_ = match.lastgroup
             value = match.group(0)
             start_pos, start_line, column = pos, line, pos - line_start + 1
-            pos += len(value)
-            if type_ in lexer.newline:
+            pos = match.end()
+            if type_ in newline:
                 newlines = value.count("\n")
                 if newlines:
                     line += newlines
                     line_start = start_pos + value.rindex("\n") + 1
-            if type_ in lexer.ignore:
-                if type_ in lexer.callbacks:  # called, as Lark calls it, then dropped
-                    lexer.callbacks[type_](_new_token(type_, value, start_pos, start_line, column, line,
+            if type_ in ignore:
+                if type_ in lexer_callbacks:  # called, as Lark calls it, then dropped
+                    lexer_callbacks[type_](_new_token(type_, value, start_pos, start_line, column, line,
                                                       pos - line_start + 1, pos))
                 continue
             token = _new_token(type_, value, start_pos, start_line, column, line, pos - line_start + 1, pos)
-            if type_ in lexer.keywords:
-                token.type = lexer.keywords[type_].get(value, type_)
-            elif type_ in lexer.callbacks:
-                token = lexer.callbacks[type_](token)
+            if type_ in keywords:
+                token.type = keywords[type_].get(value, type_)
+            elif type_ in lexer_callbacks:
+                token = lexer_callbacks[type_](token)
             last = token
             if token.type != nl_type:
                 feed(token)
