@@ -314,3 +314,41 @@ def test_the_fast_constructors_make_the_same_objects_as_the_dataclasses():
     assert made == Event(*values) and repr(made) == repr(Event(*values))
     with pytest.raises(AttributeError):
         made.start = 2.0  # still frozen
+
+
+def _every_field(value):
+    """Every value inside a parse result, spans included (they are left out of the nodes' equality)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value):
+        return (type(value).__name__, tuple(_every_field(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    if isinstance(value, tuple | list):
+        return tuple(_every_field(v) for v in value)
+    return value
+
+
+def test_the_parser_loop_builds_what_larks_own_loop_builds():
+    """qidsl.lang.resume runs Lark's lexer, indenter and parser in one loop: on every routine of the
+    goldens it gives the very model (spans and all) that Lark's own parse gives, and the same first error."""
+    from pathlib import Path
+
+    from lark.exceptions import LarkError, UnexpectedInput
+
+    from qidsl.lang.parser import _lark
+    from qidsl.lang.resume import ResumableParse
+
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(root.glob("tests/cases/**/*.qi")) + sorted(root.glob("routines/*.qi"))
+    assert len(files) > 20
+    for path in files:
+        text = path.read_bytes().decode("utf-8", "replace").replace("\r\n", "\n")
+        outcomes = []
+        for parse in (_lark().parse, ResumableParse(_lark()).parse):
+            try:
+                outcomes.append(_every_field(parse(text)))
+            except UnexpectedInput as exc:
+                outcomes.append((type(exc).__name__, exc.line, exc.column, str(getattr(exc, "token", "")),
+                                 sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())))
+            except LarkError as exc:  # a dedent to no open level (the layout check mends these first)
+                outcomes.append((type(exc).__name__, str(exc)))
+        assert outcomes[0] == outcomes[1], path

@@ -207,25 +207,15 @@ def _describe_expected(expected: set[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
-_new_object = object.__new__
-
-
-def _new_span(file: str, line, column, end_line, end_column) -> m.Span:
-    """``m.Span(file, line, column, end_line, end_column)``, made faster for the parser's every token.
-
-    A frozen dataclass's ``__init__`` sets each field through
-    ``object.__setattr__``; filling the new object's ``__dict__`` directly (as
-    that ``__init__`` in effect does) takes a third of the time, and the
-    parser makes a span for nearly every token it keeps.
-    """
-    span = _new_object(m.Span)
-    fields = span.__dict__
-    fields["file"] = file
-    fields["line"] = line
-    fields["column"] = column
-    fields["end_line"] = end_line
-    fields["end_column"] = end_column
-    return span
+# The parser makes a span for nearly every token it keeps, and a text, a
+# duration and a statement for most lines: made without the frozen
+# dataclasses' __init__ (see qidsl.lang.model.frozen_builder), every field given.
+_new_span = m.frozen_builder(m.Span)
+_new_text = m.frozen_builder(m.Text)
+_new_duration = m.frozen_builder(m.Duration)
+_new_say = m.frozen_builder(m.Say)
+_new_note = m.frozen_builder(m.Note)
+_new_breath = m.frozen_builder(m.Breath)
 
 
 def _token_span(file: str, token: Token) -> m.Span:
@@ -616,7 +606,7 @@ class _ToModel(Transformer):
         return _new_span(self.file, first.line, first.column, end_line, end_column)
 
     def _text(self, token: Token) -> m.Text:
-        return m.Text(unquote(str(token)), _token_span(self.file, token))
+        return _new_text(unquote(str(token)), _token_span(self.file, token))
 
     def start(self, children):
         settings = tuple(c for c in children if isinstance(c, m.Setting))
@@ -636,18 +626,18 @@ class _ToModel(Transformer):
     def duration(self, children):
         token = children[0]
         if token.type == "NUMBER":
-            return m.Duration(decimal(str(token)), _token_span(self.file, token), unit_missing=True)
-        return m.Duration(_duration_seconds(str(token)), _token_span(self.file, token))
+            return _new_duration(decimal(str(token)), _token_span(self.file, token), True)
+        return _new_duration(_duration_seconds(str(token)), _token_span(self.file, token), False)
 
     def say(self, children):
-        return m.Say(self._text(children[1]), self._span(children))
+        return _new_say(self._text(children[1]), self._span(children))
 
     def note(self, children):
-        return m.Note(self._text(children[1]), self._span(children))
+        return _new_note(self._text(children[1]), self._span(children))
 
     def _breath(self, children):
         text = self._text(children[2]) if len(children) > 2 else None
-        return m.Breath(str(children[0]), children[1], text, self._span(children))
+        return _new_breath(str(children[0]), children[1], text, self._span(children))
 
     def pause(self, children):
         return m.Pause(children[1], self._span(children))

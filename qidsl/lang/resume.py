@@ -47,7 +47,22 @@ from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
 
-_new_token = Token._future_new  # Token() without its check for a deprecated keyword argument
+_str_new = str.__new__
+
+
+def _new_token(type_: str, value: str, start_pos: int, line: int, column: int, end_line: int, end_column: int,
+               end_pos: int) -> Token:
+    """``Token(type_, value, ...)`` as Lark 1.3.1's ``Token._future_new`` makes it, without its two calls."""
+    token = _str_new(Token, value)
+    token.type = type_
+    token.start_pos = start_pos
+    token.value = value
+    token.line = line
+    token.column = column
+    token.end_line = end_line
+    token.end_column = end_column
+    token.end_pos = end_pos
+    return token
 
 
 class _Snapshot(NamedTuple):
