@@ -35,6 +35,7 @@ of an earlier parse, which is what keeps recovery linear.
 
 from __future__ import annotations
 
+from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -102,7 +103,8 @@ class _Tables:
         # the next state (an int), a reduction (size, callback, rule name).
         # Lark's own loop looked the callback up by rule, hashing it in Python.
         self.actions: dict[int, dict[str, Any]] = {
-            state: {type_: arg if action is Shift else (len(arg.expansion), _plain(arg, self.conf.callbacks[arg]),
+            state: {type_: arg if action is Shift else (len(arg.expansion),
+                                                         _plain(arg, self.conf.callbacks[arg], lark.options.transformer),
                                                          arg.origin.name)
                     for type_, (action, arg) in row.items()}
             for state, row in self.conf.states.items()}
@@ -133,18 +135,34 @@ class _Tables:
                            lexer.ignore_types, lexer.newline_types)
 
 
-def _plain(rule, callback):
-    """A rule's callback, without Lark's wrappers where they only pass one child on.
+def _plain(rule, callback, transformer):
+    """A rule's callback, without Lark's wrappers where they only pass children on.
 
     A ``?rule`` of one symbol (``?simple: say``) and a rule whose only kept
     child is one (``?statement: simple _NL``) give back that child: Lark gets
-    there through two or three wrapper calls per reduction.
+    there through two or three wrapper calls per reduction.  A list that
+    grows by one (``statement*``: ``__start_star_1 -> __start_star_1
+    statement``) appends the new child to the list it has and calls the
+    transformer's ``__default__`` with it, as Lark's wrappers do in four calls.
     """
     if isinstance(callback, ChildFilterLALR_NoPlaceholders) and isinstance(callback.node_builder, ExpandSingleChild) \
             and len(callback.to_include) == 1 and not callback.to_include[0][1]:
         return itemgetter(callback.to_include[0][0])
     if isinstance(callback, ExpandSingleChild) and len(rule.expansion) == 1:
         return itemgetter(0)
+    builder = getattr(callback, "node_builder", None)
+    default = getattr(transformer, "__default__", None)
+    if isinstance(callback, ChildFilterLALR_NoPlaceholders) and callback.to_include == [(0, True), (1, False)] \
+            and isinstance(builder, partial) and getattr(builder.func, "__name__", "") == "default_callback" \
+            and default is not None:
+        name = builder.args[0]  # Lark's default_callback(data, children) is __default__(data, children, None)
+
+        def grow(children):
+            kept = children[0].children  # (Lark reuses the list too: its optimisation for left recursion)
+            kept.append(children[1])
+            return default(name, kept, None)
+
+        return grow
     return callback
 
 
