@@ -1,7 +1,8 @@
 """Parsing: ``.qi`` text in, a :class:`~qidsl.lang.model.Routine` and diagnostics out.
 
-Lark (LALR, positions propagated) does the parsing; this module turns its
-exceptions into our diagnostics, with expected tokens in words.  After a
+Lark's grammar, tables and transformer (the model is built while parsing)
+do the parsing, run by one loop (:mod:`qidsl.lang.resume`); this module
+turns Lark's exceptions into our diagnostics, with expected tokens in words.  After a
 syntax error the offending line (and the block under it) is blanked and the
 text parsed again, so one run reports every independent mistake; parsing
 goes on from just before the mended line (:mod:`qidsl.lang.resume`), so the
