@@ -603,11 +603,14 @@ class _ToModel(Transformer):
 
     def _span(self, children) -> m.Span:
         first = children[0]
-        end_line, end_column = _end(children[-1] if children[-1] != () else children[-2])
-        return _new_span(self.file, first.line, first.column, end_line, end_column)
+        last = children[-1]
+        if last.__class__ is tuple and not last:  # an empty block ends with its header
+            last = children[-2]
+        end_line, end_column = _end(last)
+        return _new_span(_FILE.get(), first.line, first.column, end_line, end_column)
 
     def _text(self, token: Token) -> m.Text:
-        return _new_text(unquote(str(token)), _token_span(self.file, token))
+        return _new_text(unquote(str(token)), _token_span(_FILE.get(), token))
 
     def start(self, children):
         settings = tuple(c for c in children if isinstance(c, m.Setting))
@@ -627,8 +630,8 @@ class _ToModel(Transformer):
     def duration(self, children):
         token = children[0]
         if token.type == "NUMBER":
-            return _new_duration(decimal(str(token)), _token_span(self.file, token), True)
-        return _new_duration(_duration_seconds(str(token)), _token_span(self.file, token), False)
+            return _new_duration(decimal(str(token)), _token_span(_FILE.get(), token), True)
+        return _new_duration(_duration_seconds(str(token)), _token_span(_FILE.get(), token), False)
 
     def say(self, children):
         return _new_say(self._text(children[1]), self._span(children))

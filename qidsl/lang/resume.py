@@ -35,6 +35,7 @@ of an earlier parse, which is what keeps recovery linear.
 
 from __future__ import annotations
 
+import re
 from functools import partial
 from operator import itemgetter
 from typing import Any, NamedTuple
@@ -131,8 +132,36 @@ class _Tables:
                 keywords[name] = {t.pattern.value: t.name for t in unless.terminals}
             else:
                 callbacks[name] = callback
+        merged = _blanks_first(lexer, scanner._mres)
+        if merged is not None:  # blanks skipped within the next token's match; the plain scanner if none follows
+            return _StateLexer(merged, tuple(scanner._mres), keywords, callbacks, lexer.ignore_types,
+                               lexer.newline_types)
         return _StateLexer(scanner._mres[0], tuple(scanner._mres[1:]), keywords, callbacks,
                            lexer.ignore_types, lexer.newline_types)
+
+
+_BLANKS = re.compile(r"\[[\t \x0c]+\]\+")  # an ignored terminal such as /[\t \f]+/: blanks only
+
+
+def _blanks_first(lexer, alternations: list):
+    """The state's alternation preceded by its ignored blanks, taken possessively (``[\t \f]*+``).
+
+    Between two tokens on a line Lark matches the blanks as a token of their
+    own and drops it: a turn of the loop for nothing, for a quarter of all
+    matches.  Skipping them inside the next token's match gives the same
+    tokens as long as no other terminal can start with a blank (checked
+    here; if one might, or the state has no such terminal, None: no merging).
+    """
+    blanks = [t for t in lexer.terminals if t.name in lexer.ignore_types and t.pattern.type == "re"
+              and _BLANKS.fullmatch(t.pattern.value)]
+    if len(blanks) != 1 or len(alternations) != 1 or blanks[0].name in lexer.callback:
+        return None
+    others = [re.compile(t.pattern.to_regexp()) for t in lexer.terminals if t is not blanks[0]]
+    samples = [blank + tail for blank in " \t\x0c" for tail in ("", "a", "1", '"', "#", "\n", ":", "x1", "×1")]
+    if any(other.match(sample) for other in others for sample in samples):
+        return None
+    blank_class = blanks[0].pattern.value[:-1]  # [\t \f]
+    return re.compile(f"{blank_class}*+(?:{alternations[0].pattern})", alternations[0].flags)
 
 
 def _plain(rule, callback, transformer):
@@ -267,9 +296,10 @@ class ResumableParse:
                 else:
                     self._raise_lex_error(text, pos, line, line_start, last, state_stack, value_stack)
             type_ = match.lastgroup
-            value = match.group(0)
-            start_pos, start_line, column = pos, line, pos - line_start + 1
+            value = match.group(type_)  # (without the blanks before it, skipped in the same match)
             pos = match.end()
+            start_pos = pos - len(value)
+            start_line, column = line, start_pos - line_start + 1
             if type_ in newline:
                 newlines = value.count("\n")
                 if newlines:
