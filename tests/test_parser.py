@@ -277,8 +277,9 @@ def test_a_file_that_is_not_utf8_points_at_the_bad_byte():
 
 
 def test_lark_is_pinned_to_the_version_whose_parser_state_resume_uses():
-    """qidsl/lang/resume.py drives Lark's own parser state (ParseConf, ParserState, LexerThread, TextSlice,
-    PostLexConnector): not public API, so Lark is pinned exactly, and this is the version installed."""
+    """qidsl/lang/resume.py runs Lark's own tables and classes (the contextual lexer's per-state scanners,
+    the parse table, ParseConf, ParserState, LexerState, Token's slots): not public API, so Lark is pinned
+    exactly, and this is the version installed."""
     import tomllib
     from pathlib import Path
 

@@ -38,7 +38,7 @@ from __future__ import annotations
 import re
 from functools import partial
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, NoReturn
 
 from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedToken
@@ -355,14 +355,14 @@ class ResumableParse:
         no_lexer: Any = None  # the state is only read (its position, for Lark's lexer and the exception)
         return ParserState(self.tables.conf, no_lexer, state_stack, value_stack)
 
-    def _raise_unexpected(self, token: Token, state_stack: list, value_stack: list) -> None:
+    def _raise_unexpected(self, token: Token, state_stack: list, value_stack: list) -> NoReturn:
         """The error Lark's parser raises for a token its state does not take."""
         expected = {s for s in self.tables.conf.states[state_stack[-1]] if s.isupper()}
         raise UnexpectedToken(token, expected, state=self._parser_state(state_stack, value_stack),
                               interactive_parser=None)
 
     def _raise_lex_error(self, text: str, pos: int, line: int, line_start: int, last: Token | None,
-                         state_stack: list, value_stack: list) -> None:
+                         state_stack: list, value_stack: list) -> NoReturn:
         """Text no terminal of this state matches: Lark's contextual lexer raises its own error from here."""
         counter = LineCounter("\n")
         counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start
