@@ -47,6 +47,10 @@ class Size:
         return Size(self.steps * factor, self.seconds * factor)
 
 
+_ONE_STEP = Size(1, 0.0)  # (made once: a Size per statement was a tenth of the sizing)
+_NOTHING = Size(0, 0.0)
+
+
 class Sizer:
     """Computes expansion sizes without expanding, memoising each definition.
 
@@ -83,7 +87,7 @@ class Sizer:
     def _of(self, node: m.Statement) -> Size:
         match node:
             case m.Say() | m.Note():
-                return Size(1, 0.0)
+                return _ONE_STEP
             case m.Breath() | m.Pause():
                 return Size(1, _written(node.duration))
             case m.Bell():
@@ -102,7 +106,7 @@ class Sizer:
             case m.ForVariants():
                 return self.of_body(node.body) if node.plays_in(self.variant) else Size(0, 0.0)
             case m.Define() | m.Include():
-                return Size(0, 0.0)  # nothing happens where they are written
+                return _NOTHING  # nothing happens where they are written
             case _:
                 # A statement class added to the model but not here fails the type check (and loudly here).
                 assert_never(node)
@@ -148,6 +152,7 @@ class _Checker:
         self.used: set[str] = set()
         self.uses_side = self._definitions_using_side()
         self._guesses: dict[str, str | None] = {}
+        self._fits: dict[tuple[str, str], bool] = {}  # (box, text): whether the text fits the box
         self.settings = None
         self.variants_named: set[str] = set()  # variants some for/unless block names
         self.in_variant_block = 0  # inside a top-level for/unless: sections allowed, define/include not
@@ -220,7 +225,10 @@ class _Checker:
         if len(value) > MAX_TEXT_CHARACTERS:
             return False  # an error of its own (see long_text); fitting megabytes would take minutes
         box = BOXES[box_name]
-        if box.fit(value, language=self.settings.language).within_limits:
+        fits = self._fits.get((box_name, value))
+        if fits is None:  # a routine repeats its notes and names: each text is fitted once
+            fits = self._fits[(box_name, value)] = box.fit(value, language=self.settings.language).within_limits
+        if fits:
             return True
         # About how many characters the box holds at its smallest size, for the hint.
         face = face_name(box.bold, needs_cjk(value))
@@ -289,7 +297,8 @@ class _Checker:
                 previous = node
 
     def statement(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
-        lengths_ok = all([self.long_text(text.value, text.span) for text in _all_texts(node)])
+        lengths_ok = all([len(text.value) <= MAX_TEXT_CHARACTERS or self.long_text(text.value, text.span)
+                          for text in _all_texts(node)])
         if not lengths_ok and not isinstance(node, m.BLOCKS):
             return  # nothing more is asked of a statement whose text is megabytes long
         if isinstance(node, (m.Note, m.Section, m.Sides)) and lengths_ok:
