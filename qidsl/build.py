@@ -94,6 +94,7 @@ class BuildOptions:
     quick: bool = False
     store_cap: int | None = None  # bytes the store is pruned to after the build (None: never)
     profile: str | None = None  # a platform whose rules are checked and whose files are made (qidsl.profiles)
+    base_url: str | None = None  # where a programme is published: its feed's URLs (qidsl.feed)
 
     @classmethod
     def from_args(cls, args) -> "BuildOptions":
@@ -104,7 +105,7 @@ class BuildOptions:
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
                    jobs=args.jobs or os.cpu_count() or 1, store_cap=store_cap(args.cache_max_size),
-                   profile=getattr(args, "profile", None))
+                   profile=getattr(args, "profile", None), base_url=getattr(args, "base_url", None))
 
 
 def engine_and_voice(engine: str | None, voice: str | None) -> tuple[str | None, str | None]:
@@ -723,6 +724,19 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
             _say(f"{path} only holds definitions for other routines to include; nothing to build")
             continue
         todo.append((path, compiled))
+    from .programme import programme_file
+
+    programme = None
+    toml = programme_file(paths)
+    if toml is not None:  # a programme: its mistakes stop the build before anything is made
+        from .programme import read_programme
+
+        programme, problems, source = read_programme(toml, [path for path, _ in todo])
+        if programme is None:
+            loader.sources[str(toml)] = source
+            print_diagnostics(problems, loader, "text", sys.stderr)
+            _say(f"{toml} has errors; nothing was built")
+            return EXIT_PROBLEMS
     from .pools import Pools
 
     pools = Pools(options.jobs)
@@ -730,12 +744,30 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
     if workers <= 1:
         for path, compiled in todo:
             status = max(status, _build_checked(path, compiled, loader, options, pools))
-        return status
-    from concurrent.futures import ThreadPoolExecutor
+    else:
+        from concurrent.futures import ThreadPoolExecutor
 
-    # Routines side by side in threads: their encoders are child processes and their makes hold the
-    # shared pools' slots, so the pools, not the number of routines, decide how much runs at once.
-    with ThreadPoolExecutor(workers, thread_name_prefix="qidsl-routine") as pool:
-        for code in pool.map(lambda item: _build_checked(item[0], item[1], loader, options, pools), todo):
-            status = max(status, code)
+        # Routines side by side in threads: their encoders are child processes and their makes hold the
+        # shared pools' slots, so the pools, not the number of routines, decide how much runs at once.
+        with ThreadPoolExecutor(workers, thread_name_prefix="qidsl-routine") as pool:
+            for code in pool.map(lambda item: _build_checked(item[0], item[1], loader, options, pools), todo):
+                status = max(status, code)
+    if programme is not None:
+        status = max(status, _publish_programme(programme, options))
     return status
+
+
+def _publish_programme(programme, options: BuildOptions) -> int:
+    """Write a programme's index page, feed and chapters beside its routines' outputs; the exit status."""
+    from .studio import write_programme
+
+    try:
+        written = write_programme(programme, options.out, options.base_url)
+    except OSError as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        _say(f"cannot write{where}: {exc.strerror or exc}; the programme's index and feed were not written")
+        return EXIT_PROBLEMS
+    names = ", ".join(p.name for p in written if p.parent == options.out)
+    _say(f"programme '{programme.title}': {names} in {options.out}/" +
+         ("" if options.base_url else " (no feed.xml: give --base-url, where the programme is published)"))
+    return EXIT_OK

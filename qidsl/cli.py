@@ -25,7 +25,8 @@ commands:
   check PATH...   find mistakes in routines (files, or folders searched for *.qi)
   fmt PATH...     rewrite routines in the one canonical layout
   plan FILE       show the estimated timeline of a routine
-  build PATH...   make audio, captions, chapters, timeline, practice page and video in build/NAME/
+  build PATH...   make audio, captions, chapters, timeline, practice page and video in build/NAME/;
+                  a folder with a programme.toml also gets index.html and a podcast feed.xml
   watch PATH      rebuild on every save and serve the practice page live on 127.0.0.1
   diff OLD NEW    what changed between two versions of a routine, for review
   import LESSON   a draft routine from a recorded lesson's captions (.srt or .vtt)
@@ -130,6 +131,8 @@ def _parser() -> argparse.ArgumentParser:
                        "(default: the number of cores)")
     build.add_argument("--variant", metavar="NAME", help="the variant to build, or 'all' (default: the first "
                        "declared); other variants are written as NAME.VARIANT.*")
+    build.add_argument("--base-url", metavar="URL", help="where a programme (a folder with a programme.toml) "
+                       "is published, e.g. https://example.org/qigong; its feed.xml is written only with it")
     _level_option(build)
     _profile_option(build)
 
