@@ -95,17 +95,48 @@ class BuildOptions:
     store_cap: int | None = None  # bytes the store is pruned to after the build (None: never)
     profile: str | None = None  # a platform whose rules are checked and whose files are made (qidsl.profiles)
     base_url: str | None = None  # where a programme is published: its feed's URLs (qidsl.feed)
+    # Several voices: each routine is built once per voice, into OUT/NAME/VOICE/ (voice_folder);
+    # voices holds each voice's (folder, engine, voice), () when one voice is built into OUT/NAME/.
+    voices: tuple[tuple[str, str | None, str | None], ...] = ()
+    voice_folder: str | None = None
 
     @classmethod
     def from_args(cls, args) -> "BuildOptions":
         width, height = RESOLUTIONS[args.resolution]
-        engine, voice = engine_and_voice(args.engine, args.voice)
+        voices = voice_list(args.engine, args.voice)
+        engine, voice = voices[0][1:] if len(voices) == 1 else (None, None)
         return cls(out=Path(args.out), video=not args.no_video, engine=engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
                    jobs=args.jobs or os.cpu_count() or 1, store_cap=store_cap(args.cache_max_size),
-                   profile=getattr(args, "profile", None), base_url=getattr(args, "base_url", None))
+                   profile=getattr(args, "profile", None), base_url=getattr(args, "base_url", None),
+                   voices=voices if len(voices) > 1 else ())
+
+
+def voice_list(engine: str | None, voices: str | None) -> list[tuple[str, str | None, str | None]]:
+    """The voices of ``--voice A,B,...``: each as (its folder's name, engine, voice).
+
+    An item is a Piper voice (``joe``, or a ``.onnx`` file) or the name of an
+    engine (``pico``, ``espeak``, ``gtts``) for that engine's voice of the
+    routine's language.  ``ValueError`` names an item named twice.
+    """
+    from .lang.speech import ENGINES
+
+    if voices is None or "," not in voices:
+        return [("", *engine_and_voice(engine, voices))]
+    result: list[tuple[str, str | None, str | None]] = []
+    for item in (part.strip() for part in voices.split(",")):
+        if not item:
+            continue
+        if item in ENGINES and not is_bundled_voice(item):
+            entry = (item, item, None)
+        else:
+            entry = (Path(item).stem if item.endswith(".onnx") else item, *engine_and_voice(engine, item))
+        if entry[0] in (r[0] for r in result):
+            raise ValueError(f"the voice '{entry[0]}' is named twice in --voice")
+        result.append(entry)
+    return result
 
 
 def engine_and_voice(engine: str | None, voice: str | None) -> tuple[str | None, str | None]:
@@ -315,7 +346,7 @@ def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, n
     from .engines.synthesize import make_engine
     from .outputs import publish
 
-    folder = options.out / path.stem
+    folder = options.out / path.stem / options.voice_folder if options.voice_folder else options.out / path.stem
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
     variant = compiled.variants[0].name if len(compiled.variants) == 1 else None
@@ -739,18 +770,23 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
             return EXIT_PROBLEMS
     from .pools import Pools
 
+    # Each routine once per voice (OUT/NAME/VOICE/); products that do not depend on the voice are
+    # shared through the store, keyed by what they are made from.
+    builds = [(path, compiled, replace(options, engine=engine, voice=voice, voice_folder=folder))
+              for path, compiled in todo for folder, engine, voice in options.voices] if options.voices else \
+        [(path, compiled, options) for path, compiled in todo]
     pools = Pools(options.jobs)
-    workers = min(options.jobs, len(todo))
+    workers = min(options.jobs, len(builds))
     if workers <= 1:
-        for path, compiled in todo:
-            status = max(status, _build_checked(path, compiled, loader, options, pools))
+        for path, compiled, chosen in builds:
+            status = max(status, _build_checked(path, compiled, loader, chosen, pools))
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         # Routines side by side in threads: their encoders are child processes and their makes hold the
         # shared pools' slots, so the pools, not the number of routines, decide how much runs at once.
         with ThreadPoolExecutor(workers, thread_name_prefix="qidsl-routine") as pool:
-            for code in pool.map(lambda item: _build_checked(item[0], item[1], loader, options, pools), todo):
+            for code in pool.map(lambda item: _build_checked(item[0], item[1], loader, item[2], pools), builds):
                 status = max(status, code)
     if programme is not None:
         status = max(status, _publish_programme(programme, options))
@@ -762,7 +798,7 @@ def _publish_programme(programme, options: BuildOptions) -> int:
     from .studio import write_programme
 
     try:
-        written = write_programme(programme, options.out, options.base_url)
+        written = write_programme(programme, options.out, options.base_url, [v[0] for v in options.voices])
     except OSError as exc:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
         _say(f"cannot write{where}: {exc.strerror or exc}; the programme's index and feed were not written")

@@ -112,7 +112,9 @@ def _parser() -> argparse.ArgumentParser:
                        "pico for German, French, Spanish and Italian, espeak for the rest; see qidsl voices)")
     build.add_argument("--voice", help="Piper voice: joe (bundled, English; it reads another language only "
                        "when named) or a path to a .onnx voice file; means --engine piper unless --engine "
-                       "is given")
+                       "is given. Several, comma-separated (joe,voices/other.onnx,espeak: an engine's name "
+                       "means its voice for the routine's language), build each routine once per voice into "
+                       "OUT/NAME/VOICE/")
     build.add_argument("--tld", default="com", help="gTTS accent domain, e.g. co.uk, com.au (default: com)")
     build.add_argument("--cache-dir", metavar="DIR", help="the store of speech, sounds and video segments "
                        "(default: $QIDSL_CACHE_DIR, else OUT/.cache)")
@@ -284,7 +286,12 @@ def main(argv: list[str] | None = None) -> int:
             from .watch import WatchOptions, run_watch
             return run_watch(args.paths, WatchOptions.from_args(args))
         from .build import BuildOptions, run_build
-        return run_build(args.paths, BuildOptions.from_args(args))
+        try:
+            options = BuildOptions.from_args(args)
+        except ValueError as exc:
+            print(f"qidsl: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        return run_build(args.paths, options)
     except KeyboardInterrupt:
         print("qidsl: interrupted; earlier outputs were left as they were", file=sys.stderr)
         return 130

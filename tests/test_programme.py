@@ -1,7 +1,7 @@
 """A programme: ``qidsl build FOLDER`` with a programme.toml writes an index page and a podcast feed (PSP-1).
 
-Three short routines built with real Piper and real ffmpeg, side by side
-(-j 2); the feed is read back with feedparser and its raw XML, the JSON
+Three short routines in two voices (Piper's joe and eSpeak NG) built with
+real speech and real ffmpeg, side by side (-j 2); the feed is read back with feedparser and its raw XML, the JSON
 chapters are validated against tests/data/json-chapters-1.2.schema.json (the
 Podcasting 2.0 format, transcribed from its specification; see its
 $comment), and the index page is opened in Chromium, every link followed
@@ -25,6 +25,7 @@ from qidsl.cli import main
 from tests.browser import browser  # noqa: F401  (a pytest fixture)
 
 BASE_URL = "https://example.org/qigong/"
+VOICES = ("joe", "espeak")
 NS = {"itunes": "http://www.itunes.com/dtds/podcast-1.0.dtd", "podcast": "https://podcastindex.org/namespace/1.0",
       "atom": "http://www.w3.org/2005/Atom"}
 SCHEMA = json.loads((Path(__file__).parent / "data" / "json-chapters-1.2.schema.json").read_text(encoding="utf-8"))
@@ -65,7 +66,7 @@ def built(tmp_path_factory):
     folder = _write_folder(work / "three-days")
     out = work / "out"
     code = main(["build", str(folder), "-j", "2", "--preview", "--out", str(out), "--cache-dir", str(work / "cache"),
-                 "--base-url", BASE_URL])
+                 "--base-url", BASE_URL, "--voice", ",".join(VOICES)])
     assert code == 0
     return folder, out
 
@@ -73,8 +74,13 @@ def built(tmp_path_factory):
 def test_every_output_is_written(built):
     _, out = built
     for name in ROUTINES:
-        for suffix in (".mp3", ".mp4", ".html", ".vtt", ".timeline.json", ".chapters.json"):
-            assert (out / name / f"{name}{suffix}").stat().st_size > 0
+        for voice in VOICES:
+            for suffix in (".mp3", ".mp4", ".html", ".vtt", ".timeline.json", ".chapters.json"):
+                assert (out / name / voice / f"{name}{suffix}").stat().st_size > 0
+        joe, espeak = (json.loads((out / name / v / f"{name}.timeline.json").read_text(encoding="utf-8"))
+                       for v in VOICES)
+        assert (joe["engine"], espeak["engine"]) == ("piper", "espeak")
+        assert (out / name / "joe" / f"{name}.mp3").read_bytes() != (out / name / "espeak" / f"{name}.mp3").read_bytes()
     assert (out / "index.html").is_file() and (out / "feed.xml").is_file() and (out / "cover.png").is_file()
 
 
@@ -102,16 +108,19 @@ def test_feed_has_every_psp1_tag(built):
     assert channel.find("podcast:locked", NS).get("owner") == "studio@example.org"
 
     items = channel.findall("item")
-    assert [i.find("title").text for i in items] == ["Arriving", "Opening the Joints", "Closing"]
-    for number, (item, name) in enumerate(zip(items, ROUTINES, strict=True), 1):
+    assert [i.find("title").text for i in items] == [f"{title} ({voice})" for title in (
+        "Arriving", "Opening the Joints", "Closing") for voice in VOICES]
+    for index, item in enumerate(items):
+        number, name, voice = index // 2 + 1, list(ROUTINES)[index // 2], VOICES[index % 2]
         for tag in ("enclosure", "guid", "pubDate", "itunes:duration", "itunes:episode", "podcast:chapters",
                     "podcast:transcript"):
             assert item.find(tag, NS) is not None, (name, tag)
         assert item.find("itunes:episode", NS).text == str(number)
         assert item.find("podcast:chapters", NS).attrib == {
-            "url": f"https://example.org/qigong/{name}/{name}.chapters.json", "type": "application/json+chapters"}
+            "url": f"https://example.org/qigong/{name}/{voice}/{name}.chapters.json",
+            "type": "application/json+chapters"}
         assert item.find("podcast:transcript", NS).attrib == {
-            "url": f"https://example.org/qigong/{name}/{name}.vtt", "type": "text/vtt", "language": "en"}
+            "url": f"https://example.org/qigong/{name}/{voice}/{name}.vtt", "type": "text/vtt", "language": "en"}
 
 
 def test_feed_read_back_by_feedparser(built):
@@ -122,19 +131,20 @@ def test_feed_read_back_by_feedparser(built):
     assert parsed.feed.language == "en"
     assert parsed.feed.author == "Test Studio"
     assert parsed.feed.image.href == "https://example.org/qigong/cover.png"
-    assert [e.itunes_episode for e in parsed.entries] == ["1", "2", "3"]
-    assert len({e.id for e in parsed.entries}) == 3
+    assert [e.itunes_episode for e in parsed.entries] == ["1", "1", "2", "2", "3", "3"]
+    assert len({e.id for e in parsed.entries}) == 6
     dates = [e.published_parsed[:3] for e in parsed.entries]
-    assert dates == [(2026, 3, 1), (2026, 3, 2), (2026, 3, 3)]
-    for entry, name in zip(parsed.entries, ROUTINES, strict=True):
-        mp3 = out / name / f"{name}.mp3"
+    assert dates == [(2026, 3, 1)] * 2 + [(2026, 3, 2)] * 2 + [(2026, 3, 3)] * 2
+    for index, entry in enumerate(parsed.entries):
+        name, voice = list(ROUTINES)[index // 2], VOICES[index % 2]
+        mp3 = out / name / voice / f"{name}.mp3"
         (enclosure,) = entry.enclosures
-        assert enclosure.href == f"https://example.org/qigong/{name}/{name}.mp3"
+        assert enclosure.href == f"https://example.org/qigong/{name}/{voice}/{name}.mp3"
         assert enclosure.type == "audio/mpeg"
         assert int(enclosure.length) == mp3.stat().st_size
-        timeline = json.loads((out / name / f"{name}.timeline.json").read_text(encoding="utf-8"))
+        timeline = json.loads((out / name / voice / f"{name}.timeline.json").read_text(encoding="utf-8"))
         assert int(entry.itunes_duration) == round(timeline["duration"])
-        assert entry.summary == (timeline["description"] or timeline["title"])
+        assert entry.summary == (timeline["description"] or f"{timeline['title']} ({voice})")
 
 
 def test_json_chapters_are_valid_and_match_the_sections(built):
@@ -142,13 +152,14 @@ def test_json_chapters_are_valid_and_match_the_sections(built):
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     expected = {"arriving": ["Standing", "Breathing"], "opening": ["Opening the Joints", "Wrists"],
                 "closing": ["Rest"]}
-    for name, titles in expected.items():
-        chapters = json.loads((out / name / f"{name}.chapters.json").read_text(encoding="utf-8"))
+    for name, voice in ((name, voice) for name in expected for voice in VOICES):
+        titles = expected[name]
+        chapters = json.loads((out / name / voice / f"{name}.chapters.json").read_text(encoding="utf-8"))
         jsonschema.validate(chapters, SCHEMA, cls=jsonschema.Draft202012Validator)
         assert chapters["version"] == "1.2.0"
         assert [c["title"] for c in chapters["chapters"]] == titles
         assert chapters["chapters"][0]["startTime"] == 0
-        timeline = json.loads((out / name / f"{name}.timeline.json").read_text(encoding="utf-8"))
+        timeline = json.loads((out / name / voice / f"{name}.timeline.json").read_text(encoding="utf-8"))
         assert chapters["chapters"][-1]["endTime"] == round(timeline["duration"], 3)
 
 
@@ -164,11 +175,13 @@ def test_index_page_links_resolve_in_chromium(built, browser):  # noqa: F811
     finally:
         page.close()
     assert image_width == 64  # the artwork, copied beside the page, loaded
-    assert [label for label, _ in links] == ["practice page", "MP3", "MP4"] * 3 + ["Podcast feed"]
+    assert [label for label, _ in links] == ["practice page", "MP3", "MP4"] * 6 + ["Podcast feed"]
+    assert [Path(unquote(urlparse(href).path)).parent.name for _, href in links[:-1:3]] == list(VOICES) * 3
     for _, href in links:
         target = Path(unquote(urlparse(href).path))
         assert target.is_file(), href
         assert out in target.parents
+    assert text.count("joe:") == 3 and text.count("espeak:") == 3
     assert "Settle in and find the breath." in text and "Wrists, elbows and shoulders." in text
     assert text.index("Arriving") < text.index("Opening the Joints") < text.index("Closing")
 
@@ -199,3 +212,9 @@ def test_check_reports_an_unknown_episode_and_a_toml_syntax_error(tmp_path, caps
     assert f"{toml}:2:10: error: invalid value (TOML)\n    author = Test Studio\n             ^" in out
     assert main(["build", str(folder), "--out", str(tmp_path / "out")]) == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_a_voice_named_twice_is_a_usage_error(tmp_path, capsys):
+    folder = _write_folder(tmp_path / "p")
+    assert main(["build", str(folder), "--voice", "joe,espeak,joe", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err == "qidsl: the voice 'joe' is named twice in --voice\n"
