@@ -218,3 +218,14 @@ def test_a_voice_named_twice_is_a_usage_error(tmp_path, capsys):
     folder = _write_folder(tmp_path / "p")
     assert main(["build", str(folder), "--voice", "joe,espeak,joe", "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err == "qidsl: the voice 'joe' is named twice in --voice\n"
+
+
+def test_voices_share_what_does_not_depend_on_the_voice(tmp_path, capsys):
+    """Two voices, one bell: the bell is levelled once, each voice's speech on its own."""
+    (tmp_path / "closing.qi").write_text(ROUTINES["closing"], encoding="utf-8")
+    cache = tmp_path / "cache"
+    assert main(["build", str(tmp_path / "closing.qi"), "--no-video", "--voice", "joe,espeak", "-j", "1",
+                 "--out", str(tmp_path / "out"), "--cache-dir", str(cache)]) == 0
+    err = capsys.readouterr().err
+    assert "-> " + str(tmp_path / "out" / "closing" / "espeak") + "/ (speech: espeak" in err
+    assert len(list((cache / "level").rglob("*.f32"))) == 3  # joe's words, espeak's words, the bell once
