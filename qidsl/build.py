@@ -705,23 +705,32 @@ def variants_to_build(path: Path, compiled, wanted: str | None) -> list[tuple[st
     return [(v, path.stem if v == declared[0] else f"{path.stem}.{v}") for v in chosen]
 
 
-def _build_checked(path: Path, compiled, loader: Loader, options: BuildOptions, pools=None) -> int:
-    """Build the variants asked for of one routine that compiled without errors; the exit status."""
-    status = EXIT_OK
+def _build_checked(path: Path, compiled, loader: Loader, options: BuildOptions, pools=None):
+    """Build the variants asked for of one routine that compiled without errors; its :class:`Outcome`."""
+    from .summary import BUILT, FAILED, REUSED, Outcome
+
+    name = f"{path.stem} ({options.voice_folder})" if options.voice_folder else str(path)
+    started = time.monotonic()
+    made = reused = 0
+    fresh = False
     try:
-        for variant, name in variants_to_build(path, compiled, options.variant):
-            if build_one(path, compiled.variant(variant), loader, options, name, pools=pools) is None:
-                status = EXIT_PROBLEMS
+        for variant, stem in variants_to_build(path, compiled, options.variant):
+            report = build_one(path, compiled.variant(variant), loader, options, stem, pools=pools)
+            if report is None:
+                return Outcome(name, FAILED, reason="it has warnings and --strict is on")
+            made, reused = made + report.made_count, reused + report.reused_count
+            fresh = fresh or (not report.up_to_date and report.made_count > 0)
     except BuildError as exc:
         _say(str(exc))
         _say(f"{path} was not built; earlier outputs were left as they were")
-        return EXIT_PROBLEMS
+        return Outcome(name, FAILED, reason=str(exc).splitlines()[0])
     except OSError as exc:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        _say(f"cannot write{where}: {exc.strerror or exc}")
+        reason = f"cannot write{where}: {exc.strerror or exc}"
+        _say(reason)
         _say(f"{path} was not built; earlier outputs were left as they were")
-        return EXIT_PROBLEMS
-    return status
+        return Outcome(name, FAILED, reason=reason)
+    return Outcome(name, BUILT if fresh else REUSED, made, reused, time.monotonic() - started)
 
 
 def run_build(paths: list[str], options: BuildOptions) -> int:
@@ -744,11 +753,16 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
             _say(f"{path} has no variant '{options.variant}'" +
                  (f"; its variants are: {', '.join(declared)}" if declared else "; it declares none"))
             return EXIT_USAGE
-    todo = []
+    from .summary import FAILED, Outcome
+
+    todo, refused = [], []
     for path, compiled in zip(files, results):
         if compiled.errors:
             print_diagnostics(list(compiled.diagnostics), loader, "text", sys.stderr)
             _say(f"{path} has errors; nothing was built")
+            errors = sum(d.is_error for d in compiled.diagnostics)
+            refused.append(Outcome(str(path), FAILED, reason=f"{errors} error{'' if errors == 1 else 's'} in "
+                                   "the routine (above)"))
             status = EXIT_PROBLEMS
             continue
         if is_library(compiled.routine):
@@ -775,19 +789,31 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
     builds = [(path, compiled, replace(options, engine=engine, voice=voice, voice_folder=folder))
               for path, compiled in todo for folder, engine, voice in options.voices] if options.voices else \
         [(path, compiled, options) for path, compiled in todo]
+    from .summary import Summary
+
+    summary = Summary(len(builds) + len(refused))
+    for outcome in refused:
+        summary.add(outcome)
+
+    def build(item) -> None:
+        summary.add(_build_checked(item[0], item[1], loader, item[2], pools))
+
     pools = Pools(options.jobs)
     workers = min(options.jobs, len(builds))
     if workers <= 1:
-        for path, compiled, chosen in builds:
-            status = max(status, _build_checked(path, compiled, loader, chosen, pools))
+        for item in builds:
+            build(item)
     else:
         from concurrent.futures import ThreadPoolExecutor
 
         # Routines side by side in threads: their encoders are child processes and their makes hold the
         # shared pools' slots, so the pools, not the number of routines, decide how much runs at once.
         with ThreadPoolExecutor(workers, thread_name_prefix="qidsl-routine") as pool:
-            for code in pool.map(lambda item: _build_checked(item[0], item[1], loader, item[2], pools), builds):
-                status = max(status, code)
+            list(pool.map(build, builds))
+    if any(o.state == FAILED for o in summary.outcomes):
+        status = EXIT_PROBLEMS
+    if summary.total > 1:  # one routine's own lines already say it all
+        summary.print_table()
     if programme is not None:
         status = max(status, _publish_programme(programme, options))
     return status

@@ -16,6 +16,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from .lang.diagnostics import Diagnostic, error
 from .lang.model import Span
@@ -124,7 +125,7 @@ def _key_span(file: str, lines: list[str], key: str, needle: str | None = None) 
     return _span(file, lines, 1, 1, len(lines[0]) if lines else 1)
 
 
-def read_programme(path: Path, routines: list[Path]) -> tuple[Programme | None, list[Diagnostic], object]:
+def read_programme(path: Path, routines: list[Path]) -> tuple[Programme | None, list[Diagnostic], Any]:
     """Read ``path`` against the routine files of its folder.
 
     Returns the programme (None when it has errors), its problems, and its

@@ -11,6 +11,7 @@ to a file.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -229,3 +230,28 @@ def test_voices_share_what_does_not_depend_on_the_voice(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "-> " + str(tmp_path / "out" / "closing" / "espeak") + "/ (speech: espeak" in err
     assert len(list((cache / "level").rglob("*.f32"))) == 3  # joe's words, espeak's words, the bell once
+
+
+def test_many_builds_end_with_a_table_and_a_failure_leaves_the_others_built(tmp_path, capsys):
+    for name, text in (("a", 'title: "A"\n\nsay "Hello."\n'), ("b", 'title: "B"\nlanguage: "tlh"\n\nsay "Qapla."\n'),
+                       ("c", 'title: "C"\n\nsay "Goodbye."\n')):
+        (tmp_path / f"{name}.qi").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    args = ["build", str(tmp_path), "--no-video", "-j", "2", "--out", str(out), "--cache-dir", str(tmp_path / "c")]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert (out / "a" / "a.mp3").is_file() and (out / "c" / "c.mp3").is_file() and not (out / "b").exists()
+    lines = [line for line in err.splitlines() if line.startswith("qidsl: [")]
+    assert sorted(line[:13] for line in lines) == ["qidsl: [1/3] ", "qidsl: [2/3] ", "qidsl: [3/3] "]
+    reason = "no offline voice speaks 'tlh'; use `engine: gtts` (online; or `qidsl build --engine gtts`), " \
+             "or a Piper voice file for 'tlh' (`voice: voices/NAME.onnx`)."
+    table = err[err.index("qidsl: 3 builds in "):].splitlines()
+    assert re.fullmatch(r"qidsl: 3 builds in [\d.]+ s: 2 built, 0 reused, 1 failed", table[0])
+    assert table[1] == f"  {'routine'.ljust(len(str(tmp_path / 'a.qi')))}  result"
+    assert re.fullmatch(rf"  {re.escape(str(tmp_path / 'a.qi'))}  built, \d+ made, 0 reused, [\d.]+ s", table[2])
+    assert table[3] == f"  {tmp_path / 'b.qi'}  failed: {reason}"
+
+    assert main(args) == 1  # again: nothing to make, the failure still said
+    table = capsys.readouterr().err.split("qidsl: 3 builds in ")[1].splitlines()
+    assert table[0].endswith(" s: 0 built, 2 reused, 1 failed")
+    assert re.fullmatch(rf"  {re.escape(str(tmp_path / 'c.qi'))}  reused, 0 made, \d+ reused, [\d.]+ s", table[4])
