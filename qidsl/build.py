@@ -99,6 +99,7 @@ class BuildOptions:
     # voices holds each voice's (folder, engine, voice), () when one voice is built into OUT/NAME/.
     voices: tuple[tuple[str, str | None, str | None], ...] = ()
     voice_folder: str | None = None
+    cluster: str | None = None  # a Dask scheduler's address, or local:N (qidsl.cluster)
 
     @classmethod
     def from_args(cls, args) -> "BuildOptions":
@@ -111,7 +112,7 @@ class BuildOptions:
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
                    jobs=args.jobs or os.cpu_count() or 1, store_cap=store_cap(args.cache_max_size),
                    profile=getattr(args, "profile", None), base_url=getattr(args, "base_url", None),
-                   voices=voices if len(voices) > 1 else ())
+                   voices=voices if len(voices) > 1 else (), cluster=getattr(args, "cluster", None))
 
 
 def voice_list(engine: str | None, voices: str | None) -> list[tuple[str, str | None, str | None]]:
@@ -799,17 +800,29 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
         summary.add(_build_checked(item[0], item[1], loader, item[2], pools))
 
     pools = Pools(options.jobs)
-    workers = min(options.jobs, len(builds))
-    if workers <= 1:
-        for item in builds:
-            build(item)
-    else:
-        from concurrent.futures import ThreadPoolExecutor
+    if options.cluster:
+        from .cluster import Cluster
 
-        # Routines side by side in threads: their encoders are child processes and their makes hold the
-        # shared pools' slots, so the pools, not the number of routines, decide how much runs at once.
-        with ThreadPoolExecutor(workers, thread_name_prefix="qidsl-routine") as pool:
-            list(pool.map(build, builds))
+        try:
+            pools.remote = Cluster(options.cluster)
+        except BuildError as exc:
+            _say(str(exc))
+            return EXIT_PROBLEMS
+    try:
+        workers = min(options.jobs, len(builds))
+        if workers <= 1:
+            for item in builds:
+                build(item)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # Routines side by side in threads: their encoders are child processes and their makes hold the
+            # shared pools' slots, so the pools, not the number of routines, decide how much runs at once.
+            with ThreadPoolExecutor(workers, thread_name_prefix="qidsl-routine") as pool:
+                list(pool.map(build, builds))
+    finally:
+        if pools.remote is not None:
+            pools.remote.close()
     if any(o.state == FAILED for o in summary.outcomes):
         status = EXIT_PROBLEMS
     if summary.total > 1:  # one routine's own lines already say it all

@@ -133,6 +133,10 @@ def _parser() -> argparse.ArgumentParser:
                        "(default: the number of cores)")
     build.add_argument("--variant", metavar="NAME", help="the variant to build, or 'all' (default: the first "
                        "declared); other variants are written as NAME.VARIANT.*")
+    build.add_argument("--cluster", metavar="ADDRESS", help="make the build's products as Dask tasks on a "
+                       "running dask.distributed scheduler (tcp://host:8786, tls://host:8786), or local:N for a "
+                       "local cluster of N worker processes; the store must be a folder every worker sees at the "
+                       "same path. Needs pip install 'qidsl[cluster]' (docs/cluster.md)")
     build.add_argument("--base-url", metavar="URL", help="where a programme (a folder with a programme.toml) "
                        "is published, e.g. https://example.org/qigong; its feed.xml is written only with it")
     _level_option(build)

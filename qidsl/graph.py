@@ -78,8 +78,12 @@ class Graph:
             path = self.store.get(product.kind, product.key, product.ext)
             if path is None:
                 inputs = self.need_all(product.inputs)
-                with self.pools.slot(product.pool), self.store.put(product.kind, product.key, product.ext) as tmp:
-                    product.make(tmp, *inputs)
+                if self.pools.remote is not None and product.pool is not None:  # --cluster: a Dask task
+                    self.pools.remote.make(self.store, product, inputs)
+                else:
+                    with self.pools.slot(product.pool), self.store.put(product.kind, product.key,
+                                                                      product.ext) as tmp:
+                        product.make(tmp, *inputs)
                 path = self.store.path(product.kind, product.key, product.ext)
                 counter = self.made
             else:
