@@ -56,6 +56,15 @@ class Cluster:
                 self.local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                           dashboard_address=None)
                 self.client = Client(self.local)
+            elif address.startswith("tls://"):
+                from distributed.security import Security
+
+                # Dask's own configuration names the files (~/.config/dask/*.yaml or DASK_DISTRIBUTED__COMM__TLS__*)
+                security = Security()
+                if not (security.tls_ca_file and security.tls_client_cert):
+                    raise BuildError(f"{address} needs Dask's TLS files: set distributed.comm.tls.ca-file, "
+                                     "client.cert and client.key in a Dask config file (docs/cluster.md)")
+                self.client = Client(address, security=security, timeout="30s")
             else:
                 self.client = Client(address, timeout="30s")
         except OSError as exc:
