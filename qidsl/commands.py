@@ -52,6 +52,7 @@ def _check(paths: list[str], fmt: str, strict: bool, level: str | None, profile:
     # A file included by several routines checked together is reported once.
     diagnostics = list(dict.fromkeys(d for result in results for d in (
         *result.diagnostics, *profile_warnings(profile, result.routine, result.estimate))))
+    diagnostics += _programme_problems(paths, files, results, loader)
     print_diagnostics(diagnostics, loader, fmt)
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
@@ -59,6 +60,21 @@ def _check(paths: list[str], fmt: str, strict: bool, level: str | None, profile:
         summary = "no problems" if not diagnostics else f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
         print(f"{summary} in {_count(len(files), 'file')}", file=sys.stderr)
     return EXIT_PROBLEMS if errors or (strict and warnings) else EXIT_OK
+
+
+def _programme_problems(paths: list[str], files: list[Path], results, loader: Loader) -> list:
+    """The mistakes in the ``programme.toml`` of a folder checked on its own (none without one)."""
+    from .lang.check import is_library
+    from .programme import programme_file, read_programme
+
+    toml = programme_file(paths)
+    if toml is None:
+        return []
+    routines = [file for file, result in zip(files, results) if result.routine is None or
+                not is_library(result.routine)]
+    _, problems, source = read_programme(toml, routines)
+    loader.sources[str(toml)] = source
+    return problems
 
 
 def _format_routine(routine, lines: list[str]) -> str:

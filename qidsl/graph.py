@@ -80,8 +80,12 @@ class Graph:
                 # Inputs one after the other in this thread: need_all already runs products side by side,
                 # and threads started inside threads only multiply malloc arenas (memory), not speed.
                 inputs = [self.need(item) for item in product.inputs]
-                with self.pools.slot(product.pool), self.store.put(product.kind, product.key, product.ext) as tmp:
-                    product.make(tmp, *inputs)
+                if self.pools.remote is not None and product.pool is not None:  # --cluster: a Dask task
+                    self.pools.remote.make(self.store, product, inputs)
+                else:
+                    with self.pools.slot(product.pool), self.store.put(product.kind, product.key,
+                                                                      product.ext) as tmp:
+                        product.make(tmp, *inputs)
                 path = self.store.path(product.kind, product.key, product.ext)
                 counter = self.made
             else:
