@@ -96,7 +96,7 @@ class BuildOptions:
     profile: str | None = None  # a platform whose rules are checked and whose files are made (qidsl.profiles)
 
     @classmethod
-    def from_args(cls, args) -> "BuildOptions":
+    def from_args(cls, args) -> BuildOptions:
         width, height = RESOLUTIONS[args.resolution]
         engine, voice = engine_and_voice(args.engine, args.voice)
         return cls(out=Path(args.out), video=not args.no_video, engine=engine, voice=voice,

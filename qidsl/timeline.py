@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Protocol
+from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
 
 from .lang.diagnostics import Diagnostic, warning
 from .lang.model import Span
@@ -63,7 +64,7 @@ class Event:
 class Timeline:
     """The one truth every renderer reads."""
 
-    settings: "Settings"
+    settings: Settings
     notes: tuple[str, ...]
     duration: float
     events: tuple[Event, ...]
@@ -138,7 +139,7 @@ class EstimatedSpeech:
         self.symbol_names = symbol_names if symbol_names is not None else SYMBOL_NAMES["en"]
 
     @classmethod
-    def for_settings(cls, settings) -> "EstimatedSpeech":
+    def for_settings(cls, settings) -> EstimatedSpeech:
         """The estimate for a routine's engine and voice (joe's pace when no offline voice speaks it)."""
         info = ENGINES.get(settings.engine) if settings.engine else None
         pace = info.pace_for(settings.language) if info else ENGINES["piper"].pace

@@ -60,7 +60,7 @@ class WatchOptions:
     fps: int = 30  # the timeline's frame grid: that of a default `qidsl build`
 
     @classmethod
-    def from_args(cls, args) -> "WatchOptions":
+    def from_args(cls, args) -> WatchOptions:
         from .build import engine_and_voice
 
         engine, voice = engine_and_voice(args.engine, args.voice)

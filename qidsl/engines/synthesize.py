@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..errors import BuildError
 from ..lang.speech import AUTOMATIC, ENGINES, is_bundled_voice, no_voice_advice, not_spoken

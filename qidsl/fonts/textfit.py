@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from . import _advances
 from .breaks import WRONG, BreakRules

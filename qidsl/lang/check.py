@@ -40,10 +40,10 @@ class Size:
     steps: int
     seconds: float
 
-    def __add__(self, other: "Size") -> "Size":
+    def __add__(self, other: Size) -> Size:
         return Size(self.steps + other.steps, self.seconds + other.seconds)
 
-    def __mul__(self, factor: int) -> "Size":
+    def __mul__(self, factor: int) -> Size:
         return Size(self.steps * factor, self.seconds * factor)
 
 

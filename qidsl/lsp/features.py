@@ -301,7 +301,7 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
         if quoted.group(2) == "do":
             names = dict.fromkeys(re.findall(r'^\s*define\s+"((?:[^"\\]|\\.)*)"', doc.text, re.MULTILINE))
             library = doc.compiled.library
-            for name, definition in (library.definitions.items() if library else ()):
+            for name, _definition in (library.definitions.items() if library else ()):
                 names.setdefault(name, None)
             return [Completion(name, "reference", "a sequence made with define", f'"{name}"', start, end)
                     for name in names]
@@ -392,7 +392,7 @@ class Symbol:
     kind: str  # section, define, repeat, sides, variants
     span: m.Span
     name_span: m.Span
-    children: tuple["Symbol", ...]
+    children: tuple[Symbol, ...]
 
 
 def _header_span(node) -> m.Span:

@@ -16,7 +16,6 @@ shared in proportion to its characters.  Scripts written without spaces
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
 from ..engines.timing import Word

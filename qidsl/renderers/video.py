@@ -266,7 +266,7 @@ class VideoFrames:
         self._bar_track[...] = self.theme.track
         self._bar_done[...] = self.theme.accent
 
-    def fresh(self) -> "VideoFrames":
+    def fresh(self) -> VideoFrames:
         """Another frame function over the same scene, with its own buffers (one per thread)."""
         return VideoFrames(None, (), self.layout.width, self.layout.height, self.planar, yuv_only=self.yuv_only,
                            _shared=self._shared)

@@ -97,7 +97,7 @@ def text_layer(text: str, size: int, bold: bool, max_width: int, max_lines: int 
     return _render_lines(list(placed.lines), font(placed.size, bold, needs_cjk(text)), align)
 
 
-def box_layer(name: str, text: str, layout: "Layout", align: str = "left", language: str = "en") -> TextLayer:
+def box_layer(name: str, text: str, layout: Layout, align: str = "left", language: str = "en") -> TextLayer:
     """``text`` of a routine in ``language`` in the box ``name`` of :data:`qidsl.fonts.textfit.BOXES`,
     at this layout's scale."""
     box = BOXES[name]
