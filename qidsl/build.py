@@ -531,7 +531,7 @@ def declare_audio(timeline, clips: dict, settings, target: float) -> AudioProduc
         # Keyed by the clip's samples, not by its text: speech made again after the store was pruned
         # may differ (Piper's speech varies a little between syntheses), and must never meet a sound
         # levelled from the old clip.
-        key = LEVEL.key("speech", hashlib.sha256(np.ascontiguousarray(clip.samples, "<f4")).hexdigest(),
+        key = LEVEL.key("speech", hashlib.sha256(np.ascontiguousarray(clip.samples, "<f4").data).hexdigest(),
                         clip.sample_rate, target)
         if key not in levelled:
             def make(out: Path) -> None:
@@ -632,7 +632,7 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str):
     from .renderers import audio
 
     spoken = sorted({e.spoken for e in timeline.events if e.spoken})
-    digests = [hashlib.sha256(np.ascontiguousarray(clips[t].samples, "<f4")).hexdigest() for t in spoken]
+    digests = [hashlib.sha256(np.ascontiguousarray(clips[t].samples, "<f4").data).hexdigest() for t in spoken]
 
     def make(out: Path) -> None:
         mixed, rate = audio.quick_mix(timeline, clips)
@@ -706,8 +706,10 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
     files, loader, results = compiled_paths
     status = EXIT_OK
     for path, compiled in zip(files, results):
-        if not compiled.errors and options.variant not in (None, "all") and \
-                options.variant not in compiled.settings.variants:
+        if compiled.errors or options.variant in (None, "all"):
+            continue
+        assert compiled.settings is not None  # a routine without errors has its settings
+        if options.variant not in compiled.settings.variants:
             declared = compiled.settings.variants
             _say(f"{path} has no variant '{options.variant}'" +
                  (f"; its variants are: {', '.join(declared)}" if declared else "; it declares none"))
@@ -719,6 +721,7 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
             _say(f"{path} has errors; nothing was built")
             status = EXIT_PROBLEMS
             continue
+        assert compiled.routine is not None  # a routine without errors was parsed
         if is_library(compiled.routine):
             _say(f"{path} only holds definitions for other routines to include; nothing to build")
             continue

@@ -226,6 +226,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         if step.kind in (SAY, COUNT):
             length = timing.duration + settings.gap
         elif step.kind in BREATH_KINDS:
+            assert step.seconds is not None  # a breath phase always has its length
             length = step.seconds
             if timing.duration > step.seconds:
                 # A cue inside a repeat overruns on every round: one warning for its place
@@ -241,6 +242,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
                         step.text_span or step.span, "shorten the text or lengthen the phase"))
                 length = timing.duration + SPEECH_MARGIN
         elif step.kind == PAUSE:
+            assert step.seconds is not None  # so does a pause
             length = step.seconds
         elif step.kind == BELL:
             length = step.seconds if step.seconds is not None else DEFAULT_BELL

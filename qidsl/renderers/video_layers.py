@@ -125,7 +125,7 @@ def countdown_layer(text: str, size: int, radius: float) -> TextLayer:
         if math.hypot(right - left, bottom - top) / 2 <= 0.86 * radius or current <= textfit.SMALLEST:
             break
         current = max(textfit.SMALLEST, min(current - 1, int(current * textfit.SHRINK)))
-    mask = Image.new("L", (right - left + 2, bottom - top + 2), 0)
+    mask = Image.new("L", (int(right - left) + 2, int(bottom - top) + 2), 0)  # whole pixels from FreeType
     ImageDraw.Draw(mask).text((1 - left, 1 - top), text, font=face, fill=255)
     return TextLayer(mask, (text,))
 

@@ -157,7 +157,7 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
     scene = frames.scene
     segments: list[Segment] = []
     start, event, state, run = 0, None, None, 0
-    digest = None
+    digest = hashlib.sha256()  # each segment starts its own (below)
     has_card = False
 
     screens: dict = {}  # the segment's screens, each hashed in full once, then by its number
@@ -178,7 +178,7 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
         if has_card:  # the title and end cards show the routine's title, author, notes and length
             digest.update(repr(frames.card).encode())
         segments.append(Segment(start, end - start, VIDEO_SEGMENT.key(digest.hexdigest())))
-        digest, has_card = None, False
+        digest, has_card = hashlib.sha256(), False
         screens.clear()
 
     for i in range(count):
@@ -267,6 +267,7 @@ def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], enc
             if stop.is_set():
                 raise BuildError("the video was stopped")
             frames.draw(states[at])
+            assert frames.yuv is not None  # the segments' painter draws planar YUV
             encoder.write(frames.yuv)
             at += times
             step(times)
@@ -487,11 +488,12 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
                                            path, stop, step))
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for future in done:
-                if future.exception() is not None:
+                error = future.exception()
+                if error is not None:
                     stop.set()
                     for other in pending:
                         other.cancel()
-                    raise future.exception()
+                    raise error
         except BaseException:
             stop.set()
             raise
