@@ -22,7 +22,7 @@ from .diagnostics import Diagnostic, error, warning
 from .limits import MAX_NESTING, MAX_PHASE, MAX_REPEAT, MAX_SECONDS, MAX_STEPS, MAX_TEXT_CHARACTERS
 from .loader import Library
 from .numbers import HUGE, plain, shown
-from .settings import resolve_settings
+from .settings import Settings, resolve_settings
 from .statements import header_words
 from .variants import merge_variant_problems, variant_names
 from .voicefile import voice_file_problems
@@ -148,7 +148,7 @@ class _Checker:
         self.used: set[str] = set()
         self.uses_side = self._definitions_using_side()
         self._guesses: dict[str, str | None] = {}
-        self.settings = None
+        self.settings: Settings | None = None  # resolved by run(), before the walk
         self.variants_named: set[str] = set()  # variants some for/unless block names
         self.in_variant_block = 0  # inside a top-level for/unless: sections allowed, define/include not
 
@@ -220,6 +220,7 @@ class _Checker:
         if len(value) > MAX_TEXT_CHARACTERS:
             return False  # an error of its own (see long_text); fitting megabytes would take minutes
         box = BOXES[box_name]
+        assert self.settings is not None  # run() resolves them first
         if box.fit(value, language=self.settings.language).within_limits:
             return True
         # About how many characters the box holds at its smallest size, for the hint.
@@ -236,6 +237,7 @@ class _Checker:
         Notes, section names and side names are measured on the walk (:meth:`_shown`).
         """
         routine = self.routine
+        assert self.settings is not None  # run() resolves them first
         for key, box in (("title", "title"), ("author", "author")):
             setting = routine.setting(key)
             if setting is not None and setting.value.strip() and routine.path == setting.span.file:

@@ -88,7 +88,8 @@ class ResumableParse:
                 if length is not None:
                     del value.children[length:]
             self.indenter.resume_levels = list(start.levels)
-        thread = LexerThread(self.lexer, LexerState(TextSlice(text, offset, len(text))))
+        # Lark's own ParsingFrontend hands LexerThread a PostLexConnector too (its annotation says Lexer).
+        thread = LexerThread(self.lexer, LexerState(TextSlice(text, offset, len(text))))  # type: ignore[arg-type]
         state = ParserState(self.conf, thread, states, values)
         snapshots = self.snapshots
         indenter = self.indenter

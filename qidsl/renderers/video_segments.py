@@ -157,13 +157,14 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
     scene = frames.scene
     segments: list[Segment] = []
     start, event, state, run = 0, None, None, 0
-    digest = hashlib.sha256()  # each segment starts its own (below)
+    digest: hashlib._Hash | None = None  # the open segment's; None between segments
     has_card = False
 
     screens: dict = {}  # the segment's screens, each hashed in full once, then by its number
 
     def feed(value: FrameState, repeat: int) -> None:
         nonlocal has_card
+        assert digest is not None  # called while a segment is open
         number = screens.get(value.screen)
         if number is None:
             number = screens[value.screen] = len(screens)
@@ -175,10 +176,11 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
         nonlocal digest, has_card
         if state is not None:
             feed(state, run)
+        assert digest is not None  # called while a segment is open
         if has_card:  # the title and end cards show the routine's title, author, notes and length
             digest.update(repr(frames.card).encode())
         segments.append(Segment(start, end - start, VIDEO_SEGMENT.key(digest.hexdigest())))
-        digest, has_card = hashlib.sha256(), False
+        digest, has_card = None, False
         screens.clear()
 
     for i in range(count):
