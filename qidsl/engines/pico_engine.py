@@ -48,7 +48,7 @@ class _ZeroedWorkArea:
             libc = ctypes.CDLL(None)
             self.malloc, self.memset, self.free = libc.malloc, libc.memset, libc.free
         except (OSError, AttributeError):
-            self.malloc = None
+            self.malloc = None  # type: ignore[assignment]  # None: no libc functions; checked before use
             return
         self.malloc.restype, self.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
         self.memset.restype = ctypes.c_void_p
