@@ -86,7 +86,7 @@ class PeakMemory:
             self.pss = max(self.pss, sum(p for _, p in sizes))
             time.sleep(0.02)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._watcher.start()
         return self
 

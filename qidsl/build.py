@@ -102,7 +102,7 @@ class BuildOptions:
     cluster: str | None = None  # a Dask scheduler's address, or local:N (qidsl.cluster)
 
     @classmethod
-    def from_args(cls, args) -> "BuildOptions":
+    def from_args(cls, args) -> BuildOptions:
         width, height = RESOLUTIONS[args.resolution]
         voices = voice_list(args.engine, args.voice)
         engine, voice = voices[0][1:] if len(voices) == 1 else (None, None)
@@ -112,7 +112,7 @@ class BuildOptions:
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
                    jobs=args.jobs or os.cpu_count() or 1, store_cap=store_cap(args.cache_max_size),
                    profile=getattr(args, "profile", None), base_url=getattr(args, "base_url", None),
-                   voices=voices if len(voices) > 1 else (), cluster=getattr(args, "cluster", None))
+                   voices=tuple(voices) if len(voices) > 1 else (), cluster=getattr(args, "cluster", None))
 
 
 def voice_list(engine: str | None, voices: str | None) -> list[tuple[str, str | None, str | None]]:
@@ -130,6 +130,7 @@ def voice_list(engine: str | None, voices: str | None) -> list[tuple[str, str | 
     for item in (part.strip() for part in voices.split(",")):
         if not item:
             continue
+        entry: tuple[str, str | None, str | None]
         if item in ENGINES and not is_bundled_voice(item):
             entry = (item, item, None)
         else:
@@ -564,7 +565,7 @@ def declare_audio(timeline, clips: dict, settings, target: float) -> AudioProduc
         # Keyed by the clip's samples, not by its text: speech made again after the store was pruned
         # may differ (Piper's speech varies a little between syntheses), and must never meet a sound
         # levelled from the old clip.
-        key = LEVEL.key("speech", hashlib.sha256(np.ascontiguousarray(clip.samples, "<f4")).hexdigest(),
+        key = LEVEL.key("speech", hashlib.sha256(np.ascontiguousarray(clip.samples, "<f4").data).hexdigest(),
                         clip.sample_rate, target)
         if key not in levelled:
             def make(out: Path) -> None:
@@ -665,7 +666,7 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str):
     from .renderers import audio
 
     spoken = sorted({e.spoken for e in timeline.events if e.spoken})
-    digests = [hashlib.sha256(np.ascontiguousarray(clips[t].samples, "<f4")).hexdigest() for t in spoken]
+    digests = [hashlib.sha256(np.ascontiguousarray(clips[t].samples, "<f4").data).hexdigest() for t in spoken]
 
     def make(out: Path) -> None:
         mixed, rate = audio.quick_mix(timeline, clips)
@@ -748,8 +749,10 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
     files, loader, results = compiled_paths
     status = EXIT_OK
     for path, compiled in zip(files, results):
-        if not compiled.errors and options.variant not in (None, "all") and \
-                options.variant not in compiled.settings.variants:
+        if compiled.errors or options.variant in (None, "all"):
+            continue
+        assert compiled.settings is not None  # a routine without errors has its settings
+        if options.variant not in compiled.settings.variants:
             declared = compiled.settings.variants
             _say(f"{path} has no variant '{options.variant}'" +
                  (f"; its variants are: {', '.join(declared)}" if declared else "; it declares none"))
@@ -766,6 +769,7 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
                                    "the routine (above)"))
             status = EXIT_PROBLEMS
             continue
+        assert compiled.routine is not None  # a routine without errors was parsed
         if is_library(compiled.routine):
             _say(f"{path} only holds definitions for other routines to include; nothing to build")
             continue

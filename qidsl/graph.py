@@ -47,7 +47,7 @@ class Product:
     key: str
     ext: str
     make: Callable[..., None]
-    inputs: tuple["Product", ...] = field(default=())
+    inputs: tuple[Product, ...] = field(default=())
     pool: str | None = CORES
 
 

@@ -25,7 +25,7 @@ def built_episodes(programme: Programme, out: Path, voices: list[str] | None = N
     """
     episodes = []
     for number, stem in enumerate(programme.episodes, 1):
-        for voice in voices or [None]:
+        for voice in voices or [""]:
             folder = out / stem / voice if voice else out / stem
             timeline_path = folder / f"{stem}.timeline.json"
             mp3 = folder / f"{stem}.mp3"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Protocol
+from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
 
 from .lang.diagnostics import Diagnostic, warning
 from .lang.model import Span, frozen_builder
@@ -63,7 +64,7 @@ class Event:
 class Timeline:
     """The one truth every renderer reads."""
 
-    settings: "Settings"
+    settings: Settings
     notes: tuple[str, ...]
     duration: float
     events: tuple[Event, ...]
@@ -138,7 +139,7 @@ class EstimatedSpeech:
         self.symbol_names = symbol_names if symbol_names is not None else SYMBOL_NAMES["en"]
 
     @classmethod
-    def for_settings(cls, settings) -> "EstimatedSpeech":
+    def for_settings(cls, settings) -> EstimatedSpeech:
         """The estimate for a routine's engine and voice (joe's pace when no offline voice speaks it)."""
         info = ENGINES.get(settings.engine) if settings.engine else None
         pace = info.pace_for(settings.language) if info else ENGINES["piper"].pace
@@ -240,6 +241,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         if kind == SAY or kind == COUNT:
             length = timing.duration + settings.gap
         elif breath:
+            assert step.seconds is not None  # a breath phase always has its length
             length = step.seconds
             if timing.duration > step.seconds:
                 # A cue inside a repeat overruns on every round: one warning for its place
@@ -260,6 +262,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
                         step.text_span or step.span, "shorten the text or lengthen the phase"))
                 length = timing.duration + SPEECH_MARGIN
         elif kind == PAUSE:
+            assert step.seconds is not None  # so does a pause
             length = step.seconds
         elif kind == BELL:
             length = step.seconds if step.seconds is not None else DEFAULT_BELL

@@ -22,7 +22,7 @@ from .diagnostics import Diagnostic, error, warning
 from .limits import MAX_NESTING, MAX_PHASE, MAX_REPEAT, MAX_SECONDS, MAX_STEPS, MAX_TEXT_CHARACTERS
 from .loader import Library
 from .numbers import HUGE, plain, shown
-from .settings import resolve_settings
+from .settings import Settings, resolve_settings
 from .statements import header_words
 from .variants import merge_variant_problems, variant_names
 from .voicefile import voice_file_problems
@@ -40,10 +40,10 @@ class Size:
     steps: int
     seconds: float
 
-    def __add__(self, other: "Size") -> "Size":
+    def __add__(self, other: Size) -> Size:
         return Size(self.steps + other.steps, self.seconds + other.seconds)
 
-    def __mul__(self, factor: int) -> "Size":
+    def __mul__(self, factor: int) -> Size:
         return Size(self.steps * factor, self.seconds * factor)
 
 
@@ -153,7 +153,7 @@ class _Checker:
         self.uses_side = self._definitions_using_side()
         self._guesses: dict[str, str | None] = {}
         self._fits: dict[tuple[str, str], bool] = {}  # (box, text): whether the text fits the box
-        self.settings = None
+        self.settings: Settings | None = None  # resolved by run(), before the walk
         self.variants_named: set[str] = set()  # variants some for/unless block names
         self.in_variant_block = 0  # inside a top-level for/unless: sections allowed, define/include not
 
@@ -225,6 +225,7 @@ class _Checker:
         if len(value) > MAX_TEXT_CHARACTERS:
             return False  # an error of its own (see long_text); fitting megabytes would take minutes
         box = BOXES[box_name]
+        assert self.settings is not None  # run() resolves them first
         fits = self._fits.get((box_name, value))
         if fits is None:  # a routine repeats its notes and names: each text is fitted once
             fits = self._fits[(box_name, value)] = box.fit(value, language=self.settings.language).within_limits
@@ -244,6 +245,7 @@ class _Checker:
         Notes, section names and side names are measured on the walk (:meth:`_shown`).
         """
         routine = self.routine
+        assert self.settings is not None  # run() resolves them first
         for key, box in (("title", "title"), ("author", "author")):
             setting = routine.setting(key)
             if setting is not None and setting.value.strip() and routine.path == setting.span.file:

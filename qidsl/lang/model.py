@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar, Union
+from typing import TypeVar
 
 _T = TypeVar("_T")
 
@@ -127,7 +127,7 @@ class Include:
 @dataclass(frozen=True)
 class Section:
     name: Text
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
 
@@ -135,7 +135,7 @@ class Section:
 class Repeat:
     count: int
     counted: bool
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
     count_span: Span = _span()
 
@@ -145,14 +145,14 @@ class Sides:
     """``each side left, right:`` — the body once per side."""
 
     sides: tuple[Text, ...]
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Define:
     name: Text
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
 
@@ -166,7 +166,7 @@ class ForVariants:
 
     variants: tuple[Text, ...]
     unless: bool
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
     def plays_in(self, variant: str | None) -> bool:
@@ -175,9 +175,9 @@ class ForVariants:
         return named != self.unless
 
 
-Statement = Union[
-    Say, Breath, Pause, Bell, Note, BreathPattern, Do, Include, Section, Repeat, Sides, Define, ForVariants
-]
+Statement = (
+    Say | Breath | Pause | Bell | Note | BreathPattern | Do | Include | Section | Repeat | Sides | Define | ForVariants
+)
 BLOCKS = (Section, Repeat, Sides, Define, ForVariants)
 
 

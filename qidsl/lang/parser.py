@@ -220,8 +220,9 @@ _new_breath = m.frozen_builder(m.Breath)
 
 
 def _token_span(file: str, token: Token) -> m.Span:
+    # Lark types a token's position Optional (a token made by hand has none); the lexer's always have one.
     return _new_span(file, token.line, token.column, token.end_line or token.line,
-                     token.end_column or token.column + len(token))
+                     token.end_column or token.column + len(token))  # type: ignore[operator]
 
 
 def _first_column(line: str) -> int:
@@ -406,13 +407,13 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
                 and not line[lead[1] - 1 + len(lead[0]):].lstrip().startswith(":"):
             # The line starts with a word that is no statement (at the top of a
             # file it was read as a setting's name): that word is the mistake.
-            word, column = lead
-            lead_span = m.Span(file, token.line, column, token.line, column + len(word))
-            if word in KNOWN_KEYS:
-                value = line[column - 1 + len(word):_code_end(line) - 1].strip()
-                return error("missing-colon", f"the setting '{word}' needs ':' after its name", lead_span,
-                             f"write {word}: {value}" if value else f"write ':' and the value after '{word}'")
-            return _unknown_statement(word, lead_span, lines)
+            name, column = lead
+            lead_span = m.Span(file, token.line, column, token.line, column + len(name))
+            if name in KNOWN_KEYS:
+                value = line[column - 1 + len(name):_code_end(line) - 1].strip()
+                return error("missing-colon", f"the setting '{name}' needs ':' after its name", lead_span,
+                             f"write {name}: {value}" if value else f"write ':' and the value after '{name}'")
+            return _unknown_statement(name, lead_span, lines)
         if token.type == "_NL":
             end = _code_end(line)
             span = m.Span(file, token.line, end, token.line, end + 1)
@@ -450,7 +451,7 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
         if "TIMES_COUNT" in expected:
             return error("missing-count", "a breath pattern needs a count", span, "write for example x3")
         if "PATTERN" in expected:
-            written = re.match(r"[^\s#]*", line[token.column - 1:]).group(0) or str(token)
+            written = re.match(r"[^\s#]*", line[token.column - 1:]).group(0) or str(token)  # type: ignore[union-attr]  # * always matches
             span = m.Span(file, token.line, token.column, token.line, token.column + len(written))
             return error("bad-pattern", f"'{written}' is not a breath pattern", span,
                          "write inhale-hold-exhale seconds, such as 4-7-8 or 4-4-4-4")
@@ -573,7 +574,7 @@ def unquote(token: str) -> str:
 def _end(child) -> tuple[int, int]:
     """Where a child of a rule ends: a token, a model node or a block's body."""
     if isinstance(child, Token):
-        return child.end_line, child.end_column
+        return child.end_line, child.end_column  # type: ignore[return-value]  # the lexer's tokens have positions
     if isinstance(child, tuple):
         return _end(child[-1])
     return child.span.end_line, child.span.end_column

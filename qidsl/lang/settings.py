@@ -49,7 +49,7 @@ class Settings:
     variants: tuple[str, ...] = ()  # the audiences, the first the default; () when none are declared
     captions: str = "sentences"  # or "words": the video's caption marks the word being spoken
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         """A copy with command-line choices applied (None means keep)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
