@@ -33,7 +33,7 @@ def built_episodes(programme: Programme, out: Path, voices: list[str] | None = N
                 continue
             timeline = json.loads(timeline_path.read_text(encoding="utf-8"))
             mp4 = folder / f"{stem}.mp4"
-            episodes.append(Episode(number, stem, voice, timeline.get("title") or stem,
+            episodes.append(Episode(number, stem, voice or None, timeline.get("title") or stem,
                                     timeline.get("description") or "", float(timeline["duration"]), mp3,
                                     mp4 if mp4.is_file() else None, folder / f"{stem}.html", folder / f"{stem}.vtt",
                                     folder / f"{stem}.chapters.json", timeline_path))
