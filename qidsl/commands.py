@@ -43,15 +43,17 @@ def run_check(paths: list[str], fmt: str = "text", strict: bool = False, level: 
 
 
 def _check(paths: list[str], fmt: str, strict: bool, level: str | None, profile: str | None = None) -> int:
-    from .profiles import profile_warnings
-
     compiled = compile_paths(paths, level)
     if isinstance(compiled, int):
         return compiled
     files, loader, results = compiled
     # A file included by several routines checked together is reported once.
-    diagnostics = list(dict.fromkeys(d for result in results for d in (
-        *result.diagnostics, *profile_warnings(profile, result.routine, result.estimate))))
+    diagnostics = list(dict.fromkeys(d for result in results for d in result.diagnostics))
+    if profile:
+        from .profiles import profile_warnings
+
+        diagnostics += list(dict.fromkeys(d for result in results
+                                          for d in profile_warnings(profile, result.routine, result.estimate)))
     diagnostics += _programme_problems(paths, files, results, loader)
     print_diagnostics(diagnostics, loader, fmt)
     errors = sum(d.is_error for d in diagnostics)

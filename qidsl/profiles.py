@@ -18,12 +18,6 @@ from dataclasses import dataclass
 
 from .lang import model as m
 from .lang.diagnostics import Diagnostic, warning
-from .renderers.chapters import (
-    YOUTUBE_MIN_CHAPTERS,
-    YOUTUBE_MIN_SECONDS,
-    chapters,
-    youtube_lines,
-)
 from .timefmt import clock
 from .timeline import BELL, BREATH_KINDS, COUNT, PAUSE, SAY, Timeline
 
@@ -80,6 +74,9 @@ def _warn(code: str, message: str, span: m.Span, source: str, hint: str | None =
 
 def youtube_warnings(routine: m.Routine, timeline: Timeline) -> list[Diagnostic]:
     """YouTube's rules for chapters, title, description and tags."""
+    # Imported here: `qidsl check` loads this module for --profile's choices, and stays light without it.
+    from .renderers.chapters import YOUTUBE_MIN_CHAPTERS, YOUTUBE_MIN_SECONDS, chapters
+
     places = _Places(routine)
     settings = timeline.settings
     out: list[Diagnostic] = []
@@ -180,6 +177,8 @@ def loudness_warning(profile: str | None, loudness: float) -> str | None:
 
 def youtube_description(timeline: Timeline) -> str:
     """A ready YouTube description: the routine's description, its chapters, its tags as hashtags."""
+    from .renderers.chapters import chapters, youtube_lines
+
     settings = timeline.settings
     parts = []
     if settings.description:
