@@ -431,3 +431,39 @@ def write_mix_wav(path: str | os.PathLike, placed: Sequence[Piece], total: int,
             meter.add(block)
             out.writeframes(to_pcm16(block).tobytes())
     return meter.integrated()
+
+
+def write_mastered_wav(path: str | os.PathLike, placed: Sequence[Piece], total: int,
+                       load: Callable[[str], np.ndarray], target_lufs: float = -16.0,
+                       sample_rate: int = SAMPLE_RATE) -> float:
+    """Write the programme normalised as a whole (:func:`normalise`) as 16-bit WAV; return its loudness.
+
+    For a programme with music under it: the music fills the pauses the
+    gating leaves out of a voice-only programme, so the sum of sounds levelled
+    one by one is no longer at the target, and the whole mix gets one gain
+    (and the limiter) instead.  The music is continuous, so an edit changes
+    the whole programme anyway.
+    """
+    mixed = np.empty(total, np.float32)
+    at = 0
+    for block in mix_blocks(placed, total, load):
+        mixed[at: at + len(block)] = block
+        at += len(block)
+    mixed = normalise(mixed, sample_rate, target_lufs)
+    meter = LoudnessMeter(sample_rate)
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(int(sample_rate))
+        for lo in range(0, total, _CHUNK):
+            block = mixed[lo: lo + _CHUNK]
+            meter.add(block)
+            out.writeframes(to_pcm16(block).tobytes())
+    return meter.integrated()
+
+
+def read_wav(path: str | os.PathLike) -> np.ndarray:
+    """A 16-bit mono WAV (as :func:`write_wav` writes) as float32 samples."""
+    with wave.open(str(path), "rb") as wav:
+        data = wav.readframes(wav.getnframes())
+    return np.frombuffer(data, dtype="<i2").astype(np.float32) / np.float32(32767.0)
