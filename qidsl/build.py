@@ -597,11 +597,13 @@ def declare_audio(timeline, clips: dict, settings, target: float, music: str | P
 
 def _declare_music(timeline, placed, total: int, levelled: dict, settings, target: float,
                    music: str | Path) -> AudioProducts:
-    """The mix with music under the voice, normalised as a whole, and the MP3 encoded from it in one run.
+    """The mix with music under the voice, and the MP3 encoded from it in one run (the music never stops).
 
     The music's loop is levelled once (``music``, keyed by the file's content
-    or by the code that makes ``calm``), then looped and ducked under this
-    timeline (``music-bed``); the mix is their sum, brought to the target as a whole.
+    or by the code that makes ``calm``), then looped and shaped under this
+    timeline (``music-bed``); the mix puts it under the voice and finds how far it
+    rises in the pauses for the programme to meet the target
+    (:func:`qidsl.renderers.audio.write_mastered_wav`).
     """
     import hashlib
 
@@ -629,20 +631,21 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     level = settings.music_level
 
     def make_bed(out: Path, cycle_path: Path) -> None:
-        bed.write_bed(out, np.fromfile(cycle_path, dtype="<f4"), sounds, total, level)
-    bed_key = MUSIC_BED.key(cycle.key, sounds, total, level)
-    inputs = {**levelled, bed_key: Product(MUSIC_BED.kind, bed_key, MUSIC_BED.ext, make_bed, (cycle,))}
-    everything = [*placed, audio.Piece(0, total, bed_key)]
-    sound_keys = list(inputs)
+        bed.write_bed(out, np.fromfile(cycle_path, dtype="<f4"), sounds, total)
+    bed_product = Product(MUSIC_BED.kind, MUSIC_BED.key(cycle.key, sounds, total), MUSIC_BED.ext, make_bed,
+                          (cycle,))
+    sound_keys = list(levelled)
     measured: list[float] = []
 
-    def make_wav(out: Path, *paths) -> None:
+    def make_wav(out: Path, bed_path: Path, *paths) -> None:
         files = dict(zip(sound_keys, paths))
         # Mapped, not read: only the stretch of the bed a block needs is in memory.
-        measured.append(audio.write_mastered_wav(out, everything, total,
-                                                 lambda key: np.memmap(files[key], dtype="<f4", mode="r"), target))
-    wav = Product(WAV.kind, WAV.key("mastered", [(p.start, p.length, p.sound) for p in everything], total, target),
-                  WAV.ext, make_wav, tuple(inputs[k] for k in sound_keys))
+        music_bed = np.memmap(bed_path, dtype="<f4", mode="r").reshape(-1, 2)
+        measured.append(audio.write_mastered_wav(out, placed, total, lambda key: np.fromfile(files[key], "<f4"),
+                                                 music_bed, level, target))
+    wav = Product(WAV.kind, WAV.key("music", [(p.start, p.length, p.sound) for p in placed], bed_product.key, total,
+                                    level, target),
+                  WAV.ext, make_wav, (bed_product, *(levelled[k] for k in sound_keys)))
     marks = [(c.title, c.start, c.end) for c in chapters.chapters(timeline)]
 
     def make_mp3(out: Path, wav_path: Path) -> None:

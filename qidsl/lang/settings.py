@@ -146,6 +146,12 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             else:
                 if value.endswith("dB") or value.endswith("LU"):
                     item = replace(item, value=value[:-2])
+                if not re.fullmatch(r"\s*[0-9.]+\s*", item.value):
+                    problems.append(error("bad-setting", f"'music-level' must be a number of dB or accessible, "
+                                          f"not '{value}'", item.value_span,
+                                          f"write music-level: {DEFAULT_MUSIC_LEVEL:g} (the default) or "
+                                          "music-level: accessible (20 dB)"))
+                    continue
                 number = _number(item, *MUSIC_LEVEL_RANGE, problems)
                 if number is not None:
                     values["music_level"] = number

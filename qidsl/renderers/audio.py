@@ -434,22 +434,55 @@ def write_mix_wav(path: str | os.PathLike, placed: Sequence[Piece], total: int,
 
 
 def write_mastered_wav(path: str | os.PathLike, placed: Sequence[Piece], total: int,
-                       load: Callable[[str], np.ndarray], target_lufs: float = -16.0,
-                       sample_rate: int = SAMPLE_RATE) -> float:
-    """Write the programme normalised as a whole (:func:`normalise`) as 16-bit WAV; return its loudness.
+                       load: Callable[[str], np.ndarray], bed: np.ndarray, level_db: float,
+                       target_lufs: float = -16.0, sample_rate: int = SAMPLE_RATE) -> float:
+    """Write the voice with music under it as 16-bit WAV, at ``target_lufs``; return the loudness written.
 
-    For a programme with music under it: the music fills the pauses the
-    gating leaves out of a voice-only programme, so the sum of sounds levelled
-    one by one is no longer at the target, and the whole mix gets one gain
-    (and the limiter) instead.  The music is continuous, so an edit changes
-    the whole programme anyway.
+    ``placed`` are the levelled sounds (voice and bells, each at the target),
+    ``bed`` the music as :func:`qidsl.renderers.music.parts` shapes it.  The
+    music sits ``level_db`` below the voice under it; how far it rises in the
+    pauses is searched (bisection on the integrated loudness, to 0.05 LU) so
+    that the programme is at the target with the voice as it was levelled:
+    no make-up gain pushes the voice into the limiter and eats the margin.
+    Only when even the highest lift (:data:`qidsl.renderers.music.PAUSE_DB`)
+    leaves the programme short, or none leaves it loud, is the whole mix
+    brought to the target (:func:`normalise`).
     """
-    mixed = np.empty(total, np.float32)
+    from .music import PAUSE_DB
+
+    voice = np.empty(total, np.float32)
     at = 0
     for block in mix_blocks(placed, total, load):
-        mixed[at: at + len(block)] = block
+        voice[at: at + len(block)] = block
         at += len(block)
-    mixed = normalise(mixed, sample_rate, target_lufs)
+    down = np.float32(10 ** (-level_db / 20))
+
+    def programme(up_db: float) -> np.ndarray:
+        up = np.float32(10 ** (-up_db / 20))
+        out = voice.copy()
+        for lo in range(0, total, _CHUNK):
+            part = bed[lo: lo + _CHUNK]
+            out[lo: lo + len(part)] += down * part[:, 0] + up * part[:, 1]
+        return out
+
+    def loudness(up_db: float) -> float:
+        return _loudness(programme(up_db), sample_rate)
+
+    low, high = min(PAUSE_DB, level_db), level_db  # dB below the voice: loudest and quietest lift
+    if loudness(low) <= target_lufs:
+        best = low
+    elif loudness(high) >= target_lufs:
+        best = high
+    else:
+        while high - low > 0.05:
+            middle = (low + high) / 2
+            if loudness(middle) > target_lufs:
+                low = middle
+            else:
+                high = middle
+        best = (low + high) / 2
+    mixed = normalise(programme(best), sample_rate, target_lufs)
+    del voice
     meter = LoudnessMeter(sample_rate)
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)

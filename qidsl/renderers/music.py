@@ -14,7 +14,8 @@ is spoken or a bell rings is known to the sample, so the music is already
 down before the first syllable, stays down through pauses shorter than
 :data:`HOLD_SECONDS`, and comes back up smoothly after speech and bells; it
 fades in at the start and out at the end.  Under the voice it sits
-``music-level`` LU below it; in a long pause it rises to :data:`PAUSE_DB` below it.
+``music-level`` LU below it; in a long pause it rises, as far as brings the
+programme to its loudness target (at most to :data:`PAUSE_DB` below the voice).
 """
 
 from __future__ import annotations
@@ -30,11 +31,11 @@ from ..errors import BuildError
 
 SAMPLE_RATE = 48000
 CALM_CYCLE_SECONDS = 32  # every partial of the calm bed is a whole number of cycles in this
-# In a long pause the music is the programme, as a bed between spoken passages is in broadcasting: it
-# rises to this far below the voice's loudness.  Much lower, and in a routine of long holds the music
-# alone would set the programme's integrated loudness, so bringing it to the target would push the
-# voice into the limiter and eat the margin under speech.
-PAUSE_DB = 4.0
+# In a long pause the music rises, at most to this far below the voice: how far is found when the
+# programme is mixed (qidsl.renderers.audio.write_mastered_wav), as far as brings the programme to the
+# loudness target with the voice exactly as levelled, so the margin under the voice is never eaten by
+# a make-up gain and the limiter.
+PAUSE_DB = 2.0
 HOLD_SECONDS = 1.0  # pauses shorter than this keep the music down (it would pump otherwise)
 LEAD_SECONDS = 0.4  # the music is fully down this long before a sound starts
 DOWN_SECONDS = 0.3  # ... going down over this long before that
@@ -131,24 +132,21 @@ def ducked_spans(sounds: Sequence[tuple[int, int]], sample_rate: int = SAMPLE_RA
     return [(a, b) for a, b in spans]
 
 
-def gains(sounds: Sequence[tuple[int, int]], total: int, level_db: float,
-          sample_rate: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
-    """The music's gain over ``total`` samples, in blocks: ``level_db`` below the voice under ``sounds``.
+def parts(sounds: Sequence[tuple[int, int]], total: int, sample_rate: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
+    """How much of the music is ducked (depth 1) or lifted (0) over ``total`` samples, in blocks of (n, 2).
 
-    ``sounds`` are the (first, end) samples of every cue and bell.  The gain
-    is a factor on the cycle levelled to the voice's loudness: under a sound
-    ``-level_db`` dB, in a long pause ``-PAUSE_DB``.
+    Column 0 is the fade-in/out times the depth, column 1 the fade times one
+    minus it, so the music's gain is ``down * [0] + up * [1]`` for any gains
+    ``down`` (under the voice) and ``up`` (in a long pause).  ``sounds`` are
+    the (first, end) samples of every cue and bell.
     """
-    down = np.float32(10 ** (-level_db / 20))
-    up = np.float32(10 ** (-min(PAUSE_DB, level_db) / 20))
     lead, fall = int(LEAD_SECONDS * sample_rate), int(DOWN_SECONDS * sample_rate)
     delay, rise = int(RELEASE_DELAY_SECONDS * sample_rate), int(UP_SECONDS * sample_rate)
     fade_in, fade_out = int(FADE_IN_SECONDS * sample_rate), int(FADE_OUT_SECONDS * sample_rate)
-    # The ducking as a depth 0..1 (1: fully down), built from each span's ramps, then mapped to gains.
     spans = ducked_spans(sounds, sample_rate)
     for lo in range(0, total, _BLOCK):
         hi = min(total, lo + _BLOCK)
-        depth = np.zeros(hi - lo, np.float32)
+        depth = np.zeros(hi - lo, np.float64)
         for first, end in spans:
             a, b = first - lead - fall, end + delay + rise  # where this span's ramps begin and end
             if b <= lo or a >= hi:
@@ -156,24 +154,38 @@ def gains(sounds: Sequence[tuple[int, int]], total: int, level_db: float,
             s, e = max(a, lo), min(b, hi)
             index = np.arange(s, e, dtype=np.float64)
             shape = np.minimum(np.minimum(1.0, (index - a) / fall), np.minimum(1.0, (b - index) / rise))
-            shape = (0.5 - 0.5 * np.cos(np.pi * np.clip(shape, 0.0, 1.0))).astype(np.float32)
+            shape = 0.5 - 0.5 * np.cos(np.pi * np.clip(shape, 0.0, 1.0))  # raised cosine: no click
             depth[s - lo: e - lo] = np.maximum(depth[s - lo: e - lo], shape)
-        gain = up + (down - up) * depth
-        # Ends fade along a raised cosine too (no click at either end).
         index = np.arange(lo, hi, dtype=np.float64)
+        fade = np.ones(hi - lo, np.float64)
         if lo < fade_in:
-            gain *= (0.5 - 0.5 * np.cos(np.pi * np.clip(index / fade_in, 0.0, 1.0))).astype(np.float32)
+            fade *= 0.5 - 0.5 * np.cos(np.pi * np.clip(index / fade_in, 0.0, 1.0))
         if hi > total - fade_out:
-            gain *= (0.5 - 0.5 * np.cos(np.pi * np.clip((total - index) / fade_out, 0.0, 1.0))).astype(np.float32)
-        yield gain.astype(np.float32)
+            fade *= 0.5 - 0.5 * np.cos(np.pi * np.clip((total - index) / fade_out, 0.0, 1.0))
+        yield np.stack([fade * depth, fade * (1.0 - depth)], axis=1).astype(np.float32)
 
 
-def write_bed(path: str | Path, cycle: np.ndarray, sounds: Sequence[tuple[int, int]], total: int,
-              level_db: float) -> None:
-    """The music for the whole programme: the levelled cycle looped to ``total`` samples, times its gains."""
+def gains(sounds: Sequence[tuple[int, int]], total: int, level_db: float, pause_db: float = PAUSE_DB,
+          sample_rate: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
+    """The music's gain over ``total`` samples, in blocks: ``level_db`` below the voice under ``sounds``.
+
+    The gain is a factor on the cycle levelled to the voice's loudness:
+    ``-level_db`` dB under a sound, ``-pause_db`` in a long pause.
+    """
+    down, up = 10 ** (-level_db / 20), 10 ** (-min(pause_db, level_db) / 20)
+    for block in parts(sounds, total, sample_rate):
+        yield (down * block[:, 0] + up * block[:, 1]).astype(np.float32)
+
+
+def write_bed(path: str | Path, cycle: np.ndarray, sounds: Sequence[tuple[int, int]], total: int) -> None:
+    """The music for the whole programme as (n, 2) float32: the levelled cycle looped, times its :func:`parts`.
+
+    Which gains the two columns get is decided when the programme is mixed
+    (:func:`qidsl.renderers.audio.write_mastered_wav`).
+    """
     with open(path, "wb") as out:
         at = 0
-        for gain in gains(sounds, total, level_db):
-            index = (np.arange(at, at + len(gain)) % len(cycle))
-            (cycle[index] * gain).astype("<f4").tofile(out)
-            at += len(gain)
+        for block in parts(sounds, total):
+            looped = cycle[np.arange(at, at + len(block)) % len(cycle)]
+            (block * looped[:, None]).astype("<f4").tofile(out)
+            at += len(block)
