@@ -121,3 +121,33 @@ def test_music_sits_the_margin_below_the_voice_and_rises_in_long_pauses(built):
     last_word = max(b for a, b in spoken if b < timeline["duration"] - 6.5)
     in_pause = [band[t] for t in band if last_word + 2.5 <= t <= last_word + 8.0]
     assert min(in_pause) >= _power_mean(band[t] for t in under) + 6.0  # the music comes back up in the 9 s pause
+
+
+CALM = """title: "Calm under the voice"
+music: calm
+music-level: accessible
+
+say "Welcome. Stand with your feet apart."
+pause 4s
+say "Breathe in slowly."
+"""
+
+
+def _products(folder, routine: str) -> str:
+    (folder / "calm.qi").write_text(routine, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", "import sys; from qidsl.cli import main; sys.exit(main())",
+                           "build", "calm.qi", "--out", "out", "--no-video"], cwd=folder, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    return re.search(r"products: (.*)", done.stderr).group(1)
+
+
+def test_calm_music_is_levelled_once_and_an_edit_reshapes_only_the_bed(tmp_path):
+    first = _products(tmp_path, CALM)
+    assert "1 music," in first and "1 music-bed" in first
+    mp3 = tmp_path / "out" / "calm" / "calm.mp3"
+    integrated, peak = _integrated_and_peak(mp3)
+    assert integrated == pytest.approx(-16.0, abs=0.5) and peak <= -1.0
+    edited = _products(tmp_path, CALM.replace("slowly", "gently"))
+    made = edited.split("made: ", 1)[1]
+    assert "music," not in made and "music-bed" in made  # the loop is not levelled again
