@@ -57,7 +57,7 @@ from ..outputs import atomic_path, temp_beside
 from ..products import AAC, AAC_CHUNK, VIDEO_SEGMENT
 from ..progress import Progress
 from ..store import Store
-from . import h264, narration_aac, video
+from . import chapters, h264, mp4_tags, narration_aac, video
 from .encoder import Encoder, ffmpeg_failure
 from .scene import CueLike
 from .video import FrameState, VideoFrames
@@ -319,7 +319,7 @@ def _ivf_header(width: int, height: int, fps: int, frames: int) -> bytes:
 
 
 def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding, frames: int, out: Path,
-          title: str = "") -> None:
+          metadata: str = ";FFMETADATA1\n", language: str = "und") -> None:
     """Join the segments and mux the narration: the only +faststart pass.
 
     The segments are raw H.264 streams made with the same settings, each
@@ -329,17 +329,21 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
     them and the narration into the MP4, interleaved by those times.  (From
     a raw stream, which has no times, the muxer either held the whole video
     in memory waiting for the sound, 280 MB for 90 minutes, or interleaved
-    differently from run to run.)
+    differently from run to run.)  ``metadata`` is an ffmetadata file's text
+    (:func:`qidsl.renderers.mp4_tags.ffmetadata`): its tags and chapters go into
+    the MP4, and ``language`` onto every track.
     """
     fps = encoding.fps
+    tags = Path(f"{out}.ffmetadata")
+    tags.write_text(metadata, encoding="utf-8")
     command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
-               "-f", "ivf", "-i", "pipe:0", "-i", str(audio),
+               "-f", "ivf", "-i", "pipe:0", "-i", str(audio), "-f", "ffmetadata", "-i", str(tags),
                "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
                "-bsf:v", "setts=duration=1",  # every picture lasts one frame, the last one too
                # The time scale an x264 encode to MP4 would have (fps x 512); interleave by times
                # alone, never by which input thread was quicker.
                "-video_track_timescale", str(fps * 512), "-max_interleave_delta", "0",
-               "-map_metadata", "-1", "-map_chapters", "-1", "-metadata", f"title={title}",
+               "-map_metadata", "2", "-map_chapters", "2", "-metadata:s", f"language={language}",
                "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
                "-movflags", "+faststart", "-f", "mp4", str(out)]
     encoder = Encoder(command, audio, failure="could not join the video")
@@ -357,6 +361,14 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
         raise BuildError(f"could not join the video's segments: {exc}") from exc
     finally:
         encoder.close()
+        tags.unlink(missing_ok=True)
+
+
+def _metadata(timeline, seconds: float) -> str:
+    """The MP4's tags and chapters (as the MP3's), as ffmetadata; no chapter reaches past its end."""
+    settings = timeline.settings
+    marks = [(c.title, c.start, min(c.end, seconds)) for c in chapters.chapters(timeline) if c.start < seconds]
+    return mp4_tags.ffmetadata(settings.title, settings.author, settings.description, settings.tags, marks)
 
 
 def _segments_to_make(store: Store, segments: list[Segment]) -> tuple[list[Path], dict[Path, Segment]]:
@@ -504,7 +516,8 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
             if chunks:
                 narration_aac.join(chunks, chunk_paths, samples, narration)
             with atomic_path(out_path) as tmp:
-                _join(paths, narration, seconds, encoding, count, tmp, timeline.settings.title)
+                _join(paths, narration, seconds, encoding, count, tmp, _metadata(timeline, seconds),
+                      mp4_tags.mp4_language(timeline.settings.language))
         except OSError as exc:
             raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
         finally:
