@@ -217,8 +217,8 @@ def _fingerprint(compiled, settings, engine, options: BuildOptions, media: str |
     expanded = replace(compiled.expanded, settings=settings)
     return product_key("build", _code_version(), repr(expanded), engine.name, engine.version, engine.voice_id,
                        engine.settings_key(), options.loudness, options.video, options.wav, options.width,
-                       options.height, options.fps, options.preview, options.tld, options.quick, _tool_version(), options.profile,
-                       media)
+                       options.height, options.fps, options.preview, options.tld, options.quick, _tool_version(),
+                       options.profile, media)
 
 
 class _Manifest:
@@ -638,7 +638,7 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     measured: list[float] = []
 
     def make_wav(out: Path, bed_path: Path, *paths) -> None:
-        files = dict(zip(sound_keys, paths))
+        files = dict(zip(sound_keys, paths, strict=True))
         # Mapped, not read: only the stretch of the bed a block needs is in memory.
         music_bed = np.memmap(bed_path, dtype="<f4", mode="r").reshape(-1, 2)
         measured.append(audio.write_mastered_wav(out, placed, total, lambda key: np.fromfile(files[key], "<f4"),

@@ -482,7 +482,6 @@ def write_mastered_wav(path: str | os.PathLike, placed: Sequence[Piece], total: 
                 high = middle
         best = (low + high) / 2
     mixed = normalise(programme(best), sample_rate, target_lufs)
-    del voice
     meter = LoudnessMeter(sample_rate)
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
