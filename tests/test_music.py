@@ -64,6 +64,12 @@ def _integrated_and_peak(path) -> tuple[float, float]:
             float(re.search(r"Peak:\s*([-\d.]+) dBFS", summary).group(1)))
 
 
+def _qidsl(folder, *args) -> subprocess.CompletedProcess:
+    """``qidsl ARGS`` run in ``folder`` as a user runs it."""
+    return subprocess.run([sys.executable, "-c", "import sys; from qidsl.cli import main; sys.exit(main())", *args],
+                          cwd=folder, capture_output=True, text=True)
+
+
 ROUTINE = """title: "Music under the voice"
 music: "media/tone.wav"
 
@@ -84,8 +90,7 @@ def built(tmp_path_factory):
     subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", f"sine=frequency={TONE_HZ}:duration=5",
                     str(folder / "media" / "tone.wav")], check=True)
     (folder / "under.qi").write_text(ROUTINE, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-c", "import sys; from qidsl.cli import main; sys.exit(main())", "build", "under.qi", "--out", "out", "--no-video", "--wav"],
-                          cwd=folder, capture_output=True, text=True)
+    done = _qidsl(folder, "build", "under.qi", "--out", "out", "--preview", "--wav")
     assert done.returncode == 0, done.stderr
     timeline = json.loads((folder / "out" / "under" / "under.timeline.json").read_text(encoding="utf-8"))
     return folder / "out" / "under", timeline
@@ -93,7 +98,7 @@ def built(tmp_path_factory):
 
 def test_build_keeps_the_programme_at_the_target_and_under_the_ceiling(built):
     folder, _ = built
-    for name in ("under.mp3", "under.wav"):
+    for name in ("under.mp3", "under.wav", "under.mp4"):
         integrated, peak = _integrated_and_peak(folder / name)
         assert integrated == pytest.approx(-16.0, abs=0.5), name
         assert peak <= -1.0, name
@@ -135,9 +140,7 @@ say "Breathe in slowly."
 
 def _products(folder, routine: str) -> str:
     (folder / "calm.qi").write_text(routine, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-c", "import sys; from qidsl.cli import main; sys.exit(main())",
-                           "build", "calm.qi", "--out", "out", "--no-video"], cwd=folder, capture_output=True,
-                          text=True)
+    done = _qidsl(folder, "build", "calm.qi", "--out", "out", "--no-video")
     assert done.returncode == 0, done.stderr
     return re.search(r"products: (.*)", done.stderr).group(1)
 
@@ -158,9 +161,7 @@ def test_music_that_does_not_decode_stops_the_build_with_one_sentence(tmp_path):
     (tmp_path / "media" / "broken.ogg").write_bytes(b"OggS" + bytes(range(256)) * 8)  # an Ogg page's mark, no more
     routine = 'title: "Broken music"\nmusic: "media/broken.ogg"\n\nsay "Welcome."\n'
     (tmp_path / "broken.qi").write_text(routine, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-c", "import sys; from qidsl.cli import main; sys.exit(main())",
-                           "build", "broken.qi", "--out", "out", "--no-video"], cwd=tmp_path, capture_output=True,
-                          text=True)
+    done = _qidsl(tmp_path, "build", "broken.qi", "--out", "out", "--no-video")
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert re.search(r"qidsl: could not decode the music \S*broken\.ogg", done.stderr), done.stderr
