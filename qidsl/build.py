@@ -639,10 +639,13 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
 
     def make_wav(out: Path, bed_path: Path, *paths) -> None:
         files = dict(zip(sound_keys, paths, strict=True))
-        # Mapped, not read: only the stretch of the bed a block needs is in memory.
-        music_bed = np.memmap(bed_path, dtype="<f4", mode="r").reshape(-1, 2)
-        measured.append(audio.write_mastered_wav(out, placed, total, lambda key: np.fromfile(files[key], "<f4"),
-                                                 music_bed, level, target))
+        with open(bed_path, "rb") as stream:
+            def music_bed(first: int, end: int) -> np.ndarray:  # only the stretch a block needs is read
+                stream.seek(first * 8)
+                return np.fromfile(stream, dtype="<f4", count=(end - first) * 2).reshape(-1, 2)
+            measured.append(audio.write_mastered_wav(out, placed, total,
+                                                     lambda key: np.fromfile(files[key], "<f4"), music_bed, level,
+                                                     target))
     wav = Product(WAV.kind, WAV.key("music", [(p.start, p.length, p.sound) for p in placed], bed_product.key, total,
                                     level, target),
                   WAV.ext, make_wav, (bed_product, *(levelled[k] for k in sound_keys)))

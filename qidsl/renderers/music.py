@@ -15,7 +15,7 @@ down before the first syllable, stays down through pauses shorter than
 :data:`HOLD_SECONDS`, and comes back up smoothly after speech and bells; it
 fades in at the start and out at the end.  Under the voice it sits
 ``music-level`` LU below it; in a long pause it rises, as far as brings the
-programme to its loudness target (at most to :data:`PAUSE_DB` below the voice).
+programme to its loudness target (at most to the voice's loudness, :data:`PAUSE_DB`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ from ..errors import BuildError
 
 SAMPLE_RATE = 48000
 CALM_CYCLE_SECONDS = 32  # every partial of the calm bed is a whole number of cycles in this
-# In a long pause the music rises, at most to this far below the voice: how far is found when the
+# In a long pause the music rises, at most to the voice's own loudness: how far is found when the
 # programme is mixed (qidsl.renderers.audio.write_mastered_wav), as far as brings the programme to the
 # loudness target with the voice exactly as levelled, so the margin under the voice is never eaten by
-# a make-up gain and the limiter.
-PAUSE_DB = 2.0
+# a make-up gain and the limiter.  In a routine of long holds the music alone is most of the programme,
+# so it has to come up to about the voice's loudness there for the whole to be at the target (a bed
+# between spoken passages sits at dialogue level in broadcasting too); it never goes above it.
+PAUSE_DB = 0.0
 HOLD_SECONDS = 1.0  # pauses shorter than this keep the music down (it would pump otherwise)
 LEAD_SECONDS = 0.4  # the music is fully down this long before a sound starts
 DOWN_SECONDS = 0.3  # ... going down over this long before that
