@@ -645,7 +645,7 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
                 return np.fromfile(stream, dtype="<f4", count=(end - first) * 2).reshape(-1, 2)
             measured.append(audio.write_mastered_wav(out, placed, total,
                                                      lambda key: np.fromfile(files[key], "<f4"), music_bed, level,
-                                                     target))
+                                                     bed.PAUSE_DB, target))
     wav = Product(WAV.kind, WAV.key("music", [(p.start, p.length, p.sound) for p in placed], bed_product.key, total,
                                     level, target),
                   WAV.ext, make_wav, (bed_product, *(levelled[k] for k in sound_keys)))

@@ -458,24 +458,21 @@ def _limited_blocks(stretch: Callable[[int, int], np.ndarray], total: int, ceili
 
 def write_mastered_wav(path: str | os.PathLike, placed: Sequence[Piece], total: int,
                        load: Callable[[str], np.ndarray], bed: Callable[[int, int], np.ndarray], level_db: float,
-                       target_lufs: float = -16.0, sample_rate: int = SAMPLE_RATE) -> float:
+                       pause_db: float, target_lufs: float = -16.0, sample_rate: int = SAMPLE_RATE) -> float:
     """Write the voice with music under it as 16-bit WAV, at ``target_lufs``; return the loudness written.
 
     ``placed`` are the levelled sounds (voice and bells, each at the target);
     ``bed(first, end)`` gives that stretch of the music as
     :func:`qidsl.renderers.music.parts` shapes it, (n, 2).  The music sits
-    ``level_db`` below the voice under it; how far it rises in the pauses is
-    searched (false position on the integrated loudness, to 0.05 LU) so that
+    ``level_db`` below the voice under it; how far it rises in the pauses (at
+    most to ``pause_db`` below the voice) is searched (false position on the integrated loudness, to 0.05 LU) so that
     the programme is at the target with the voice as it was levelled: no
     make-up gain pushes the voice into the limiter and eats the margin.  A true
     peak over the ceiling is limited where it is (:func:`_limited_blocks`).
-    When even the highest lift (:data:`qidsl.renderers.music.PAUSE_DB`)
-    leaves the programme short (a routine of long holds), or none leaves it
+    When even the highest lift leaves the programme short (a routine of long holds), or none leaves it
     quiet enough, one gain makes up the rest.  The programme is only ever in
     memory as the voice and a block.
     """
-    from .music import PAUSE_DB
-
     voice = np.empty(total, np.float32)
     at = 0
     for block in mix_blocks(placed, total, load):
@@ -495,7 +492,7 @@ def write_mastered_wav(path: str | os.PathLike, placed: Sequence[Piece], total: 
 
     # The lift, in dB below the voice: the programme's loudness falls as it grows, smoothly, so
     # false position (Illinois) finds it in a few passes over the programme.
-    low, high = min(PAUSE_DB, level_db), level_db
+    low, high = min(pause_db, level_db), level_db
     f_low, f_high = loudness(low) - target_lufs, loudness(high) - target_lufs
     if f_low <= 0 or f_high >= 0:  # even the loudest lift is short, or none is quiet enough
         best, reached = (low, f_low) if f_low <= 0 else (high, f_high)
