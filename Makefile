@@ -18,7 +18,7 @@ DEMO_OUT := build/$(basename $(notdir $(ROUTINE)))
 # The VS Code extension's npm packages (vscode-tmgrammar-test tests its grammar).
 NODE_STAMP := editors/vscode/node_modules/.installed
 
-.PHONY: demo test venv bench fuzz clean editors
+.PHONY: demo test lint venv bench fuzz clean editors
 
 $(STAMP): pyproject.toml
 	@echo "Installing qidsl into $(VENV) (a minute or two, once)..."
@@ -50,7 +50,12 @@ demo: $(STAMP)
 	@echo "  publish:  upload $(DEMO_OUT)/$(notdir $(DEMO_OUT)).mp4 (the video) or .mp3 (the audio)"
 	@echo "  your own: source $(VENV)/bin/activate, then qidsl check my-routine.qi and qidsl build my-routine.qi"
 
-test: $(TEST_STAMP) $(NODE_STAMP)
+# ruff and mypy first: a lint or type error fails `make test` in seconds, not after the suite.
+lint: $(TEST_STAMP)
+	$(VENV)/bin/ruff check qidsl tests benchmarks
+	$(VENV)/bin/mypy
+
+test: lint $(TEST_STAMP) $(NODE_STAMP)
 	@.ci/system-deps
 	$(PY) -m pytest -q
 

@@ -147,7 +147,7 @@ def commands() -> None:
         for count in COMMAND_LINES:
             text = make(count)
             found = []
-            seconds = cpu(lambda: found.append(work(text)), runs=1 if count >= 500_000 else 3)
+            seconds = cpu(lambda: found.append(work(text)), runs=1 if count >= 500_000 else 3)  # noqa: B023 (run at once)
             rate = count / seconds
             first = first or rate
             outcome = {check: "diagnostics", plan: "characters printed or diagnostics",
@@ -175,7 +175,7 @@ def main() -> None:
             text = make(size)
             count = text.count("\n") + 1
             found = []
-            seconds = cpu(lambda: found.append(check(text)), runs=1 if size >= 1_000_000 else 3)
+            seconds = cpu(lambda: found.append(check(text)), runs=1 if size >= 1_000_000 else 3)  # noqa: B023 (run at once)
             print(f"{kind:<16} {len(text):>10,} {count:>8,} {seconds:>8.3f} {count / seconds:>10,.0f} "
                   f"{count / seconds / base_rate:>16.2f} {found[-1]:>12}")
     worst = None
@@ -183,14 +183,14 @@ def main() -> None:
         if len(text) < 5_000:  # tiny inputs measure the fixed cost of a check, not its rate
             continue
         count = text.count("\n") + 1
-        seconds = cpu(lambda: check(text), runs=3)
+        seconds = cpu(lambda: check(text), runs=3)  # noqa: B023 (run at once, inside the loop)
         if worst is None or seconds / len(text) > worst[1] / len(worst[2]):
             worst = (name, seconds, text, count)
     name, seconds, text, count = worst
     print(f"worst case found by the fuzzer ({name}, per byte): {len(text):,} bytes, {count:,} lines in "
           f"{seconds:.3f} s CPU = {len(text) / seconds / 1000:,.0f} kB/s; the baseline checks "
           f"{len(SHIPPED) / base / 1000:,.0f} kB/s")
-    slowest = max(((cpu(lambda: check(text), runs=3), name) for name, text in pathological().items()
+    slowest = max(((cpu(lambda: check(text), runs=3), name) for name, text in pathological().items()  # noqa: B023
                    if len(text) <= 25_000))
     print(f"slowest input of at most 25 kB found by the fuzzer: {slowest[1]}, {slowest[0]:.3f} s CPU "
           "(target: at most 0.1 s)")

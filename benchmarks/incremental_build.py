@@ -74,7 +74,7 @@ def long_routine(work: Path, times: int = 19) -> Path:
     text = ROUTINE.read_text(encoding="utf-8")
     head, _, body = text.partition('section "')
     body = 'section "' + body
-    copies = [re.sub(r'(section|define|do) "([^"]+)"', lambda m: f'{m.group(1)} "{m.group(2)} {i + 1}"', body)
+    copies = [re.sub(r'(section|define|do) "([^"]+)"', lambda m: f'{m.group(1)} "{m.group(2)} {i + 1}"', body)  # noqa: B023
               for i in range(times)]
     path = work / "long-routine.qi"
     path.write_text(head + "\n".join(copies), encoding="utf-8")

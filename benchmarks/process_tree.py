@@ -54,6 +54,23 @@ def memory(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
+def shares_parent_memory(pid: int) -> bool:
+    """Whether ``pid`` is a child between vfork and exec (how ``subprocess`` starts ffmpeg).
+
+    Such a child runs in its parent's very address space, so its smaps show
+    the parent's pages again: counting it would count the parent twice.  It
+    has its parent's executable and exactly its parent's memory map sizes.
+    """
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+        with open(f"/proc/{pid}/statm") as mine, open(f"/proc/{parent}/statm") as theirs:
+            same_map = mine.read() == theirs.read()
+        return same_map and os.readlink(f"/proc/{pid}/exe") == os.readlink(f"/proc/{parent}/exe")
+    except (OSError, IndexError, ValueError):
+        return False
+
+
 class PeakMemory:
     """The highest memory of the tree under ``pid`` while the ``with`` block runs: PSS and RSS, summed."""
 
@@ -64,12 +81,12 @@ class PeakMemory:
 
     def _poll(self) -> None:
         while not self._done.is_set():
-            sizes = [memory(p) for p in descendants(self.pid)]
+            sizes = [memory(p) for p in descendants(self.pid) if p == self.pid or not shares_parent_memory(p)]
             self.rss = max(self.rss, sum(r for r, _ in sizes))
             self.pss = max(self.pss, sum(p for _, p in sizes))
             time.sleep(0.02)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._watcher.start()
         return self
 

@@ -94,17 +94,51 @@ class BuildOptions:
     quick: bool = False
     store_cap: int | None = None  # bytes the store is pruned to after the build (None: never)
     profile: str | None = None  # a platform whose rules are checked and whose files are made (qidsl.profiles)
+    base_url: str | None = None  # where a programme is published: its feed's URLs (qidsl.feed)
+    # Several voices: each routine is built once per voice, into OUT/NAME/VOICE/ (voice_folder);
+    # voices holds each voice's (folder, engine, voice), () when one voice is built into OUT/NAME/.
+    voices: tuple[tuple[str, str | None, str | None], ...] = ()
+    voice_folder: str | None = None
+    cluster: str | None = None  # a Dask scheduler's address, or local:N (qidsl.cluster)
 
     @classmethod
-    def from_args(cls, args) -> "BuildOptions":
+    def from_args(cls, args) -> BuildOptions:
         width, height = RESOLUTIONS[args.resolution]
-        engine, voice = engine_and_voice(args.engine, args.voice)
+        voices = voice_list(args.engine, args.voice)
+        engine, voice = voices[0][1:] if len(voices) == 1 else (None, None)
         return cls(out=Path(args.out), video=not args.no_video, engine=engine, voice=voice,
                    tld=args.tld, cache_dir=Path(args.cache_dir) if args.cache_dir else None,
                    loudness=args.loudness, wav=args.wav, width=width, height=height, fps=args.fps,
                    preview=args.preview, strict=args.strict, variant=args.variant, level=args.level,
                    jobs=args.jobs or os.cpu_count() or 1, store_cap=store_cap(args.cache_max_size),
-                   profile=getattr(args, "profile", None))
+                   profile=getattr(args, "profile", None), base_url=getattr(args, "base_url", None),
+                   voices=tuple(voices) if len(voices) > 1 else (), cluster=getattr(args, "cluster", None))
+
+
+def voice_list(engine: str | None, voices: str | None) -> list[tuple[str, str | None, str | None]]:
+    """The voices of ``--voice A,B,...``: each as (its folder's name, engine, voice).
+
+    An item is a Piper voice (``joe``, or a ``.onnx`` file) or the name of an
+    engine (``pico``, ``espeak``, ``gtts``) for that engine's voice of the
+    routine's language.  ``ValueError`` names an item named twice.
+    """
+    from .lang.speech import ENGINES
+
+    if voices is None or "," not in voices:
+        return [("", *engine_and_voice(engine, voices))]
+    result: list[tuple[str, str | None, str | None]] = []
+    for item in (part.strip() for part in voices.split(",")):
+        if not item:
+            continue
+        entry: tuple[str, str | None, str | None]
+        if item in ENGINES and not is_bundled_voice(item):
+            entry = (item, item, None)
+        else:
+            entry = (Path(item).stem if item.endswith(".onnx") else item, *engine_and_voice(engine, item))
+        if entry[0] in (r[0] for r in result):
+            raise ValueError(f"the voice '{entry[0]}' is named twice in --voice")
+        result.append(entry)
+    return result
 
 
 def engine_and_voice(engine: str | None, voice: str | None) -> tuple[str | None, str | None]:
@@ -329,7 +363,7 @@ def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, n
     from .engines.synthesize import make_engine
     from .outputs import publish
 
-    folder = options.out / path.stem
+    folder = options.out / path.stem / options.voice_folder if options.voice_folder else options.out / path.stem
     started = time.monotonic()
     settings = compiled.settings.with_overrides(engine=options.engine, voice=options.voice)
     variant = compiled.variants[0].name if len(compiled.variants) == 1 else None
@@ -559,7 +593,7 @@ def declare_audio(timeline, clips: dict, settings, target: float, music: str | P
         # Keyed by the clip's samples, not by its text: speech made again after the store was pruned
         # may differ (Piper's speech varies a little between syntheses), and must never meet a sound
         # levelled from the old clip.
-        key = LEVEL.key("speech", hashlib.sha256(np.ascontiguousarray(clip.samples, "<f4")).hexdigest(),
+        key = LEVEL.key("speech", hashlib.sha256(np.ascontiguousarray(clip.samples, "<f4").data).hexdigest(),
                         clip.sample_rate, target)
         if key not in levelled:
             def make(out: Path) -> None:
@@ -729,7 +763,7 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str):
     from .renderers import audio
 
     spoken = sorted({e.spoken for e in timeline.events if e.spoken})
-    digests = [hashlib.sha256(np.ascontiguousarray(clips[t].samples, "<f4")).hexdigest() for t in spoken]
+    digests = [hashlib.sha256(np.ascontiguousarray(clips[t].samples, "<f4").data).hexdigest() for t in spoken]
 
     def make(out: Path) -> None:
         mixed, rate = audio.quick_mix(timeline, clips)
@@ -770,23 +804,32 @@ def variants_to_build(path: Path, compiled, wanted: str | None) -> list[tuple[st
     return [(v, path.stem if v == declared[0] else f"{path.stem}.{v}") for v in chosen]
 
 
-def _build_checked(path: Path, compiled, loader: Loader, options: BuildOptions, pools=None) -> int:
-    """Build the variants asked for of one routine that compiled without errors; the exit status."""
-    status = EXIT_OK
+def _build_checked(path: Path, compiled, loader: Loader, options: BuildOptions, pools=None):
+    """Build the variants asked for of one routine that compiled without errors; its :class:`Outcome`."""
+    from .summary import BUILT, FAILED, REUSED, Outcome
+
+    name = f"{path.stem} ({options.voice_folder})" if options.voice_folder else str(path)
+    started = time.monotonic()
+    made = reused = 0
+    fresh = False
     try:
-        for variant, name in variants_to_build(path, compiled, options.variant):
-            if build_one(path, compiled.variant(variant), loader, options, name, pools=pools) is None:
-                status = EXIT_PROBLEMS
+        for variant, stem in variants_to_build(path, compiled, options.variant):
+            report = build_one(path, compiled.variant(variant), loader, options, stem, pools=pools)
+            if report is None:
+                return Outcome(name, FAILED, reason="it has warnings and --strict is on")
+            made, reused = made + report.made_count, reused + report.reused_count
+            fresh = fresh or (not report.up_to_date and report.made_count > 0)
     except BuildError as exc:
         _say(str(exc))
         _say(f"{path} was not built; earlier outputs were left as they were")
-        return EXIT_PROBLEMS
+        return Outcome(name, FAILED, reason=str(exc).splitlines()[0])
     except OSError as exc:
         where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
-        _say(f"cannot write{where}: {exc.strerror or exc}")
+        reason = f"cannot write{where}: {exc.strerror or exc}"
+        _say(reason)
         _say(f"{path} was not built; earlier outputs were left as they were")
-        return EXIT_PROBLEMS
-    return status
+        return Outcome(name, FAILED, reason=reason)
+    return Outcome(name, BUILT if fresh else REUSED, made, reused, time.monotonic() - started)
 
 
 def run_build(paths: list[str], options: BuildOptions) -> int:
@@ -803,36 +846,104 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
     files, loader, results = compiled_paths
     status = EXIT_OK
     for path, compiled in zip(files, results):
-        if not compiled.errors and options.variant not in (None, "all") and \
-                options.variant not in compiled.settings.variants:
+        if compiled.errors or options.variant in (None, "all"):
+            continue
+        assert compiled.settings is not None  # a routine without errors has its settings
+        if options.variant not in compiled.settings.variants:
             declared = compiled.settings.variants
             _say(f"{path} has no variant '{options.variant}'" +
                  (f"; its variants are: {', '.join(declared)}" if declared else "; it declares none"))
             return EXIT_USAGE
-    todo = []
+    from .summary import FAILED, Outcome
+
+    todo, refused = [], []
     for path, compiled in zip(files, results):
         if compiled.errors:
             print_diagnostics(list(compiled.diagnostics), loader, "text", sys.stderr)
             _say(f"{path} has errors; nothing was built")
+            errors = sum(d.is_error for d in compiled.diagnostics)
+            refused.append(Outcome(str(path), FAILED, reason=f"{errors} error{'' if errors == 1 else 's'} in "
+                                   "the routine (above)"))
             status = EXIT_PROBLEMS
             continue
+        assert compiled.routine is not None  # a routine without errors was parsed
         if is_library(compiled.routine):
             _say(f"{path} only holds definitions for other routines to include; nothing to build")
             continue
         todo.append((path, compiled))
+    from .programme import programme_file
+
+    programme = None
+    toml = programme_file(paths)
+    if toml is not None:  # a programme: its mistakes stop the build before anything is made
+        from .programme import read_programme
+
+        programme, problems, source = read_programme(toml, [path for path, _ in todo])
+        if programme is None:
+            loader.sources[str(toml)] = source
+            print_diagnostics(problems, loader, "text", sys.stderr)
+            _say(f"{toml} has errors; nothing was built")
+            return EXIT_PROBLEMS
     from .pools import Pools
 
-    pools = Pools(options.jobs)
-    workers = min(options.jobs, len(todo))
-    if workers <= 1:
-        for path, compiled in todo:
-            status = max(status, _build_checked(path, compiled, loader, options, pools))
-        return status
-    from concurrent.futures import ThreadPoolExecutor
+    # Each routine once per voice (OUT/NAME/VOICE/); products that do not depend on the voice are
+    # shared through the store, keyed by what they are made from.
+    builds = [(path, compiled, replace(options, engine=engine, voice=voice, voice_folder=folder))
+              for path, compiled in todo for folder, engine, voice in options.voices] if options.voices else \
+        [(path, compiled, options) for path, compiled in todo]
+    from .summary import Summary
 
-    # Routines side by side in threads: their encoders are child processes and their makes hold the
-    # shared pools' slots, so the pools, not the number of routines, decide how much runs at once.
-    with ThreadPoolExecutor(workers, thread_name_prefix="qidsl-routine") as pool:
-        for code in pool.map(lambda item: _build_checked(item[0], item[1], loader, options, pools), todo):
-            status = max(status, code)
+    summary = Summary(len(builds) + len(refused))
+    for outcome in refused:
+        summary.add(outcome)
+
+    def build(item) -> None:
+        summary.add(_build_checked(item[0], item[1], loader, item[2], pools))
+
+    pools = Pools(options.jobs)
+    if options.cluster:
+        from .cluster import Cluster
+
+        try:
+            pools.remote = Cluster(options.cluster)
+        except BuildError as exc:
+            _say(str(exc))
+            return EXIT_PROBLEMS
+    try:
+        workers = min(options.jobs, len(builds))
+        if workers <= 1:
+            for item in builds:
+                build(item)
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            # Routines side by side in threads: their encoders are child processes and their makes hold the
+            # shared pools' slots, so the pools, not the number of routines, decide how much runs at once.
+            with ThreadPoolExecutor(workers, thread_name_prefix="qidsl-routine") as pool:
+                list(pool.map(build, builds))
+    finally:
+        if pools.remote is not None:
+            pools.remote.close()
+    if any(o.state == FAILED for o in summary.outcomes):
+        status = EXIT_PROBLEMS
+    if summary.total > 1:  # one routine's own lines already say it all
+        summary.print_table()
+    if programme is not None:
+        status = max(status, _publish_programme(programme, options))
     return status
+
+
+def _publish_programme(programme, options: BuildOptions) -> int:
+    """Write a programme's index page, feed and chapters beside its routines' outputs; the exit status."""
+    from .studio import write_programme
+
+    try:
+        written = write_programme(programme, options.out, options.base_url, [v[0] for v in options.voices])
+    except OSError as exc:
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        _say(f"cannot write{where}: {exc.strerror or exc}; the programme's index and feed were not written")
+        return EXIT_PROBLEMS
+    names = ", ".join(p.name for p in written if p.parent == options.out)
+    _say(f"programme '{programme.title}': {names} in {options.out}/" +
+         ("" if options.base_url else " (no feed.xml: give --base-url, where the programme is published)"))
+    return EXIT_OK

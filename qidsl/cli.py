@@ -25,7 +25,8 @@ commands:
   check PATH...   find mistakes in routines (files, or folders searched for *.qi)
   fmt PATH...     rewrite routines in the one canonical layout
   plan FILE       show the estimated timeline of a routine
-  build PATH...   make audio, captions, chapters, timeline, practice page and video in build/NAME/
+  build PATH...   make audio, captions, chapters, timeline, practice page and video in build/NAME/;
+                  a folder with a programme.toml also gets index.html and a podcast feed.xml
   watch PATH      rebuild on every save and serve the practice page live on 127.0.0.1
   diff OLD NEW    what changed between two versions of a routine, for review
   import LESSON   a draft routine from a recorded lesson's captions (.srt or .vtt)
@@ -111,7 +112,9 @@ def _parser() -> argparse.ArgumentParser:
                        "pico for German, French, Spanish and Italian, espeak for the rest; see qidsl voices)")
     build.add_argument("--voice", help="Piper voice: joe (bundled, English; it reads another language only "
                        "when named) or a path to a .onnx voice file; means --engine piper unless --engine "
-                       "is given")
+                       "is given. Several, comma-separated (joe,voices/other.onnx,espeak: an engine's name "
+                       "means its voice for the routine's language), build each routine once per voice into "
+                       "OUT/NAME/VOICE/")
     build.add_argument("--tld", default="com", help="gTTS accent domain, e.g. co.uk, com.au (default: com)")
     build.add_argument("--cache-dir", metavar="DIR", help="the store of speech, sounds and video segments "
                        "(default: $QIDSL_CACHE_DIR, else OUT/.cache)")
@@ -130,6 +133,12 @@ def _parser() -> argparse.ArgumentParser:
                        "(default: the number of cores)")
     build.add_argument("--variant", metavar="NAME", help="the variant to build, or 'all' (default: the first "
                        "declared); other variants are written as NAME.VARIANT.*")
+    build.add_argument("--cluster", metavar="ADDRESS", help="make the build's products as Dask tasks on a "
+                       "running dask.distributed scheduler (tcp://host:8786, tls://host:8786), or local:N for a "
+                       "local cluster of N worker processes; the store must be a folder every worker sees at the "
+                       "same path. Needs pip install 'qidsl[cluster]' (docs/cluster.md)")
+    build.add_argument("--base-url", metavar="URL", help="where a programme (a folder with a programme.toml) "
+                       "is published, e.g. https://example.org/qigong; its feed.xml is written only with it")
     _level_option(build)
     _profile_option(build)
 
@@ -281,7 +290,12 @@ def main(argv: list[str] | None = None) -> int:
             from .watch import WatchOptions, run_watch
             return run_watch(args.paths, WatchOptions.from_args(args))
         from .build import BuildOptions, run_build
-        return run_build(args.paths, BuildOptions.from_args(args))
+        try:
+            options = BuildOptions.from_args(args)
+        except ValueError as exc:
+            print(f"qidsl: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        return run_build(args.paths, options)
     except KeyboardInterrupt:
         print("qidsl: interrupted; earlier outputs were left as they were", file=sys.stderr)
         return 130

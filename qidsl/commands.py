@@ -52,6 +52,7 @@ def _check(paths: list[str], fmt: str, strict: bool, level: str | None, profile:
     # A file included by several routines checked together is reported once.
     diagnostics = list(dict.fromkeys(d for result in results for d in (
         *result.diagnostics, *profile_warnings(profile, result.routine, result.estimate))))
+    diagnostics += _programme_problems(paths, files, results, loader)
     print_diagnostics(diagnostics, loader, fmt)
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
@@ -59,6 +60,21 @@ def _check(paths: list[str], fmt: str, strict: bool, level: str | None, profile:
         summary = "no problems" if not diagnostics else f"{_count(errors, 'error')}, {_count(warnings, 'warning')}"
         print(f"{summary} in {_count(len(files), 'file')}", file=sys.stderr)
     return EXIT_PROBLEMS if errors or (strict and warnings) else EXIT_OK
+
+
+def _programme_problems(paths: list[str], files: list[Path], results, loader: Loader) -> list:
+    """The mistakes in the ``programme.toml`` of a folder checked on its own (none without one)."""
+    from .lang.check import is_library
+    from .programme import programme_file, read_programme
+
+    toml = programme_file(paths)
+    if toml is None:
+        return []
+    routines = [file for file, result in zip(files, results) if result.routine is None or
+                not is_library(result.routine)]
+    _, problems, source = read_programme(toml, routines)
+    loader.sources[str(toml)] = source
+    return problems
 
 
 def _format_routine(routine, lines: list[str]) -> str:
@@ -93,7 +109,7 @@ def run_fmt(paths: list[str], check_only: bool = False, diff: bool = False) -> i
         result = parse_source(source) if source else None
         loader.sources[str(file)] = source or display_source(data, str(file))
         syntax = list(problems) + ([d for d in result.diagnostics if d.is_error] if result else [])
-        if syntax or result is None or result.routine is None:
+        if syntax or source is None or result is None or result.routine is None:
             print_diagnostics(syntax, loader, "text", sys.stderr)
             _say(f"{file} was not formatted: fix the errors above first")
             failed = True
@@ -128,7 +144,7 @@ def _fmt_stdin(check_only: bool, diff: bool) -> int:
     loader = Loader()
     loader.sources[name] = source or display_source(data, name)
     syntax = list(problems) + ([d for d in result.diagnostics if d.is_error] if result else [])
-    if syntax or result is None or result.routine is None:
+    if syntax or source is None or result is None or result.routine is None:
         print_diagnostics(syntax, loader, "text", sys.stderr)
         _say("standard input was not formatted: fix the errors above first")
         return EXIT_PROBLEMS
@@ -192,6 +208,7 @@ def timed_by_voice(compiled: Compiled, base_dir: Path) -> tuple[Compiled, bool]:
     from .engines.synthesize import make_timer
     from .errors import BuildError
 
+    assert compiled.settings is not None  # only a clean routine is timed
     texts = list(dict.fromkeys(text for variant in compiled.variants for text in variant.estimate.spoken_texts))
     characters = sum(map(len, texts))
     if characters > MAX_VOICED_CHARACTERS:  # known before the voice is even loaded
@@ -217,6 +234,7 @@ def plan_table(compiled: Compiled, voice_timed: bool = False) -> str:
     ``voice_timed`` says the estimate was timed by the voice itself (:func:`timed_by_voice`).
     """
     timeline = compiled.estimate
+    assert timeline is not None  # a clean routine has its estimate
     settings = timeline.settings
     variant = compiled.variants[0].name if compiled.variants else None
     title = settings.title + (f" (variant: {variant})" if variant else "")
@@ -245,19 +263,20 @@ def plan_table(compiled: Compiled, voice_timed: bool = False) -> str:
 
 def variants_table(compiled: Compiled) -> str:
     """Each variant's time per section and in total, side by side ('—' where a section does not play)."""
-    names = [v.name for v in compiled.variants]
+    names = [v.name or "" for v in compiled.variants]  # a routine with variants names each
     times: dict[tuple[str, int], dict[str, float]] = {}  # (section, its occurrence) -> variant -> seconds
     for variant in compiled.variants:
         seen: dict[str, int] = {}
         for section in variant.estimate.sections:
-            seen[section.text] = seen.get(section.text, 0) + 1
-            times.setdefault((section.text, seen[section.text]), {})[variant.name] = section.duration
+            text = section.text or ""  # a section event always has its name
+            seen[text] = seen.get(text, 0) + 1
+            times.setdefault((text, seen[text]), {})[variant.name or ""] = section.duration
     width = min(24, max([len("variants")] + [sum(map(_width, name)) for name, _ in times]))
     columns = [max(6, len(name)) for name in names]
     out = ["variants", "  " + _shorten("", width) + "".join(f"  {name:>{w}}" for name, w in zip(names, columns))]
-    for (section, _), by_variant in times.items():
+    for (title, _), by_variant in times.items():
         cells = [clock(by_variant[name]) if name in by_variant else "—" for name in names]
-        out.append("  " + _shorten(section, width) + "".join(f"  {c:>{w}}" for c, w in zip(cells, columns)))
+        out.append("  " + _shorten(title, width) + "".join(f"  {c:>{w}}" for c, w in zip(cells, columns)))
     totals = [clock(v.estimate.duration) for v in compiled.variants]
     out.append("  " + _shorten("total", width) + "".join(f"  {c:>{w}}" for c, w in zip(totals, columns)))
     return "\n".join(line.rstrip() for line in out) + "\n"
@@ -283,6 +302,7 @@ def run_plan(path: str, level: str | None = None, variant: str | None = None, qu
     if compiled.errors:
         print_diagnostics(list(compiled.diagnostics), loader, "text", sys.stderr)
         return EXIT_PROBLEMS
+    assert compiled.settings is not None  # a routine without errors has its settings
     declared = compiled.settings.variants
     if variant is not None and variant not in declared:
         _say(f"{path} has no variant '{variant}'" + (f"; its variants are: {', '.join(declared)}" if declared
@@ -325,14 +345,19 @@ def run_cache(action: str, out: str, cache_dir: str | None, max_size: str | None
         return EXIT_OK
     width = max(len(kind) for kind in sizes)
     for kind, (count, size) in sorted(sizes.items(), key=lambda item: -item[1][1]):
-        print(f"  {kind:<{width}}  {count:>7,} entries  {_megabytes(size):>10}")
-    print(f"  {'total':<{width}}  {sum(c for c, _ in sizes.values()):>7,} entries  "
+        print(f"  {kind:<{width}}  {_counted(count)}  {_megabytes(size):>10}")
+    print(f"  {'total':<{width}}  {_counted(sum(c for c, _ in sizes.values()))}  "
           f"{_megabytes(sum(s for _, s in sizes.values())):>10}")
     return EXIT_OK
 
 
 def _entries(n: int) -> str:
     return f"{n} entr{'y' if n == 1 else 'ies'}"
+
+
+def _counted(n: int) -> str:
+    """``      1 entry  `` / ``    306 entries``: a column of counts."""
+    return f"{n:>7,} {'entry' if n == 1 else 'entries':<7}"
 
 
 def _megabytes(size: int) -> str:

@@ -57,7 +57,7 @@ class Compiled:
     diagnostics: tuple[Diagnostic, ...]
     variants: tuple[CompiledVariant, ...] = ()
 
-    def variant(self, name: str | None) -> "Compiled":
+    def variant(self, name: str | None) -> Compiled:
         """This routine as it plays in variant ``name``: its expansion, estimate and problems.
 
         Problems found in the other variants only are left out; those of the
@@ -69,7 +69,7 @@ class Compiled:
         return dataclasses.replace(self, expanded=chosen.expanded, estimate=chosen.estimate,
                                    diagnostics=_sorted(kept), variants=(chosen,))
 
-    def retimed(self, speech: SpeechTimer, frame_rate: int | None = None) -> "Compiled":
+    def retimed(self, speech: SpeechTimer, frame_rate: int | None = None) -> Compiled:
         """This routine with every variant's estimate laid out again with ``speech`` (a clean routine's).
 
         ``frame_rate`` lays it on a video's frame grid, as a build does.  The

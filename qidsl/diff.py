@@ -116,7 +116,8 @@ class RoutineDiff:
 
 def _section_times(compiled: Compiled) -> list[tuple[str, float]]:
     # Rounded to the millisecond, as the timeline's times are, so that equal times compare equal.
-    return [(event.text, round(event.duration, 3)) for event in compiled.estimate.sections]
+    assert compiled.estimate is not None  # only clean routines are compared
+    return [(event.text or "", round(event.duration, 3)) for event in compiled.estimate.sections]
 
 
 def _sections(old: Compiled, new: Compiled) -> tuple[list[SectionTime], list[Move]]:
@@ -307,6 +308,7 @@ def _variants(old: Compiled, new: Compiled) -> list[VariantTotal]:
 def _speech_keys(compiled: Compiled) -> set[tuple]:
     """What the speech cache is keyed by, for every cue of every variant (the voice file's bytes aside)."""
     settings = compiled.settings
+    assert settings is not None  # only clean routines are compared
     # The voice as the engine registry resolves it: Pico's and eSpeak NG's follow the language.
     spoken_by = ENGINES[settings.engine].voice_for(settings.language, settings.voice) if settings.engine else None
     voice = (settings.engine, spoken_by, settings.rate)
@@ -315,6 +317,8 @@ def _speech_keys(compiled: Compiled) -> set[tuple]:
 
 def diff_compiled(old: Compiled, new: Compiled) -> RoutineDiff:
     """Compare two clean compiled versions of a routine."""
+    assert old.estimate is not None and new.estimate is not None  # clean routines: each has its estimate
+    assert old.routine is not None and new.routine is not None  # and its routine
     sections, moves = _sections(old, new)
     old_speech, new_speech = _speech_keys(old), _speech_keys(new)
     return RoutineDiff(old.path, new.path, old.estimate.duration, new.estimate.duration, tuple(sections),
@@ -368,6 +372,7 @@ def diff_text(diff: RoutineDiff) -> str:
         if section.change in ("added", "removed"):
             note = f"({section.change})"
         else:
+            assert section.before is not None and section.after is not None  # kept sections have both
             delta = round(section.after) - round(section.before)
             note = " ".join(([_signed(delta)] if delta else []) + (["(moved)"] if section.change == "moved" else []))
         name = section.name if len(section.name) <= width - 2 else section.name[:width - 3] + "…"
@@ -385,13 +390,13 @@ def diff_text(diff: RoutineDiff) -> str:
     if diff.steps:
         out += ["", "steps"]
         for change in diff.steps:
-            section = change.section or "(outside sections)"
+            place = change.section or "(outside sections)"
             if change.change == "changed":
                 where = f"line {change.line_before}" if change.line_before == change.line_after else \
                     f"line {change.line_before} → {change.line_after}"
-                out.append(f"  changed   {section}, {where}: {change.before} → {change.after}")
+                out.append(f"  changed   {place}, {where}: {change.before} → {change.after}")
             else:
-                out.append(f"  {change.change:<8}  {section}, line {change.line_after or change.line_before}: "
+                out.append(f"  {change.change:<8}  {place}, line {change.line_after or change.line_before}: "
                            f"{change.after or change.before}")
     if diff.settings:
         out += ["", "settings"]

@@ -7,7 +7,7 @@ say so in the routine's language (:data:`BREATH_WORDS`), ``bell`` when it
 describes a bell, else ``say``.  A breath phase lasts until the next cue, as
 it did in the lesson; after a ``say`` the silence left once the narrator
 has spoken (at the pace ``plan --quick`` measures the voice by) becomes a
-``pause``, or a ``hold`` when it is long enough to be a posture held.  A
+``pause``, or a ``stay`` when it is long enough to be a posture held.  A
 passage that comes back straight after itself, with the same words and
 about the same times, becomes ``repeat N:``.  The draft is laid out by the
 formatter, so ``fmt --check`` accepts it as written.
@@ -27,7 +27,7 @@ from .lang.settings import Settings
 from .lang.speech import automatic_engine
 from .timeline import INTRO_SECONDS, EstimatedSpeech
 
-LONG_GAP = 5.0  # seconds of silence after a cue that read as a posture held (hold), not a breather (pause)
+LONG_GAP = 5.0  # seconds of silence after a cue that read as a posture held (stay), not a breather (pause)
 JOIN_WITHIN = 0.5  # seconds between two cues of one sentence split for the screen
 SAME_TIME = 0.75  # seconds: two occurrences of a passage this close in every duration are one repeat
 STEP = 0.5  # durations are written to the half second
@@ -189,7 +189,8 @@ def statements(cues: list[Cue], language: str, settings: Settings) -> list[State
         out.append(Statement("say", None, cue.text))
         rest = _step(slot - spoken - settings.gap)
         if rest >= STEP and index + 1 < len(cues):  # the lesson ends with its last words
-            out.append(Statement("hold" if rest >= LONG_GAP else "pause", rest))
+            # A long silence after words is a posture held with the breath free: `stay`, never a retention.
+            out.append(Statement("stay" if rest >= LONG_GAP else "pause", rest))
     return out
 
 
@@ -230,7 +231,7 @@ def find_repeats(items: list[Statement]) -> list[Statement | Repeat]:
             extra = 0.0
             tail = items[i + count * period:i + (count + 1) * period]
             last = block[-1]
-            if (last.kind in ("pause", "hold") and len(tail) == period and _same(block[:-1], tail[:-1])
+            if (last.kind in ("pause", "stay") and len(tail) == period and _same(block[:-1], tail[:-1])
                     and _key(tail[-1]) == _key(last) and (tail[-1].seconds or 0) > (last.seconds or 0)):
                 count, extra = count + 1, (tail[-1].seconds or 0) - (last.seconds or 0)
             saved = period * (count - 1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 CORES = "cores"
 ENCODERS = "encoders"
@@ -26,6 +27,8 @@ class Pools:
     """
 
     def __init__(self, cores: int = 1, **sizes: int):
+        # With --cluster, a qidsl.cluster.Cluster: the products that take a pool's slot are made there.
+        self.remote: Any = None
         self.sizes = {CORES: max(1, int(cores)), **{k: max(1, int(v)) for k, v in sizes.items()}}
         self._slots = {name: threading.BoundedSemaphore(n) for name, n in self.sizes.items()}
         self._lock = threading.Lock()

@@ -134,9 +134,10 @@ class Store:
     def lease(self):
         """Hold every entry used from now until the block ends against :meth:`prune` (other processes' too)."""
         folder = self.directory / LEASES
-        path = folder / f"{os.getpid()}.{next(_lease_numbers)}.lease"
+        lease = folder / f"{os.getpid()}.{next(_lease_numbers)}.lease"
+        path: Path | None = lease
         try:
-            write_text_atomic(path, f"{time.time() - LEASE_SLACK:.3f}\n")
+            write_text_atomic(lease, f"{time.time() - LEASE_SLACK:.3f}\n")
         except OSError:
             path = None  # a store that cannot be written is not pruned by this build either
         try:

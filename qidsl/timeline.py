@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Protocol
+from typing import TYPE_CHECKING, Protocol
+from collections.abc import Mapping
 
 from .lang.diagnostics import Diagnostic, warning
-from .lang.model import Span
+from .lang.model import Span, frozen_builder
 from .lang.settings import DEFAULT_BELL
 from .lang.speech import ENGINES, SYMBOL_NAMES, Pace, symbol_names_for
 from .engines.timing import Sentence, SpokenTiming, spoken_timing  # speech's own types, read here
@@ -63,7 +64,7 @@ class Event:
 class Timeline:
     """The one truth every renderer reads."""
 
-    settings: "Settings"
+    settings: Settings
     notes: tuple[str, ...]
     duration: float
     events: tuple[Event, ...]
@@ -138,7 +139,7 @@ class EstimatedSpeech:
         self.symbol_names = symbol_names if symbol_names is not None else SYMBOL_NAMES["en"]
 
     @classmethod
-    def for_settings(cls, settings) -> "EstimatedSpeech":
+    def for_settings(cls, settings) -> EstimatedSpeech:
         """The estimate for a routine's engine and voice (joe's pace when no offline voice speaks it)."""
         info = ENGINES.get(settings.engine) if settings.engine else None
         pace = info.pace_for(settings.language) if info else ENGINES["piper"].pace
@@ -185,7 +186,18 @@ class _Clock:
 
 
 _SPOKEN_KINDS = frozenset((SAY, COUNT) + BREATH_KINDS)
+_BREATH_KINDS = frozenset(BREATH_KINDS)
 _SILENT = SpokenTiming(0.0, ())
+
+
+_event = frozen_builder(Event)  # an Event per step: up to 30,000 of them
+_sentence = frozen_builder(Sentence)
+
+
+def _shifted(sentences: tuple[Sentence, ...], offset: float) -> tuple[Sentence, ...]:
+    """``sentence.shifted(offset)`` of each: an estimate's sentences (no words) made without the frozen __init__."""
+    return tuple([_sentence(round(offset + s.start, 3), round(offset + s.end, 3), s.text, ()) if not s.words
+                  else s.shifted(offset) for s in sentences])
 
 
 def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: int | None = None) -> Timeline:
@@ -200,6 +212,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
     events: list[Event] = []
     problems: list[Diagnostic] = []
     overrun_places: set[tuple] = set()
+    overrun_seen: set[tuple] = set()
     t = INTRO_SECONDS
     events.append(Event(0.0, t, "intro", settings.title, None, None, None, None, None, None, None, ()))
     open_section: Step | None = None
@@ -212,25 +225,34 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
                 _r(section_start), _r(now), SECTION, open_section.text, open_section.text,
                 None, None, None, open_section.span.line, open_section.span.file, None, ()))
 
+    timing_of = speech.timing
     for step in expanded.steps:
-        if step.kind == SECTION:
+        kind = step.kind
+        if kind == SECTION:
             close_section(t)
             open_section, section_start, section_at = step, t, len(events)
             continue
         if open_section is not None and step.section != open_section.text:
             close_section(t)  # a top-level statement after a section's block is outside it
             open_section = None
-        spoken = step.text if step.kind in _SPOKEN_KINDS and step.text else None
-        timing = speech.timing(spoken) if spoken else _SILENT
-        if step.kind in (SAY, COUNT):
+        spoken = step.text if kind in _SPOKEN_KINDS and step.text else None
+        timing = timing_of(spoken) if spoken else _SILENT
+        breath = kind in _BREATH_KINDS
+        if kind == SAY or kind == COUNT:
             length = timing.duration + settings.gap
-        elif step.kind in BREATH_KINDS:
+        elif breath:
+            assert step.seconds is not None  # a breath phase always has its length
             length = step.seconds
             if timing.duration > step.seconds:
                 # A cue inside a repeat overruns on every round: one warning for its place
                 # (also spares hashing thousands of equal diagnostics later).
-                place = (step.text_span or step.span, step.kind, step.seconds, timing.duration)
-                if place not in overrun_places:
+                where = step.text_span or step.span
+                # Looked up first by the span object's identity (the steps of one statement share
+                # it): hashing a Span, a dataclass, for every round was most of this loop's time.
+                seen = (id(where), kind, step.seconds, timing.duration)
+                place = (where, kind, step.seconds, timing.duration)
+                if seen not in overrun_seen and place not in overrun_places:
+                    overrun_seen.add(seen)
                     overrun_places.add(place)
                     overrun = timing.duration - step.seconds
                     problems.append(warning(
@@ -239,21 +261,23 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
                         f"{step.seconds:.1f}s; the {step.kind} is stretched by {overrun + SPEECH_MARGIN:.1f}s",
                         step.text_span or step.span, "shorten the text or lengthen the phase"))
                 length = timing.duration + SPEECH_MARGIN
-        elif step.kind == PAUSE:
+        elif kind == PAUSE:
+            assert step.seconds is not None  # so does a pause
             length = step.seconds
-        elif step.kind == BELL:
+        elif kind == BELL:
             length = step.seconds if step.seconds is not None else DEFAULT_BELL
-        elif step.kind == NOTE:
+        elif kind == NOTE:
             length = 0.0
         else:  # pragma: no cover - expand only makes the kinds above
-            raise ValueError(f"unknown step kind {step.kind!r}")
-        length = clock.length(length, at_least=timing.duration)
+            raise ValueError(f"unknown step kind {kind!r}")
+        if frame_rate:
+            length = clock.length(length, at_least=timing.duration)
         # The sentences (and their words) at their place in the routine, to the millisecond.
-        sentences = tuple([s.shifted(t) for s in timing.sentences])
-        events.append(Event(
-            round(t, 3), round(t + length, 3), step.kind, step.text, step.section, step.repetition, step.side,
-            step.kind if step.kind in BREATH_KINDS else None, step.span.line, step.span.file,
-            spoken, sentences))
+        sentences = _shifted(timing.sentences, t) if timing.sentences else ()
+        span = step.span
+        events.append(_event(
+            round(t, 3), round(t + length, 3), kind, step.text, step.section, step.repetition, step.side,
+            kind if breath else None, span.line, span.file, spoken, sentences))
         t += length
     close_section(t)
     events.append(Event(_r(t), _r(t + OUTRO_SECONDS), "outro", settings.title,

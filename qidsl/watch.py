@@ -60,7 +60,7 @@ class WatchOptions:
     fps: int = 30  # the timeline's frame grid: that of a default `qidsl build`
 
     @classmethod
-    def from_args(cls, args) -> "WatchOptions":
+    def from_args(cls, args) -> WatchOptions:
         from .build import engine_and_voice
 
         engine, voice = engine_and_voice(args.engine, args.voice)
@@ -153,7 +153,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _host_ok(self) -> bool:
         host = (self.headers.get("Host") or "").strip().lower()
-        port = self.server.server_address[1]
+        port = self.server.server_address[1]  # type: ignore[index]  # an HTTPServer's address: (host, port)
         return host in (f"127.0.0.1:{port}", f"localhost:{port}", "127.0.0.1", "localhost")
 
     def _send(self, status: int, body: bytes, content_type: str = "text/plain; charset=utf-8",
@@ -340,6 +340,7 @@ class Watcher:
             _say(f"{path} has errors; the page keeps its last good version")
             self._mistakes(served, text, depends)
             return
+        assert compiled.routine is not None  # a routine without errors was parsed
         if is_library(compiled.routine):
             _say(f"{path} only holds definitions for other routines to include; nothing to serve")
             with self.site.lock:

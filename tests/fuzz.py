@@ -67,7 +67,7 @@ def main() -> int:
     wanted = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     tally = Tally()
     started = time.perf_counter()
-    for name, text in pathological().items():
+    for _name, text in pathological().items():
         tally.add(text)
 
     # Hypothesis draws each input; nine cheap mutants of it (the same mutations,

@@ -6,10 +6,6 @@ import hashlib
 import json
 import os
 import re
-import signal
-import subprocess
-import sys
-import time
 import wave
 from pathlib import Path
 

@@ -14,7 +14,6 @@ import subprocess
 
 import pytest
 
-from qidsl.cli import main
 from tests.test_cases import CASES, _golden, _run
 
 DIFF = CASES / "diff"

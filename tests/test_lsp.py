@@ -297,7 +297,7 @@ async def test_several_documents_opened_at_once_each_get_their_own_diagnostics(c
     texts = {f"doc{n}.qi": f'title: "Doc {n}"\n\nsection "S":\n' + "    inhale 4s\n" * n + "    pause 4\n"
              for n in range(1, 6)}
     uris = {name: open_file(client, tmp_path / name, text) for name, text in texts.items()}  # no waiting between
-    for n, (name, uri) in enumerate(uris.items(), start=1):
+    for n, (_name, uri) in enumerate(uris.items(), start=1):
         found = await diagnostics_for(client, uri)
         # Each sees its own missing unit, on its own line (after its own n inhales).
         assert [(d.code, d.range.start.line) for d in found if d.code == "missing-unit"] == [("missing-unit", 3 + n)]

@@ -217,9 +217,9 @@ def test_clicking_a_chapter_moves_the_audio_there(page, built):
     line, _ = built
     closing = _event(line, "section", text="Closing")
     page.locator("#chapters button", has_text="Closing").click()
-    wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - %f) < 0.05" % closing.start)
+    wait_until(page, f"() => Math.abs(document.getElementById('audio').currentTime - {closing.start:f}) < 0.05")
     # The page draws on the audio's seeked event, just after its time has moved.
-    wait_until(page, "() => Math.abs(parseFloat(document.body.dataset.time) - %f) < 0.05" % closing.start)
+    wait_until(page, f"() => Math.abs(parseFloat(document.body.dataset.time) - {closing.start:f}) < 0.05")
     now = shown(page)
     assert now["chapter"] == "Closing" and now["section"] == "Closing"
     assert now["phase"] == "inhale"  # the 4-7-8 pattern starts the section
@@ -245,7 +245,7 @@ def test_space_after_clicking_a_chapter_plays_from_there(page, built):
     line, _ = built
     sides = _event(line, "section", text="Sides")
     page.locator("#chapters button", has_text="Sides").click()  # the button keeps the focus
-    wait_until(page, "() => Math.abs(document.getElementById('audio').currentTime - %f) < 0.05" % sides.start)
+    wait_until(page, f"() => Math.abs(document.getElementById('audio').currentTime - {sides.start:f}) < 0.05")
     page.keyboard.press(" ")
     wait_until(page, "() => document.getElementById('audio').currentTime > %f" % (sides.start + 0.3))
     page.keyboard.press(" ")
@@ -260,7 +260,7 @@ def test_printed_page_is_a_short_sheet_with_every_section_and_cue(page, built):
     pdf = PdfReader(io.BytesIO(page.pdf(format="A4")))
     assert 1 <= len(pdf.pages) <= 2
     text = " ".join(" ".join(p.extract_text().split()) for p in pdf.pages)
-    assert "Total time " + ("%d:%02d" % divmod(int(line.duration), 60)) in text
+    assert "Total time " + "{}:{:02d}".format(*divmod(int(line.duration), 60)) in text
     for section in ("Arriving", "Sides", "Closing"):
         assert section in text
     cues = {e.text for e in line.events if e.kind in ("say", "inhale", "exhale", "hold") and e.text}

@@ -32,7 +32,7 @@ def _spans(value, found: list) -> list:
 
 def _routine(depth: int, mistakes: bool) -> str:
     """A routine whose blocks nest ``depth`` deep (so its indentation differs from the others')."""
-    lines = ['title: "Depth %d"' % depth, "", 'section "One":']
+    lines = [f'title: "Depth {depth}"', "", 'section "One":']
     indent = "    "
     for level in range(depth):
         lines.append(f"{indent}repeat {level + 2}:")

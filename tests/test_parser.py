@@ -277,8 +277,9 @@ def test_a_file_that_is_not_utf8_points_at_the_bad_byte():
 
 
 def test_lark_is_pinned_to_the_version_whose_parser_state_resume_uses():
-    """qidsl/lang/resume.py drives Lark's own parser state (ParseConf, ParserState, LexerThread, TextSlice,
-    PostLexConnector): not public API, so Lark is pinned exactly, and this is the version installed."""
+    """qidsl/lang/resume.py runs Lark's own tables and classes (the contextual lexer's per-state scanners,
+    the parse table, ParseConf, ParserState, LexerState, Token's slots): not public API, so Lark is pinned
+    exactly, and this is the version installed."""
     import tomllib
     from pathlib import Path
 
@@ -297,3 +298,58 @@ def test_recovery_after_many_mistakes_resumes_mid_file_with_the_pinned_lark():
     found = errors('title: "T"\n' + body)
     assert [d.code for d in found] == ["unknown-statement"] * 20
     assert [d.span.line for d in found] == [4 + 30 * i for i in range(20)]
+
+
+def test_the_fast_constructors_make_the_same_objects_as_the_dataclasses():
+    """The parser's spans, expand's steps and the timeline's events are made without the frozen __init__
+    (qidsl.lang.model.frozen_builder): the objects compare, hash and print as the dataclass makes them."""
+    from qidsl.lang import model as m
+    from qidsl.lang.parser import _new_span
+    from qidsl.timeline import Event
+
+    assert _new_span("a.qi", 1, 2, 3, 4) == m.Span("a.qi", 1, 2, 3, 4)
+    assert repr(_new_span("a.qi", 1, 2, 3, 4)) == repr(m.Span("a.qi", 1, 2, 3, 4))
+    assert hash(_new_span("a.qi", 1, 2, 3, 4)) == hash(m.Span("a.qi", 1, 2, 3, 4))
+    values = (0.0, 1.5, "say", "Hi.", "S", None, None, None, 3, "a.qi", "Hi.", ())
+    made = m.frozen_builder(Event)(*values)
+    assert made == Event(*values) and repr(made) == repr(Event(*values))
+    with pytest.raises(AttributeError):
+        made.start = 2.0  # still frozen
+
+
+def _every_field(value):
+    """Every value inside a parse result, spans included (they are left out of the nodes' equality)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(value):
+        return (type(value).__name__, tuple(_every_field(getattr(value, f.name)) for f in dataclasses.fields(value)))
+    if isinstance(value, tuple | list):
+        return tuple(_every_field(v) for v in value)
+    return value
+
+
+def test_the_parser_loop_builds_what_larks_own_loop_builds():
+    """qidsl.lang.resume runs Lark's lexer, indenter and parser in one loop: on every routine of the
+    goldens it gives the very model (spans and all) that Lark's own parse gives, and the same first error."""
+    from pathlib import Path
+
+    from lark.exceptions import LarkError, UnexpectedInput
+
+    from qidsl.lang.parser import _lark
+    from qidsl.lang.resume import ResumableParse
+
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(root.glob("tests/cases/**/*.qi")) + sorted(root.glob("routines/*.qi"))
+    assert len(files) > 20
+    for path in files:
+        text = path.read_bytes().decode("utf-8", "replace").replace("\r\n", "\n")
+        outcomes = []
+        for parse in (_lark().parse, ResumableParse(_lark()).parse):
+            try:
+                outcomes.append(_every_field(parse(text)))
+            except UnexpectedInput as exc:
+                outcomes.append((type(exc).__name__, exc.line, exc.column, str(getattr(exc, "token", "")),
+                                 sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())))
+            except LarkError as exc:  # a dedent to no open level (the layout check mends these first)
+                outcomes.append((type(exc).__name__, str(exc)))
+        assert outcomes[0] == outcomes[1], path

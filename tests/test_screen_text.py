@@ -120,7 +120,7 @@ def test_a_long_note_title_section_and_side_are_shown_whole(hard):
     side = kinds(timeline, "hold")[1]
     frames(side.start + 0.5)
     assert "Left arm and shoulder" in {" ".join(lines) for lines, _ in painter.placed}
-    for _, (left, top, right, bottom) in painter.placed:
+    for _, (left, _top, right, bottom) in painter.placed:
         assert left >= lay.margin_x - 2 and right <= lay.width - lay.margin_x + 2 and bottom <= lay.height
 
 

@@ -376,8 +376,8 @@ def test_the_progress_bar_is_the_sections_own_and_names_its_place(frames_and_tim
     first_label = picture(frames, sections[0].start + 1)
     second_label = picture(frames, sections[1].start + 1)
     assert ink(first_label, label, frames.theme.background) > 0
-    l, t_, r, b = label
-    assert not np.array_equal(first_label[t_:b, l:r], second_label[t_:b, l:r])
+    left, t_, r, b = label
+    assert not np.array_equal(first_label[t_:b, left:r], second_label[t_:b, left:r])
     # The cards have no bar.
     assert filled(0.5) == 0 and filled(timeline.duration - 0.5) == 0
 

@@ -43,7 +43,7 @@ def narration_wav(path, timeline, rate=48000):
 
     signal = np.zeros(round(timeline.duration * rate), np.float32)
     for e in timeline.events:
-        for i, s in enumerate(e.speech):
+        for _i, s in enumerate(e.speech):
             lo = round(s.start * rate)
             burst = 0.5 * speechlike(s.end - s.start, rate, seed=len(s.text))
             signal[lo:lo + len(burst)] = burst[:len(signal) - lo]

@@ -133,7 +133,7 @@ class Watching:
         self.out: list[str] = []
         self.err: list[str] = []
         for stream, lines in ((self.process.stdout, self.out), (self.process.stderr, self.err)):
-            threading.Thread(target=lambda s=stream, l=lines: [l.append(x) for x in s], daemon=True).start()
+            threading.Thread(target=lambda s=stream, out=lines: [out.append(x) for x in s], daemon=True).start()
 
     def wait_for(self, pattern: str, lines: list[str], timeout: float = 90.0) -> re.Match:
         deadline = time.monotonic() + timeout

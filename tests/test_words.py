@@ -148,7 +148,7 @@ def test_the_practice_page_marks_the_word_being_spoken(browser, build):  # noqa:
     page.goto((build / "words.html").as_uri())
     wait_until(page, "() => document.getElementById('audio').readyState >= 1")
     marked = []
-    for k, word in enumerate(sentence["words"]):
+    for _k, word in enumerate(sentence["words"]):
         seek(page, word["start"] + 0.02)
         marked.append(page.evaluate("""() => {
             const c = document.getElementById('caption'), s = c.querySelectorAll('.spoken');

@@ -9,7 +9,8 @@ between sentences, so that both engines sound and time alike.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Mapping, Protocol, Sequence, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence
 
 from .timing import (SENTENCE_PAUSE, Sentence, SpokenTiming, Word,  # noqa: F401 (SENTENCE_PAUSE is shaping's too)
                      estimate_words)

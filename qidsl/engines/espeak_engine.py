@@ -136,7 +136,9 @@ class EspeakEngine:
 
     name = "espeak"
 
-    def __init__(self, voice: str, rate: float = 1.0):
+    def __init__(self, voice: str | None, rate: float = 1.0):
+        if voice is None:  # the registry found no eSpeak NG voice for the language (as Pico says)
+            raise BuildError("eSpeak NG has no voice for this language.")
         if not rate > 0:
             raise ValueError(f"rate must be positive, not {rate}")
         self.voice = voice

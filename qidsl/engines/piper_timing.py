@@ -16,12 +16,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Iterable
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from ..errors import BuildError
 from ..progress import Progress
 from .piper_engine import resolve_voice
 from .timing import SENTENCE_PAUSE, SpokenTiming, split_sentences, spoken_timing
+
+if TYPE_CHECKING:  # Piper loads only when a voice is first timed
+    from piper import PiperVoice
 
 # A synthesised sentence, trimmed of its silence as the engine trims it (base.trim_silence), lasts
 #     (FRAME_SCALE × the predicted frames + ID_FRAMES × the phoneme ids) × hop / sample rate + EDGE_SECONDS
@@ -47,7 +51,7 @@ class PiperTiming:
     def __init__(self, voice: str | None = None, rate: float = 1.0, base_dir: Path | None = None):
         self.rate = float(rate)
         self.model_path, self.config_path = resolve_voice(voice, base_dir)
-        self._voice = None
+        self._voice: PiperVoice | None = None
         self._memo: dict[str, float] = {}
 
     @property

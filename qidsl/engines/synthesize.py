@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..errors import BuildError
 from ..lang.speech import AUTOMATIC, ENGINES, is_bundled_voice, no_voice_advice, not_spoken
@@ -87,7 +87,7 @@ def synthesize_all(texts: Sequence[str], engine: SpeechEngine, cache: SpeechCach
             clips[text] = clip
     cached = len(clips)
     reporter = Progress(len(missing), progress, f"speech ({engine.name})", "cue",
-                        lambda done, total, text: f"speech {done}/{total} ({engine.name}): {short_text(text)}")
+                        lambda done, total, text: f"speech {done}/{total} ({engine.name}): {short_text(text or '')}")
     try:
         for text in missing:
             clip = engine.synthesize(text)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 SENTENCE_PAUSE = 0.3  # seconds of silence every engine puts between two sentences of one cue
 

@@ -15,7 +15,7 @@ Pure Python and small: ``qidsl check`` measures the screen's texts with it.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 # Characters that may be wrapped on either side without a space: CJK
 # ideographs, kana, CJK symbols/punctuation and fullwidth forms.  Hangul is

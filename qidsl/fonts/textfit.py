@@ -20,7 +20,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from . import _advances
 from .breaks import WRONG, BreakRules
@@ -77,7 +77,9 @@ def text_width(text: str, size: float, face: str) -> float:
 
 def _split_long(word: str, measure: Callable[[str], float], max_width: float) -> list[str]:
     # A word wider than the line (or a script written without spaces) breaks between characters.
-    pieces, current, width = [], [], 0.0
+    pieces: list[str] = []
+    current: list[str] = []
+    width = 0.0
     for char in word:
         w = measure(char)
         if current and width + w > max_width:
@@ -212,6 +214,7 @@ def fit(text: str, size: int, min_size: int, max_width: int, max_lines: int, bol
     # what the lines must hold, so a size it rules out could never have fitted.
     total = text_width("".join(text.split()), 1.0, face)
     fallback: Fit | None = None  # the largest fit within limits that had to break wrongly
+    lines: list[str]
     while True:
         if current > SMALLEST and total * current > max_lines * max_width * 1.0001:
             # Not even perfectly filled lines could hold it at this size: no need to wrap to know.

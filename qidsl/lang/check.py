@@ -22,7 +22,7 @@ from .diagnostics import Diagnostic, error, warning
 from .limits import MAX_NESTING, MAX_PHASE, MAX_REPEAT, MAX_SECONDS, MAX_STEPS, MAX_TEXT_CHARACTERS
 from .loader import Library
 from .numbers import HUGE, plain, shown
-from .settings import resolve_settings
+from .settings import Settings, resolve_settings
 from .statements import header_words
 from .variants import merge_variant_problems, variant_names
 from .mediafile import music_file_problems
@@ -41,11 +41,15 @@ class Size:
     steps: int
     seconds: float
 
-    def __add__(self, other: "Size") -> "Size":
+    def __add__(self, other: Size) -> Size:
         return Size(self.steps + other.steps, self.seconds + other.seconds)
 
-    def __mul__(self, factor: int) -> "Size":
+    def __mul__(self, factor: int) -> Size:
         return Size(self.steps * factor, self.seconds * factor)
+
+
+_ONE_STEP = Size(1, 0.0)  # (made once: a Size per statement was a tenth of the sizing)
+_NOTHING = Size(0, 0.0)
 
 
 class Sizer:
@@ -84,7 +88,7 @@ class Sizer:
     def _of(self, node: m.Statement) -> Size:
         match node:
             case m.Say() | m.Note():
-                return Size(1, 0.0)
+                return _ONE_STEP
             case m.Breath() | m.Pause():
                 return Size(1, _written(node.duration))
             case m.Bell():
@@ -103,7 +107,7 @@ class Sizer:
             case m.ForVariants():
                 return self.of_body(node.body) if node.plays_in(self.variant) else Size(0, 0.0)
             case m.Define() | m.Include():
-                return Size(0, 0.0)  # nothing happens where they are written
+                return _NOTHING  # nothing happens where they are written
             case _:
                 # A statement class added to the model but not here fails the type check (and loudly here).
                 assert_never(node)
@@ -149,7 +153,8 @@ class _Checker:
         self.used: set[str] = set()
         self.uses_side = self._definitions_using_side()
         self._guesses: dict[str, str | None] = {}
-        self.settings = None
+        self._fits: dict[tuple[str, str], bool] = {}  # (box, text): whether the text fits the box
+        self.settings: Settings | None = None  # resolved by run(), before the walk
         self.variants_named: set[str] = set()  # variants some for/unless block names
         self.in_variant_block = 0  # inside a top-level for/unless: sections allowed, define/include not
 
@@ -222,7 +227,11 @@ class _Checker:
         if len(value) > MAX_TEXT_CHARACTERS:
             return False  # an error of its own (see long_text); fitting megabytes would take minutes
         box = BOXES[box_name]
-        if box.fit(value, language=self.settings.language).within_limits:
+        assert self.settings is not None  # run() resolves them first
+        fits = self._fits.get((box_name, value))
+        if fits is None:  # a routine repeats its notes and names: each text is fitted once
+            fits = self._fits[(box_name, value)] = box.fit(value, language=self.settings.language).within_limits
+        if fits:
             return True
         # About how many characters the box holds at its smallest size, for the hint.
         face = face_name(box.bold, needs_cjk(value))
@@ -238,6 +247,7 @@ class _Checker:
         Notes, section names and side names are measured on the walk (:meth:`_shown`).
         """
         routine = self.routine
+        assert self.settings is not None  # run() resolves them first
         for key, box in (("title", "title"), ("author", "author")):
             setting = routine.setting(key)
             if setting is not None and setting.value.strip() and routine.path == setting.span.file:
@@ -291,7 +301,8 @@ class _Checker:
                 previous = node
 
     def statement(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
-        lengths_ok = all([self.long_text(text.value, text.span) for text in _all_texts(node)])
+        lengths_ok = all([len(text.value) <= MAX_TEXT_CHARACTERS or self.long_text(text.value, text.span)
+                          for text in _all_texts(node)])
         if not lengths_ok and not isinstance(node, m.BLOCKS):
             return  # nothing more is asked of a statement whose text is megabytes long
         if isinstance(node, (m.Note, m.Section, m.Sides)) and lengths_ok:

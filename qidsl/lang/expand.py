@@ -18,6 +18,8 @@ from ..words import pattern_words
 from .steps import (BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine,
                     Repetition, Step)
 
+_step = m.frozen_builder(Step)  # a Step per step played: up to 30,000
+
 
 class _Expander:
     def __init__(self, library: Library, settings: Settings, variant: str | None = None,
@@ -47,7 +49,7 @@ class _Expander:
         section, repetition, side = ctx
         if text is not None and side is not None:
             text = text.replace("{side}", side)
-        self.steps.append(Step(kind, seconds, text, section, repetition, side, span, text_span))
+        self.steps.append(_step(kind, seconds, text, section, repetition, side, span, text_span))
 
     def body(self, body, ctx) -> None:
         for node in body:

@@ -8,8 +8,12 @@ same thing compare equal even when laid out differently (this is what lets
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TypeVar
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ class Include:
 @dataclass(frozen=True)
 class Section:
     name: Text
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
 
@@ -131,7 +135,7 @@ class Section:
 class Repeat:
     count: int
     counted: bool
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
     count_span: Span = _span()
 
@@ -141,14 +145,14 @@ class Sides:
     """``each side left, right:`` — the body once per side."""
 
     sides: tuple[Text, ...]
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
 class Define:
     name: Text
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
 
@@ -162,7 +166,7 @@ class ForVariants:
 
     variants: tuple[Text, ...]
     unless: bool
-    body: tuple["Statement", ...]
+    body: tuple[Statement, ...]
     span: Span = _span()
 
     def plays_in(self, variant: str | None) -> bool:
@@ -171,9 +175,9 @@ class ForVariants:
         return named != self.unless
 
 
-Statement = Union[
-    Say, Breath, Pause, Bell, Note, BreathPattern, Do, Include, Section, Repeat, Sides, Define, ForVariants
-]
+Statement = (
+    Say | Breath | Pause | Bell | Note | BreathPattern | Do | Include | Section | Repeat | Sides | Define | ForVariants
+)
 BLOCKS = (Section, Repeat, Sides, Define, ForVariants)
 
 
@@ -233,3 +237,27 @@ def title_card_notes(body: tuple[Statement, ...]) -> tuple[list[tuple[Note, ForV
         elif not isinstance(node, (Define, Include)):
             return notes, index
     return notes, len(body)
+
+
+def frozen_builder(cls: type[_T]) -> Callable[..., _T]:
+    """A constructor for the frozen dataclass ``cls``, every field given in order, about twice as fast.
+
+    A frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__``; this fills the new object's ``__dict__`` at once,
+    which is what that ``__init__`` amounts to (the object is the same and
+    compares, hashes and prints the same).  For the front end's loops that
+    make one object per token or per step (expand's steps, the timeline's
+    events).  Only for a class without ``__slots__`` or ``__post_init__``.
+    """
+    if "__slots__" in cls.__dict__ or hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} needs its own __init__")
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    # Written out field by field, as dataclasses writes its __init__ (a loop over the
+    # names cost more than it saved for a class of two or three fields).
+    source = (f"def build({', '.join(names)}):\n    made = new(cls)\n    fields = made.__dict__\n"
+              + "".join(f"    fields[{name!r}] = {name}\n" for name in names) + "    return made\n")
+    scope: dict = {}
+    exec(source, {"new": object.__new__, "cls": cls}, scope)  # noqa: S102 - field names only
+    build = scope["build"]
+    build.__doc__ = f"{cls.__name__}(...), every field given in order (see frozen_builder)."
+    return build

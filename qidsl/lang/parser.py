@@ -1,7 +1,8 @@
 """Parsing: ``.qi`` text in, a :class:`~qidsl.lang.model.Routine` and diagnostics out.
 
-Lark (LALR, positions propagated) does the parsing; this module turns its
-exceptions into our diagnostics, with expected tokens in words.  After a
+Lark's grammar, tables and transformer (the model is built while parsing)
+do the parsing, run by one loop (:mod:`qidsl.lang.resume`); this module
+turns Lark's exceptions into our diagnostics, with expected tokens in words.  After a
 syntax error the offending line (and the block under it) is blanked and the
 text parsed again, so one run reports every independent mistake; parsing
 goes on from just before the mended line (:mod:`qidsl.lang.resume`), so the
@@ -27,8 +28,8 @@ from lark.indenter import Indenter
 from . import model as m
 from .diagnostics import Diagnostic, error
 from .numbers import decimal, whole
-from .resume import ResumableParse
 from .limits import MAX_SYNTAX_ERRORS
+from .resume import ResumableParse, resume_tables
 from .settings import KNOWN_KEYS
 from .statements import KEYWORDS, PHASES
 
@@ -42,13 +43,6 @@ class _QiIndenter(Indenter):
     INDENT_type = "_INDENT"
     DEDENT_type = "_DEDENT"
     tab_len = 4
-    resume_levels: list[int] | None = None  # set by qidsl.lang.resume to go on mid-file
-
-    def process(self, stream):
-        levels, self.resume_levels = self.resume_levels, None
-        self.paren_level = 0
-        self.indent_level = levels or [0]
-        return self._process(stream)
 
 
 class _ReentrantIndenter(_QiIndenter):
@@ -56,7 +50,9 @@ class _ReentrantIndenter(_QiIndenter):
 
     Lark's Indenter stores the levels of the parse under way on itself, and
     one parser serves every thread (the language server checks documents
-    concurrently), so a shared one would mix two parses' levels.
+    concurrently), so a shared one would mix two parses' levels.  Routines
+    are parsed by qidsl.lang.resume's loop, which does the indenter's work
+    itself from these settings; Lark's own loop (``_lark().parse``) uses it.
     """
 
     def process(self, stream):
@@ -78,7 +74,8 @@ def _lark() -> Lark:
     grammar = resources.files("qidsl.grammar").joinpath("qi.lark").read_text(encoding="utf-8")
     parser = Lark(grammar, parser="lalr", postlex=_ReentrantIndenter(), transformer=_ToModel(),
                   maybe_placeholders=False, cache=True)
-    parser.parse('title: "warm-up"\n')  # builds the lexers' scanners now, not racing in two threads
+    parser.parse('title: "warm-up"\n')
+    resume_tables(parser)  # builds every state's scanner now, not racing in two threads
     return parser
 
 
@@ -134,7 +131,8 @@ def _check_layout(lines: list[str], file: str) -> tuple[list[str], list[Diagnost
     fixed = list(lines)
     levels = [0]
     for number, line in enumerate(lines, start=1):
-        if _is_blank(line):
+        stripped = line.strip()  # (_is_blank, inlined: this loop runs once per line of the file)
+        if not stripped or stripped[0] == "#":
             # Blank to Lark too: a line of form feeds, U+2028 or other characters
             # that str.strip() counts as blank would otherwise set an indentation
             # Lark's indenter sees and this check does not.
@@ -210,9 +208,21 @@ def _describe_expected(expected: set[str]) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+# The parser makes a span for nearly every token it keeps, and a text, a
+# duration and a statement for most lines: made without the frozen
+# dataclasses' __init__ (see qidsl.lang.model.frozen_builder), every field given.
+_new_span = m.frozen_builder(m.Span)
+_new_text = m.frozen_builder(m.Text)
+_new_duration = m.frozen_builder(m.Duration)
+_new_say = m.frozen_builder(m.Say)
+_new_note = m.frozen_builder(m.Note)
+_new_breath = m.frozen_builder(m.Breath)
+
+
 def _token_span(file: str, token: Token) -> m.Span:
-    return m.Span(file, token.line, token.column, token.end_line or token.line,
-                  token.end_column or token.column + len(token))
+    # Lark types a token's position Optional (a token made by hand has none); the lexer's always have one.
+    return _new_span(file, token.line, token.column, token.end_line or token.line,
+                     token.end_column or token.column + len(token))  # type: ignore[operator]
 
 
 def _first_column(line: str) -> int:
@@ -397,13 +407,13 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
                 and not line[lead[1] - 1 + len(lead[0]):].lstrip().startswith(":"):
             # The line starts with a word that is no statement (at the top of a
             # file it was read as a setting's name): that word is the mistake.
-            word, column = lead
-            lead_span = m.Span(file, token.line, column, token.line, column + len(word))
-            if word in KNOWN_KEYS:
-                value = line[column - 1 + len(word):_code_end(line) - 1].strip()
-                return error("missing-colon", f"the setting '{word}' needs ':' after its name", lead_span,
-                             f"write {word}: {value}" if value else f"write ':' and the value after '{word}'")
-            return _unknown_statement(word, lead_span, lines)
+            name, column = lead
+            lead_span = m.Span(file, token.line, column, token.line, column + len(name))
+            if name in KNOWN_KEYS:
+                value = line[column - 1 + len(name):_code_end(line) - 1].strip()
+                return error("missing-colon", f"the setting '{name}' needs ':' after its name", lead_span,
+                             f"write {name}: {value}" if value else f"write ':' and the value after '{name}'")
+            return _unknown_statement(name, lead_span, lines)
         if token.type == "_NL":
             end = _code_end(line)
             span = m.Span(file, token.line, end, token.line, end + 1)
@@ -441,7 +451,7 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
         if "TIMES_COUNT" in expected:
             return error("missing-count", "a breath pattern needs a count", span, "write for example x3")
         if "PATTERN" in expected:
-            written = re.match(r"[^\s#]*", line[token.column - 1:]).group(0) or str(token)
+            written = re.match(r"[^\s#]*", line[token.column - 1:]).group(0) or str(token)  # type: ignore[union-attr]  # * always matches
             span = m.Span(file, token.line, token.column, token.line, token.column + len(written))
             return error("bad-pattern", f"'{written}' is not a breath pattern", span,
                          "write inhale-hold-exhale seconds, such as 4-7-8 or 4-4-4-4")
@@ -555,6 +565,8 @@ _ESCAPE = re.compile(r"\\(.)")
 
 def unquote(token: str) -> str:
     """The text inside a STRING token: ``\\"`` is a quote, ``\\\\`` a backslash."""
+    if "\\" not in token:
+        return token[1:-1]
     return _ESCAPE.sub(lambda match: match.group(1) if match.group(1) in '"\\' else match.group(0),
                        token[1:-1])
 
@@ -562,7 +574,7 @@ def unquote(token: str) -> str:
 def _end(child) -> tuple[int, int]:
     """Where a child of a rule ends: a token, a model node or a block's body."""
     if isinstance(child, Token):
-        return child.end_line, child.end_column
+        return child.end_line, child.end_column  # type: ignore[return-value]  # the lexer's tokens have positions
     if isinstance(child, tuple):
         return _end(child[-1])
     return child.span.end_line, child.span.end_column
@@ -592,11 +604,14 @@ class _ToModel(Transformer):
 
     def _span(self, children) -> m.Span:
         first = children[0]
-        end_line, end_column = _end(children[-1] if children[-1] != () else children[-2])
-        return m.Span(self.file, first.line, first.column, end_line, end_column)
+        last = children[-1]
+        if last.__class__ is tuple and not last:  # an empty block ends with its header
+            last = children[-2]
+        end_line, end_column = _end(last)
+        return _new_span(_FILE.get(), first.line, first.column, end_line, end_column)
 
     def _text(self, token: Token) -> m.Text:
-        return m.Text(unquote(str(token)), _token_span(self.file, token))
+        return _new_text(unquote(str(token)), _token_span(_FILE.get(), token))
 
     def start(self, children):
         settings = tuple(c for c in children if isinstance(c, m.Setting))
@@ -616,18 +631,18 @@ class _ToModel(Transformer):
     def duration(self, children):
         token = children[0]
         if token.type == "NUMBER":
-            return m.Duration(decimal(str(token)), _token_span(self.file, token), unit_missing=True)
-        return m.Duration(_duration_seconds(str(token)), _token_span(self.file, token))
+            return _new_duration(decimal(str(token)), _token_span(_FILE.get(), token), True)
+        return _new_duration(_duration_seconds(str(token)), _token_span(_FILE.get(), token), False)
 
     def say(self, children):
-        return m.Say(self._text(children[1]), self._span(children))
+        return _new_say(self._text(children[1]), self._span(children))
 
     def note(self, children):
-        return m.Note(self._text(children[1]), self._span(children))
+        return _new_note(self._text(children[1]), self._span(children))
 
     def _breath(self, children):
         text = self._text(children[2]) if len(children) > 2 else None
-        return m.Breath(str(children[0]), children[1], text, self._span(children))
+        return _new_breath(str(children[0]), children[1], text, self._span(children))
 
     def pause(self, children):
         return m.Pause(children[1], self._span(children))
@@ -714,6 +729,13 @@ def gc_paused():
     keeps parsing linear (with it on, 200,000 lines parsed a third slower per
     line than 50,000).  Whatever cyclic garbage is left is collected once it
     resumes.
+
+    On resuming, the objects made meanwhile are moved to the oldest
+    generation (``gc.freeze()`` then ``gc.unfreeze()``, which moves lists, not
+    objects): left young, the first collection after the pause walked every
+    one of them, 0.8 s after checking 200,000 lines.  The oldest generation
+    is collected in full only as it grows by a quarter, so cycles among them
+    are still freed, at a cost proportional to what was made.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -721,6 +743,8 @@ def gc_paused():
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -742,8 +766,8 @@ def _parse_source(source: Source) -> ParseResult:
              for number, (line, fixed) in enumerate(zip(source.lines, lines), start=1) if fixed and line != fixed}
     parsed = None
     parser = _lark()
-    # After a mend, parsing goes on from just before it, with an indenter of this parse's own.
-    attempt = ResumableParse(parser, _QiIndenter())
+    # After a mend, parsing goes on from just before it.
+    attempt = ResumableParse(parser)
     repaired: set[int] = set()
     for _ in range(2 * MAX_SYNTAX_ERRORS + 1):
         try:

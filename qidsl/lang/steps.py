@@ -41,9 +41,9 @@ class Repetition:
     index: int
     total: int
     counted: bool
-    outer: "Repetition | None" = None
+    outer: Repetition | None = None
 
-    def nearest_counted(self) -> "Repetition | None":
+    def nearest_counted(self) -> Repetition | None:
         """This repetition if counted, else the nearest enclosing counted one (None if none)."""
         here: Repetition | None = self
         while here is not None and not here.counted:
@@ -74,6 +74,6 @@ class Step:
 class ExpandedRoutine:
     """The routine flattened, with its settings and its top-level notes."""
 
-    settings: "Settings"
+    settings: Settings
     steps: tuple[Step, ...]
     notes: tuple[str, ...]  # notes before the first section: shown on the title card

@@ -45,5 +45,5 @@ def merge_variant_problems(found: dict[str | None, list[Diagnostic]]) -> list[Di
         else:
             noun = "variant" if len(where) == 1 else "variants"
             merged.append(dataclasses.replace(
-                problem, message=f"{problem.message} (only in the {_quoted(where)} {noun})"))
+                problem, message=f"{problem.message} (only in the {_quoted([w for w in where if w is not None])} {noun})"))
     return merged

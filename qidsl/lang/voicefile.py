@@ -48,7 +48,7 @@ def voice_file_problems(routine: Routine, settings: Settings) -> list[Diagnostic
     try:
         data = json.loads(config.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "it is not valid JSON"
+        reason = (exc.strerror or str(exc)) if isinstance(exc, OSError) else "it is not valid JSON"
         return [error("voice-not-piper", f"the config of \"{written}\" cannot be read: {reason}", span,
                       f"download {config.name} again with the voice")]
     if not isinstance(data, dict) or any(key not in data for key in _PIPER_CONFIG_KEYS):

@@ -96,7 +96,7 @@ def _contains(span: m.Span, line: int, column: int) -> bool:
 def nodes_at(doc: Document, line: int, column: int) -> list:
     """The statements under a position, outermost first."""
     routine = doc.compiled.routine
-    found = []
+    found: list[m.Statement] = []
     body = routine.body if routine else ()
     while True:
         inner = next((node for node in body if _contains(node.span, line, column)), None)
@@ -301,7 +301,7 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
         if quoted.group(2) == "do":
             names = dict.fromkeys(re.findall(r'^\s*define\s+"((?:[^"\\]|\\.)*)"', doc.text, re.MULTILINE))
             library = doc.compiled.library
-            for name, definition in (library.definitions.items() if library else ()):
+            for name, _definition in (library.definitions.items() if library else ()):
                 names.setdefault(name, None)
             return [Completion(name, "reference", "a sequence made with define", f'"{name}"', start, end)
                     for name in names]
@@ -312,9 +312,9 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
     block = re.match(r"^\s*(for|unless)\s+(?:[\w-]+\s*,\s*)*([\w-]*)$", before)
     if block:
         declared = doc.compiled.routine.setting("variants") if doc.compiled.routine else None
-        names = [name.strip() for name in declared.value.split(",") if name.strip()] if declared else []
+        variants = [name.strip() for name in declared.value.split(",") if name.strip()] if declared else []
         start = column - len(block.group(2))
-        return [Completion(name, "value", f"the variant {name}", name, start, column) for name in names]
+        return [Completion(name, "value", f"the variant {name}", name, start, column) for name in variants]
 
     value = re.match(r"^([A-Za-z_]+):\s*(\S*)$", before)
     if value and value.group(1) in KNOWN_KEYS and not _in_body(lines, line):
@@ -329,7 +329,7 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
     if not word:
         return []
     start = len(word.group(1)) + 1
-    end = start + len(re.match(r"[A-Za-z]*", text[start - 1:]).group(0))
+    end = start + len(re.match(r"[A-Za-z]*", text[start - 1:]).group(0))  # type: ignore[union-attr]  # [A-Za-z]* always matches
     items = [Completion(kind.keyword, "keyword", kind.usage, kind.completion, start, end, kind.help)
              for kind in KINDS]
     if not word.group(1) and not _in_body(lines, line):
@@ -392,7 +392,7 @@ class Symbol:
     kind: str  # section, define, repeat, sides, variants
     span: m.Span
     name_span: m.Span
-    children: tuple["Symbol", ...]
+    children: tuple[Symbol, ...]
 
 
 def _header_span(node) -> m.Span:

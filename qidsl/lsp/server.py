@@ -28,7 +28,7 @@ from .incremental import IncrementalParser
 class _EditorLoader(Loader):
     """Reads included files from the editor's unsaved text when they are open, else from disk."""
 
-    def __init__(self, server: "QiServer"):
+    def __init__(self, server: QiServer):
         super().__init__()
         self.server = server
 

@@ -16,7 +16,6 @@ shared in proportion to its characters.  Scripts written without spaces
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
 from ..engines.timing import Word
@@ -238,6 +237,12 @@ def _run_cues(parts: list[_Part], breaks: _Breaks) -> list[Cue]:
     while cuts[-1] > 0:
         cuts.append(back[cuts[-1]])
     cuts.reverse()
+    return _timed_cues(parts, run, cuts, owner, first, last)
+
+
+def _timed_cues(parts: list[_Part], run: _Run, cuts: list[int], owner: list[int], first: list[int],
+                last: list[int]) -> list[Cue]:
+    """The cues between the chosen token ``cuts`` (see :func:`_run_cues`), with their exact times."""
     # Exact times: each sentence's time shared between its pieces by their characters.
     times: dict[int, float] = {}  # a cut inside a sentence -> its time
     for index, part in enumerate(parts):

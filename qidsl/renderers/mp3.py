@@ -67,6 +67,7 @@ def _encode(path: str, samples: np.ndarray, sample_rate: int) -> None:
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log)
         except OSError as exc:
             raise BuildError(f"could not start ffmpeg to encode the MP3: {exc.strerror or exc}") from exc
+        assert process.stdin is not None  # stdin=PIPE
         try:
             for lo in range(0, len(pcm), _CHUNK):
                 process.stdin.write(pcm[lo: lo + _CHUNK].tobytes())
@@ -187,7 +188,7 @@ def join_mp3(path: str | os.PathLike, placed: Iterable[tuple[int, str | os.PathL
     from mutagen import MutagenError
 
     silence = silence_frame()
-    chapters = [tuple(c) for c in chapters]
+    chapters = [(title, start, end) for title, start, end in chapters]
     try:
         with open(path, "wb") as out:
             at = 0  # frames written so far

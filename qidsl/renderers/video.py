@@ -26,6 +26,7 @@ import bisect
 import functools
 import math
 import threading
+from typing import TypedDict
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -60,7 +61,17 @@ BAR_STEPS_PER_SECOND = 1
 # fixed by qidsl.renderers.video_segments.X264_THREADS.)
 PRESET = "superfast"
 CRF = 21
-PREVIEW = dict(width=640, height=360, fps=15, preset="ultrafast", crf=28)
+
+
+class _Preview(TypedDict):
+    width: int
+    height: int
+    fps: int
+    preset: str
+    crf: int
+
+
+PREVIEW = _Preview(width=640, height=360, fps=15, preset="ultrafast", crf=28)
 AUDIO_BITRATE = "160k"
 AUDIO_RATE = 48000
 
@@ -266,7 +277,7 @@ class VideoFrames:
         self._bar_track[...] = self.theme.track
         self._bar_done[...] = self.theme.accent
 
-    def fresh(self) -> "VideoFrames":
+    def fresh(self) -> VideoFrames:
         """Another frame function over the same scene, with its own buffers (one per thread)."""
         return VideoFrames(None, (), self.layout.width, self.layout.height, self.planar, yuv_only=self.yuv_only,
                            _shared=self._shared)

@@ -97,7 +97,7 @@ def text_layer(text: str, size: int, bold: bool, max_width: int, max_lines: int 
     return _render_lines(list(placed.lines), font(placed.size, bold, needs_cjk(text)), align)
 
 
-def box_layer(name: str, text: str, layout: "Layout", align: str = "left", language: str = "en") -> TextLayer:
+def box_layer(name: str, text: str, layout: Layout, align: str = "left", language: str = "en") -> TextLayer:
     """``text`` of a routine in ``language`` in the box ``name`` of :data:`qidsl.fonts.textfit.BOXES`,
     at this layout's scale."""
     box = BOXES[name]
@@ -125,7 +125,7 @@ def countdown_layer(text: str, size: int, radius: float) -> TextLayer:
         if math.hypot(right - left, bottom - top) / 2 <= 0.86 * radius or current <= textfit.SMALLEST:
             break
         current = max(textfit.SMALLEST, min(current - 1, int(current * textfit.SHRINK)))
-    mask = Image.new("L", (right - left + 2, bottom - top + 2), 0)
+    mask = Image.new("L", (int(right - left) + 2, int(bottom - top) + 2), 0)  # whole pixels from FreeType
     ImageDraw.Draw(mask).text((1 - left, 1 - top), text, font=face, fill=255)
     return TextLayer(mask, (text,))
 

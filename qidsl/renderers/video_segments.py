@@ -49,7 +49,7 @@ import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..errors import BuildError
 from ..pools import CORES, ENCODERS, Pools
@@ -157,13 +157,14 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
     scene = frames.scene
     segments: list[Segment] = []
     start, event, state, run = 0, None, None, 0
-    digest = None
+    digest: hashlib._Hash | None = None  # the open segment's; None between segments
     has_card = False
 
     screens: dict = {}  # the segment's screens, each hashed in full once, then by its number
 
     def feed(value: FrameState, repeat: int) -> None:
         nonlocal has_card
+        assert digest is not None  # called while a segment is open
         number = screens.get(value.screen)
         if number is None:
             number = screens[value.screen] = len(screens)
@@ -175,6 +176,7 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
         nonlocal digest, has_card
         if state is not None:
             feed(state, run)
+        assert digest is not None  # called while a segment is open
         if has_card:  # the title and end cards show the routine's title, author, notes and length
             digest.update(repr(frames.card).encode())
         segments.append(Segment(start, end - start, VIDEO_SEGMENT.key(digest.hexdigest())))
@@ -267,6 +269,7 @@ def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], enc
             if stop.is_set():
                 raise BuildError("the video was stopped")
             frames.draw(states[at])
+            assert frames.yuv is not None  # the segments' painter draws planar YUV
             encoder.write(frames.yuv)
             at += times
             step(times)
@@ -441,6 +444,29 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
         width, height, fps = video.PREVIEW["width"], video.PREVIEW["height"], video.PREVIEW["fps"]
         preset, crf = video.PREVIEW["preset"], video.PREVIEW["crf"]
     audio = Path(audio_path)
+    frames = _painter(timeline, cues, audio, width, height, fps)
+
+    count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
+    seconds = count / fps
+    encoding = Encoding(width, height, fps, preset, crf)
+    segments = plan_segments(frames, count, encoding)
+    pools = pools or Pools()
+    pools.ensure(ENCODERS, encoders_at_once(pools.size(CORES), width, height))
+
+    with contextlib.ExitStack() as stack:
+        if store is None:
+            store = Store(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-"))))
+        paths, todo = _segments_to_make(store, segments)
+        samples = count * narration_aac.RATE // fps
+        chunks, chunk_paths, whole, audio_todo = _narration_to_make(store, audio, samples, seconds)
+        _make_missing(frames, encoding, pools, todo, audio, audio_todo, samples, seconds, progress)
+        _write_mp4(out_path, paths, chunks, chunk_paths, whole, samples, seconds, encoding, count, timeline)
+    return VideoStats(count, len(segments), len(todo), len(segments) - len(todo), len(audio_todo),
+                      max(1, len(chunks)), time.monotonic() - started)
+
+
+def _painter(timeline, cues: Sequence[CueLike], audio: Path, width: int, height: int, fps: int) -> VideoFrames:
+    """The frames' painter for ``timeline``, once the narration is known readable and the fonts load."""
     if not audio.is_file():
         raise BuildError(f"the narration audio {audio} is missing")
     if not os.access(audio, os.R_OK):
@@ -454,75 +480,75 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
         raise BuildError(str(exc)) from exc
     except OSError as exc:  # the shipped fonts could not be read
         raise BuildError(f"could not load the video's fonts: {exc.strerror or exc}") from exc
+    return frames
 
-    count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
-    seconds = count / fps
-    encoding = Encoding(width, height, fps, preset, crf)
-    segments = plan_segments(frames, count, encoding)
-    pools = pools or Pools()
-    pools.ensure(ENCODERS, encoders_at_once(pools.size(CORES), width, height))
+
+def _make_missing(frames: VideoFrames, encoding: Encoding, pools: Pools, todo: dict[Path, Segment], audio: Path,
+                  audio_todo: dict, samples: int, seconds: float, progress: bool | None) -> None:
+    """Encode the segments and narration chunks the store lacks, in the pools' slots; one failure stops all."""
     jobs = pools.size(ENCODERS)
+    total = sum(s.frames for s in todo.values())
+    bar = Progress(total, progress if total else False, "video", "frame", lambda done, all_, _: (
+        f"video {done * 100 // all_}% ({done}/{all_} frames)"), lines=10)
+    lock = threading.Lock()
 
-    with contextlib.ExitStack() as stack:
-        if store is None:
-            store = Store(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-"))))
-        paths, todo = _segments_to_make(store, segments)
-        samples = count * narration_aac.RATE // fps
-        chunks, chunk_paths, whole, audio_todo = _narration_to_make(store, audio, samples, seconds)
+    def step(count: int = 1) -> None:
+        with lock:
+            bar.step(count=count)
 
-        total = sum(s.frames for s in todo.values())
-        bar = Progress(total, progress if total else False, "video", "frame", lambda done, all_, _: (
-            f"video {done * 100 // all_}% ({done}/{all_} frames)"), lines=10)
-        lock = threading.Lock()
+    stop = threading.Event()
+    drawers = _Drawers(frames)
+    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="qidsl-segment")
+    # The narration's encoders (small processes: 31 MB) run beside the segments' encoders, two
+    # at a time when there are cores for it: after an edit they are often the longest job.
+    sound = ThreadPoolExecutor(max_workers=min(2, pools.size(CORES)), thread_name_prefix="qidsl-narration")
+    try:
+        futures = []
+        for path, chunk in audio_todo.items():
+            if chunk is None:
+                futures.append(sound.submit(_encode_audio, audio, seconds, path, pools))
+            else:
+                futures.append(sound.submit(_encode_chunk, audio, chunk, samples, path, pools))
+        # In order: a segment often starts on the still its neighbour ended on, and the threads
+        # share the stills they compose (segments are short, so no core waits long at the end).
+        for path, segment in sorted(todo.items(), key=lambda item: item[1].start):
+            futures.append(pool.submit(_in_slot, pools, ENCODERS, _encode_segment, drawers, segment, encoding,
+                                       path, stop, step))
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in done:
+            error = future.exception()
+            if error is not None:
+                stop.set()
+                for other in pending:
+                    other.cancel()
+                raise error
+    except BaseException:
+        stop.set()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        sound.shutdown(wait=True, cancel_futures=True)
+        bar.close()
 
-        def step(count: int = 1) -> None:
-            with lock:
-                bar.step(count=count)
 
-        stop = threading.Event()
-        drawers = _Drawers(frames)
-        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="qidsl-segment")
-        # The narration's encoders (small processes: 31 MB) run beside the segments' encoders, two
-        # at a time when there are cores for it: after an edit they are often the longest job.
-        sound = ThreadPoolExecutor(max_workers=min(2, pools.size(CORES)), thread_name_prefix="qidsl-narration")
-        try:
-            futures = []
-            for path, chunk in audio_todo.items():
-                if chunk is None:
-                    futures.append(sound.submit(_encode_audio, audio, seconds, path, pools))
-                else:
-                    futures.append(sound.submit(_encode_chunk, audio, chunk, samples, path, pools))
-            # In order: a segment often starts on the still its neighbour ended on, and the threads
-            # share the stills they compose (segments are short, so no core waits long at the end).
-            for path, segment in sorted(todo.items(), key=lambda item: item[1].start):
-                futures.append(pool.submit(_in_slot, pools, ENCODERS, _encode_segment, drawers, segment, encoding,
-                                           path, stop, step))
-            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in done:
-                if future.exception() is not None:
-                    stop.set()
-                    for other in pending:
-                        other.cancel()
-                    raise future.exception()
-        except BaseException:
-            stop.set()
-            raise
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-            sound.shutdown(wait=True, cancel_futures=True)
-            bar.close()
-        narration = whole if not chunks else temp_beside(Path(out_path).parent / "narration.aac")
-        try:
-            if chunks:
-                narration_aac.join(chunks, chunk_paths, samples, narration)
-            with atomic_path(out_path) as tmp:
-                _join(paths, narration, seconds, encoding, count, tmp, _metadata(timeline, seconds),
-                      mp4_tags.mp4_language(timeline.settings.language))
-        except OSError as exc:
-            raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
-        finally:
-            if chunks:
-                with contextlib.suppress(FileNotFoundError):
-                    narration.unlink()
-    return VideoStats(count, len(segments), len(todo), len(segments) - len(todo), len(audio_todo),
-                      max(1, len(chunks)), time.monotonic() - started)
+def _write_mp4(out_path, paths: list[Path], chunks, chunk_paths, whole: Path | None, samples: int, seconds: float,
+               encoding: Encoding, count: int, timeline) -> None:
+    """The MP4 at ``out_path`` (atomically): the segments joined, over the narration (its chunks joined first).
+
+    ``whole`` is the narration's one encode when it was not cut in chunks (see :func:`_narration_to_make`).
+    The MP4 carries ``timeline``'s tags and chapters (:func:`_metadata`).
+    """
+    narration = whole if not chunks else temp_beside(Path(out_path).parent / "narration.aac")
+    assert narration is not None  # no chunks: one whole encode
+    try:
+        if chunks:
+            narration_aac.join(chunks, chunk_paths, samples, narration)
+        with atomic_path(out_path) as tmp:
+            _join(paths, narration, seconds, encoding, count, tmp, _metadata(timeline, seconds),
+                  mp4_tags.mp4_language(timeline.settings.language))
+    except OSError as exc:
+        raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
+    finally:
+        if chunks:
+            with contextlib.suppress(FileNotFoundError):
+                narration.unlink()
