@@ -224,7 +224,21 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
-def _fingerprint(compiled, settings, engine, options: BuildOptions) -> str:
+def _media_digest(path: Path, settings) -> str | None:
+    """The content hash of the routine's ``music:`` file (None without one): the routine names it, not holds it."""
+    import hashlib
+
+    source = music_source(path, settings)
+    if not isinstance(source, Path):
+        return None
+    try:
+        with open(source, "rb") as stream:
+            return hashlib.file_digest(stream, "sha256").hexdigest()
+    except OSError:
+        return "unreadable"  # the build then says why
+
+
+def _fingerprint(compiled, settings, engine, options: BuildOptions, media: str | None = None) -> str:
     """Everything a build's outputs depend on, hashed without making any of them.
 
     The routine as expanded (every statement, its text and its place in the
@@ -237,7 +251,8 @@ def _fingerprint(compiled, settings, engine, options: BuildOptions) -> str:
     expanded = replace(compiled.expanded, settings=settings)
     return product_key("build", _code_version(), repr(expanded), engine.name, engine.version, engine.voice_id,
                        engine.settings_key(), options.loudness, options.video, options.wav, options.width,
-                       options.height, options.fps, options.preview, options.tld, options.quick, _tool_version(), options.profile)
+                       options.height, options.fps, options.preview, options.tld, options.quick, _tool_version(),
+                       options.profile, media)
 
 
 class _Manifest:
@@ -359,7 +374,7 @@ def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, n
          f"(speech: {engine.name}, voice {engine.voice_name})")
     owned = _owned(name)
 
-    fingerprint = _fingerprint(compiled, settings, engine, options)
+    fingerprint = _fingerprint(compiled, settings, engine, options, _media_digest(path, settings))
     manifest = _Manifest(store, folder, name)
     record = manifest.read()
     if record is not None and _Manifest.matches(record, fingerprint, folder, owned):
@@ -486,7 +501,7 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
         files = {out_name: graph.need(product) for out_name, product in outputs.items()}
         return _Made(files, {n: p.key for n, p in outputs.items()}, {}, graph, timeline, speech_seconds, speech)
     outputs = declare_texts(name, timeline, cues, f"{name}.mp3")
-    audio_products = declare_audio(timeline, speech.clips, settings, options.loudness)
+    audio_products = declare_audio(timeline, speech.clips, settings, options.loudness, music_source(path, settings))
     outputs[f"{name}.mp3"] = audio_products.mp3
     if options.wav:
         outputs[f"{name}.wav"] = audio_products.wav
@@ -507,6 +522,15 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     if audio_products.loudness and math.isfinite(audio_products.loudness[0]):
         _say(f"narration: {audio_products.loudness[0]:.1f} LUFS integrated (target {options.loudness:g})")
     return _Made(files, {n: p.key for n, p in outputs.items()}, unmade, graph, timeline, speech_seconds, speech)
+
+
+def music_source(path: Path, settings) -> str | Path | None:
+    """What plays under the voice: ``"calm"``, the ``music:`` file (beside the routine ``path``), or None."""
+    if settings.music in (None, "calm"):
+        return settings.music
+    from .lang.mediafile import media_path
+
+    return media_path(str(path), settings.music)
 
 
 def declare_texts(name: str, timeline, cues, audio_name: str) -> dict:
@@ -546,8 +570,12 @@ class AudioProducts:
     loudness: list
 
 
-def declare_audio(timeline, clips: dict, settings, target: float) -> AudioProducts:
-    """Every sound levelled on its own, the MP3 in runs of nearby sounds, the MP3 and the exact mix."""
+def declare_audio(timeline, clips: dict, settings, target: float, music: str | Path | None = None) -> AudioProducts:
+    """Every sound levelled on its own, the MP3 in runs of nearby sounds, the MP3 and the exact mix.
+
+    ``music`` (``"calm"`` or a sound file's path) puts a music bed under the voice
+    (:func:`_declare_music`).
+    """
     import hashlib
 
     import numpy as np
@@ -594,9 +622,78 @@ def declare_audio(timeline, clips: dict, settings, target: float) -> AudioProduc
 
     placed = audio.pieces(timeline, sound_of)
     total = int(round(timeline.duration * audio.SAMPLE_RATE))
+    if music is not None:
+        return _declare_music(timeline, placed, total, levelled, settings, target, music)
     runs, mp3_product = _declare_mp3(timeline, placed, total, levelled, settings)
     wav, loudness = _declare_wav(placed, total, levelled)
     return AudioProducts(runs, mp3_product, wav, loudness)
+
+
+def _declare_music(timeline, placed, total: int, levelled: dict, settings, target: float,
+                   music: str | Path) -> AudioProducts:
+    """The mix with music under the voice, and the MP3 encoded from it in one run (the music never stops).
+
+    The music's loop is levelled once (``music``, keyed by the file's content
+    or by the code that makes ``calm``), then looped and shaped under this
+    timeline (``music-bed``); the mix puts it under the voice and finds how far it
+    rises in the pauses for the programme to meet the target
+    (:func:`qidsl.renderers.audio.write_mastered_wav`).
+    """
+    import hashlib
+
+    import numpy as np
+
+    from .graph import Product
+    from .products import MP3, MUSIC, MUSIC_BED, WAV
+    from .renderers import audio, chapters, mp3
+    from .renderers import music as bed
+
+    if music == "calm":
+        source = "calm"
+    else:
+        try:
+            with open(music, "rb") as stream:
+                source = hashlib.file_digest(stream, "sha256").hexdigest()
+        except OSError as exc:
+            raise BuildError(f"cannot read the music {music}: {exc.strerror or exc}") from exc
+
+    def make_cycle(out: Path) -> None:
+        cycle = bed.calm_cycle() if music == "calm" else bed.loop_ready(bed.decode(music))
+        bed.level_cycle(cycle, target).astype("<f4").tofile(out)
+    cycle = Product(MUSIC.kind, MUSIC.key(source, target), MUSIC.ext, make_cycle)
+    sounds = [(p.start, p.start + p.length) for p in placed]
+    level = settings.music_level
+
+    def make_bed(out: Path, cycle_path: Path) -> None:
+        bed.write_bed(out, np.fromfile(cycle_path, dtype="<f4"), sounds, total)
+    bed_product = Product(MUSIC_BED.kind, MUSIC_BED.key(cycle.key, sounds, total), MUSIC_BED.ext, make_bed,
+                          (cycle,))
+    sound_keys = list(levelled)
+    measured: list[float] = []
+
+    def make_wav(out: Path, bed_path: Path, *paths) -> None:
+        files = dict(zip(sound_keys, paths, strict=True))
+        with open(bed_path, "rb") as stream:
+            def music_bed(first: int, end: int) -> np.ndarray:  # only the stretch a block needs is read
+                stream.seek(first * 8)
+                return np.fromfile(stream, dtype="<f4", count=(end - first) * 2).reshape(-1, 2)
+            measured.append(audio.write_mastered_wav(out, placed, total,
+                                                     lambda key: np.fromfile(files[key], "<f4"), music_bed, level,
+                                                     bed.PAUSE_DB, target))
+    wav = Product(WAV.kind, WAV.key("music", [(p.start, p.length, p.sound) for p in placed], bed_product.key, total,
+                                    level, target),
+                  WAV.ext, make_wav, (bed_product, *(levelled[k] for k in sound_keys)))
+    marks = [(c.title, c.start, c.end) for c in chapters.chapters(timeline)]
+
+    def make_mp3(out: Path, wav_path: Path) -> None:
+        frames = Path(f"{out}.frames")
+        try:
+            mp3.encode_frames(frames, audio.read_wav(wav_path))
+            mp3.join_mp3(out, [(mp3.DECODED_OFFSET, frames)], total, settings.title, settings.author, marks)
+        finally:
+            frames.unlink(missing_ok=True)
+    mp3_key = MP3.key("mastered", wav.key, total, settings.title, settings.author, marks, _tool_version())
+    return AudioProducts([], Product(MP3.kind, mp3_key, MP3.ext, make_mp3, (wav,)), wav, measured)
 
 
 def _declare_mp3(timeline, placed, total: int, levelled: dict, settings):

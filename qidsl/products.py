@@ -15,6 +15,8 @@ How a family is made, by name:
 - ``level``: one sound levelled on its own, ``wav``: the exact mix,
   ``quick-wav``: ``qidsl watch``'s mix at the voice's own rate,
   ``mp3-run`` and ``mp3``: the MP3 in runs, joined (:func:`qidsl.build.declare_audio`);
+- ``music``: a ``music:`` bed's loop levelled once, ``music-bed``: it looped and ducked under one
+  timeline (:mod:`qidsl.renderers.music`, declared by :func:`qidsl.build.declare_audio`);
 - ``aac-chunk`` / ``aac``: the video's narration, ``video-segment``: a run of
   frames encoded on its own, ``mp4``: the joined video
   (:mod:`qidsl.renderers.video_segments`);
@@ -107,6 +109,8 @@ SPEECH = Family("speech", ".clip", ("qidsl.engines.base", "qidsl.engines.cache",
 LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
 QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio",))  # qidsl watch's: at the voice's own rate
+MUSIC = Family("music", ".f32", (_R + "music", _R + "audio"))  # the loop, levelled to the voice's loudness
+MUSIC_BED = Family("music-bed", ".f32", (_R + "music",))  # the music under one timeline, ducked
 MP3_RUN = Family("mp3-run", ".mp3", (_R + "mp3",))
 MP3 = Family("mp3", ".mp3", (_R + "mp3",))
 AAC_CHUNK = Family("aac-chunk", ".aac", (_R + "narration_aac",))
@@ -117,7 +121,7 @@ VIDEO_SEGMENT = Family("video-segment", ".h264",
                        (_R + "video", _R + "video_layers", _R + "pacer", _R + "themes", _R + "video_segments",
                         _R + "h264", _R + "scene", _R + "encoder", "qidsl.words", *_FONTS),
                        data=("fonts/*.ttf", "fonts/*.otf"))
-MP4 = Family("mp4", ".mp4", (_R + "video_segments", _R + "h264", _R + "encoder"))
+MP4 = Family("mp4", ".mp4", (_R + "video_segments", _R + "h264", _R + "encoder", _R + "mp4_tags", _R + "chapters"))
 TIMELINE = Family("timeline", ".json", (_R + "timeline_json",))
 SRT = Family("srt", ".srt", (_R + "captions",))
 VTT = Family("vtt", ".vtt", (_R + "captions",))
@@ -130,5 +134,5 @@ INSIGHT_TIMER_MP3 = Family("mp3-insight-timer", ".mp3", ("qidsl.profile_outputs"
 PODCAST_MP3 = Family("mp3-podcast", ".mp3", ("qidsl.profile_outputs",))
 BUILD = Family("build", ".json", ())  # not made from inputs: the record of the last build into a folder
 
-FAMILIES = (SPEECH, LEVEL, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4, TIMELINE, SRT, VTT, CHAPTERS,
-            PAGE, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)
+FAMILIES = (SPEECH, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4,
+            TIMELINE, SRT, VTT, CHAPTERS, PAGE, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)

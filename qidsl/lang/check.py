@@ -25,6 +25,7 @@ from .numbers import HUGE, plain, shown
 from .settings import Settings, resolve_settings
 from .statements import header_words
 from .variants import merge_variant_problems, variant_names
+from .mediafile import music_file_problems
 from .voicefile import voice_file_problems
 
 PLACEHOLDERS = ("side",)
@@ -198,6 +199,7 @@ class _Checker:
         self._next_label = screen_words(settings.language)["next"]
         self._screen_texts()
         self.problems.extend(voice_file_problems(self.routine, settings))
+        self.problems.extend(music_file_problems(self.routine, settings))
         # A misspelt `titel:` is reported once, as an unknown setting whose hint says title.
         misspelt = any(p.code == "unknown-setting" and p.hint == "did you mean 'title'?" for p in problems)
         if self.routine.setting("title") is None and not is_library(self.routine) and not misspelt:

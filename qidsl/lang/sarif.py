@@ -71,6 +71,12 @@ RULES = {
                         "language only when named: voice: joe)."),
     "voice-missing": ("error", "The voice: file does not exist."),
     "voice-not-piper": ("error", "The voice: is not a Piper voice (an .onnx file with its .onnx.json config)."),
+    "unknown-music": ("error", "The music: is not calm, none or a quoted file."),
+    "music-missing": ("error", "The music: file does not exist."),
+    "music-unreadable": ("error", "The music: file cannot be read (no permission, a folder, a bad name)."),
+    "music-outside": ("error", "A music: file outside the routine's folder tree."),
+    "music-unsupported": ("error", "The music: file is not in a sound format qidsl plays (Ogg, FLAC, WAV, AIFF, MP3, "
+                          "MPEG-4 audio)."),
     "unknown-level": ("error", "The level is not beginner, intermediate or advanced."),
     "bad-variant": ("error", "A variant name that is not one word, is listed twice, or is all."),
     "duplicate-variant": ("error", "A for or unless that names a variant twice."),

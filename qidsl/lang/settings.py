@@ -19,8 +19,17 @@ LEVELS = ("beginner", "intermediate", "advanced")  # who the routine is for: see
 CAPTIONS = ("sentences", "words")  # `captions: words`: the video's caption marks the word being spoken
 KNOWN_KEYS = (
     "title", "author", "language", "voice", "tags", "description",
-    "tempo", "rate", "gap", "engine", "theme", "level", "variants", "captions",
+    "tempo", "rate", "gap", "engine", "theme", "level", "variants", "captions", "music", "music-level",
 )
+# `music:` made in code (qidsl.renderers.music); anything else the routine names is a quoted file.
+MUSIC_CALM = "calm"
+# How far (LU) the music sits below the voice while it speaks.  Torcoli et al. (JAES 2019) found
+# listeners need the speech at least 10 LU above the background, and more for older or hard-of-hearing
+# listeners and worse speakers; a practice is followed from across a room on a laptop's or phone's
+# speaker, so the default keeps 5 LU beyond that minimum.  `accessible` is WCAG G56's 20 dB.
+DEFAULT_MUSIC_LEVEL = 15.0
+MUSIC_LEVELS = {"accessible": 20.0}
+MUSIC_LEVEL_RANGE = (10.0, 40.0)
 # A variant's name is one word: it becomes part of output file names (NAME.seated.mp4).
 _VARIANT_NAME = re.compile(r"^[^\W\d][\w-]*$")
 RESERVED_VARIANTS = ("all",)  # `--variant all` builds every variant
@@ -48,6 +57,8 @@ class Settings:
     level: str = "beginner"
     variants: tuple[str, ...] = ()  # the audiences, the first the default; () when none are declared
     captions: str = "sentences"  # or "words": the video's caption marks the word being spoken
+    music: str | None = None  # "calm", or a file's path as written (relative to the routine); None: no music
+    music_level: float = DEFAULT_MUSIC_LEVEL  # LU below the voice while it speaks
 
     def with_overrides(self, **changes) -> Settings:
         """A copy with command-line choices applied (None means keep)."""
@@ -118,6 +129,32 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             number = _number(item, *GAP_RANGE, problems)
             if number is not None:
                 values["gap"] = number
+        elif key == "music":
+            if item.quoted:
+                if not value:
+                    problems.append(error("bad-setting", "'music' is empty", item.span))
+                else:
+                    values["music"] = value
+            elif value in (MUSIC_CALM, "none"):
+                values["music"] = None if value == "none" else value
+            else:
+                problems.append(error("unknown-music", f"unknown music '{value}'", item.value_span,
+                                      f'write music: calm, music: none, or a file in quotes: music: "{value}"'))
+        elif key == "music-level":
+            if value in MUSIC_LEVELS:
+                values["music_level"] = MUSIC_LEVELS[value]
+            else:
+                if value.endswith("dB") or value.endswith("LU"):
+                    item = replace(item, value=value[:-2])
+                if not re.fullmatch(r"\s*[0-9.]+\s*", item.value):
+                    problems.append(error("bad-setting", f"'music-level' must be a number of dB or accessible, "
+                                          f"not '{value}'", item.value_span,
+                                          f"write music-level: {DEFAULT_MUSIC_LEVEL:g} (the default) or "
+                                          "music-level: accessible (20 dB)"))
+                    continue
+                number = _number(item, *MUSIC_LEVEL_RANGE, problems)
+                if number is not None:
+                    values["music_level"] = number
         elif key == "variants":
             names = _variants(item, problems)
             if names is not None:

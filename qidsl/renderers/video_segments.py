@@ -57,7 +57,7 @@ from ..outputs import atomic_path, temp_beside
 from ..products import AAC, AAC_CHUNK, VIDEO_SEGMENT
 from ..progress import Progress
 from ..store import Store
-from . import h264, narration_aac, video
+from . import chapters, h264, mp4_tags, narration_aac, video
 from .encoder import Encoder, ffmpeg_failure
 from .scene import CueLike
 from .video import FrameState, VideoFrames
@@ -322,7 +322,7 @@ def _ivf_header(width: int, height: int, fps: int, frames: int) -> bytes:
 
 
 def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding, frames: int, out: Path,
-          title: str = "") -> None:
+          metadata: str = ";FFMETADATA1\n", language: str = "und") -> None:
     """Join the segments and mux the narration: the only +faststart pass.
 
     The segments are raw H.264 streams made with the same settings, each
@@ -332,17 +332,21 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
     them and the narration into the MP4, interleaved by those times.  (From
     a raw stream, which has no times, the muxer either held the whole video
     in memory waiting for the sound, 280 MB for 90 minutes, or interleaved
-    differently from run to run.)
+    differently from run to run.)  ``metadata`` is an ffmetadata file's text
+    (:func:`qidsl.renderers.mp4_tags.ffmetadata`): its tags and chapters go into
+    the MP4, and ``language`` onto every track.
     """
     fps = encoding.fps
+    tags = Path(f"{out}.ffmetadata")
+    tags.write_text(metadata, encoding="utf-8")
     command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y",
-               "-f", "ivf", "-i", "pipe:0", "-i", str(audio),
+               "-f", "ivf", "-i", "pipe:0", "-i", str(audio), "-f", "ffmetadata", "-i", str(tags),
                "-map", "0:v:0", "-map", "1:a:0", "-c", "copy", "-t", f"{seconds:.6f}",
                "-bsf:v", "setts=duration=1",  # every picture lasts one frame, the last one too
                # The time scale an x264 encode to MP4 would have (fps x 512); interleave by times
                # alone, never by which input thread was quicker.
                "-video_track_timescale", str(fps * 512), "-max_interleave_delta", "0",
-               "-map_metadata", "-1", "-map_chapters", "-1", "-metadata", f"title={title}",
+               "-map_metadata", "2", "-map_chapters", "2", "-metadata:s", f"language={language}",
                "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
                "-movflags", "+faststart", "-f", "mp4", str(out)]
     encoder = Encoder(command, audio, failure="could not join the video")
@@ -360,6 +364,14 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
         raise BuildError(f"could not join the video's segments: {exc}") from exc
     finally:
         encoder.close()
+        tags.unlink(missing_ok=True)
+
+
+def _metadata(timeline, seconds: float) -> str:
+    """The MP4's tags and chapters (as the MP3's), as ffmetadata; no chapter reaches past its end."""
+    settings = timeline.settings
+    marks = [(c.title, c.start, min(c.end, seconds)) for c in chapters.chapters(timeline) if c.start < seconds]
+    return mp4_tags.ffmetadata(settings.title, settings.author, settings.description, settings.tags, marks)
 
 
 def _segments_to_make(store: Store, segments: list[Segment]) -> tuple[list[Path], dict[Path, Segment]]:
@@ -448,8 +460,7 @@ def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, wid
         samples = count * narration_aac.RATE // fps
         chunks, chunk_paths, whole, audio_todo = _narration_to_make(store, audio, samples, seconds)
         _make_missing(frames, encoding, pools, todo, audio, audio_todo, samples, seconds, progress)
-        _write_mp4(out_path, paths, chunks, chunk_paths, whole, samples, seconds, encoding, count,
-                   timeline.settings.title)
+        _write_mp4(out_path, paths, chunks, chunk_paths, whole, samples, seconds, encoding, count, timeline)
     return VideoStats(count, len(segments), len(todo), len(segments) - len(todo), len(audio_todo),
                       max(1, len(chunks)), time.monotonic() - started)
 
@@ -521,10 +532,11 @@ def _make_missing(frames: VideoFrames, encoding: Encoding, pools: Pools, todo: d
 
 
 def _write_mp4(out_path, paths: list[Path], chunks, chunk_paths, whole: Path | None, samples: int, seconds: float,
-               encoding: Encoding, count: int, title: str) -> None:
+               encoding: Encoding, count: int, timeline) -> None:
     """The MP4 at ``out_path`` (atomically): the segments joined, over the narration (its chunks joined first).
 
     ``whole`` is the narration's one encode when it was not cut in chunks (see :func:`_narration_to_make`).
+    The MP4 carries ``timeline``'s tags and chapters (:func:`_metadata`).
     """
     narration = whole if not chunks else temp_beside(Path(out_path).parent / "narration.aac")
     assert narration is not None  # no chunks: one whole encode
@@ -532,7 +544,8 @@ def _write_mp4(out_path, paths: list[Path], chunks, chunk_paths, whole: Path | N
         if chunks:
             narration_aac.join(chunks, chunk_paths, samples, narration)
         with atomic_path(out_path) as tmp:
-            _join(paths, narration, seconds, encoding, count, tmp, title)
+            _join(paths, narration, seconds, encoding, count, tmp, _metadata(timeline, seconds),
+                  mp4_tags.mp4_language(timeline.settings.language))
     except OSError as exc:
         raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
     finally:

@@ -1,0 +1,83 @@
+"""Music under the voice: what `music: calm` costs a build of the shipped routine, timed and measured.
+
+Prints, for the shipped routine with `music: calm` added (speech warm in the
+store, so no synthesis is timed, and no video: the music is all in the sound):
+  1. a full build into a store holding only speech, and the same build of the
+     routine without music in the same run: wall times and their ratio;
+  2. the rebuild after the words of one `say` cue change: the music's loop is
+     not levelled again (only the bed, the mix and the MP3 are remade);
+  3. peak memory of the whole build (the qidsl process and all its children,
+     PSS summed; see benchmarks/process_tree.py);
+  4. the programme's integrated loudness and true peak (ffmpeg ebur128).
+
+Usage: python benchmarks/music_mix.py
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from process_tree import PeakMemory  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = ROOT / "routines" / "rolling-the-hands-backwards.qi"
+QIDSL = [sys.executable, "-c", "import sys; from qidsl.cli import main; sys.exit(main())"]
+
+
+def build(folder: Path, name: str, cache: Path) -> tuple[float, str, PeakMemory]:
+    started = time.monotonic()
+    process = subprocess.Popen([*QIDSL, "build", f"{name}.qi", "--out", "out", "--no-video", "--cache-dir",
+                                str(cache)], cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with PeakMemory(process.pid) as peak:
+        _, err = process.communicate()
+    if process.returncode:
+        raise SystemExit(err)
+    return time.monotonic() - started, re.search(r"products: (.*)", err).group(1), peak
+
+
+def main() -> None:
+    import imageio_ffmpeg
+
+    text = SHIPPED.read_text(encoding="utf-8")
+    calm = re.sub(r"^(title: .*)$", r"\1\nmusic: calm", text, count=1, flags=re.M)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "plain.qi").write_text(text, encoding="utf-8")
+        (folder / "calm.qi").write_text(calm, encoding="utf-8")
+        speech = folder / "speech"
+        build(folder, "plain", speech)  # warms the speech
+        for path in speech.iterdir():  # keep only the speech
+            if path.is_dir() and path.name != "speech":
+                shutil.rmtree(path)
+        plain_store, calm_store = folder / "a", folder / "b"
+        shutil.copytree(speech, plain_store)
+        shutil.copytree(speech, calm_store)
+        plain_time, _, plain_peak = build(folder, "plain", plain_store)
+        calm_time, calm_made, calm_peak = build(folder, "calm", calm_store)
+        print(f"full build, no video: without music {plain_time:.1f} s, with music: calm {calm_time:.1f} s "
+              f"(ratio {calm_time / plain_time:.2f}x)")
+        print(f"  products: {calm_made}")
+        print(f"peak memory: without music {plain_peak}; with music {calm_peak}")
+        edited = calm.replace("a gentle practice for the back.", "a gentle practice for your back.", 1)
+        assert edited != calm, "the shipped routine no longer has the cue this edits"
+        (folder / "calm.qi").write_text(edited, encoding="utf-8")
+        edit_time, edit_made, _ = build(folder, "calm", calm_store)
+        print(f"one-cue edit with music: {edit_time:.1f} s ({edit_made})")
+        done = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-nostats", "-i",
+                               str(folder / "out" / "calm" / "calm.mp3"), "-af", "ebur128=peak=true", "-f", "null",
+                               "-"], capture_output=True, text=True, check=True)
+        summary = done.stderr.rsplit("Summary:", 1)[1]
+        loudness = re.search(r"I:\s*([-\d.]+) LUFS", summary).group(1)
+        peak = re.search(r"Peak:\s*([-\d.]+) dBFS", summary).group(1)
+        print(f"MP3 with music: {loudness} LUFS integrated, true peak {peak} dBTP")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Music under the voice: the calm bed, the ducking envelope, and a real build measured with ffmpeg's ebur128."""
+
+import json
+import re
+import subprocess
+import sys
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from qidsl.lang.settings import DEFAULT_MUSIC_LEVEL
+from qidsl.renderers import music
+
+RATE = 48000
+FFMPEG = imageio_ffmpeg.get_ffmpeg_exe()
+# The test's music: a tone above everything the voice holds (Piper's joe speaks at 22.05 kHz, so
+# nothing above 11 kHz), which a narrow band-pass then measures alone under the voice.
+TONE_HZ = 16000
+
+
+def test_calm_bed_is_the_same_bytes_every_time_and_loops_without_a_seam():
+    first, second = music.calm_cycle(), music.calm_cycle()
+    assert first.tobytes() == second.tobytes()
+    assert len(first) == music.CALM_CYCLE_SECONDS * RATE
+    steps = np.abs(np.diff(first))
+    # The step from the last sample to the first is no bigger than any step inside the cycle.
+    assert abs(float(first[0]) - float(first[-1])) <= steps.max()
+
+
+def _db(gain: np.ndarray, second: float) -> float:
+    return 20 * np.log10(float(gain[int(second * RATE)]) + 1e-12)
+
+
+def test_music_is_down_before_the_first_syllable_through_short_pauses_and_up_in_long_ones():
+    # Speech 5-7 s, 7.6-9 s (a 0.6 s pause), then 15-16 s; 24 s in all; 15 LU under the voice.
+    sounds = [(5 * RATE, 7 * RATE), (int(7.6 * RATE), 9 * RATE), (15 * RATE, 16 * RATE)]
+    gain = np.concatenate(list(music.gains(sounds, 24 * RATE, 15.0)))
+    assert len(gain) == 24 * RATE
+    assert _db(gain, 0) < -60 and _db(gain, 23.999) < -40  # faded in and out
+    assert _db(gain, 4) == pytest.approx(-music.PAUSE_DB, abs=0.1)  # the intro: up
+    assert _db(gain, 5 - music.LEAD_SECONDS) == pytest.approx(-15, abs=0.1)  # down before the first syllable
+    assert all(_db(gain, t) == pytest.approx(-15, abs=0.1) for t in np.arange(5 - music.LEAD_SECONDS, 9.3, 0.05))
+    assert _db(gain, 12) == pytest.approx(-music.PAUSE_DB, abs=0.1)  # back up in the long pause
+    ramp = [_db(gain, t) for t in np.arange(9.3, 11.1, 0.01)]
+    steps = np.diff(ramp)
+    assert steps.min() >= -1e-4 and steps.max() < 1.0  # smoothly, never jumping back
+
+
+def _momentary(path, band: bool = False) -> list[tuple[float, float]]:
+    """ffmpeg ebur128's momentary loudness (t, LUFS) of a file, optionally of the music's band only."""
+    chain = (f"bandpass=f={TONE_HZ}:width_type=h:w=60,bandpass=f={TONE_HZ}:width_type=h:w=60," if band else "")
+    done = subprocess.run([FFMPEG, "-nostats", "-i", str(path), "-af", chain + "ebur128", "-f", "null", "-"],
+                          capture_output=True, text=True, check=True)
+    return [(float(t), float(m)) for t, m in re.findall(r"t:\s*([\d.]+)\s+TARGET:\S+ LUFS\s+M:\s*([-\d.]+)",
+                                                        done.stderr)]
+
+
+def _integrated_and_peak(path) -> tuple[float, float]:
+    done = subprocess.run([FFMPEG, "-nostats", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+                          capture_output=True, text=True, check=True)
+    summary = done.stderr.rsplit("Summary:", 1)[1]
+    return (float(re.search(r"I:\s*([-\d.]+) LUFS", summary).group(1)),
+            float(re.search(r"Peak:\s*([-\d.]+) dBFS", summary).group(1)))
+
+
+def _qidsl(folder, *args) -> subprocess.CompletedProcess:
+    """``qidsl ARGS`` run in ``folder`` as a user runs it."""
+    return subprocess.run([sys.executable, "-c", "import sys; from qidsl.cli import main; sys.exit(main())", *args],
+                          cwd=folder, capture_output=True, text=True)
+
+
+ROUTINE = """title: "Music under the voice"
+music: "media/tone.wav"
+
+section "Standing":
+    say "Stand with your feet apart, knees soft, and let the shoulders drop."
+    pause 1s
+    say "Breathe in slowly through the nose, and let the breath go down to the belly."
+    pause 9s
+    say "Float the hands up along the centre line, and let them sink again."
+    pause 6s
+"""
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("music")
+    (folder / "media").mkdir()
+    subprocess.run([FFMPEG, "-v", "error", "-f", "lavfi", "-i", f"sine=frequency={TONE_HZ}:duration=5",
+                    str(folder / "media" / "tone.wav")], check=True)
+    (folder / "under.qi").write_text(ROUTINE, encoding="utf-8")
+    done = _qidsl(folder, "build", "under.qi", "--out", "out", "--preview", "--wav")
+    assert done.returncode == 0, done.stderr
+    timeline = json.loads((folder / "out" / "under" / "under.timeline.json").read_text(encoding="utf-8"))
+    return folder / "out" / "under", timeline
+
+
+def test_build_keeps_the_programme_at_the_target_and_under_the_ceiling(built):
+    folder, _ = built
+    for name in ("under.mp3", "under.wav", "under.mp4"):
+        integrated, peak = _integrated_and_peak(folder / name)
+        assert integrated == pytest.approx(-16.0, abs=0.5), name
+        assert peak <= -1.0, name
+
+
+def _power_mean(values) -> float:
+    return 10 * np.log10(np.mean([10 ** (v / 10) for v in values]))
+
+
+def test_music_sits_the_margin_below_the_voice_and_rises_in_long_pauses(built):
+    folder, timeline = built
+    mix = folder / "under.wav"  # the exact mix the MP3 and the MP4 are encoded from
+    whole, band = dict(_momentary(mix)), dict(_momentary(mix, band=True))
+    spoken = [(s["start"], s["end"]) for e in timeline["events"] for s in e.get("speech") or ()]
+    # Windows (400 ms, ending at t) wholly inside a sentence: the voice, and the music's band under it.
+    under = [t for t in whole if any(a + 0.4 <= t <= b for a, b in spoken)]
+    assert len(under) > 20
+    # The loudness difference as Torcoli et al. measure it: the voice's loudness against the music's
+    # over the stretches where the voice speaks.
+    voice = _power_mean(whole[t] for t in under)
+    difference = voice - _power_mean(band[t] for t in under)
+    assert difference >= DEFAULT_MUSIC_LEVEL - 1.0, difference
+    # No moment while the voice speaks brings the music within Torcoli's 10 LU of it.
+    assert max(band[t] for t in under) <= voice - 10.0
+    last_word = max(b for a, b in spoken if b < timeline["duration"] - 6.5)
+    in_pause = [band[t] for t in band if last_word + 2.5 <= t <= last_word + 8.0]
+    assert min(in_pause) >= _power_mean(band[t] for t in under) + 6.0  # the music comes back up in the 9 s pause
+
+
+CALM = """title: "Calm under the voice"
+music: calm
+music-level: accessible
+
+say "Welcome. Stand with your feet apart."
+pause 4s
+say "Breathe in slowly."
+"""
+
+
+def _products(folder, routine: str) -> str:
+    (folder / "calm.qi").write_text(routine, encoding="utf-8")
+    done = _qidsl(folder, "build", "calm.qi", "--out", "out", "--no-video")
+    assert done.returncode == 0, done.stderr
+    return re.search(r"products: (.*)", done.stderr).group(1)
+
+
+def test_calm_music_is_levelled_once_and_an_edit_reshapes_only_the_bed(tmp_path):
+    first = _products(tmp_path, CALM)
+    assert "1 music," in first and "1 music-bed" in first
+    mp3 = tmp_path / "out" / "calm" / "calm.mp3"
+    integrated, peak = _integrated_and_peak(mp3)
+    assert integrated == pytest.approx(-16.0, abs=0.5) and peak <= -1.0
+    edited = _products(tmp_path, CALM.replace("slowly", "gently"))
+    made = edited.split("made: ", 1)[1]
+    assert "music," not in made and "music-bed" in made  # the loop is not levelled again
+
+
+def test_music_that_does_not_decode_stops_the_build_with_one_sentence(tmp_path):
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "broken.ogg").write_bytes(b"OggS" + bytes(range(256)) * 8)  # an Ogg page's mark, no more
+    routine = 'title: "Broken music"\nmusic: "media/broken.ogg"\n\nsay "Welcome."\n'
+    (tmp_path / "broken.qi").write_text(routine, encoding="utf-8")
+    done = _qidsl(tmp_path, "build", "broken.qi", "--out", "out", "--no-video")
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert re.search(r"qidsl: could not decode the music \S*broken\.ogg", done.stderr), done.stderr
+    assert not (tmp_path / "out" / "broken" / "broken.mp3").exists()
