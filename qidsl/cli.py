@@ -154,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     lesson = commands.add_parser(
         "import", help="a draft routine from a lesson's captions",
         description="Write a draft .qi routine from the captions of a recorded lesson (SRT or WebVTT): cues "
-        "become say, inhale, exhale or hold by their words, silences pause or hold, a passage that comes back "
+        "become say, inhale, exhale or hold by their words, silences pause or stay, a passage that comes back "
         "straight after itself repeat N. Read the draft through: it is a start, not a finished routine.")
     lesson.add_argument("path", metavar="LESSON", help="a .srt or .vtt file")
     lesson.add_argument("-o", "--out", metavar="FILE", help="where to write the draft (default: LESSON with "
