@@ -22,6 +22,11 @@ section "Arriving":
 section "Breathing":
     inhale 2s "Breathe in."
     exhale 2s "Breathe out."
+
+section "Resting":
+    # Longer than 152 s: ffmpeg's own time scale for the chapter track overflowed a chapter this long.
+    stay 80s
+    stay 80s
 """
 CONTAINERS = {b"moov", b"trak", b"udta", b"tref", b"mdia", b"minf", b"stbl"}
 
@@ -81,7 +86,7 @@ def test_mp4_chapters_match_the_mp3s_in_ffprobe_and_in_the_nero_box(built):
     mp4, mp3 = built
     expected = [(c["tags"]["title"], round(float(c["start_time"]), 2), round(float(c["end_time"]), 2))
                 for c in probe(mp3)["chapters"]]
-    assert [t for t, _, _ in expected] == ["Arriving", "Breathing"]
+    assert [t for t, _, _ in expected] == ["Arriving", "Breathing", "Resting"]
     seen = [(c["tags"]["title"], round(float(c["start_time"]), 2), round(float(c["end_time"]), 2))
             for c in probe(mp4)["chapters"]]
     assert seen == expected

@@ -346,6 +346,9 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
                # The time scale an x264 encode to MP4 would have (fps x 512); interleave by times
                # alone, never by which input thread was quicker.
                "-video_track_timescale", str(fps * 512), "-max_interleave_delta", "0",
+               # The QuickTime chapter track takes the movie's time scale; left to ffmpeg it is
+               # 28224000 here, and a chapter longer than 152 s overflows its 32-bit duration.
+               "-movie_timescale", "1000",
                "-map_metadata", "2", "-map_chapters", "2", "-metadata:s", f"language={language}",
                "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
                "-movflags", "+faststart", "-f", "mp4", str(out)]
