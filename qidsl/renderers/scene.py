@@ -120,10 +120,6 @@ class Window:
     text: str | None = None
     words: tuple[tuple[float, float], ...] = ()
 
-    @property
-    def word_starts(self) -> tuple[float, ...]:
-        return tuple(start for start, _ in self.words)
-
 
 @dataclass(frozen=True)
 class SceneTrack:

@@ -119,8 +119,9 @@ class Scene:
         self._cue_starts = [c.start for c in track.captions]
         self._note_starts = [n.start for n in track.notes]
         self._next_starts = [n.start for n in track.next]
-        # `captions: words`: the caption marks the word being spoken.
-        self._mark_words = timeline.settings.captions == "words"
+        # `captions: words`: the caption marks the word being spoken (each caption's word starts, found once).
+        self._word_starts = ([[start for start, _ in c.words] for c in track.captions]
+                             if timeline.settings.captions == "words" else None)
         self._screens: dict[tuple[int, int, int, int, int], Screen] = {}
 
     def at(self, t: float) -> Moment:
@@ -144,7 +145,7 @@ class Scene:
         c = _window(self._cue_starts, track.captions, t)
         n = _window(self._note_starts, track.notes, t)
         s = _window(self._next_starts, track.next, t)
-        words = track.captions[c].word_starts if self._mark_words and c >= 0 else ()
+        words = self._word_starts[c] if self._word_starts is not None and c >= 0 else None
         w = bisect.bisect_right(words, t) - 1 if words else -1
         # The still screen depends on these only; building it is the dear part, so keep it.
         which = (i, c, n, s, w)
