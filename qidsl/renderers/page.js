@@ -42,22 +42,20 @@
       el.dataset.cue = key;
       el.textContent = "";
       if (cue && words.length) {
-        var k = 0;
         cue.lines.forEach(function (line, n) {
           if (n) el.appendChild(document.createTextNode("\n"));
           line.split(" ").forEach(function (piece, m) {
             if (m) el.appendChild(document.createTextNode(" "));
             var span = document.createElement("span");
             span.textContent = piece;
-            span.dataset.k = String(k++);
             el.appendChild(span);
           });
         });
       } else if (cue) el.textContent = cue.lines.join("\n");
     }
+    // The last word that has started, as the video marks it (qidsl/renderers/video.py).
     var now = -1;
-    if (cue) for (var j = 0; j < words.length && words[j].start <= t + EPS; j++) now = j;
-    if (cue && now >= 0 && t > words[now].end + EPS && now === words.length - 1) now = -1;
+    for (var j = 0; j < words.length && words[j].start <= t + EPS; j++) now = j;
     var spans = el.children;
     for (var i = 0; i < spans.length; i++) spans[i].classList.toggle("spoken", i === now);
     el.dataset.word = now < 0 ? "" : String(now);
