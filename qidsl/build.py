@@ -224,6 +224,15 @@ def _code_version() -> str:
     return digest.hexdigest()
 
 
+def samples_digest(samples) -> str:
+    """SHA-256 of a clip's samples as little-endian float32: what a sound made from them is keyed by."""
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha256(np.ascontiguousarray(samples, "<f4").data).hexdigest()
+
+
 def _media_digest(path: Path, settings) -> str | None:
     """The content hash of the routine's ``music:`` file (None without one): the routine names it, not holds it."""
     import hashlib
@@ -576,9 +585,7 @@ def declare_audio(timeline, clips: dict, settings, target: float, music: str | P
     ``music`` (``"calm"`` or a sound file's path) puts a music bed under the voice
     (:func:`_declare_music`).
     """
-    import hashlib
 
-    import numpy as np
 
     from . import timeline as tl
     from .graph import Product
@@ -593,8 +600,7 @@ def declare_audio(timeline, clips: dict, settings, target: float, music: str | P
         # Keyed by the clip's samples, not by its text: speech made again after the store was pruned
         # may differ (Piper's speech varies a little between syntheses), and must never meet a sound
         # levelled from the old clip.
-        key = LEVEL.key("speech", hashlib.sha256(np.ascontiguousarray(clip.samples, "<f4").data).hexdigest(),
-                        clip.sample_rate, target)
+        key = LEVEL.key("speech", samples_digest(clip.samples), clip.sample_rate, target)
         if key not in levelled:
             def make(out: Path) -> None:
                 audio.level_speech(clip.samples, clip.sample_rate, target).astype("<f4").tofile(out)
@@ -754,16 +760,14 @@ def _declare_wav(placed, total: int, levelled: dict):
 
 def declare_quick_wav(timeline, clips: dict, timeline_key: str):
     """The narration mixed at the voice's own rate and scaled once to a safe peak: ``qidsl watch``'s sound."""
-    import hashlib
 
-    import numpy as np
 
     from .graph import Product
     from .products import QUICK_WAV
     from .renderers import audio
 
     spoken = sorted({e.spoken for e in timeline.events if e.spoken})
-    digests = [hashlib.sha256(np.ascontiguousarray(clips[t].samples, "<f4").data).hexdigest() for t in spoken]
+    digests = [samples_digest(clips[t].samples) for t in spoken]
 
     def make(out: Path) -> None:
         mixed, rate = audio.quick_mix(timeline, clips)

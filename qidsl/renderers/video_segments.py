@@ -279,12 +279,10 @@ def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], enc
 
 
 def _wav_key(audio: Path, seconds: float) -> str:
-    h = hashlib.sha256()
     with open(audio, "rb") as wav:
-        for block in iter(lambda: wav.read(1 << 20), b""):
-            h.update(block)
+        content = hashlib.file_digest(wav, "sha256").hexdigest()
     return AAC.key(video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, video.AUDIO_RATE, f"{seconds:.6f}",
-                   tool_version(), h.hexdigest())
+                   tool_version(), content)
 
 
 def _encode_audio(audio: Path, seconds: float, target: Path, pools: Pools) -> None:
