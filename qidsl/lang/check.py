@@ -25,7 +25,7 @@ from .numbers import HUGE, plain, shown
 from .settings import Settings, resolve_settings
 from .statements import header_words
 from .variants import merge_variant_problems, variant_names
-from .mediafile import music_file_problems
+from .mediafile import backdrop_problems, music_file_problems
 from .voicefile import voice_file_problems
 
 PLACEHOLDERS = ("side",)
@@ -106,6 +106,8 @@ class Sizer:
                 return self.of_definition(node.name.value) * node.times
             case m.ForVariants():
                 return self.of_body(node.body) if node.plays_in(self.variant) else Size(0, 0.0)
+            case m.Backdrop():
+                return _ONE_STEP
             case m.Define() | m.Include():
                 return _NOTHING  # nothing happens where they are written
             case _:
@@ -157,6 +159,8 @@ class _Checker:
         self.settings: Settings | None = None  # resolved by run(), before the walk
         self.variants_named: set[str] = set()  # variants some for/unless block names
         self.in_variant_block = 0  # inside a top-level for/unless: sections allowed, define/include not
+        self._sides: list[m.Sides] = []  # the `each side` blocks around the statement walked
+        self._media: dict[tuple, list[Diagnostic]] = {}  # each backdrop file is looked at once
 
     # -- helpers -------------------------------------------------------------
 
@@ -200,6 +204,10 @@ class _Checker:
         self._screen_texts()
         self.problems.extend(voice_file_problems(self.routine, settings))
         self.problems.extend(music_file_problems(self.routine, settings))
+        default = self.routine.setting("backdrop")
+        if settings.backdrop and default is not None:
+            self.problems.extend(backdrop_problems(settings.backdrop, default.value_span, self.routine.path,
+                                                   self.routine.path))
         # A misspelt `titel:` is reported once, as an unknown setting whose hint says title.
         misspelt = any(p.code == "unknown-setting" and p.hint == "did you mean 'title'?" for p in problems)
         if self.routine.setting("title") is None and not is_library(self.routine) and not misspelt:
@@ -324,9 +332,37 @@ class _Checker:
                          node.pattern_span, "write for example 4-7-8")
         elif isinstance(node, m.Do):
             self.do(node, in_sides or in_define)
+        elif isinstance(node, m.Backdrop):
+            self.backdrop(node)
         elif isinstance(node, m.Include) and (not top or self.in_variant_block):
             self.err("include-not-top", "include belongs at the top level of a routine",
                      _sub_span(node.span, len("include")), "move it out of the block")
+
+    def backdrop(self, node: m.Backdrop) -> None:
+        """A backdrop's word (none), its `from`, and its file: every side's when it says {side}."""
+        if not node.quoted:
+            if not node.none:
+                self.err("unknown-backdrop", f"unknown backdrop '{node.file.value}'", node.file.span,
+                         f'write backdrop none, or a file in quotes: backdrop "{node.file.value}"')
+            elif node.start is not None:
+                self.err("bad-backdrop", "backdrop none has no place to start from", node.start.span,
+                         "remove the from part")
+            return
+        written = node.file.value
+        if not written.strip() or _PLACEHOLDER.sub("", written) != written.replace("{side}", ""):
+            return  # an empty text or an unknown placeholder: reported as a text
+        names = [side.value for side in self._sides[-1].sides] if "{side}" in written and self._sides else [None]
+        if "{side}" in written and not self._sides:
+            return  # played from a definition: each side's file is found when the sides are known (build)
+        for name in dict.fromkeys(names):
+            path = written if name is None else written.replace("{side}", name)
+            key = (node.file.span.file, path, node.start.seconds if node.start else None)
+            if key not in self._media:
+                self._media[key] = backdrop_problems(path, node.file.span, self.routine.path, node.span.file,
+                                                     node.start)
+                self.problems.extend(self._media[key])
+            if any(p.severity == "error" for p in self._media[key]):
+                break  # one side's file missing: the others are likely too, one message is enough
 
     def block(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
         keyword = _keyword(node)
@@ -369,8 +405,12 @@ class _Checker:
                 self.body(node.body, depth + 1, top=True, in_sides=in_sides, in_define=in_define)
                 self.in_variant_block -= 1
                 return
+        if isinstance(node, m.Sides):
+            self._sides.append(node)
         self.body(node.body, depth + 1, top=False, in_sides=in_sides or isinstance(node, m.Sides),
                   in_define=in_define)
+        if isinstance(node, m.Sides):
+            self._sides.pop()
 
     def _commented_under(self, header: m.Span) -> bool:
         """Whether the lines right under a block's header hold a comment indented deeper than it."""
@@ -589,6 +629,8 @@ def _over(size: Size) -> bool:
 def _texts_of(node) -> list[m.Text]:
     if isinstance(node, (m.Say, m.Note)):
         return [node.text]
+    if isinstance(node, m.Backdrop) and node.quoted:
+        return [node.file]  # a path may say {side}
     if isinstance(node, m.Breath) and node.text is not None:
         return [node.text]
     return []
@@ -605,6 +647,8 @@ def _all_texts(node: m.Statement) -> tuple[m.Text, ...]:
             return (node.name,)
         case m.Include():
             return (node.path,)
+        case m.Backdrop():
+            return (node.file,)
         case m.Sides():
             return node.sides
         case m.ForVariants():

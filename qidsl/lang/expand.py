@@ -15,7 +15,7 @@ from .limits import MAX_SECONDS, MAX_STEPS
 from .loader import Library
 from .settings import Settings
 from ..words import pattern_words
-from .steps import (BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine,
+from .steps import (BACKDROP, BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine,
                     Repetition, Step)
 
 _step = m.frozen_builder(Step)  # a Step per step played: up to 30,000
@@ -93,6 +93,10 @@ class _Expander:
             case m.ForVariants():
                 if node.plays_in(self.variant):
                     self.body(node.body, ctx)
+            case m.Backdrop():
+                # From here on, wherever this is played (a define's, a repeat's, a side's, a variant's).
+                self.add(BACKDROP, node.start.seconds if node.start else None, None if node.none else node.file.value,
+                         node.span, ctx)
             case m.Define() | m.Include():
                 pass  # they do nothing where they are written
             case _:
@@ -125,5 +129,8 @@ def expand(routine: m.Routine, library: Library, settings: Settings,
     # Notes before the first section or cue belong on the title card (a variant's own too).
     card, start = m.title_card_notes(routine.body)
     notes = [note.text.value for note, block in card if block is None or block.plays_in(variant)]
+    default = routine.setting("backdrop")
+    if settings.backdrop and default is not None:  # `backdrop:`: the picture from the first cue
+        expander.add(BACKDROP, None, settings.backdrop, default.value_span, (None, None, None))
     expander.body(routine.body[start:], (None, None, None))
     return ExpandedRoutine(settings, tuple(expander.steps), tuple(notes))

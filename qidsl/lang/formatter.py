@@ -78,6 +78,9 @@ def _header(node: m.Statement) -> str:
             return f"do {quote(node.name.value)}" + (f" {node.times} times" if node.times != 1 else "")
         case m.Include():
             return f"include {quote(node.path.value)}"
+        case m.Backdrop():
+            file = quote(node.file.value) if node.quoted else node.file.value
+            return f"backdrop {file}" + (f" from {_clock(node.start.seconds)}" if node.start else "")
         case m.Section() | m.Define():
             return f"{keyword_of(node)} {quote(node.name.value)}:"
         case m.Repeat():
@@ -100,6 +103,13 @@ def statement_line(node) -> str:
 def _duration(value: m.Duration) -> str:
     # A bare number (a check error) is kept bare so fmt never changes meaning.
     return number(value.seconds) if value.unit_missing else duration(value.seconds)
+
+
+def _clock(seconds: float) -> str:
+    """Where a backdrop starts in its clip, as m:ss (``from 0:12``, ``from 1:05.5``)."""
+    minutes, rest = divmod(seconds, 60)
+    whole = plain(rest)
+    return f"{int(minutes)}:{'0' if rest < 10 else ''}{whole}"
 
 
 class _Writer:

@@ -1,4 +1,4 @@
-"""``check`` looks at a routine's media files (``music:``) without decoding them.
+"""``check`` looks at a routine's media files: ``music:`` without decoding it, ``backdrop`` with one ffmpeg.
 
 ``check`` stays light (no numpy, no moviepy, no ffmpeg process per file): a
 file must be inside the routine's folder tree (the ``include`` rules), exist,
@@ -6,14 +6,23 @@ be readable, and begin with the signature of a sound format ffmpeg decodes.
 Reading a dozen bytes answers all of that in microseconds; whether every
 packet decodes is only learnt by decoding, which ``build`` does, and a file
 that fails there stops the build with one sentence.
+
+A backdrop (a photo or a clip) is asked more of: its shape and length, and
+whether its first picture decodes.  The build's own ffmpeg binary answers
+that, one short process per file (the header and one picture), kept while the
+file is unchanged, so the language server does not ask again on each key.
 """
 
 from __future__ import annotations
 
+import functools
 import os
+import re
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
-from .diagnostics import Diagnostic, error
+from .diagnostics import Diagnostic, error, warning
 from .model import Routine
 from .settings import MUSIC_CALM, Settings
 
@@ -67,3 +76,140 @@ def music_file_problems(routine: Routine, settings: Settings) -> list[Diagnostic
         return [error("music-unsupported", f"\"{written}\" is not a sound file qidsl can play", span,
                       f"use a sound in one of these formats: {SOUND_FORMATS}")]
     return []
+
+
+# ---- backdrops: a photo or a clip behind the picture ----------------------
+
+# The first bytes of the pictures and clips a `backdrop` may be, by name and kind.
+_PICTURE_SIGNATURES = (
+    ("JPEG", "photo", lambda head: head.startswith(b"\xff\xd8\xff")),
+    ("PNG", "photo", lambda head: head.startswith(b"\x89PNG\r\n\x1a\n")),
+    ("WebP", "photo", lambda head: head[:4] == b"RIFF" and head[8:12] == b"WEBP"),
+    ("MP4/MOV", "clip", lambda head: head[4:8] in (b"ftyp", b"moov", b"mdat", b"wide", b"free")),
+    ("WebM/MKV", "clip", lambda head: head.startswith(b"\x1a\x45\xdf\xa3")),
+    ("AVI", "clip", lambda head: head[:4] == b"RIFF" and head[8:12] == b"AVI "),
+)
+PICTURE_FORMATS = ", ".join(name for name, _, _ in _PICTURE_SIGNATURES)
+MIN_CLIP_SECONDS = 1.0  # a shorter clip would loop more than once a second
+LANDSCAPE = (1280, 720)  # the video's shape (its preview and sizes are all 16:9)
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What ffmpeg says of a backdrop's file: its kind, its picture's size as shown, its length."""
+
+    kind: str  # "photo" or "clip"
+    width: int
+    height: int
+    seconds: float | None  # a clip's length; None for a photo
+
+
+def picture_kind(head: bytes) -> str | None:
+    """``"photo"`` or ``"clip"`` from a file's first bytes, None when it is neither."""
+    for _, kind, matches in _PICTURE_SIGNATURES:
+        if matches(head):
+            return kind
+    return None
+
+
+def _ffmpeg() -> str:
+    import imageio_ffmpeg  # the build's own ffmpeg binary (no numpy behind it)
+
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+_INPUT_SIZE = re.compile(r"Stream #\S+.*?: Video: .*?(\d{2,5})x(\d{2,5})")
+_DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+_ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
+_DECODED = re.compile(r"frame=\s*[1-9]")
+
+
+@functools.lru_cache(maxsize=256)
+def _probe(path: str, size: int, mtime: int) -> MediaInfo | str:
+    """ffmpeg reads the header and decodes the first picture: a MediaInfo, or why it cannot (a sentence)."""
+    with open(path, "rb") as stream:
+        kind = picture_kind(stream.read(_HEAD))
+    if kind is None:
+        return "unsupported"
+    command = [_ffmpeg(), "-hide_banner", "-nostdin", "-i", path, "-map", "0:v:0", "-frames:v", "1", "-f", "null", "-"]
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"ffmpeg could not read it ({exc})"
+    text = done.stderr.decode("utf-8", "replace")
+    header = text.split("Output #0", 1)[0]
+    found = _INPUT_SIZE.search(header)
+    if done.returncode != 0 or found is None or not _DECODED.search(text):
+        return "no picture in it can be decoded"
+    width, height = int(found.group(1)), int(found.group(2))
+    rotation = _ROTATION.search(header)
+    if rotation and round(float(rotation.group(1))) % 180:
+        width, height = height, width  # a phone's portrait clip stored sideways, shown upright
+    seconds = None
+    if kind == "clip":
+        length = _DURATION.search(header)
+        seconds = (int(length.group(1)) * 3600 + int(length.group(2)) * 60 + float(length.group(3))
+                   if length else 0.0)
+    return MediaInfo(kind, width, height, seconds)
+
+
+def probe_media(path: Path) -> MediaInfo | str:
+    """What ffmpeg says of the picture or clip at ``path`` (cached while the file is unchanged).
+
+    A string says why it cannot be shown: ``"unsupported"`` (not a picture or
+    clip format), or a sentence.  Raises OSError when the file cannot be read.
+    """
+    stat = path.stat()
+    return _probe(str(path), stat.st_size, stat.st_mtime_ns)
+
+
+def cover_crop(width: int, height: int, frame: tuple[int, int] = LANDSCAPE) -> float:
+    """The share of a ``width`` x ``height`` picture cut away when it fills ``frame`` (scaled, then cropped)."""
+    scale = max(frame[0] / width, frame[1] / height)
+    return 1 - (frame[0] * frame[1]) / (width * height * scale * scale)
+
+
+def backdrop_problems(written: str, span, routine_path: str, named_in: str, start=None) -> list[Diagnostic]:
+    """A ``backdrop`` file outside the routine's folder, missing, unreadable, not a picture or clip, one
+    that cannot be decoded (errors), a portrait one in the landscape video or a clip shorter than a
+    second (warnings), reported at ``span``.  ``written`` is relative to the file ``named_in``.
+    ``start``: the ``from`` of the statement (a Duration), which must fall inside the clip."""
+    target = media_path(named_in, written)
+    try:
+        root = Path(routine_path).parent.resolve()
+        inside = target.resolve().is_relative_to(root)
+    except (OSError, ValueError) as exc:
+        return [error("backdrop-unreadable", f"cannot read \"{written}\": {_reason(exc)}", span)]
+    if not inside:
+        return [error("backdrop-outside", f"\"{written}\" is outside this routine's folder", span,
+                      "keep media in the routine's folder or below it")]
+    try:
+        info = probe_media(target)
+    except FileNotFoundError:
+        return [error("backdrop-missing", f"cannot find \"{written}\"", span, f"looked for {target}")]
+    except (OSError, ValueError) as exc:
+        return [error("backdrop-unreadable", f"cannot read \"{written}\": {_reason(exc)}", span)]
+    if info == "unsupported":
+        return [error("backdrop-unsupported", f"\"{written}\" is not a photo or video clip qidsl can show", span,
+                      f"use a file in one of these formats: {PICTURE_FORMATS}")]
+    if isinstance(info, str):
+        return [error("backdrop-undecodable", f"\"{written}\" cannot be shown: {info}", span,
+                      "export it again from your video or photo program")]
+    problems: list[Diagnostic] = []
+    if info.height > info.width:
+        cut = cover_crop(info.width, info.height)
+        problems.append(warning("backdrop-portrait", f"this {info.kind} is portrait ({info.width}x{info.height}) "
+                                f"and the video is landscape: filling the frame crops away {cut:.0%} of it, "
+                                "keeping the middle band", span,
+                                f"use a landscape {info.kind}, or frame the movement in its middle"))
+    if start is not None and info.kind == "photo":
+        problems.append(error("backdrop-from", "a photo has no time to start from", start.span,
+                              "remove the from part, or name a clip"))
+    elif start is not None and info.seconds is not None and start.seconds >= info.seconds:
+        problems.append(error("backdrop-from", f"this clip lasts {info.seconds:.1f}s, so it cannot start at "
+                              f"{start.seconds:g}s", start.span, "start it earlier, or leave out the from part"))
+    if info.kind == "clip" and info.seconds is not None and info.seconds < MIN_CLIP_SECONDS:
+        problems.append(warning("backdrop-short", f"this clip lasts {info.seconds:.2f}s, under a second, so it "
+                                "loops more than once a second", span,
+                                "use a clip of at least a second, or a photo"))
+    return problems

@@ -125,6 +125,26 @@ class Include:
 
 
 @dataclass(frozen=True)
+class Backdrop:
+    """``backdrop "media/rolling.mp4" from 0:12`` or ``backdrop none``.
+
+    ``file`` is the path as written (quoted), or the bare word written instead
+    (``none`` ends the backdrop; any other word is reported by check).
+    ``start`` is where in a clip it starts (``from``), None from its beginning.
+    """
+
+    file: Text
+    quoted: bool
+    start: Duration | None
+    span: Span = _span()
+
+    @property
+    def none(self) -> bool:
+        """``backdrop none``: no picture from here on."""
+        return not self.quoted and self.file.value == "none"
+
+
+@dataclass(frozen=True)
 class Section:
     name: Text
     body: tuple[Statement, ...]
@@ -176,7 +196,8 @@ class ForVariants:
 
 
 Statement = (
-    Say | Breath | Pause | Bell | Note | BreathPattern | Do | Include | Section | Repeat | Sides | Define | ForVariants
+    Say | Breath | Pause | Bell | Note | BreathPattern | Do | Include | Backdrop | Section | Repeat | Sides | Define
+    | ForVariants
 )
 BLOCKS = (Section, Repeat, Sides, Define, ForVariants)
 

@@ -185,6 +185,7 @@ _TERMINAL_WORDS = {
     "_DEDENT": "the end of the block",
     "$END": "the end of the file",
     "COUNTED": "'counted'",
+    "CLOCK": "a time in the clip such as 0:12",
 }
 
 
@@ -665,6 +666,21 @@ class _ToModel(Transformer):
 
     def include(self, children):
         return m.Include(self._text(children[1]), self._span(children))
+
+    def backdrop(self, children):
+        file = children[1]
+        start = None
+        if len(children) > 2:  # `from` and a time: m:ss, or a duration such as 12s
+            token = children[-1]
+            if token.type == "CLOCK":
+                minutes, seconds = str(token).split(":")
+                value = decimal(minutes) * 60 + decimal(seconds)
+            else:
+                value = _duration_seconds(str(token))
+            start = _new_duration(value, _token_span(self.file, token), False)
+        quoted = file.type == "STRING"
+        text = self._text(file) if quoted else m.Text(str(file), _token_span(self.file, file))
+        return m.Backdrop(text, quoted, start, self._span(children))
 
     def body(self, children):
         return tuple(children)

@@ -20,6 +20,7 @@ CAPTIONS = ("sentences", "words")  # `captions: words`: the video's caption mark
 KNOWN_KEYS = (
     "title", "author", "language", "voice", "tags", "description",
     "tempo", "rate", "gap", "engine", "theme", "level", "variants", "captions", "music", "music-level",
+    "backdrop",
 )
 # `music:` made in code (qidsl.renderers.music); anything else the routine names is a quoted file.
 MUSIC_CALM = "calm"
@@ -59,6 +60,7 @@ class Settings:
     captions: str = "sentences"  # or "words": the video's caption marks the word being spoken
     music: str | None = None  # "calm", or a file's path as written (relative to the routine); None: no music
     music_level: float = DEFAULT_MUSIC_LEVEL  # LU below the voice while it speaks
+    backdrop: str | None = None  # the picture behind everything unless a `backdrop` says otherwise; as written
 
     def with_overrides(self, **changes) -> Settings:
         """A copy with command-line choices applied (None means keep)."""
@@ -140,6 +142,12 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             else:
                 problems.append(error("unknown-music", f"unknown music '{value}'", item.value_span,
                                       f'write music: calm, music: none, or a file in quotes: music: "{value}"'))
+        elif key == "backdrop":
+            if item.quoted and value:
+                values["backdrop"] = value
+            elif item.quoted or value != "none":
+                problems.append(error("bad-setting", "'backdrop' is a photo or clip in quotes, or none",
+                                      item.value_span, f'write backdrop: "{value or "media/garden.jpg"}"'))
         elif key == "music-level":
             if value in MUSIC_LEVELS:
                 values["music_level"] = MUSIC_LEVELS[value]

@@ -75,6 +75,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("do", "do", m.Do, 'do "name" [N times]', "Plays a sequence made with `define`."),
     Kind("include", "include", m.Include, 'include "file.qi"',
          "Brings in the definitions of another routine file, found next to this one."),
+    Kind("backdrop", "backdrop", m.Backdrop, 'backdrop "file" [from m:ss]',
+         "The picture behind everything from here on: a photo (slow pan and zoom) or a video clip (looped "
+         "or trimmed, muted; `from 0:12` starts inside it), until the next `backdrop` or `backdrop none`."),
     Kind("section", "section", m.Section, 'section "Name":',
          "A chapter: a title on screen and an entry in the chapter list.", block=True),
     Kind("repeat", "repeat", m.Repeat, "repeat N [counted]:",

@@ -24,6 +24,9 @@ STAY = "stay"  # resting in a posture, the breath free: timed like a hold, never
 PAUSE = "pause"
 BELL = "bell"
 NOTE = "note"
+# The picture behind everything changes: text = the file as written ({side} filled in), None for
+# `backdrop none`; seconds = where in a clip it starts (`from`), None from its beginning.
+BACKDROP = "backdrop"
 # The timed phases, one step kind each, from the table of statements (inhale, exhale, hold, stay…).
 BREATH_KINDS: tuple[str, ...] = tuple(kind.step for kind in PHASES if kind.step)
 FREE_BREATH_KINDS: tuple[str, ...] = tuple(kind.step for kind in PHASES if kind.step and kind.free_breath)
@@ -56,7 +59,8 @@ class Step:
     """One thing that happens, not yet placed in time.
 
     ``seconds`` is the written duration already divided by the tempo (None
-    for speech, whose length the speech engine decides, and for markers).
+    for speech, whose length the speech engine decides, and for markers; for
+    a backdrop, where in its clip it starts).
     ``text`` is spoken for say/count/breath steps and shown for notes.
     """
 
