@@ -20,7 +20,8 @@ from .lang.settings import DEFAULT_BELL
 from .lang.speech import ENGINES, SYMBOL_NAMES, Pace, symbol_names_for
 from .engines.timing import Sentence, SpokenTiming, spoken_timing  # speech's own types, read here
 # The event kinds renderers read come from here, the timeline, never from the front end.
-from .lang.steps import (BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, STAY,  # noqa: F401
+from .lang.mediafile import media_path
+from .lang.steps import (BACKDROP, BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, STAY,  # noqa: F401
                          ExpandedRoutine, Repetition, Step)
 
 if TYPE_CHECKING:  # only for the annotation
@@ -61,6 +62,22 @@ class Event:
 
 
 @dataclass(frozen=True)
+class BackdropCue:
+    """From ``start`` on, the picture behind everything is ``file`` (as written, ``{side}`` filled in;
+    None: no picture), found at ``path``, a clip shown from ``offset`` seconds into it.
+
+    ``line`` and ``source`` say where the statement (or the ``backdrop:`` setting) is written.
+    """
+
+    start: float
+    file: str | None
+    path: str | None
+    offset: float
+    line: int
+    source: str
+
+
+@dataclass(frozen=True)
 class Timeline:
     """The one truth every renderer reads."""
 
@@ -71,6 +88,9 @@ class Timeline:
     warnings: tuple[Diagnostic, ...]
     # The video frame rate the events were laid on (every event lasts whole frames), or None.
     frame_rate: int | None = None
+    # Where the picture behind everything changes (`backdrop`), in time order; not events: nothing
+    # is spoken or timed by them, and the scene track (qidsl.renderers.scene) makes windows of them.
+    backdrops: tuple[BackdropCue, ...] = ()
 
     def at_sample(self, seconds: float, sample_rate: int) -> int:
         """The sample where ``seconds`` falls.  On a frame grid, exactly on its frame: times are kept to
@@ -226,6 +246,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
                 None, None, None, open_section.span.line, open_section.span.file, None, ()))
 
     timing_of = speech.timing
+    backdrops: list[BackdropCue] = []
     for step in expanded.steps:
         kind = step.kind
         if kind == SECTION:
@@ -235,6 +256,11 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         if open_section is not None and step.section != open_section.text:
             close_section(t)  # a top-level statement after a section's block is outside it
             open_section = None
+        if kind == BACKDROP:
+            span = step.span
+            path = str(media_path(span.file, step.text)) if step.text is not None else None
+            backdrops.append(BackdropCue(_r(t), step.text, path, step.seconds or 0.0, span.line, span.file))
+            continue
         spoken = step.text if kind in _SPOKEN_KINDS and step.text else None
         timing = timing_of(spoken) if spoken else _SILENT
         breath = kind in _BREATH_KINDS
@@ -288,4 +314,4 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         problems.append(warning("long-routine",
                                 f"this routine runs {duration / 3600:.1f} hours, longer than two hours",
                                 Span(file, 1, 1, 1, 1), "split it into several routines"))
-    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems), frame_rate)
+    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems), frame_rate, tuple(backdrops))

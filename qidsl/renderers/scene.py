@@ -15,7 +15,15 @@ that never overlap; what a track shows at ``t`` is its window with
 - ``captions``: exactly the caption cues of the SRT;
 - ``notes``: a note inside a section, shown for :data:`NOTE_SECONDS` or until
   the next note;
-- ``next``: "Next: <section>" in the :data:`NEXT_UP_SECONDS` before a section.
+- ``next``: "Next: <section>" in the :data:`NEXT_UP_SECONDS` before a section;
+- ``backdrop``: the photo or clip behind everything (``backdrop``), from its
+  statement to the next one, never over the title and end cards; each window
+  names its file, the SHA-256 of its bytes, whether it is a photo or a clip,
+  and for a clip the stretch used (``offset``: its in-point; ``loop``: it runs
+  out before the window ends and plays again from the in-point).  What a
+  video segment shows is keyed by this data (the screen it draws), so a changed
+  file or stretch is a new segment, with no second key scheme.  While a backdrop
+  shows, the figure (``pose``) is not drawn.
 
 A new thing on screen (spoken words, a backdrop, a figure's pose) is one more
 track of windows here, written out by :func:`scene_dict`.
@@ -27,11 +35,17 @@ the cues' own, to the millisecond, as in the JSON.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
+from ..errors import BuildError
+from ..lang.mediafile import probe_media
 from ..timeline import BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, Timeline
 from ..words import screen_words
 
@@ -122,6 +136,32 @@ class Window:
 
 
 @dataclass(frozen=True)
+class Backdrop:
+    """A photo or clip behind everything from ``start`` to ``end`` (see the module's docstring).
+
+    A clip's picture at ``t`` is its picture at ``offset + (t - start)``, or
+    with ``loop`` at ``offset + (t - start) % (length - offset)``.
+    """
+
+    start: float
+    end: float
+    file: str  # as written in the routine ({side} filled in)
+    path: str  # where it was found (not in the JSON: it names this machine's folders)
+    kind: str  # "photo" or "clip"
+    media: str  # SHA-256 of the file's bytes
+    offset: float = 0.0  # a clip's in-point (`from`)
+    length: float | None = None  # a clip's length in seconds; None for a photo
+    loop: bool = False  # the clip runs out before the window ends and plays again from its in-point
+
+    def clip_time(self, t: float) -> float:
+        """Where in the clip the picture at ``t`` (inside the window) is, in seconds."""
+        into = max(0.0, t - self.start)
+        if self.loop and self.length is not None and self.length > self.offset:
+            into %= self.length - self.offset
+        return self.offset + into
+
+
+@dataclass(frozen=True)
 class SceneTrack:
     """The whole picture over time (see the module's docstring)."""
 
@@ -130,6 +170,7 @@ class SceneTrack:
     captions: tuple[Window, ...]
     notes: tuple[Window, ...]
     next: tuple[Window, ...]
+    backdrop: tuple[Backdrop, ...] = ()
 
 
 def scene_track(timeline: Timeline, cues: Sequence[CueLike], fps: int | None = None) -> SceneTrack:
@@ -153,7 +194,51 @@ def scene_track(timeline: Timeline, cues: Sequence[CueLike], fps: int | None = N
                             words=tuple((snap(w.start), snap(w.end)) for w in getattr(c, "words", ())))
                      for c in sorted(cues, key=lambda c: c.start))
     notes = _notes(timeline, [e for _, e in events], sections, snap)
-    return SceneTrack(snap(timeline.duration), steps, captions, notes, _next_up(sections, words, snap))
+    return SceneTrack(snap(timeline.duration), steps, captions, notes, _next_up(sections, words, snap),
+                      _backdrops(timeline, steps, snap))
+
+
+@functools.lru_cache(maxsize=64)
+def _media(path: str, size: int, mtime: int) -> tuple[str, str, float | None]:
+    """A backdrop file's kind, the SHA-256 of its bytes and a clip's length (kept while it is unchanged)."""
+    info = probe_media(Path(path))
+    if isinstance(info, str):
+        raise BuildError(f"cannot show the backdrop {path}: {'it is not a photo or clip' if info == 'unsupported' else info}")
+    with open(path, "rb") as stream:
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    return info.kind, digest, info.seconds
+
+
+def media_of(path: str) -> tuple[str, str, float | None]:
+    """(kind, SHA-256, clip length or None) of the backdrop at ``path``; BuildError when it cannot be shown."""
+    try:
+        stat = os.stat(path)
+        return _media(path, stat.st_size, stat.st_mtime_ns)
+    except OSError as exc:
+        raise BuildError(f"cannot read the backdrop {path}: {exc.strerror or exc}") from exc
+
+
+def _backdrops(timeline: Timeline, steps: tuple[ScreenStep, ...],
+               snap: Callable[[float], float]) -> tuple[Backdrop, ...]:
+    """Each backdrop from its cue to the next, between the title card's end and the end card's start."""
+    cues = timeline.backdrops
+    if not cues:
+        return ()
+    first = next((s.end for s in steps if s.card == "intro"), 0.0)
+    last = next((s.start for s in steps if s.card == "outro"), snap(timeline.duration))
+    windows = []
+    for i, cue in enumerate(cues):
+        if cue.file is None or cue.path is None:
+            continue
+        start = max(first, snap(cue.start))
+        end = min(last, snap(cues[i + 1].start) if i + 1 < len(cues) else last)
+        if end <= start:
+            continue
+        kind, digest, length = media_of(cue.path)
+        offset = cue.offset if kind == "clip" else 0.0
+        loop = kind == "clip" and length is not None and end - start > length - offset + 1e-6
+        windows.append(Backdrop(start, end, cue.file, cue.path, kind, digest, offset, length, loop))
+    return tuple(windows)
 
 
 def _steps(timed: list[tuple[int, Event]], words: dict[str, str],
@@ -277,4 +362,6 @@ def scene_dict(track: SceneTrack) -> dict:
                      for w in track.captions],
         "notes": [{"start": w.start, "end": w.end, "text": w.text} for w in track.notes],
         "next": [{"start": w.start, "end": w.end, "text": w.text} for w in track.next],
+        "backdrop": [{"start": b.start, "end": b.end, "file": b.file, "kind": b.kind, "media": b.media,
+                      "from": b.offset, "length": b.length, "loop": b.loop} for b in track.backdrop],
     }

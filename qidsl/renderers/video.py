@@ -36,6 +36,7 @@ import numpy as np
 from ..timefmt import clock
 from ..timeline import Timeline
 from ..words import screen_words
+from .backdrop import OPEN_KEEP, SHADE_REACH, BackdropView, Overlay, Pictures, overlay, shade_for
 from .pacer import DiskPatch, blend
 from .scene import CueLike, Window, scene_track
 from .themes import theme_named
@@ -91,6 +92,7 @@ class Moment:
     progress: float | None  # 0..1 through the current section (None: no bar, as on the cards)
     place: str | None = None  # the section's place among the sections ("Section 2 of 5")
     event: int = -1  # index of the scene's step shown (segments are cut where it changes)
+    backdrop: int | None = None  # the backdrop's picture (see qidsl.renderers.backdrop.BackdropView.number)
 
 
 def _stepped(seconds: float, steps_per_second: int) -> float:
@@ -119,10 +121,15 @@ class Scene:
         self._cue_starts = [c.start for c in track.captions]
         self._note_starts = [n.start for n in track.notes]
         self._next_starts = [n.start for n in track.next]
+        self._backdrop_starts = [b.start for b in track.backdrop]
+        self._views = [BackdropView.of(b) for b in track.backdrop]
+        # Where each backdrop's file is, by its hash (the screens name files by their content only).
+        self.media_paths = {b.media: b.path for b in track.backdrop}
         # `captions: words`: the caption marks the word being spoken (each caption's word starts, found once).
+        self.marks_words = timeline.settings.captions == "words"
         self._word_starts = ([[start for start, _ in c.words] for c in track.captions]
-                             if timeline.settings.captions == "words" else None)
-        self._screens: dict[tuple[int, int, int, int, int], Screen] = {}
+                             if self.marks_words else None)
+        self._screens: dict[tuple[int, int, int, int, int, int], Screen] = {}
 
     def at(self, t: float) -> Moment:
         """What to show at ``t`` seconds."""
@@ -147,8 +154,10 @@ class Scene:
         s = _window(self._next_starts, track.next, t)
         words = self._word_starts[c] if self._word_starts is not None and c >= 0 else None
         w = bisect.bisect_right(words, t) - 1 if words else -1
+        b = _window(self._backdrop_starts, track.backdrop, t)
+        view = self._views[b] if b >= 0 else None
         # The still screen depends on these only; building it is the dear part, so keep it.
-        which = (i, c, n, s, w)
+        which = (i, c, n, s, w, b)
         screen = self._screens.get(which)
         if screen is None:
             if len(self._screens) > 4096:
@@ -158,13 +167,14 @@ class Scene:
                 side=step.side, note=track.notes[n].text if n >= 0 else None,
                 next_up=track.next[s].text if s >= 0 else None, phase=step.label,
                 pacer="breath" if step.pacer is not None else "count" if step.countdown else None,
-                caption_word=w if w >= 0 else None)
+                caption_word=w if w >= 0 else None, backdrop=view)
         level = None
         if step.pacer is not None:
             at = step.start + _stepped(t - step.start, PACER_STEPS_PER_SECOND)
             level = step.pacer.level((at - step.start) / (step.end - step.start) if step.end > step.start else 1.0)
         seconds_left = step.seconds_left(t) if step.countdown else None
-        return Moment(screen, level, seconds_left, progress, step.place, i)
+        picture = view.number(t - track.backdrop[b].start, self.fps) if view is not None else None
+        return Moment(screen, level, seconds_left, progress, step.place, i, picture)
 
 
 # BT.709 studio-range RGB -> Y'CbCr, the matrix HD players assume; the stream is tagged with it.
@@ -219,6 +229,7 @@ class FrameState:
     place: str | None  # "Section 2 of 5": the section's place among the sections
     pacer: tuple[float | None, int | None] | None  # (disk radius in 1/8 pixels, seconds left)
     fill: int | None  # progress bar fill in pixels; None: no bar
+    backdrop: int | None = None  # the backdrop's picture number (the screen names the backdrop)
 
 
 class VideoFrames:
@@ -277,6 +288,15 @@ class VideoFrames:
         self._bar_done = np.empty_like(self._bar_track)
         self._bar_track[...] = self.theme.track
         self._bar_done[...] = self.theme.accent
+        # Backdrops: this thread's reader of their pictures, its last overlay and a frame's buffers.
+        self._pictures = Pictures(width, height, self.scene.fps or 30)
+        self._overlay: tuple[tuple, Overlay] | None = None
+        self._frame_rgb: np.ndarray | None = None
+        self._frame_yuv: np.ndarray | None = None
+
+    def release(self) -> None:
+        """Close what this frame function holds open (a backdrop clip's reader); it opens again when asked."""
+        self._pictures.close()
 
     def fresh(self) -> VideoFrames:
         """Another frame function over the same scene, with its own buffers (one per thread)."""
@@ -339,6 +359,46 @@ class VideoFrames:
                 self._bases.popitem(last=False)
         return rgb, yuv
 
+    def backdrop_picture(self, state: FrameState) -> np.ndarray:
+        """The backdrop's picture a frame of ``state`` shows, before the shade and texts (for tests)."""
+        view = state.screen.backdrop
+        assert view is not None and state.backdrop is not None
+        return self._pictures.picture(self.scene.media_paths[view.media], view, state.backdrop)
+
+    def overlay_of(self, screen: Screen, place: str | None) -> Overlay:
+        """The still texts of ``screen`` on their shade, to lay over its backdrop's pictures."""
+        key = (screen, place)
+        if self._overlay is not None and self._overlay[0] == key:
+            return self._overlay[1]
+        painter, lay, theme = self._painter, self.layout, self.theme
+        colours, coverage = painter.compose_layers(screen)
+        boxes = list(painter.boxes)
+        if place is not None:
+            label = text_layer(place, self._place_size(), True, lay.width)
+            w, h = label.size
+            left, top = lay.bar_box[0], lay.bar_box[3] - h
+            colours.paste(theme.muted, (left, top, left + w, top + h), label.mask)
+            coverage.paste(255, (left, top, left + w, top + h), label.mask)
+            boxes.append((left, top, left + w, top + h))
+        if screen.pacer:
+            boxes.append(lay.pacer_box)
+        if place is not None or screen.pacer:
+            boxes.append(self._bar_box)
+        made = overlay(colours, coverage, boxes, theme.background, OPEN_KEEP, _keep_behind_text(theme, self.scene.marks_words),
+                       lay.px(SHADE_REACH))
+        self._overlay = (key, made)
+        return made
+
+    def _backdrop_base(self, state: FrameState) -> tuple[np.ndarray, np.ndarray | None]:
+        """The still texts laid over this frame's backdrop picture (in this thread's frame buffers)."""
+        if self._frame_rgb is None:
+            self._frame_rgb = np.empty_like(self._out)
+            self._frame_yuv = np.empty_like(self.yuv) if self.yuv is not None else None
+        self.overlay_of(state.screen, state.place).over(self.backdrop_picture(state), self._frame_rgb)
+        if self._frame_yuv is not None:
+            rgb_to_yuv420(self._frame_rgb, *self._planes(self._frame_yuv))
+        return self._frame_rgb, self._frame_yuv
+
     def state(self, t: float) -> FrameState:
         """What the frame at ``t`` shows, in drawing units (no drawing done)."""
         return self.state_of(self.scene.at(float(t)))
@@ -356,7 +416,7 @@ class VideoFrames:
         if moment.progress is not None:
             left, _, right, _ = self._bar_box
             fill = round(moment.progress * (right - left))
-        return FrameState(moment.screen, moment.place, pacer, fill)
+        return FrameState(moment.screen, moment.place, pacer, fill, moment.backdrop)
 
     def __call__(self, t: float) -> np.ndarray:
         return self.draw(self.state(t))
@@ -365,8 +425,13 @@ class VideoFrames:
         """Draw ``state`` into the reused buffer (only what changed since the last call)."""
         out = self._out
         still = (state.screen, state.place)
+        if state.screen.backdrop is not None:  # a new picture behind: everything is laid again
+            still = (state.screen, state.place, state.backdrop)
         if still != self._still:
-            self._base, self._base_yuv = self._base_for(still)
+            if state.screen.backdrop is not None:
+                self._base, self._base_yuv = self._backdrop_base(state)
+            else:
+                self._base, self._base_yuv = self._base_for(still)
             np.copyto(out, self._base)
             if self.yuv is not None and self._base_yuv is not None:
                 np.copyto(self.yuv, self._base_yuv)
@@ -452,6 +517,15 @@ class VideoFrames:
         bar[:, :fill] = self._bar_done[:, :fill]
         bar[:, fill:] = self._bar_track[:, fill:]
         self._changed(left, top, right, bottom)
+
+
+@functools.lru_cache(maxsize=4)
+def _keep_behind_text(theme, words: bool) -> float:
+    """How much of a backdrop shows behind the texts: as much as keeps every caption colour (the
+    text's, and with ``captions: words`` the accent marking the spoken word) at WCAG's 4.5:1
+    against any pixel of it."""
+    colours = (theme.text, theme.accent) if words else (theme.text,)
+    return min(OPEN_KEEP, shade_for(colours, theme.background))
 
 
 def _blend_mask(patch: np.ndarray, mask, colour, cx: float, cy: float) -> None:

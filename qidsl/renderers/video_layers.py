@@ -25,6 +25,7 @@ from ..fonts import textfit
 from ..fonts.textfit import BOXES, face_name, needs_cjk
 from ..words import screen_words
 
+from .backdrop import BackdropView
 from .themes import Theme
 
 
@@ -293,6 +294,7 @@ class Screen:
     next_up: str | None = None
     phase: str | None = None
     pacer: str | None = None
+    backdrop: BackdropView | None = None  # a photo or clip behind it all (drawn per frame, under a shade)
 
 
 @dataclass(frozen=True)
@@ -318,6 +320,8 @@ class Painter:
         self._background = Image.new("RGB", (layout.width, layout.height), theme.background)
         # What the last compose drew: (lines, box) per text, for tests and tools to compare.
         self.placed: list[tuple[tuple[str, ...], tuple[int, int, int, int]]] = []
+        self._alpha: Image.Image | None = None  # while composing layers: every text's coverage
+        self.boxes: list[tuple[int, int, int, int]] = []  # where the last compose drew anything
 
     def _place(self, image: Image.Image, layer: TextLayer, x: float, y: float, colour,
                anchor: str = "left") -> tuple[int, int, int, int]:
@@ -325,6 +329,9 @@ class Painter:
         left = round({"left": x, "center": x - w / 2, "right": x - w}[anchor])
         top = round(y)
         image.paste(colour, (left, top, left + w, top + h), layer.mask)
+        if self._alpha is not None:
+            self._alpha.paste(255, (left, top, left + w, top + h), layer.mask)
+        self.boxes.append((left, top, left + w, top + h))
         if layer.lines:
             self.placed.append((layer.lines, (left, top, left + w, top + h)))
         return left, top, left + w, top + h
@@ -332,7 +339,7 @@ class Painter:
     def compose(self, screen: Screen) -> np.ndarray:
         """The still frame for ``screen`` as an (height, width, 3) uint8 array."""
         image = self._background.copy()
-        self.placed = []
+        self.placed, self.boxes = [], []
         if screen.card == "intro":
             self._title_card(image)
         elif screen.card == "outro":
@@ -340,6 +347,20 @@ class Painter:
         else:
             self._routine(image, screen)
         return np.asarray(image)
+
+    def compose_layers(self, screen: Screen) -> tuple[Image.Image, Image.Image]:
+        """The texts of ``screen`` on nothing, to lay over a backdrop: their colours on black
+        (premultiplied by their coverage, as Pillow's paste blends) and their coverage (``L``).
+        :attr:`boxes` then says where they are."""
+        lay = self.layout
+        image = Image.new("RGB", (lay.width, lay.height), (0, 0, 0))
+        self._alpha = Image.new("L", (lay.width, lay.height), 0)
+        self.placed, self.boxes = [], []
+        try:
+            self._routine(image, screen)
+            return image, self._alpha
+        finally:
+            self._alpha = None
 
     def _title_card(self, image: Image.Image) -> None:
         lay, theme, card = self.layout, self.theme, self.card

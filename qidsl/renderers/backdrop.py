@@ -1,0 +1,254 @@
+"""Backdrops: the instructor's photo or clip behind the picture, and the shade that keeps text readable.
+
+The scene track says which file shows when (:class:`qidsl.renderers.scene.Backdrop`);
+this module makes its pictures at the video's size with moviepy:
+
+- a clip is opened with ``VideoFileClip(..., target_resolution=...)`` so ffmpeg
+  decodes and scales it as it streams (one picture in memory at a time, never
+  the whole clip), without its sound, cut at its in-point (``subclipped``),
+  looped (``Loop``) when the stretch it covers is longer than what is left of
+  it, and cropped to fill the frame (``Crop``, about the middle);
+- a photo is loaded once with ``ImageClip``, resized (``Resize``) a little
+  larger than the frame, and shown with a slow pan and zoom: a window of it,
+  drifting and breathing in and out over :data:`PAN_PERIOD` seconds, scaled to
+  the frame.  It moves in :data:`PHOTO_STEPS_PER_SECOND` steps a second, so the
+  frames between two steps repeat (cheap skip frames), as the pacer does.
+
+Everything else is drawn over it on a shade (:func:`shade_for`): the picture is
+darkened towards the theme's background, a little in the open and more behind
+every text, so every fully covered pixel of a caption keeps a contrast of at
+least 4.5:1 (WCAG 2's figure for normal text) with what is behind it, whatever
+the footage holds.
+
+What a frame shows is named by :class:`BackdropView` (the file's hash, its
+kind and stretch: part of the still screen, so of the segment's key) and a
+number: the frame since the backdrop began (a clip) or the pan's step (a photo).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from .scene import Backdrop
+
+PHOTO_STEPS_PER_SECOND = 15  # the pan moves well under a pixel a step at this rate: it reads as smooth
+PAN_ZOOM = 0.08  # the photo breathes between 100 % and 108 % of the frame
+PAN_PERIOD = 40.0  # seconds for the pan and zoom to go there and back
+CONTRAST = 4.5  # WCAG 2.x: the least contrast of normal text with what is behind it
+_MARGIN = 0.1  # asked of the shade above CONTRAST, for the rounding of the 8-bit picture
+OPEN_KEEP = 0.72  # how much of the picture shows where no text is (1: untouched)
+SHADE_REACH = 14  # design pixels of full shade around every text, then a soft edge as wide
+
+
+@dataclass(frozen=True)
+class BackdropView:
+    """What a backdrop shows, independent of when: its file's hash, kind and stretch.
+
+    Part of the still :class:`~qidsl.renderers.video_layers.Screen`, so of a
+    video segment's key; with the frame's number (see the module's docstring)
+    it names the picture exactly.
+    """
+
+    kind: str  # "photo" or "clip"
+    media: str  # SHA-256 of the file's bytes
+    offset: float  # a clip's in-point
+    period: float | None  # a looping clip's period (its length after the in-point); None when it does not loop
+
+    @classmethod
+    def of(cls, backdrop: Backdrop) -> BackdropView:
+        period = (backdrop.length - backdrop.offset) if backdrop.loop and backdrop.length is not None else None
+        return cls(backdrop.kind, backdrop.media, backdrop.offset, period)
+
+    def number(self, seconds: float, fps: int | None) -> int:
+        """The picture's number ``seconds`` into the backdrop: its frame (a clip) or pan step (a photo)."""
+        if self.kind == "photo":
+            return math.floor(seconds * PHOTO_STEPS_PER_SECOND + 1e-6)
+        return round(seconds * (fps or 30))
+
+
+# ---- contrast ---------------------------------------------------------------------------------------
+
+def _linear(channel: float) -> float:
+    c = channel / 255
+    return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+
+def luminance(colour) -> float:
+    """WCAG 2's relative luminance of an sRGB colour (0..255 channels)."""
+    r, g, b = (_linear(float(c)) for c in colour)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a, b) -> float:
+    """WCAG 2's contrast ratio of two colours, 1 to 21."""
+    la, lb = luminance(a), luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def shade_for(colours, background) -> float:
+    """The most of the picture that may show behind text of ``colours`` when it is shaded towards
+    ``background`` (``bg + (pixel - bg) * keep``), so that every colour keeps :data:`CONTRAST` with
+    any pixel at all.  Luminance grows with each channel, so the darkest and brightest possible
+    pixels (black and white shaded) are the worst cases."""
+    def fine(keep: float) -> bool:
+        return all(contrast(colour, [b + (corner - b) * keep for b in background]) >= CONTRAST + _MARGIN
+                   for colour in colours for corner in (0, 255))
+
+    low, high = 0.0, 1.0
+    if not fine(low):
+        return 0.0  # the theme's own colours are too close: show no picture behind text
+    for _ in range(30):
+        middle = (low + high) / 2
+        low, high = (middle, high) if fine(middle) else (low, middle)
+    return low
+
+
+# ---- the still overlay ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Overlay:
+    """A still screen ready to lay over any picture: ``out = picture * mul / 256 + add`` per channel.
+
+    ``mul`` (height x width, 0..256) is how much of the picture shows at each
+    pixel (the shade and the texts' coverage); ``add`` (height x width x 3)
+    is the shade's colour and the texts, premultiplied.
+    """
+
+    mul: np.ndarray
+    add: np.ndarray
+
+    def over(self, picture: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Lay the texts and shade over ``picture`` (height x width x 3 uint8) into ``out``."""
+        mixed = picture * self.mul[..., None]
+        mixed >>= 8
+        mixed += self.add
+        np.copyto(out, mixed, casting="unsafe")
+        return out
+
+
+def overlay(colours: Image.Image, coverage: Image.Image, boxes, background, keep_open: float, keep_text: float,
+            reach: int) -> Overlay:
+    """The overlay of texts drawn in ``colours`` on black (so premultiplied by their ``coverage``),
+    shaded towards ``background``: ``keep_text`` of the picture shows within ``reach`` pixels of each
+    box of ``boxes`` (what the texts and moving parts cover), ``keep_open`` far from them."""
+    width, height = colours.size
+    near = Image.new("L", (width, height), 0)
+    draw = ImageDraw.Draw(near)
+    for left, top, right, bottom in boxes:
+        draw.rounded_rectangle((left - 2 * reach, top - 2 * reach, right + 2 * reach, bottom + 2 * reach),
+                               radius=2 * reach, fill=255)
+    soft = near.filter(ImageFilter.BoxBlur(reach))
+    hard = Image.new("L", (width, height), 0)
+    for left, top, right, bottom in boxes:  # full shade under every box, whatever the blur did
+        ImageDraw.Draw(hard).rectangle((left - reach, top - reach, right + reach, bottom + reach), fill=255)
+    weight = np.maximum(np.asarray(soft, dtype=np.float32), np.asarray(hard, dtype=np.float32)) / 255
+    keep = keep_open + (keep_text - keep_open) * weight  # how much of the picture shows, before the texts
+    alpha = np.asarray(coverage, dtype=np.float32) / 255
+    mul = np.floor(keep * (1 - alpha) * 256).astype(np.uint16)
+    shade = (1 - keep)[..., None] * np.asarray(background, dtype=np.float32)
+    add = np.asarray(colours, dtype=np.float32) + shade * (1 - alpha)[..., None]
+    # The picture's part is rounded down, so picture + add never passes 255.
+    return Overlay(mul, np.clip(np.rint(add), 0, 255).astype(np.uint16))
+
+
+# ---- the pictures -----------------------------------------------------------------------------------
+
+def _cover(width: int, height: int, frame_w: int, frame_h: int, zoom: float = 1.0) -> tuple[int, int]:
+    """The size (even) at which a ``width`` x ``height`` picture covers ``zoom`` times the frame."""
+    scale = max(frame_w / width, frame_h / height) * zoom
+    return (max(frame_w, 2 * math.ceil(width * scale / 2)), max(frame_h, 2 * math.ceil(height * scale / 2)))
+
+
+class Pictures:
+    """A backdrop's pictures at the video's size: one per thread (it keeps a clip's reader open).
+
+    A clip is read forward as frames are asked for in order (a segment is
+    drawn front to back), one picture in memory at a time; a photo is kept
+    resized, a little larger than the frame, for its pan and zoom.
+    """
+
+    def __init__(self, width: int, height: int, fps: int):
+        self.width, self.height, self.fps = width, height, fps
+        self._clip = None  # (key, moviepy clip)
+        self._photo: tuple[str, np.ndarray] | None = None
+
+    def close(self) -> None:
+        if self._clip is not None:
+            self._clip[1].close()
+            self._clip = None
+        self._photo = None
+
+    def picture(self, path: str, view: BackdropView, number: int) -> np.ndarray:
+        """The picture ``number`` (see :meth:`BackdropView.number`) of the backdrop ``view`` of the file at
+        ``path``, height x width x 3 uint8."""
+        if view.kind == "photo":
+            return self._photo_at(path, view, number / PHOTO_STEPS_PER_SECOND)
+        return self._clip_at(path, view, number / self.fps)
+
+    def _clip_at(self, path: str, view: BackdropView, seconds: float) -> np.ndarray:
+        from moviepy import VideoFileClip, vfx
+
+        from ..lang.mediafile import probe_media
+
+        key = (path, view)
+        if self._clip is None or self._clip[0] != key:
+            self.close()
+            info = probe_media(Path(path))
+            assert not isinstance(info, str)  # the scene track found it showable
+            size = _cover(info.width, info.height, self.width, self.height)
+            source = VideoFileClip(path, audio=False, target_resolution=size)
+            clip = source.subclipped(view.offset) if view.offset else source
+            effects = [vfx.Crop(x_center=size[0] / 2, y_center=size[1] / 2, width=self.width, height=self.height)]
+            if view.period is not None:
+                effects.append(vfx.Loop())
+            clip = clip.with_effects(effects)
+            self._clip = (key, _Closing(clip, source))
+        clip = self._clip[1].clip
+        if view.period is not None:
+            seconds %= view.period
+        else:  # a last frame a hair past the end shows the clip's last picture
+            seconds = min(seconds, max(0.0, clip.duration - 1 / max(1, self.fps))) if clip.duration else seconds
+        frame = clip.get_frame(seconds)
+        if frame.shape[0] != self.height or frame.shape[1] != self.width:  # ffmpeg rounded the scale
+            frame = np.asarray(Image.fromarray(frame).resize((self.width, self.height)))
+        return frame
+
+    def _photo_at(self, path: str, view: BackdropView, seconds: float) -> np.ndarray:
+        if self._photo is None or self._photo[0] != view.media:
+            from moviepy import ImageClip, vfx
+
+            still = ImageClip(path)
+            w, h = still.size
+            size = _cover(w, h, self.width, self.height, 1 + PAN_ZOOM)
+            picture = still.with_effects([vfx.Resize(new_size=size)]).get_frame(0)
+            self._photo = (view.media, np.ascontiguousarray(picture[..., :3], dtype=np.uint8))
+        picture = self._photo[1]
+        big_h, big_w = picture.shape[:2]
+        # Zoom in and out (eased) and drift along a slow ellipse, both over PAN_PERIOD.
+        phase = 2 * math.pi * seconds / PAN_PERIOD
+        zoom = 1 + PAN_ZOOM * (0.5 - 0.5 * math.cos(phase))
+        view_w = self.width * (1 + PAN_ZOOM) / zoom * big_w / (self.width * (1 + PAN_ZOOM))
+        view_h = view_w * self.height / self.width
+        room_x, room_y = (big_w - view_w) / 2, (big_h - view_h) / 2
+        cx = big_w / 2 + room_x * 0.9 * math.sin(phase / 2)
+        cy = big_h / 2 + room_y * 0.9 * math.sin(phase)
+        box = (cx - view_w / 2, cy - view_h / 2, cx + view_w / 2, cy + view_h / 2)
+        image = Image.fromarray(picture).resize((self.width, self.height), Image.Resampling.BILINEAR, box=box)
+        return np.asarray(image)
+
+
+@dataclass
+class _Closing:
+    """A clip made from a reader, and the reader, closed together."""
+
+    clip: Any
+    source: Any
+
+    def close(self) -> None:
+        self.source.close()
