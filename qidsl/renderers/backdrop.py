@@ -122,6 +122,15 @@ class Overlay:
 
     mul: np.ndarray
     add: np.ndarray
+    keep: np.ndarray  # (height x width, 0..256) how much of the picture the shade lets through
+    background: tuple[int, int, int]  # the colour it shades towards
+    coverage: np.ndarray  # (height x width, 0..255) how much of each pixel the texts cover
+    placed: tuple = ()  # the texts laid: (lines, (left, top, right, bottom)) each, as the painter placed them
+
+    def behind(self, picture: np.ndarray) -> np.ndarray:
+        """What is behind the texts: ``picture`` under the shade alone (float32, height x width x 3)."""
+        keep = self.keep[..., None].astype(np.float32) / 256
+        return picture * keep + np.asarray(self.background, np.float32) * (1 - keep)
 
     def over(self, picture: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Lay the texts and shade over ``picture`` (height x width x 3 uint8) into ``out``."""
@@ -154,7 +163,8 @@ def overlay(colours: Image.Image, coverage: Image.Image, boxes, background, keep
     shade = (1 - keep)[..., None] * np.asarray(background, dtype=np.float32)
     add = np.asarray(colours, dtype=np.float32) + shade * (1 - alpha)[..., None]
     # The picture's part is rounded down, so picture + add never passes 255.
-    return Overlay(mul, np.clip(np.rint(add), 0, 255).astype(np.uint16))
+    return Overlay(mul, np.clip(np.rint(add), 0, 255).astype(np.uint16), np.floor(keep * 256).astype(np.uint16),
+                   tuple(background), np.asarray(coverage, dtype=np.uint8))
 
 
 # ---- the pictures -----------------------------------------------------------------------------------
@@ -175,7 +185,7 @@ class Pictures:
 
     def __init__(self, width: int, height: int, fps: int):
         self.width, self.height, self.fps = width, height, fps
-        self._clip = None  # (key, moviepy clip)
+        self._clip: tuple[tuple[str, BackdropView], _Closing] | None = None  # (what it shows, the clip)
         self._photo: tuple[str, np.ndarray] | None = None
 
     def close(self) -> None:

@@ -23,6 +23,7 @@ ffmpeg a whole-frame colour conversion (about 1.5x faster end to end).
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import functools
 import math
 import threading
@@ -38,7 +39,7 @@ from ..timeline import Timeline
 from ..words import screen_words
 from .backdrop import OPEN_KEEP, SHADE_REACH, BackdropView, Overlay, Pictures, overlay, shade_for
 from .pacer import DiskPatch, blend
-from .scene import CueLike, Window, scene_track
+from .scene import Backdrop, CueLike, Window, scene_track
 from .themes import theme_named
 from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, countdown_text, text_layer
 
@@ -100,7 +101,7 @@ def _stepped(seconds: float, steps_per_second: int) -> float:
     return math.floor(seconds * steps_per_second + 1e-6) / steps_per_second
 
 
-def _window(starts: list[float], windows: Sequence[Window], t: float) -> int:
+def _window(starts: list[float], windows: Sequence[Window] | Sequence[Backdrop], t: float) -> int:
     """The index of the window of ``windows`` showing at ``t``, or -1."""
     i = bisect.bisect_right(starts, t) - 1
     return i if i >= 0 and t < windows[i].end else -1
@@ -384,8 +385,10 @@ class VideoFrames:
             boxes.append(lay.pacer_box)
         if place is not None or screen.pacer:
             boxes.append(self._bar_box)
-        made = overlay(colours, coverage, boxes, theme.background, OPEN_KEEP, _keep_behind_text(theme, self.scene.marks_words),
-                       lay.px(SHADE_REACH))
+        made = dataclasses.replace(
+            overlay(colours, coverage, boxes, theme.background, OPEN_KEEP,
+                    _keep_behind_text(theme, self.scene.marks_words), lay.px(SHADE_REACH)),
+            placed=tuple(painter.placed))
         self._overlay = (key, made)
         return made
 
@@ -424,7 +427,7 @@ class VideoFrames:
     def draw(self, state: FrameState) -> np.ndarray:
         """Draw ``state`` into the reused buffer (only what changed since the last call)."""
         out = self._out
-        still = (state.screen, state.place)
+        still: tuple = (state.screen, state.place)
         if state.screen.backdrop is not None:  # a new picture behind: everything is laid again
             still = (state.screen, state.place, state.backdrop)
         if still != self._still:

@@ -1,0 +1,250 @@
+"""Backdrops: the instructor's clip or photo behind the picture.
+
+Media are made by ffmpeg's test sources (tests/media.py); frames are drawn
+small (320x180 at 10 frames/s) from routines of a few seconds:
+
+- ``check`` golden cases for each media mistake (tests/cases/media/, the
+  media generated beside them in a temporary folder);
+- the scene track's backdrop windows, and where they are in the timeline JSON;
+- frames during a clip show the clip (as ffmpeg scales and crops it) under
+  the captions, and change every frame; a photo moves between frames;
+- every fully covered caption pixel keeps 4.5:1 against what is behind it;
+- a one-cue edit remakes only the segments it touches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import imageio_ffmpeg
+import numpy as np
+import pytest
+
+from qidsl.cli import main
+from qidsl.compile import compile_routine
+from qidsl.lang.loader import Loader
+from qidsl.pools import Pools
+from qidsl.renderers.backdrop import CONTRAST, OPEN_KEEP
+from qidsl.renderers.scene import scene_dict, scene_track
+from qidsl.renderers.themes import theme_named
+from qidsl.renderers.video import VideoFrames
+from qidsl.renderers.video_segments import render_video
+from qidsl.store import Store
+from qidsl.timeline import EstimatedSpeech, build_timeline
+from tests import media as make
+from tests.test_video import cues_of
+from tests.test_video_segments import narration_wav
+
+CASES = Path(__file__).parent / "cases" / "media"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+W, H, FPS = 320, 180, 10
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    """A routine's folder holding every test medium under media/."""
+    root = tmp_path_factory.mktemp("backdrops")
+    make.mistakes(root)
+    return root
+
+
+@pytest.mark.parametrize("case", sorted(CASES.glob("*.qi")), ids=lambda p: p.stem)
+def test_media_mistake_reports_as_stored(case, folder, monkeypatch, capsys):
+    shutil.copy(case, folder / case.name)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("NO_COLOR", "1")
+    code = main(["check", case.name])
+    out, err = capsys.readouterr()
+    actual = f"{out}{err}[exit {code}]\n"
+    golden = case.with_suffix(".out")
+    if UPDATE:
+        golden.write_text(actual, encoding="utf-8")
+    assert actual == golden.read_text(encoding="utf-8")
+
+
+def test_every_media_golden_has_its_case():
+    for golden in CASES.glob("*.out"):
+        assert golden.with_suffix(".qi").exists(), golden.name
+
+
+def test_check_probes_media_without_numpy_or_moviepy(folder):
+    script = ("import sys; from qidsl.cli import main; code = main(['check', 'backdrop-portrait.qi']); "
+              "assert not any(m.split('.')[0] in ('numpy', 'moviepy', 'PIL') for m in sys.modules), "
+              "[m for m in sys.modules if m.split('.')[0] in ('numpy', 'moviepy', 'PIL')]; sys.exit(code)")
+    shutil.copy(CASES / "backdrop-portrait.qi", folder / "backdrop-portrait.qi")
+    done = subprocess.run([os.sys.executable, "-c", script], cwd=folder, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "crops away 68% of it" in done.stdout
+
+
+ROUTINE = '''title: "Footage"
+backdrop: "media/horse-stance.jpg"
+
+section "Standing":
+    say "Sink into the horse stance."
+    hold 4s "Keep the back long."
+    backdrop "media/rolling.mp4" from 0:01
+    say "Roll the hands backwards, slowly, with the breath."
+    inhale 3s "Float the hands up."
+    exhale 3s "Roll them down."
+    backdrop none
+    say "Rest the hands."
+'''
+
+
+def _timeline(folder: Path, text: str = ROUTINE, name: str = "footage.qi"):
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    compiled = compile_routine(path, Loader())
+    assert not [d for d in compiled.diagnostics if d.is_error], compiled.diagnostics
+    return build_timeline(compiled.expanded, EstimatedSpeech(), frame_rate=FPS)
+
+
+def test_the_scene_track_has_a_backdrop_window_per_statement(folder):
+    timeline = _timeline(folder)
+    track = scene_track(timeline, cues_of(timeline), FPS)
+    photo, clip = track.backdrop
+    assert (photo.kind, photo.file, clip.kind, clip.file) == ("photo", "media/horse-stance.jpg", "clip",
+                                                               "media/rolling.mp4")
+    # The photo from the first cue (after the title card) to the clip; the clip to `backdrop none`.
+    intro = track.steps[0]
+    assert photo.start == intro.end and photo.end == clip.start
+    rest = next(s for s in track.steps if timeline.events[s.event].text == "Rest the hands.")
+    assert clip.end == rest.start
+    # The clip starts at 0:01 and has 2 s left: the window is longer, so it loops.
+    assert clip.offset == 1.0 and clip.length == pytest.approx(3.0) and clip.loop
+    assert clip.clip_time(clip.start + 2.5) == pytest.approx(1.5)
+    with open(folder / "media/rolling.mp4", "rb") as stream:
+        import hashlib
+        assert clip.media == hashlib.file_digest(stream, "sha256").hexdigest()
+    written = scene_dict(track)["backdrop"]
+    assert written[1] == {"start": clip.start, "end": clip.end, "file": "media/rolling.mp4", "kind": "clip",
+                          "media": clip.media, "from": 1.0, "length": clip.length, "loop": True}
+
+
+def _clip_frame(path: Path, seconds: float) -> np.ndarray:
+    """The clip's picture at ``seconds`` scaled to cover W x H and cropped about the middle, by ffmpeg."""
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-ss", f"{seconds}", "-i", str(path),
+                          "-frames:v", "1", "-vf", f"scale={W}:{H}", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                         check=True, capture_output=True).stdout
+    return np.frombuffer(raw, np.uint8).reshape(H, W, 3)
+
+
+@pytest.fixture(scope="module")
+def frames(folder):
+    timeline = _timeline(folder)
+    return timeline, VideoFrames(timeline, cues_of(timeline), W, H, fps=FPS)
+
+
+def _open_area(overlay) -> np.ndarray:
+    """Pixels far from every text and moving part: the picture there is only lightly shaded."""
+    return overlay.keep >= int(OPEN_KEEP * 256) - 1
+
+
+def test_frames_during_a_clip_show_the_clip_under_the_captions(frames, folder):
+    timeline, video = frames
+    clip = video.scene.track.backdrop[1]
+    theme = theme_named("calm")
+    seen = []
+    for t in (clip.start + 0.5, clip.start + 0.6, clip.start + 2.9):
+        state = video.state(t)
+        assert state.screen.backdrop is not None and state.screen.caption, state
+        frame = video.draw(state).astype(np.float32)
+        overlay = video.overlay_of(state.screen, state.place)
+        open_ = _open_area(overlay)
+        assert open_.mean() > 0.3  # most of the picture is the footage
+        expected = overlay.behind(_clip_frame(folder / "media/rolling.mp4", clip.clip_time(t)))
+        assert np.abs(frame[open_] - expected[open_]).mean() < 6, t
+        # The caption is drawn over it, in the text colour.
+        (lines, (left, top, right, bottom)), = [p for p in overlay.placed if p[0] == state.screen.caption]
+        caption = frame[top:bottom, left:right]
+        assert (np.abs(caption - np.array(theme.text)).max(axis=2) < 2).sum() > 50
+        seen.append(frame)
+    # The footage moves: two frames a tenth of a second apart differ (no skip frame there).
+    assert np.abs(seen[0] - seen[1]).mean() > 1
+    assert video.state(clip.start + 0.5) != video.state(clip.start + 0.6)
+
+
+def test_a_photo_moves_between_frames_in_steps(frames):
+    _, video = frames
+    photo = video.scene.track.backdrop[0]
+    first, later = video.state(photo.start + 0.2), video.state(photo.start + 3.0)
+    assert first.screen.backdrop is not None and first.screen.backdrop.kind == "photo"
+    a = video.draw(first).astype(np.float32)
+    b = video.draw(later).astype(np.float32)
+    open_ = _open_area(video.overlay_of(first.screen, first.place)) & _open_area(
+        video.overlay_of(later.screen, later.place))
+    assert np.abs(a[open_] - b[open_]).mean() > 1
+    # Frames within one step of the pan are the same picture: a skip frame to the encoder.
+    assert video.state(photo.start + 0.2) == video.state(photo.start + 0.21)
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    c = rgb / 255.0
+    linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return linear @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def test_every_caption_pixel_keeps_its_contrast_on_every_sampled_frame(frames):
+    timeline, video = frames
+    sampled = 0
+    for i in range(0, round(timeline.duration * FPS), 3):
+        state = video.state(i / FPS)
+        if state.screen.backdrop is None or not state.screen.caption:
+            continue
+        picture = video.backdrop_picture(state).astype(np.float32)
+        frame = video.draw(state).astype(np.float32)
+        overlay = video.overlay_of(state.screen, state.place)
+        behind = overlay.behind(picture)
+        (_, (left, top, right, bottom)), = [p for p in overlay.placed if p[0] == state.screen.caption]
+        inked = overlay.coverage[top:bottom, left:right] == 255
+        assert inked.sum() > 20  # small letters at 320x180: few pixels are wholly ink
+        text = _luminance(frame[top:bottom, left:right][inked])
+        back = _luminance(behind[top:bottom, left:right][inked])
+        ratio = (np.maximum(text, back) + 0.05) / (np.minimum(text, back) + 0.05)
+        assert ratio.min() >= CONTRAST, (i, ratio.min())
+        sampled += 1
+    assert sampled >= 10
+
+
+def _render(timeline, folder: Path, name: str, store: Path):
+    audio = narration_wav(folder / f"{name}.wav", timeline)
+    out = folder / f"{name}.mp4"
+    stats = render_video(timeline, cues_of(timeline), audio, out, width=W, height=H, fps=FPS, progress=False,
+                         store=Store(store), pools=Pools(2))
+    return out, stats
+
+
+def test_a_one_cue_edit_in_a_routine_with_footage_remakes_only_the_segments_it_touches(folder):
+    text = ROUTINE + '''
+section "Closing":
+    backdrop "media/rolling.mp4"
+    say "Gather the energy at the Dan Tian."
+    hold 6s
+'''
+    store = folder / "store"
+    base = _timeline(folder, text, "edit.qi")
+    out, first = _render(base, folder, "first", store)
+    assert first.made == first.segments
+    # The MP4 shows the footage: its frames in the clip's window move.
+    clip = scene_track(base, cues_of(base), FPS).backdrop[1]
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-ss", f"{clip.start + 0.5}", "-i",
+                          str(out), "-frames:v", "2", "-f", "rawvideo", "-pix_fmt", "gray", "-"],
+                         check=True, capture_output=True).stdout
+    a, b = np.frombuffer(raw, np.uint8).reshape(2, -1).astype(np.float32)
+    assert np.abs(a - b).mean() > 1
+    # A longer first cue, over the photo: everything after it moves by whole frames.  Made again: the
+    # title and end cards (they show the routine's length) and the photo's stretch from the cue on (the
+    # pan runs on from the photo's start, so the next cue over it shows it further along: two segments);
+    # the clips' segments show the same frames of the same files, so they are kept.
+    edited = _timeline(folder, text.replace("Sink into the horse stance.",
+                                            "Sink into the horse stance, knees soft and wide."), "edit.qi")
+    assert edited.duration > base.duration
+    _, second = _render(edited, folder, "second", store)
+    assert second.made == 4 and second.reused == second.segments - 4, second
+    assert json.dumps(scene_dict(scene_track(edited, cues_of(edited), FPS))["backdrop"][2]["media"]) == \
+        json.dumps(clip.media)
