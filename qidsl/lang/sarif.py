@@ -77,6 +77,15 @@ RULES = {
     "music-outside": ("error", "A music: file outside the routine's folder tree."),
     "music-unsupported": ("error", "The music: file is not in a sound format qidsl plays (Ogg, FLAC, WAV, AIFF, MP3, "
                           "MPEG-4 audio)."),
+    "unknown-backdrop": ("error", "A backdrop that is neither a file in quotes nor none."),
+    "bad-backdrop": ("error", "backdrop none with a from part."),
+    "backdrop-missing": ("error", "The backdrop file does not exist."),
+    "backdrop-outside": ("error", "A backdrop file outside the routine's folder tree."),
+    "backdrop-unreadable": ("error", "The backdrop file cannot be read (no permission, a folder, a bad name)."),
+    "backdrop-unsupported": ("error", "The backdrop file is not a photo or clip qidsl shows (JPEG, PNG, WebP, "
+                             "MP4/MOV, WebM/MKV, AVI)."),
+    "backdrop-undecodable": ("error", "No picture of the backdrop file can be decoded."),
+    "backdrop-from": ("error", "A backdrop's from is past the clip's end, or given for a photo."),
     "unknown-level": ("error", "The level is not beginner, intermediate or advanced."),
     "bad-variant": ("error", "A variant name that is not one word, is listed twice, or is all."),
     "duplicate-variant": ("error", "A for or unless that names a variant twice."),
@@ -93,6 +102,8 @@ RULES = {
     "long-routine": ("warning", "The routine runs longer than two hours."),
     "no-offline-voice": ("warning", "No offline voice speaks the routine's language: build stops unless "
                          "engine: gtts or a Piper voice file is given."),
+    "backdrop-portrait": ("warning", "A portrait photo or clip in the landscape video: filling the frame crops it."),
+    "backdrop-short": ("warning", "A backdrop clip shorter than a second: it loops more than once a second."),
     "empty-routine": ("warning", "A routine with a title but nothing to say or do."),
     "unknown-variant": ("warning", "A for or unless names a variant the routine does not declare."),
     "unused-variant": ("warning", "A declared variant that no for or unless block names."),
