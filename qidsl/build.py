@@ -506,7 +506,9 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     cues = captions.caption_cues(timeline)
     if options.quick:
         outputs = declare_texts(name, timeline, cues, f"{name}.wav")
-        outputs[f"{name}.wav"] = declare_quick_wav(timeline, speech.clips, outputs[f"{name}.timeline.json"].key)
+        outputs[f"{name}.wav"] = declare_quick_wav(timeline, speech.clips, outputs[f"{name}.timeline.json"].key,
+                                                   music_source(path, settings), settings.music_level,
+                                                   options.loudness)
         files = {out_name: graph.need(product) for out_name, product in outputs.items()}
         return _Made(files, {n: p.key for n, p in outputs.items()}, {}, graph, timeline, speech_seconds, speech)
     outputs = declare_texts(name, timeline, cues, f"{name}.mp3")
@@ -635,23 +637,12 @@ def declare_audio(timeline, clips: dict, settings, target: float, music: str | P
     return AudioProducts(runs, mp3_product, wav, loudness)
 
 
-def _declare_music(timeline, placed, total: int, levelled: dict, settings, target: float,
-                   music: str | Path) -> AudioProducts:
-    """The mix with music under the voice, and the MP3 encoded from it in one run (the music never stops).
-
-    The music's loop is levelled once (``music``, keyed by the file's content
-    or by the code that makes ``calm``), then looped and shaped under this
-    timeline (``music-bed``); the mix puts it under the voice and finds how far it
-    rises in the pauses for the programme to meet the target
-    (:func:`qidsl.renderers.audio.write_mastered_wav`).
-    """
+def _music_cycle(music: str | Path, target: float):
+    """The music's loop levelled to ``target``, once: keyed by the file's content, or by the code of ``calm``."""
     import hashlib
 
-    import numpy as np
-
     from .graph import Product
-    from .products import MP3, MUSIC, MUSIC_BED, WAV
-    from .renderers import audio, chapters, mp3
+    from .products import MUSIC
     from .renderers import music as bed
 
     if music == "calm":
@@ -666,7 +657,27 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     def make_cycle(out: Path) -> None:
         cycle = bed.calm_cycle() if music == "calm" else bed.loop_ready(bed.decode(music))
         bed.level_cycle(cycle, target).astype("<f4").tofile(out)
-    cycle = Product(MUSIC.kind, MUSIC.key(source, target), MUSIC.ext, make_cycle)
+    return Product(MUSIC.kind, MUSIC.key(source, target), MUSIC.ext, make_cycle)
+
+
+def _declare_music(timeline, placed, total: int, levelled: dict, settings, target: float,
+                   music: str | Path) -> AudioProducts:
+    """The mix with music under the voice, and the MP3 encoded from it in one run (the music never stops).
+
+    The music's loop is levelled once (``music``, keyed by the file's content
+    or by the code that makes ``calm``), then looped and shaped under this
+    timeline (``music-bed``); the mix puts it under the voice and finds how far it
+    rises in the pauses for the programme to meet the target
+    (:func:`qidsl.renderers.audio.write_mastered_wav`).
+    """
+    import numpy as np
+
+    from .graph import Product
+    from .products import MP3, MUSIC_BED, WAV
+    from .renderers import audio, chapters, mp3
+    from .renderers import music as bed
+
+    cycle = _music_cycle(music, target)
     sounds = [(p.start, p.start + p.length) for p in placed]
     level = settings.music_level
 
@@ -758,21 +769,32 @@ def _declare_wav(placed, total: int, levelled: dict):
     return Product(WAV.kind, key, WAV.ext, make_wav, tuple(levelled[k] for k in sound_keys)), measured
 
 
-def declare_quick_wav(timeline, clips: dict, timeline_key: str):
-    """The narration mixed at the voice's own rate and scaled once to a safe peak: ``qidsl watch``'s sound."""
+def declare_quick_wav(timeline, clips: dict, timeline_key: str, music: str | Path | None = None,
+                      level: float = 0.0, target: float = -16.0):
+    """The narration mixed at the voice's own rate and scaled once to a safe peak: ``qidsl watch``'s sound.
 
+    ``music`` (``"calm"`` or a sound file's path) goes under it, ducked from
+    the timeline ``level`` dB below the voice (:func:`qidsl.renderers.music.quick_bed`),
+    from the same levelled loop as the build's (made once, kept in the store).
+    """
+    import numpy as np
 
     from .graph import Product
     from .products import QUICK_WAV
     from .renderers import audio
+    from .renderers import music as bed
 
     spoken = sorted({e.spoken for e in timeline.events if e.spoken})
     digests = [samples_digest(clips[t].samples) for t in spoken]
+    cycle = _music_cycle(music, target) if music is not None else None
 
-    def make(out: Path) -> None:
+    def make(out: Path, *cycle_path: Path) -> None:
         mixed, rate = audio.quick_mix(timeline, clips)
+        if cycle_path:
+            mixed = bed.quick_bed(mixed, rate, timeline, np.fromfile(cycle_path[0], dtype="<f4"), level, target)
         audio.write_wav(out, mixed, rate)
-    return Product(QUICK_WAV.kind, QUICK_WAV.key(timeline_key, digests), QUICK_WAV.ext, make)
+    key = QUICK_WAV.key(timeline_key, digests, cycle.key if cycle else None, level)
+    return Product(QUICK_WAV.kind, key, QUICK_WAV.ext, make, (cycle,) if cycle else ())
 
 
 def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str, graph):

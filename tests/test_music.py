@@ -166,3 +166,44 @@ def test_music_that_does_not_decode_stops_the_build_with_one_sentence(tmp_path):
     assert "Traceback" not in done.stderr
     assert re.search(r"qidsl: could not decode the music \S*broken\.ogg", done.stderr), done.stderr
     assert not (tmp_path / "out" / "broken" / "broken.mp3").exists()
+
+
+def _quick_wav(folder, routine: str):
+    """What `qidsl watch` serves: the quick build's WAV, as float samples, and its rate."""
+    import wave
+
+    from qidsl.build import BuildOptions, build_one
+    from qidsl.compile import compile_routine
+    from qidsl.lang.loader import Loader
+
+    path = folder / "quick.qi"
+    path.write_text(routine, encoding="utf-8")
+    loader = Loader()
+    options = BuildOptions(out=folder / "out", video=False, quick=True, cache_dir=folder / "cache", progress=False)
+    report = build_one(path, compile_routine(path, loader), loader, options)
+    assert report is not None
+    wav_path = next(p for p in report.outputs if p.suffix == ".wav")
+    with wave.open(str(wav_path)) as stream:
+        rate = stream.getframerate()
+        samples = np.frombuffer(stream.readframes(stream.getnframes()), "<i2").astype(np.float32) / 32767
+    timeline = json.loads(next(p for p in report.outputs if p.name.endswith(".timeline.json")).read_text())
+    return samples, rate, timeline
+
+
+def test_the_watchs_quick_mix_has_the_music_under_the_voice(tmp_path):
+    routine = CALM.replace("pause 4s", "pause 6s")
+    samples, rate, timeline = _quick_wav(tmp_path, routine)
+    silent, _, _ = _quick_wav(tmp_path, routine.replace("music: calm", "music: none"))
+    pause = next(e for e in timeline["events"] if e["kind"] == "pause")
+    middle = slice(round((pause["start"] + 2.5) * rate), round((pause["end"] - 1.0) * rate))
+
+    def db(x):
+        return 10 * np.log10(np.mean(np.square(x, dtype=np.float64)) + 1e-12)
+
+    assert db(silent[middle]) < -80  # without music the pause is silence
+    assert db(samples[middle]) > -40  # with it, the music has come up in the pause
+    words = next(e for e in timeline["events"] if e["kind"] == "say")["speech"][0]
+    spoken = slice(round(words["start"] * rate), round(words["end"] * rate))
+    # Under the voice the music is down: the mix there is the voice, within a dB or so.
+    assert abs(db(samples[spoken]) - db(silent[spoken])) < 1.5
+    assert np.max(np.abs(samples)) <= 0.9

@@ -191,3 +191,36 @@ def write_bed(path: str | Path, cycle: np.ndarray, sounds: Sequence[tuple[int, i
             looped = cycle[np.arange(at, at + len(block)) % len(cycle)]
             (block * looped[:, None]).astype("<f4").tofile(out)
             at += len(block)
+
+
+def quick_bed(voice: np.ndarray, rate: int, timeline, cycle: np.ndarray, level_db: float,
+              cycle_lufs: float) -> np.ndarray:
+    """``qidsl watch``'s quick mix with the music under it: ``voice`` (mono, at ``rate``) plus the
+    levelled ``cycle`` (at :data:`SAMPLE_RATE`, ``cycle_lufs`` loud) looped, resampled to ``rate``
+    and ducked from ``timeline`` as the build ducks it: ``level_db`` below the voice's measured
+    loudness under every cue and bell, at most up to it in long pauses.  Scaled down if need be
+    to keep the quick mix's peak."""
+    from .audio import QUICK_PEAK, LoudnessMeter
+
+    meter = LoudnessMeter(rate)
+    meter.add(voice)
+    loudness = meter.integrated()
+    if not math.isfinite(loudness) or not len(cycle):
+        return voice
+    sounds = []
+    for event in timeline.events:
+        if event.spoken and event.speech:
+            sounds.append((round(event.speech[0].start * rate), round(event.speech[-1].end * rate)))
+        elif event.kind == "bell" and event.end > event.start:
+            sounds.append((round(event.start * rate), round(event.end * rate)))
+    scale = np.float32(10 ** ((loudness - cycle_lufs) / 20))
+    mixed = voice.astype(np.float32, copy=True)
+    at, step = 0, SAMPLE_RATE / rate
+    for block in gains(sounds, len(voice), level_db, PAUSE_DB, rate):
+        where = (np.arange(at, at + len(block)) * step) % len(cycle)
+        mixed[at: at + len(block)] += scale * block * np.interp(where, np.arange(len(cycle)), cycle).astype(np.float32)
+        at += len(block)
+    peak = float(np.max(np.abs(mixed))) if len(mixed) else 0.0
+    if peak > QUICK_PEAK:
+        mixed *= np.float32(QUICK_PEAK / peak)
+    return mixed
