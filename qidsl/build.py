@@ -218,7 +218,8 @@ def _code_version() -> str:
 
     digest = hashlib.sha256()
     package = Path(__file__).resolve().parent
-    for source in sorted(package.rglob("*.py")):
+    # The practice page's own files count as code: the page is made from them.
+    for source in sorted([*package.rglob("*.py"), *(package / "renderers").glob("page.*")]):
         digest.update(str(source.relative_to(package)).encode("utf-8"))
         digest.update(source.read_bytes())
     return digest.hexdigest()
@@ -233,18 +234,29 @@ def samples_digest(samples) -> str:
     return hashlib.sha256(np.ascontiguousarray(samples, "<f4").data).hexdigest()
 
 
-def _media_digest(path: Path, settings) -> str | None:
-    """The content hash of the routine's ``music:`` file (None without one): the routine names it, not holds it."""
+def _media_digest(path: Path, settings, expanded=None) -> str | None:
+    """The content hash of the routine's ``music:`` file and of its backdrops' files (None without any):
+    the routine names them, not holds them."""
     import hashlib
 
+    from .lang.mediafile import media_path
+    from .lang.steps import BACKDROP
+
+    sources = []
     source = music_source(path, settings)
-    if not isinstance(source, Path):
-        return None
-    try:
-        with open(source, "rb") as stream:
-            return hashlib.file_digest(stream, "sha256").hexdigest()
-    except OSError:
-        return "unreadable"  # the build then says why
+    if isinstance(source, Path):
+        sources.append(source)
+    for step in expanded.steps if expanded is not None else ():
+        if step.kind == BACKDROP and step.text is not None:
+            sources.append(media_path(step.span.file, step.text))
+    digests = []
+    for source in dict.fromkeys(sources):
+        try:
+            with open(source, "rb") as stream:
+                digests.append(hashlib.file_digest(stream, "sha256").hexdigest())
+        except OSError:
+            digests.append("unreadable")  # the build then says why
+    return ",".join(digests) if digests else None
 
 
 def _fingerprint(compiled, settings, engine, options: BuildOptions, media: str | None = None) -> str:
@@ -383,7 +395,8 @@ def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, n
          f"(speech: {engine.name}, voice {engine.voice_name})")
     owned = _owned(name)
 
-    fingerprint = _fingerprint(compiled, settings, engine, options, _media_digest(path, settings))
+    fingerprint = _fingerprint(compiled, settings, engine, options,
+                               _media_digest(path, settings, compiled.expanded))
     manifest = _Manifest(store, folder, name)
     record = manifest.read()
     if record is not None and _Manifest.matches(record, fingerprint, folder, owned):
@@ -547,7 +560,7 @@ def music_source(path: Path, settings) -> str | Path | None:
 def declare_texts(name: str, timeline, cues, audio_name: str) -> dict:
     """The text outputs: timeline JSON, SRT, VTT, chapters and the practice page playing ``audio_name``."""
     from .graph import Product, text_key
-    from .products import CHAPTERS, PAGE, SRT, TIMELINE, VTT
+    from .products import CHAPTERS, PAGE, POSTER, SRT, TIMELINE, VTT
     from .renderers import captions, chapters, page, timeline_json
 
     def text_product(family, text: str) -> Product:
@@ -555,19 +568,37 @@ def declare_texts(name: str, timeline, cues, audio_name: str) -> dict:
             out.write_text(text, encoding="utf-8", newline="\n")
         return Product(family.kind, family.key(text_key(text)), family.ext, make)
 
-    timeline_text = json.dumps(timeline_json.timeline_dict(timeline, cues), ensure_ascii=False, indent=2) + "\n"
+    timeline_data = timeline_json.timeline_dict(timeline, cues)
+    timeline_text = json.dumps(timeline_data, ensure_ascii=False, indent=2) + "\n"
     chapter_list = chapters.chapters(timeline)
     chapters_text = chapters.youtube_lines(chapter_list) + "\n" if chapter_list else ""
 
+    # Each backdrop's still, beside the page (made once per file and in-point, kept in the store).
+    posters: dict[str, str] = {}
+    stills: dict[str, Product] = {}
+    for window in timeline_data["scene"]["backdrop"]:
+        key = page.poster_key(window)
+        if key in posters:
+            continue
+        posters[key] = page.poster_name(name, window)
+        source = next(b.path for b in timeline.backdrops if b.file == window["file"] and b.path)
+
+        def make_poster(out: Path, source=source, kind=window["kind"], offset=window["from"]) -> None:
+            page.write_poster(out, source, kind, offset)
+        stills[posters[key]] = Product(POSTER.kind, POSTER.key(key, window["kind"], _tool_version()), POSTER.ext,
+                                       make_poster)
+
     def make_page(out: Path) -> None:
-        page.write_page(out, timeline, audio_name, cues)
+        page.write_page(out, timeline, audio_name, cues, posters)
     return {
         f"{name}.timeline.json": text_product(TIMELINE, timeline_text),
         f"{name}.srt": text_product(SRT, captions.srt_text(cues)),
         f"{name}.vtt": text_product(VTT, captions.vtt_text(cues)),
         f"{name}.chapters.txt": text_product(CHAPTERS, chapters_text),
         # The practice page (issue #11) plays the audio beside it, so it only needs the timeline.
-        f"{name}.html": Product(PAGE.kind, PAGE.key(text_key(timeline_text), audio_name), PAGE.ext, make_page),
+        f"{name}.html": Product(PAGE.kind, PAGE.key(text_key(timeline_text), audio_name, posters), PAGE.ext,
+                                make_page),
+        **stills,
     }
 
 

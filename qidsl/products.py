@@ -21,7 +21,7 @@ How a family is made, by name:
   frames encoded on its own, ``mp4``: the joined video
   (:mod:`qidsl.renderers.video_segments`);
 - ``timeline``, ``srt``, ``vtt``, ``chapters``, ``page``: the text outputs
-  (:func:`qidsl.build.declare_texts`);
+  (:func:`qidsl.build.declare_texts`), ``poster``: a backdrop's still beside the page;
 - ``youtube``, ``mp3-insight-timer``, ``mp3-podcast``: what ``build --profile``
   adds (:mod:`qidsl.profile_outputs`);
 - ``build``: what the last build into a folder made (the nothing-changed shortcut).
@@ -108,7 +108,7 @@ _FONTS = ("qidsl.fonts.textfit", "qidsl.fonts.breaks", "qidsl.fonts._advances")
 SPEECH = Family("speech", ".clip", ("qidsl.engines.base", "qidsl.engines.cache", "qidsl.engines.timing"))
 LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
-QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio",))  # qidsl watch's: at the voice's own rate
+QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio", _R + "music"))  # qidsl watch's: at the voice's own rate
 MUSIC = Family("music", ".f32", (_R + "music", _R + "audio"))  # the loop, levelled to the voice's loudness
 MUSIC_BED = Family("music-bed", ".f32", (_R + "music",))  # the music under one timeline, ducked
 MP3_RUN = Family("mp3-run", ".mp3", (_R + "mp3",))
@@ -119,7 +119,8 @@ AAC = Family("aac", ".m4a", (_R + "video_segments",))  # a whole narration that 
 # the text fitting and the fonts, the segment encoder and the skip frames.
 VIDEO_SEGMENT = Family("video-segment", ".h264",
                        (_R + "video", _R + "video_layers", _R + "pacer", _R + "themes", _R + "video_segments",
-                        _R + "h264", _R + "scene", _R + "encoder", "qidsl.words", *_FONTS),
+                        _R + "h264", _R + "scene", _R + "encoder", _R + "backdrop", "qidsl.lang.mediafile",
+                        "qidsl.words", *_FONTS),
                        data=("fonts/*.ttf", "fonts/*.otf"))
 MP4 = Family("mp4", ".mp4", (_R + "video_segments", _R + "h264", _R + "encoder", _R + "mp4_tags", _R + "chapters"))
 TIMELINE = Family("timeline", ".json", (_R + "timeline_json",))
@@ -128,6 +129,7 @@ VTT = Family("vtt", ".vtt", (_R + "captions",))
 CHAPTERS = Family("chapters", ".txt", (_R + "chapters",))
 PAGE = Family("page", ".html", (_R + "page", _R + "timeline_json", _R + "scene", _R + "chapters"),
               data=("renderers/page.*",))
+POSTER = Family("poster", ".jpg", (_R + "page",))  # a backdrop's photo, or its clip's first frame, beside the page
 # What `build --profile` adds for a platform (qidsl.profile_outputs).
 YOUTUBE_DESCRIPTION = Family("youtube", ".txt", ("qidsl.profiles", "qidsl.profile_outputs", _R + "chapters"))
 INSIGHT_TIMER_MP3 = Family("mp3-insight-timer", ".mp3", ("qidsl.profile_outputs",))
@@ -135,4 +137,4 @@ PODCAST_MP3 = Family("mp3-podcast", ".mp3", ("qidsl.profile_outputs",))
 BUILD = Family("build", ".json", ())  # not made from inputs: the record of the last build into a folder
 
 FAMILIES = (SPEECH, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4,
-            TIMELINE, SRT, VTT, CHAPTERS, PAGE, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)
+            TIMELINE, SRT, VTT, CHAPTERS, PAGE, POSTER, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)

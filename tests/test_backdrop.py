@@ -36,6 +36,7 @@ from qidsl.renderers.video_segments import render_video
 from qidsl.store import Store
 from qidsl.timeline import EstimatedSpeech, build_timeline
 from tests import media as make
+from tests.browser import browser  # noqa: F401 - the fixture
 from tests.test_video import cues_of
 from tests.test_video_segments import narration_wav
 
@@ -248,3 +249,34 @@ section "Closing":
     assert second.made == 4 and second.reused == second.segments - 4, second
     assert json.dumps(scene_dict(scene_track(edited, cues_of(edited), FPS))["backdrop"][2]["media"]) == \
         json.dumps(clip.media)
+
+
+def test_the_practice_page_shows_each_backdrops_still_beside_the_pacer(folder, browser):
+    from tests.browser import wait_until
+
+    (folder / "page.qi").write_text(ROUTINE, encoding="utf-8")
+    assert main(["build", str(folder / "page.qi"), "--no-video", "--out", str(folder / "out"),
+                 "--cache-dir", str(folder / "cache")]) == 0
+    out = folder / "out" / "page"
+    data = json.loads((out / "page.timeline.json").read_text(encoding="utf-8"))
+    photo, clip = data["scene"]["backdrop"]
+    stills = sorted(p.name for p in out.glob("*.jpg"))
+    assert stills == sorted([f"page.backdrop-{photo['media'][:12]}.jpg", f"page.backdrop-{clip['media'][:12]}-1.jpg"])
+    for name in stills:  # real JPEG pictures, at most 480 wide, beside the page (not inlined in it)
+        assert (out / name).read_bytes()[:3] == b"\xff\xd8\xff"
+    assert "base64" not in (out / "page.html").read_text(encoding="utf-8")
+    tab = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    errors = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.goto((out / "page.html").as_uri())
+    wait_until(tab, "() => document.getElementById('audio').readyState >= 1")
+    for window, name in ((photo, stills[0] if photo["media"][:12] in stills[0] else stills[1]),
+                         (clip, stills[0] if clip["media"][:12] in stills[0] else stills[1])):
+        middle = (window["start"] + window["end"]) / 2
+        tab.evaluate(f"() => {{ document.getElementById('audio').currentTime = {middle}; }}")
+        wait_until(tab, "() => { const i = document.getElementById('backdrop'); return !i.hidden && i.complete "
+                        f"&& i.naturalWidth > 0 && i.src.endsWith({json.dumps(name)}); }}")
+    # Before the first backdrop (the title card) and after `backdrop none`, no still.
+    tab.evaluate(f"() => {{ document.getElementById('audio').currentTime = {clip['end'] + 0.3}; }}")
+    wait_until(tab, "() => document.getElementById('backdrop').hidden")
+    assert errors == []

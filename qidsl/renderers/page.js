@@ -33,6 +33,15 @@
     if (el.textContent !== text) el.textContent = text;
     el.hidden = !text;
   }
+  function showBackdrop(w) {
+    // The still of the backdrop on now (its photo, or its clip's first frame), a file beside the page.
+    var img = $("backdrop"), name = w ? (T.posters || {})[w.media + ":" + String(w.from)] : "";
+    if ((img.dataset.name || "") !== (name || "")) {
+      img.dataset.name = name || "";
+      if (name) img.src = encodeURIComponent(name); else img.removeAttribute("src");
+    }
+    img.hidden = !name;
+  }
   function showCaption(el, cue, t) {
     // The caption is the SRT's cue (the scene's captions); with its words timed, one <span> a
     // word, the word being spoken marked.
@@ -79,6 +88,7 @@
     var step = S.steps[Math.max(lastAtOrBefore(S.steps, t), 0)];
     var card = step.card || "";
     if (stage.dataset.card !== card) stage.dataset.card = card;
+    if (card) showBackdrop(null);
     var phase = "", label = "", level = null, left = null;
     if (!card) {
       show($("section"), step.section);
@@ -88,6 +98,7 @@
       showCaption($("caption"), cue, t);
       show($("note"), note && note.text);
       show($("next"), next && next.text);
+      showBackdrop(windowAt(S.backdrop || [], t));
       phase = step.phase || "";
       label = step.label || "";
       var p = step.pacer;

@@ -175,12 +175,51 @@ def sheet_html(data: dict, words: dict[str, str]) -> str:
     return "".join(parts)
 
 
-def page_html(timeline: Timeline, mp3_name: str, cues: Sequence[CueLike] | None = None) -> str:
+POSTER_WIDTH = 480  # pixels: a still beside the pacer, small enough for a phone's data plan
+
+
+def poster_key(window: dict) -> str:
+    """What tells a backdrop's still apart: the file's hash and, for a clip, where it starts."""
+    return f"{window['media']}:{window['from']:g}"
+
+
+def poster_name(name: str, window: dict) -> str:
+    """The file name of the still of a backdrop window (of the scene's JSON) beside ``NAME.html``."""
+    start = f"-{window['from']:g}".replace(".", "_") if window["kind"] == "clip" and window["from"] else ""
+    return f"{name}.backdrop-{window['media'][:12]}{start}.jpg"
+
+
+def write_poster(path: str | os.PathLike, source: str, kind: str, offset: float) -> None:
+    """The still of a backdrop at ``path`` (JPEG, :data:`POSTER_WIDTH` wide at most): the photo, or the
+    clip's frame at ``offset``, made by ffmpeg from the file at ``source``."""
+    import subprocess
+
+    import imageio_ffmpeg
+
+    from ..errors import BuildError
+    from ..outputs import atomic_path
+
+    seek = ["-ss", f"{offset:.3f}"] if kind == "clip" and offset else []
+    with atomic_path(path) as tmp:
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-nostdin", *seek, "-i", source,
+                   "-frames:v", "1", "-vf", f"scale='min({POSTER_WIDTH},iw)':-2", "-q:v", "4",
+                   "-fflags", "+bitexact", "-flags:v", "+bitexact", "-f", "image2", "-c:v", "mjpeg", str(tmp)]
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True)
+        if done.returncode != 0 or not os.path.getsize(tmp):
+            raise BuildError(f"could not make a still of the backdrop {source}: "
+                             f"{done.stderr.decode('utf-8', 'replace').strip().splitlines()[-1:] or 'no picture'}")
+
+
+def page_html(timeline: Timeline, mp3_name: str, cues: Sequence[CueLike] | None = None,
+              posters: dict[str, str] | None = None) -> str:
     """The whole practice page for ``timeline``, playing ``mp3_name`` from its own folder.
 
     ``cues`` are the caption cues of the SRT (worked out from ``timeline`` when not given).
+    ``posters`` names, by :func:`poster_key`, the still of each backdrop beside the page:
+    shown beside the pacer while that backdrop is on (files, not inlined, so the page stays small).
     """
     data = timeline_dict(timeline, cues)
+    data["posters"] = dict(posters or {})
     words = screen_words(data["language"] or "en")
     chapter_items = "".join(
         f'<li><button type="button" data-start="{c.start:.3f}" data-end="{c.end:.3f}">'
@@ -218,6 +257,7 @@ def page_html(timeline: Timeline, mp3_name: str, cues: Sequence[CueLike] | None 
 
 
 def write_page(path: str | os.PathLike, timeline: Timeline, mp3_name: str,
-               cues: Sequence[CueLike] | None = None) -> None:
-    """Write the practice page for ``timeline`` to ``path`` (atomically); it plays ``mp3_name`` beside it."""
-    write_text_atomic(path, page_html(timeline, mp3_name, cues))
+               cues: Sequence[CueLike] | None = None, posters: dict[str, str] | None = None) -> None:
+    """Write the practice page for ``timeline`` to ``path`` (atomically); it plays ``mp3_name`` beside it
+    and shows the backdrops' stills named in ``posters`` (see :func:`page_html`)."""
+    write_text_atomic(path, page_html(timeline, mp3_name, cues, posters))
