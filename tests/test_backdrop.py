@@ -251,7 +251,7 @@ section "Closing":
         json.dumps(clip.media)
 
 
-def test_the_practice_page_shows_each_backdrops_still_beside_the_pacer(folder, browser):
+def test_the_practice_page_shows_each_backdrops_still_beside_the_pacer(folder, browser):  # noqa: F811
     from tests.browser import wait_until
 
     (folder / "page.qi").write_text(ROUTINE, encoding="utf-8")
