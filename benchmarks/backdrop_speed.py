@@ -1,0 +1,162 @@
+"""Backdrops: the shipped routine with a clip (or a photo) behind every section, built in full.
+
+The routine is the shipped one with ``backdrop "media/section-N.mp4"`` as the
+first statement of each section; the media are made here by ffmpeg's test
+sources (1280x720 clips of 20 s at 30 frames/s, looped where a section is
+longer; 1920x1080 photos), never kept.  It prints:
+
+1. the full build (speech from a warm cache, every other product made), clip
+   backdrops: its time, the peak memory of the whole process tree (Python and
+   every ffmpeg, PSS summed, sampled from /proc), and its speed against ffmpeg's
+   own filter graph doing the same picture work in the same run: the clip
+   looped, scaled and cropped to 1280x720, a still caption strip overlaid, the
+   narration to AAC, x264 with the segments' settings (preset, CRF, profile,
+   GOP, no B-frames, one reference; two threads, as the build runs two
+   one-thread encoders side by side) for the routine's length.  Target: build
+   speed / baseline speed >= 0.8, memory <= 400 MB;
+2. a rebuild after one ``say`` cue's words changed: its time (target <= 3 s)
+   and what it made;
+3. the same full build with photo backdrops, against the same filter graph
+   fed the photo (looped still, scaled and cropped per frame).  Target >= 1.
+
+Usage: python benchmarks/backdrop_speed.py [--keep DIR] [--no-photos]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from incremental_build import EDIT, ROUTINE, keep_only_speech, run  # noqa: E402  (beside this file)
+
+from tests import media  # noqa: E402
+
+WIDTH, HEIGHT, FPS = 1280, 720, 30
+
+
+def with_backdrops(text: str, kind: str) -> tuple[str, int]:
+    """The routine with a backdrop as the first statement of every section, and how many sections."""
+    count = 0
+
+    def add(match: re.Match) -> str:
+        nonlocal count
+        count += 1
+        name = f"media/section-{count}.{'mp4' if kind == 'clip' else 'jpg'}"
+        return f'{match.group(0)}\n    backdrop "{name}"'
+    return re.sub(r'^section "[^"]+":', add, text, flags=re.MULTILINE), count
+
+
+def make_media(folder: Path, sections: int) -> None:
+    sources = ("testsrc2", "mandelbrot", "smptehdbars", "testsrc", "rgbtestsrc")
+    for n in range(1, sections + 1):
+        source = sources[(n - 1) % len(sources)]
+        media.clip(folder / "media" / f"section-{n}.mp4", WIDTH, HEIGHT, seconds=20.0, fps=FPS, source=source)
+        media.photo(folder / "media" / f"section-{n}.jpg", 1920, 1080)
+
+
+def caption_strip(path: Path) -> Path:
+    """A still caption strip like the build's: a dark band with a line of text, as RGBA PNG."""
+    from PIL import Image, ImageDraw
+
+    from qidsl.renderers.video_layers import font
+
+    strip = Image.new("RGBA", (WIDTH, 160), (15, 27, 36, 150))
+    ImageDraw.Draw(strip).text((80, 50), "Float the hands up along the centre line.", font=font(44),
+                               fill=(242, 245, 243, 255))
+    strip.save(path)
+    return path
+
+
+def baseline(source: Path, photo: bool, seconds: float, narration: Path, strip: Path, out: Path) -> float:
+    """Seconds ffmpeg's own filter graph takes for the same picture work (see the module's docstring)."""
+    import imageio_ffmpeg
+
+    from qidsl.renderers.video import CRF, PRESET
+    from qidsl.renderers.video_segments import Encoding
+
+    args = Encoding(WIDTH, HEIGHT, FPS, PRESET, CRF).video_args()
+    args[args.index("-threads") + 1] = "2"
+    picture = (["-loop", "1", "-framerate", str(FPS), "-i", str(source)] if photo
+               else ["-stream_loop", "-1", "-i", str(source)])
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", *picture, "-loop", "1", "-i", str(strip),
+               "-i", str(narration), "-filter_complex",
+               f"[0:v]scale={WIDTH}:{HEIGHT}:force_original_aspect_ratio=increase,crop={WIDTH}:{HEIGHT},"
+               f"fps={FPS}[bg];[bg][1:v]overlay=0:{HEIGHT - 200}:format=auto,format=yuv420p[v]",
+               "-map", "[v]", "-map", "2:a", *args, "-c:a", "aac", "-b:a", "160k", "-t", f"{seconds:.3f}",
+               "-movflags", "+faststart", str(out)]
+    started = time.monotonic()
+    subprocess.run(command, check=True)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--no-photos", action="store_true", help="measure clip backdrops only")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # each figure as it is measured
+    work = args.keep or Path(tempfile.mkdtemp(prefix="qidsl-backdrops-"))
+    work.mkdir(parents=True, exist_ok=True)
+    qidsl = [sys.executable, "-m", "qidsl.cli", "build"]
+    cache = work / "cache"
+    shipped = ROUTINE.read_text(encoding="utf-8")
+    clips, sections = with_backdrops(shipped, "clip")
+    photos, _ = with_backdrops(shipped, "photo")
+    make_media(work, sections)
+    strip = caption_strip(work / "strip.png")
+    routine = work / "footage.qi"
+
+    # Warm the speech cache (not timed), the edited cue's too; then empty the product store.
+    for text in (clips, clips.replace(*EDIT)):
+        routine.write_text(text, encoding="utf-8")
+        run(qidsl + [str(routine), "--no-video", "--out", str(work / "warm"), "--cache-dir", str(cache)])
+
+    def full(text: str, label: str) -> tuple[float, float, Path]:
+        routine.write_text(text, encoding="utf-8")
+        keep_only_speech(cache)
+        out = work / f"out-{label}"
+        seconds, peak, _ = run(qidsl + [str(routine), "--out", str(out), "--cache-dir", str(cache), "--wav"])
+        folder = out / routine.stem
+        length = float(re.search(r'"duration": ([\d.]+)', (folder / f"{routine.stem}.timeline.json")
+                                 .read_text(encoding="utf-8")).group(1))
+        print(f"{label} backdrops on all {sections} sections, {length / 60:.1f} min at {WIDTH}x{HEIGHT}@{FPS}: "
+              f"full build {seconds:.1f}s = {length / seconds:.2f}x real time; peak memory {peak} "
+              f"(target <= 400 MB)")
+        return seconds, length, folder
+
+    build, length, folder = full(clips, "clip")
+    base = baseline(work / "media" / "section-1.mp4", False, length, folder / f"{routine.stem}.wav", strip,
+                    work / "baseline-clip.mp4")
+    print(f"   ffmpeg's filter graph (clip looped, scaled, cropped, caption strip overlaid, x264, AAC): {base:.1f}s "
+          f"= {length / base:.2f}x real time; build speed / baseline speed = {base / build:.2f} (target >= 0.8)")
+
+    routine.write_text(clips.replace(*EDIT), encoding="utf-8")
+    edit, edit_peak, err = run(qidsl + [str(routine), "--out", str(work / "out-clip"), "--cache-dir", str(cache),
+                                        "--wav"])
+    made = re.search(r"products: (.*)", err)
+    print(f"one say cue's words changed, rebuilt: {edit:.2f}s (target <= 3 s); peak memory {edit_peak}; "
+          f"{made.group(1) if made else '?'}")
+
+    if not args.no_photos:
+        build, length, folder = full(photos, "photo")
+        base = baseline(work / "media" / "section-1.jpg", True, length, folder / f"{routine.stem}.wav", strip,
+                        work / "baseline-photo.mp4")
+        print(f"   ffmpeg's filter graph (photo scaled and cropped per frame, strip overlaid, x264, AAC): "
+              f"{base:.1f}s = {length / base:.2f}x real time; build speed / baseline speed = {base / build:.2f} "
+              f"(target >= 1)")
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
