@@ -196,9 +196,19 @@ def _size(path: Path) -> str:
     return f"{size / 1e3:.0f} kB" if size >= 1e4 else f"{size:,} bytes"
 
 
-def _owned(name: str) -> list[str]:
-    """Every output a build of routine ``name`` can make."""
-    return [f"{name}{suffix}" for suffix in OUTPUT_SUFFIXES]
+def _owned(name: str, folder: Path | None = None, record: dict | None = None) -> list[str]:
+    """Every output a build of routine ``name`` can make: the fixed ones, and the backdrops' stills
+    (``NAME.backdrop-*.jpg``) in ``folder`` or in the last build's ``record``, named by their content."""
+    import fnmatch
+    import glob
+
+    fixed = [f"{name}{suffix}" for suffix in OUTPUT_SUFFIXES]
+    pattern = f"{glob.escape(name)}.backdrop-*.jpg"
+    stills = {p.name for p in folder.glob(pattern)} if folder is not None and folder.is_dir() else set()
+    outputs = record.get("outputs") if isinstance(record, dict) else None
+    if isinstance(outputs, dict):
+        stills |= {n for n in outputs if fnmatch.fnmatchcase(n, pattern)}
+    return fixed + sorted(stills)
 
 
 def _tool_version() -> str:
@@ -393,12 +403,11 @@ def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, n
     engine = (engine_for or make_engine)(settings, base_dir=path.parent, tld=options.tld)
     _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ "
          f"(speech: {engine.name}, voice {engine.voice_name})")
-    owned = _owned(name)
-
     fingerprint = _fingerprint(compiled, settings, engine, options,
                                _media_digest(path, settings, compiled.expanded))
     manifest = _Manifest(store, folder, name)
     record = manifest.read()
+    owned = _owned(name, folder, record)
     if record is not None and _Manifest.matches(record, fingerprint, folder, owned):
         return _up_to_date(path, folder, owned, record, options, started)
 

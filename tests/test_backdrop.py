@@ -280,3 +280,20 @@ def test_the_practice_page_shows_each_backdrops_still_beside_the_pacer(folder, b
     tab.evaluate(f"() => {{ document.getElementById('audio').currentTime = {clip['end'] + 0.3}; }}")
     wait_until(tab, "() => document.getElementById('backdrop').hidden")
     assert errors == []
+
+
+def test_a_changed_backdrop_file_is_a_new_build_though_the_routine_is_the_same(folder, capsys):
+    make.photo(folder / "media" / "changing.jpg", 400, 300)
+    routine = folder / "changing.qi"
+    routine.write_text('title: "Changing"\nbackdrop: "media/changing.jpg"\n\nsay "Stand tall."\n', encoding="utf-8")
+    argv = ["build", str(routine), "--no-video", "--out", str(folder / "out"), "--cache-dir", str(folder / "cache")]
+    assert main(argv) == 0
+    first = sorted(p.name for p in (folder / "out" / "changing").glob("*.jpg"))
+    assert main(argv) == 0
+    assert "up to date" in capsys.readouterr().err
+    make.photo(folder / "media" / "changing.jpg", 480, 320)  # another picture under the same name
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "up to date" not in err and "1 poster" in err
+    second = sorted(p.name for p in (folder / "out" / "changing").glob("*.jpg"))
+    assert len(first) == len(second) == 1 and first != second  # the old still is not left beside the page

@@ -372,8 +372,7 @@ class VideoFrames:
         if self._overlay is not None and self._overlay[0] == key:
             return self._overlay[1]
         painter, lay, theme = self._painter, self.layout, self.theme
-        colours, coverage = painter.compose_layers(screen)
-        boxes = list(painter.boxes)
+        colours, coverage, boxes, placed = painter.compose_layers(screen)
         if place is not None:
             label = text_layer(place, self._place_size(), True, lay.width)
             w, h = label.size
@@ -388,7 +387,7 @@ class VideoFrames:
         made = dataclasses.replace(
             overlay(colours, coverage, boxes, theme.background, OPEN_KEEP,
                     _keep_behind_text(theme, self.scene.marks_words), lay.px(SHADE_REACH)),
-            placed=tuple(painter.placed))
+            placed=tuple(placed))
         self._overlay = (key, made)
         return made
 

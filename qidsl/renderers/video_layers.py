@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import io
 import math
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -321,6 +322,7 @@ class Painter:
         # What the last compose drew: (lines, box) per text, for tests and tools to compare.
         self.placed: list[tuple[tuple[str, ...], tuple[int, int, int, int]]] = []
         self._alpha: Image.Image | None = None  # while composing layers: every text's coverage
+        self._layers_lock = threading.Lock()
         self.boxes: list[tuple[int, int, int, int]] = []  # where the last compose drew anything
 
     def _place(self, image: Image.Image, layer: TextLayer, x: float, y: float, colour,
@@ -348,19 +350,20 @@ class Painter:
             self._routine(image, screen)
         return np.asarray(image)
 
-    def compose_layers(self, screen: Screen) -> tuple[Image.Image, Image.Image]:
+    def compose_layers(self, screen: Screen) -> tuple[Image.Image, Image.Image, list, list]:
         """The texts of ``screen`` on nothing, to lay over a backdrop: their colours on black
-        (premultiplied by their coverage, as Pillow's paste blends) and their coverage (``L``).
-        :attr:`boxes` then says where they are."""
+        (premultiplied by their coverage, as Pillow's paste blends), their coverage (``L``), the boxes
+        they cover and the texts placed (as :attr:`placed`).  One thread at a time: the painter is shared."""
         lay = self.layout
-        image = Image.new("RGB", (lay.width, lay.height), (0, 0, 0))
-        self._alpha = Image.new("L", (lay.width, lay.height), 0)
-        self.placed, self.boxes = [], []
-        try:
-            self._routine(image, screen)
-            return image, self._alpha
-        finally:
-            self._alpha = None
+        with self._layers_lock:
+            image = Image.new("RGB", (lay.width, lay.height), (0, 0, 0))
+            self._alpha = alpha = Image.new("L", (lay.width, lay.height), 0)
+            self.placed, self.boxes = [], []
+            try:
+                self._routine(image, screen)
+                return image, alpha, list(self.boxes), list(self.placed)
+            finally:
+                self._alpha = None
 
     def _title_card(self, image: Image.Image) -> None:
         lay, theme, card = self.layout, self.theme, self.card
