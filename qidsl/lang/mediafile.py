@@ -50,6 +50,19 @@ def media_path(routine_path: str, written: str) -> Path:
     return Path(os.path.normpath(Path(routine_path).parent / Path(written).expanduser()))
 
 
+def _outside(what: str, written: str, target: Path, routine_path: str, span) -> Diagnostic | None:
+    """``what``-outside when ``target`` is not inside the routine's folder tree (the ``include`` rule),
+    ``what``-unreadable when that cannot be told; None when it is inside."""
+    try:
+        inside = target.resolve().is_relative_to(Path(routine_path).parent.resolve())
+    except (OSError, ValueError) as exc:
+        return error(f"{what}-unreadable", f"cannot read \"{written}\": {_reason(exc)}", span)
+    if inside:
+        return None
+    return error(f"{what}-outside", f"\"{written}\" is outside this routine's folder", span,
+                 "keep media in the routine's folder or below it")
+
+
 def music_file_problems(routine: Routine, settings: Settings) -> list[Diagnostic]:
     """A ``music:`` file outside the routine's folder, missing, unreadable or not a sound, at its line."""
     line = routine.setting("music")
@@ -57,14 +70,9 @@ def music_file_problems(routine: Routine, settings: Settings) -> list[Diagnostic
         return []
     written, span = settings.music, line.value_span
     target = media_path(routine.path, written)
-    try:
-        root = Path(routine.path).parent.resolve()
-        inside = target.resolve().is_relative_to(root)
-    except (OSError, ValueError) as exc:
-        return [error("music-unreadable", f"cannot read \"{written}\": {_reason(exc)}", span)]
-    if not inside:
-        return [error("music-outside", f"\"{written}\" is outside this routine's folder", span,
-                      "keep media in the routine's folder or below it")]
+    outside = _outside("music", written, target, routine.path, span)
+    if outside is not None:
+        return [outside]
     try:
         with open(target, "rb") as stream:
             head = stream.read(_HEAD)
@@ -175,14 +183,9 @@ def backdrop_problems(written: str, span, routine_path: str, named_in: str, star
     second (warnings), reported at ``span``.  ``written`` is relative to the file ``named_in``.
     ``start``: the ``from`` of the statement (a Duration), which must fall inside the clip."""
     target = media_path(named_in, written)
-    try:
-        root = Path(routine_path).parent.resolve()
-        inside = target.resolve().is_relative_to(root)
-    except (OSError, ValueError) as exc:
-        return [error("backdrop-unreadable", f"cannot read \"{written}\": {_reason(exc)}", span)]
-    if not inside:
-        return [error("backdrop-outside", f"\"{written}\" is outside this routine's folder", span,
-                      "keep media in the routine's folder or below it")]
+    outside = _outside("backdrop", written, target, routine_path, span)
+    if outside is not None:
+        return [outside]
     try:
         info = probe_media(target)
     except FileNotFoundError:
