@@ -15,6 +15,11 @@ title card's length): the bar is the section's own and counts its steps.
 So :mod:`qidsl.renderers.video_segments` can cut the video into segments,
 cache each by what it shows and encode only what an edit changed.
 
+While a backdrop shows (the instructor's clip or photo,
+:mod:`qidsl.renderers.backdrop`), the still screen is composed as text
+layers on a shade instead, laid over the backdrop's picture on every frame
+of a clip and every step of a photo's pan; the moving parts go on top as usual.
+
 Frames go to ffmpeg (:mod:`qidsl.renderers.encoder`) as yuv420p, kept up to
 date here only where the picture changed: that halves the bytes and spares
 ffmpeg a whole-frame colour conversion (about 1.5x faster end to end).
