@@ -6,6 +6,8 @@
 (function () {
   var T = JSON.parse(document.getElementById("qidsl-timeline").textContent);
   var S = T.scene;
+  // The backdrops' stills beside the page, by file hash and in-point (qidsl/renderers/page.py).
+  var POSTERS = JSON.parse(document.getElementById("qidsl-posters").textContent);
   var EPS = 1e-3;  // seeking lands within a millisecond of a start; count that as the start
   var $ = function (id) { return document.getElementById(id); };
   var audio = $("audio"), stage = $("stage"), pacer = $("pacer"), disk = $("disk");
@@ -35,7 +37,7 @@
   }
   function showBackdrop(w) {
     // The still of the backdrop on now (its photo, or its clip's first frame), a file beside the page.
-    var img = $("backdrop"), name = w ? (T.posters || {})[w.media + ":" + String(w.from)] : "";
+    var img = $("backdrop"), name = w ? POSTERS[w.media + ":" + String(w.from)] : "";
     if ((img.dataset.name || "") !== (name || "")) {
       img.dataset.name = name || "";
       if (name) img.src = encodeURIComponent(name); else img.removeAttribute("src");

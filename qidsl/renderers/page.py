@@ -219,7 +219,6 @@ def page_html(timeline: Timeline, mp3_name: str, cues: Sequence[CueLike] | None 
     shown beside the pacer while that backdrop is on (files, not inlined, so the page stays small).
     """
     data = timeline_dict(timeline, cues)
-    data["posters"] = dict(posters or {})
     words = screen_words(data["language"] or "en")
     chapter_items = "".join(
         f'<li><button type="button" data-start="{c.start:.3f}" data-end="{c.end:.3f}">'
@@ -239,6 +238,7 @@ def page_html(timeline: Timeline, mp3_name: str, cues: Sequence[CueLike] | None 
         "{{CSS}}": _resource("page.css"),
         "{{JS}}": _resource("page.js"),
         "{{TIMELINE_JSON}}": _script_json(data),
+        "{{POSTERS_JSON}}": _script_json(dict(posters or {})),
         "{{WATCH}}": WATCH_MARKER,
     }
     text = _resource("page.html")
