@@ -297,3 +297,14 @@ def test_a_changed_backdrop_file_is_a_new_build_though_the_routine_is_the_same(f
     assert "up to date" not in err and "1 poster" in err
     second = sorted(p.name for p in (folder / "out" / "changing").glob("*.jpg"))
     assert len(first) == len(second) == 1 and first != second  # the old still is not left beside the page
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1000, 300), (300, 1000), (401, 299)])
+def test_a_photo_of_any_shape_pans_inside_itself(folder, size):
+    from qidsl.renderers.backdrop import PAN_PERIOD, PHOTO_STEPS_PER_SECOND, BackdropView, Pictures
+
+    path = make.photo(folder / "media" / f"shape-{size[0]}x{size[1]}.png", *size)
+    pictures = Pictures(W, H, FPS)
+    view = BackdropView("photo", f"{size}", 0.0, None)
+    for step in range(0, round(PAN_PERIOD * PHOTO_STEPS_PER_SECOND), 37):
+        assert pictures.picture(str(path), view, step).shape == (H, W, 3)

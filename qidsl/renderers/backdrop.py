@@ -243,7 +243,9 @@ class Pictures:
         # Zoom in and out (eased) and drift along a slow ellipse, both over PAN_PERIOD.
         phase = 2 * math.pi * seconds / PAN_PERIOD
         zoom = 1 + PAN_ZOOM * (0.5 - 0.5 * math.cos(phase))
-        view_w = self.width * (1 + PAN_ZOOM) / zoom * big_w / (self.width * (1 + PAN_ZOOM))
+        # The window has the frame's shape and fits the picture (rounded up to even pixels, the picture
+        # may be a hair taller or wider than the frame's shape): at zoom 1 it is as large as fits.
+        view_w = min(big_w, big_h * self.width / self.height) / zoom
         view_h = view_w * self.height / self.width
         room_x, room_y = (big_w - view_w) / 2, (big_h - view_h) / 2
         cx = big_w / 2 + room_x * 0.9 * math.sin(phase / 2)
