@@ -48,6 +48,7 @@ def main() -> None:
         frames = VideoFrames(timeline, caption_cues(timeline), 640, 360, fps=30)
         clip = frames.scene.track.backdrop[0]
         picture = frames(clip.start + 6.5)  # the second round's exhale: counter, pacer, caption
+        frames.release()
         OUT.parent.mkdir(exist_ok=True)
         # 256 colours: a small file for the docs, the picture unchanged to the eye.
         Image.fromarray(picture).quantize(256, dither=Image.Dither.NONE).save(OUT, optimize=True)

@@ -138,7 +138,9 @@ def _clip_frame(path: Path, seconds: float) -> np.ndarray:
 @pytest.fixture(scope="module")
 def frames(folder):
     timeline = _timeline(folder)
-    return timeline, VideoFrames(timeline, cues_of(timeline), W, H, fps=FPS)
+    video = VideoFrames(timeline, cues_of(timeline), W, H, fps=FPS)
+    yield timeline, video
+    video.release()  # no clip reader (an ffmpeg) is left running
 
 
 def _open_area(overlay) -> np.ndarray:
@@ -308,3 +310,4 @@ def test_a_photo_of_any_shape_pans_inside_itself(folder, size):
     view = BackdropView("photo", f"{size}", 0.0, None)
     for step in range(0, round(PAN_PERIOD * PHOTO_STEPS_PER_SECOND), 37):
         assert pictures.picture(str(path), view, step).shape == (H, W, 3)
+    pictures.close()
