@@ -20,8 +20,10 @@ from .lang.settings import DEFAULT_BELL
 from .lang.speech import ENGINES, SYMBOL_NAMES, Pace, symbol_names_for
 from .engines.timing import Sentence, SpokenTiming, spoken_timing  # speech's own types, read here
 # The event kinds renderers read come from here, the timeline, never from the front end.
-from .lang.steps import (BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, STAY,  # noqa: F401
-                         ExpandedRoutine, Repetition, Step)
+from .lang.steps import (BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, POSE, SAY, SECTION,  # noqa: F401
+                         STAY, ExpandedRoutine, Repetition, Step)
+from .lang import poses
+
 
 if TYPE_CHECKING:  # only for the annotation
     from .lang.settings import Settings
@@ -61,6 +63,19 @@ class Event:
 
 
 @dataclass(frozen=True)
+class FigureMove:
+    """The figure reaches ``pose`` at ``end``, moving from its pose before over ``start``..``end``.
+
+    A ``pose`` statement is a move of no length (``start == end``): the figure
+    takes the pose at once.  The easing is the pacer's (the scene track's).
+    """
+
+    start: float
+    end: float
+    pose: poses.Pose
+
+
+@dataclass(frozen=True)
 class Timeline:
     """The one truth every renderer reads."""
 
@@ -71,6 +86,8 @@ class Timeline:
     warnings: tuple[Diagnostic, ...]
     # The video frame rate the events were laid on (every event lasts whole frames), or None.
     frame_rate: int | None = None
+    # The figure's poses over time, in order (empty with `figure: none` or when the routine names no pose).
+    figure: tuple[FigureMove, ...] = ()
 
     def at_sample(self, seconds: float, sample_rate: int) -> int:
         """The sample where ``seconds`` falls.  On a frame grid, exactly on its frame: times are kept to
@@ -226,8 +243,12 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
                 None, None, None, open_section.span.line, open_section.span.file, None, ()))
 
     timing_of = speech.timing
+    figure = _Figure(settings.figure != "none")
     for step in expanded.steps:
         kind = step.kind
+        if kind == POSE:
+            figure.move(t, t, step)
+            continue
         if kind == SECTION:
             close_section(t)
             open_section, section_start, section_at = step, t, len(events)
@@ -274,6 +295,8 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
             length = clock.length(length, at_least=timing.duration)
         # The sentences (and their words) at their place in the routine, to the millisecond.
         sentences = _shifted(timing.sentences, t) if timing.sentences else ()
+        if step.pose is not None:
+            figure.move(t, t + length, step)
         span = step.span
         events.append(_event(
             round(t, 3), round(t + length, 3), kind, step.text, step.section, step.repetition, step.side,
@@ -288,4 +311,43 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         problems.append(warning("long-routine",
                                 f"this routine runs {duration / 3600:.1f} hours, longer than two hours",
                                 Span(file, 1, 1, 1, 1), "split it into several routines"))
-    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems), frame_rate)
+    problems.extend(figure.problems)
+    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems), frame_rate,
+                    tuple(figure.moves))
+
+
+class _Figure:
+    """The figure's moves as the timeline is laid out, and a warning for a move too fast to follow."""
+
+    def __init__(self, shown: bool):
+        self.shown = shown
+        self.moves: list[FigureMove] = []
+        self.problems: list[Diagnostic] = []
+        self._warned: set[tuple] = set()
+        self._pose: poses.Pose | None = None
+
+    def move(self, start: float, end: float, step: Step) -> None:
+        target = step.pose
+        if target is None:
+            return  # an unknown pose: check's error
+        before = self._pose if self._pose is not None else poses.lookup(poses.STANDING)
+        self._pose = target
+        if end > start and before is not None:
+            self._speed(before, target, end - start, step)
+        if self.shown:
+            self.moves.append(FigureMove(_r(start), _r(end), target))
+
+    def _speed(self, before: poses.Pose, target: poses.Pose, seconds: float, step: Step) -> None:
+        speed, joint = poses.max_speed(before, target, seconds)
+        if speed <= poses.FASTEST_FOLLOWABLE:
+            return
+        where = step.pose_span or step.span
+        place = (where, target.name, joint)
+        if place in self._warned:
+            return  # once for a move inside a repeat
+        self._warned.add(place)
+        self.problems.append(warning(
+            "move-too-fast",
+            f"moving to \"{target.name}\" turns the {joint} at {speed:.0f}°/s, faster than a person can "
+            f"follow ({poses.FASTEST_FOLLOWABLE:.0f}°/s)", where,
+            f"{poses.FOLLOWABLE_REASON}; lengthen the phase or move through a pose in between"))
