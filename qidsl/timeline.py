@@ -330,24 +330,25 @@ class _Figure:
         target = step.pose
         if target is None:
             return  # an unknown pose: check's error
-        before = self._pose if self._pose is not None else poses.lookup(poses.STANDING)
+        before = self._pose if self._pose is not None else poses.STANDING
         self._pose = target
-        if end > start and before is not None:
+        if end > start:
             self._speed(before, target, end - start, step)
         if self.shown:
             self.moves.append(FigureMove(_r(start), _r(end), target))
 
     def _speed(self, before: poses.Pose, target: poses.Pose, seconds: float, step: Step) -> None:
-        speed, joint = poses.max_speed(before, target, seconds)
+        joint, speed = poses.max_speed(before, target, seconds)
         if speed <= poses.FASTEST_FOLLOWABLE:
             return
         where = step.pose_span or step.span
-        place = (where, target.name, joint)
+        place = (where, target.name, joint.name)
         if place in self._warned:
             return  # once for a move inside a repeat
         self._warned.add(place)
         self.problems.append(warning(
             "move-too-fast",
-            f"moving to \"{target.name}\" turns the {joint} at {speed:.0f}°/s, faster than a person can "
-            f"follow ({poses.FASTEST_FOLLOWABLE:.0f}°/s)", where,
-            f"{poses.FOLLOWABLE_REASON}; lengthen the phase or move through a pose in between"))
+            f"moving to \"{target.name}\" turns the {joint.name} {speed:.0f}° a second; a class can follow "
+            f"at most {poses.FASTEST_FOLLOWABLE:.0f}° a second", where,
+            "a move led by the breath is slow (arms raised overhead over a 4 s inhale turn 45° a second); "
+            "faster is a swing nobody copies while breathing: lengthen the phase"))

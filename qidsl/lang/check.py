@@ -523,22 +523,24 @@ class _Checker:
                 self.pose_name(node.base)
         seen: set[str] = set()
         for angle in node.angles:
-            if angle.joint not in poses.JOINTS:
-                close = difflib.get_close_matches(angle.joint, list(poses.JOINTS), n=1, cutoff=0.6)
+            joint = poses.joint(angle.joint)
+            if joint is None:
+                close = difflib.get_close_matches(angle.joint, poses.JOINT_NAMES, n=1, cutoff=0.6)
                 self.err("unknown-joint", f"the figure has no joint named '{angle.joint}'", angle.joint_span,
-                         f"did you mean '{close[0]}'?" if close else "joints: " + ", ".join(poses.JOINTS))
+                         f"did you mean '{close[0]}'?" if close else "joints: " + ", ".join(poses.JOINT_NAMES))
                 continue
             if angle.joint in seen:
                 self.err("duplicate-joint", f"'{angle.joint}' is given twice in this pose", angle.joint_span)
             seen.add(angle.joint)
-            low, high = poses.JOINTS[angle.joint]
-            if not low <= angle.degrees <= high:
+            low, high = joint.minimum, joint.maximum
+            if not joint.allows(angle.degrees):
                 self.err("angle-out-of-range", f"{plain(angle.degrees)}° is outside what the {angle.joint} can "
                          f"turn ({plain(low)}° to {plain(high)}°)", angle.degrees_span,
                          f"write an angle from {plain(low)} to {plain(high)}")
 
     def pose_name(self, name: m.Text) -> None:
         """The pose ``name`` names is known: in every side of the `each side` around it, for ``{side}``."""
+        written: list[tuple[str, str | None]]
         if "{side}" in name.value:
             # Inside a definition the sides are those of where it is played: left and right stand for them.
             sides = [s.value for s in self.sides[-1]] if self.sides else ["left", "right"]

@@ -357,8 +357,8 @@ def _misplaced_to(file: str, number: int, line: str, column: int) -> Diagnostic 
     span = m.Span(file, number, column, number, column + len(found.group(0).rstrip()))
     target = found.group(1) or '"…"'
     if lead[0] == "breathe":
-        hint = (f"write the pattern's phases out (inhale 4s to {target}, exhale 8s …), "
-                "or set the pose before it with: pose " + target)
+        hint = (f"set the pose before it with: pose {target}, or write the pattern out as inhale, hold "
+                f"and exhale lines, with to {target} on the one that moves")
     else:
         hint = f"set the pose on a line of its own with: pose {target}"
     what = "a breath pattern" if lead[0] == "breathe" else f"'{lead[0]}'"

@@ -45,21 +45,20 @@ class PoseBook:
         mirrored = _other_side(name)
         if mirrored is not None and mirrored in self.defined:
             other = self.resolve(mirrored)
-            return poses.mirror(other, name) if other is not None else None
+            return poses.mirror(other) if other is not None else None
         return poses.lookup(name)
 
     def _define(self, definition: PoseDefinition) -> poses.Pose | None:
         node = definition.node
-        base_name = node.base.value if node.base is not None else poses.STANDING
-        base = self.resolve(base_name)
+        base = self.resolve(node.base.value) if node.base is not None else poses.STANDING
         if base is None:
             return None
-        changes = {a.joint: a.degrees for a in node.angles if a.joint in poses.JOINTS}
+        changes = {a.joint: a.degrees for a in node.angles if poses.joint(a.joint) is not None}
         return poses.derive(node.name.value, base, changes)
 
     def names(self) -> list[str]:
         """Every name a pose can be given by (for suggestions and completion), defined ones first."""
-        return list(self.defined) + [n for n in poses.LIBRARY if n not in self.defined]
+        return list(self.defined) + [n for n in poses.pose_names() if n not in self.defined]
 
     def suggest(self, name: str) -> str | None:
         """The known pose ``name`` was probably meant to be, or None."""

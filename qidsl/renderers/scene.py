@@ -15,7 +15,12 @@ that never overlap; what a track shows at ``t`` is its window with
 - ``captions``: exactly the caption cues of the SRT;
 - ``notes``: a note inside a section, shown for :data:`NOTE_SECONDS` or until
   the next note;
-- ``next``: "Next: <section>" in the :data:`NEXT_UP_SECONDS` before a section.
+- ``next``: "Next: <section>" in the :data:`NEXT_UP_SECONDS` before a section;
+- ``figure``: the drawn figure's pose, from its first pose (or first move,
+  from "standing") to the end card, back to back: each window moves from
+  ``a`` to ``b`` (joint angles in degrees) with the pacer's easing, a still
+  pose being a window with ``a == b``.  Empty with ``figure: none`` or when
+  the routine names no pose.
 
 A new thing on screen (spoken words, a backdrop, a figure's pose) is one more
 track of windows here, written out by :func:`scene_dict`.
@@ -27,12 +32,14 @@ the cues' own, to the millisecond, as in the JSON.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..timeline import BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, Timeline
+from ..lang import poses
+from ..timeline import BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, FigureMove, Timeline
 from ..words import screen_words
 
 NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
@@ -121,6 +128,34 @@ class Window:
     words: tuple[tuple[float, float], ...] = ()
 
 
+Angles = tuple[tuple[str, float], ...]  # (joint, degrees), sorted by joint name (as poses.Pose has them)
+
+
+@dataclass(frozen=True)
+class FigureWindow:
+    """The figure from ``start`` to ``end``: from angles ``a`` to ``b`` (pose ``pose``), eased as the pacer.
+
+    ``view`` and ``facing`` are the pose's (:class:`qidsl.lang.poses.Pose`): a
+    move to a pose seen from another side is drawn from that side throughout.
+    """
+
+    start: float
+    end: float
+    a: Angles
+    b: Angles
+    pose: str
+    view: str = "front"
+    facing: str = "right"
+    ease: str = EASE
+
+    def angles(self, u: float) -> Angles:
+        """The joints' angles ``u`` (0..1) of the way through the window."""
+        if self.a == self.b:
+            return self.b
+        k = ease(u)
+        return tuple((joint, x + (y - x) * k) for (joint, x), (_, y) in zip(self.a, self.b))
+
+
 @dataclass(frozen=True)
 class SceneTrack:
     """The whole picture over time (see the module's docstring)."""
@@ -130,6 +165,7 @@ class SceneTrack:
     captions: tuple[Window, ...]
     notes: tuple[Window, ...]
     next: tuple[Window, ...]
+    figure: tuple[FigureWindow, ...] = ()
 
 
 def scene_track(timeline: Timeline, cues: Sequence[CueLike], fps: int | None = None) -> SceneTrack:
@@ -153,7 +189,46 @@ def scene_track(timeline: Timeline, cues: Sequence[CueLike], fps: int | None = N
                             words=tuple((snap(w.start), snap(w.end)) for w in getattr(c, "words", ())))
                      for c in sorted(cues, key=lambda c: c.start))
     notes = _notes(timeline, [e for _, e in events], sections, snap)
-    return SceneTrack(snap(timeline.duration), steps, captions, notes, _next_up(sections, words, snap))
+    end = next((snap(e.start) for _, e in timed if e.kind == "outro"), snap(timeline.duration))
+    return SceneTrack(snap(timeline.duration), steps, captions, notes, _next_up(sections, words, snap),
+                      _figure(timeline.figure, end, snap))
+
+
+def _figure(moves: Sequence[FigureMove], end: float, snap: Callable[[float], float]) -> tuple[FigureWindow, ...]:
+    """The figure's windows: each move, and the pose held between moves, up to ``end`` (the end card).
+
+    A move of no length (a ``pose`` statement) changes the pose at once; a
+    move before any pose starts from "standing".
+    """
+    windows: list[FigureWindow] = []
+    held: poses.Pose | None = None
+    at = 0.0
+
+    def still(pose: poses.Pose, until: float) -> None:
+        if until <= at:
+            return
+        last = windows[-1] if windows else None
+        if last is not None and last.a == last.b == pose.angles and last.end == at and last.pose == pose.name:
+            windows[-1] = dataclasses.replace(last, end=until)  # one window, not two
+        else:
+            windows.append(FigureWindow(at, until, pose.angles, pose.angles, pose.name, pose.view, pose.facing))
+
+    for move in moves:
+        start, stop = snap(move.start), snap(move.end)
+        if held is None:
+            at = start
+            if stop > start:
+                held = poses.STANDING
+        if held is not None:
+            still(held, start)
+        target = move.pose
+        if stop > start and held is not None:
+            windows.append(FigureWindow(start, stop, held.angles, target.angles, target.name, target.view,
+                                        target.facing))
+        held, at = target, max(stop, start)
+    if held is not None:
+        still(held, end)
+    return tuple(windows)
 
 
 def _steps(timed: list[tuple[int, Event]], words: dict[str, str],
@@ -270,6 +345,12 @@ def scene_dict(track: SceneTrack) -> dict:
             "place": s.place,
         }
 
+    figure = {}
+    if track.figure:
+        # The skeleton once (bones, lengths, joints' ranges), then the windows: the page draws from these alone.
+        figure = {"figure": {"skeleton": poses.skeleton_dict(), "windows": [
+            {"start": w.start, "end": w.end, "pose": w.pose, "view": w.view, "facing": w.facing,
+             "ease": w.ease, "from": dict(w.a), "to": dict(w.b)} for w in track.figure]}}
     return {
         "steps": [step(s) for s in track.steps],
         "captions": [{"start": w.start, "end": w.end, "lines": list(w.lines),
@@ -277,4 +358,5 @@ def scene_dict(track: SceneTrack) -> dict:
                      for w in track.captions],
         "notes": [{"start": w.start, "end": w.end, "text": w.text} for w in track.notes],
         "next": [{"start": w.start, "end": w.end, "text": w.text} for w in track.next],
+        **figure,
     }
