@@ -1,0 +1,100 @@
+"""The figure in the language: `pose`, `… to "pose"`, pose definitions, `figure:`, through to the scene track."""
+
+from __future__ import annotations
+
+from qidsl.compile import compile_routine
+from qidsl.lang import poses
+from qidsl.lang.formatter import format_routine
+from qidsl.lang.loader import Loader
+from qidsl.lang.parser import parse_text
+from qidsl.renderers.scene import scene_dict, scene_track
+from qidsl.timeline import POSE
+
+
+def _compiled(body: str, settings: str = ""):
+    result = compile_routine("f.qi", Loader(), text=f'title: "F"\n{settings}\n{body}')
+    assert not result.errors, [d.message for d in result.errors]
+    return result
+
+
+def _poses(body: str, settings: str = "") -> list[tuple[str, str | None]]:
+    """(step kind, pose name) of each step that sets or moves the figure."""
+    steps = _compiled(body, settings).expanded.steps
+    return [(s.kind, s.pose.name) for s in steps if s.pose is not None]
+
+
+def test_pose_and_to_parse_and_format_back_the_same():
+    text = ('title: "F"\n\npose   "wide bow left"  from "drawing the bow left" :  left-elbow 150,right-shoulder −20°\n'
+            'pose "my stance": left-hip 20\n\nsection "A":\n    pose "standing"\n'
+            '    inhale 4s "Up."   to  "arms overhead"\n    stay 2s to "standing"\n')
+    parsed = parse_text(text)
+    assert not parsed.diagnostics
+    formatted = format_routine(parsed.routine, text.split("\n"))
+    assert 'pose "wide bow left" from "drawing the bow left": left-elbow 150, right-shoulder -20\n' in formatted
+    assert '    inhale 4s "Up." to "arms overhead"\n' in formatted
+    assert parse_text(formatted).routine == parsed.routine
+
+
+def test_each_side_mirrors_the_pose_named_with_side():
+    found = _poses('section "Bow":\n    pose "horse stance"\n    each side left, right:\n'
+                   '        inhale 4s "Draw." to "drawing the bow {side}"\n        exhale 4s to "horse stance"\n')
+    assert found == [(POSE, "horse stance"), ("inhale", "drawing the bow left"), ("exhale", "horse stance"),
+                     ("inhale", "drawing the bow right"), ("exhale", "horse stance")]
+    steps = [s for s in _compiled('section "Bow":\n    each side left, right:\n'
+                                  '        stay 4s to "drawing the bow {side}"\n').expanded.steps if s.pose]
+    assert steps[1].pose == poses.mirror(steps[0].pose)
+    assert steps[0].pose == poses.LIBRARY["drawing the bow left"]
+
+
+def test_a_defined_sequence_carries_its_poses_through_repeat():
+    found = _poses('define "heavens":\n    inhale 4s to "arms overhead"\n    exhale 4s to "standing"\n\n'
+                   'section "A":\n    repeat 2:\n        do "heavens"\n')
+    assert found == [("inhale", "arms overhead"), ("exhale", "standing")] * 2
+
+
+def test_a_defined_pose_changes_its_base_and_mirrors_like_a_library_pose():
+    compiled = _compiled('pose "wide bow left" from "drawing the bow left": left-elbow 140\n'
+                         'pose "mine": left-hip 20\n\n'
+                         'section "A":\n    each side left, right:\n        stay 4s to "wide bow {side}"\n'
+                         '    pose "mine"\n')
+    left, right, mine = [s.pose for s in compiled.expanded.steps if s.pose is not None]
+    base = poses.LIBRARY["drawing the bow left"].as_dict()
+    assert left.as_dict() == dict(base, **{"left-elbow": 140.0})
+    assert right == poses.mirror(left) and right.name == "wide bow right"
+    assert mine.as_dict() == dict(poses.STANDING.as_dict(), **{"left-hip": 20.0})  # from standing
+
+
+def test_the_scene_track_holds_the_figure_from_its_first_pose_to_the_end_card():
+    compiled = _compiled('section "A":\n    say "Stand."\n    pose "standing"\n    stay 2s\n'
+                         '    inhale 4s to "arms overhead"\n    exhale 4s to "standing"\n')
+    timeline = compiled.estimate
+    track = scene_track(timeline, ())
+    windows = track.figure
+    outro = next(e for e in timeline.events if e.kind == "outro")
+    stay = next(e for e in timeline.events if e.kind == "stay")
+    assert windows[0].start == stay.start and windows[-1].end == outro.start
+    assert all(a.end == b.start for a, b in zip(windows, windows[1:]))  # back to back
+    moves = [w for w in windows if w.a != w.b]
+    assert [(w.pose, round(w.end - w.start, 3)) for w in moves] == [("arms overhead", 4.0), ("standing", 4.0)]
+    assert moves[0].angles(0.0) == poses.STANDING.angles and moves[0].angles(1.0) == poses.LIBRARY[
+        "arms overhead"].angles
+    still = windows[0]
+    assert still.a == still.b == poses.STANDING.angles and still.pose == "standing"
+    figure = scene_dict(track)["figure"]
+    assert figure["skeleton"] == poses.skeleton_dict()
+    assert figure["windows"][1]["to"] == poses.LIBRARY["arms overhead"].as_dict()
+    assert figure["windows"][1]["ease"] == "cosine"
+
+
+def test_figure_none_and_a_routine_without_poses_have_no_figure():
+    body = 'section "A":\n    pose "standing"\n    inhale 4s to "arms overhead"\n'
+    assert _compiled(body).estimate.figure
+    off = _compiled(body, "figure: none").estimate
+    assert off.figure == () and "figure" not in scene_dict(scene_track(off, ()))
+    plain = _compiled('section "A":\n    inhale 4s\n').estimate
+    assert "figure" not in scene_dict(scene_track(plain, ()))
+
+
+def test_a_move_before_any_pose_starts_from_standing():
+    windows = scene_track(_compiled('section "A":\n    inhale 4s to "arms overhead"\n').estimate, ()).figure
+    assert windows[0].a == poses.STANDING.angles and windows[0].b == poses.LIBRARY["arms overhead"].angles
