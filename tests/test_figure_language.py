@@ -98,3 +98,16 @@ def test_figure_none_and_a_routine_without_poses_have_no_figure():
 def test_a_move_before_any_pose_starts_from_standing():
     windows = scene_track(_compiled('section "A":\n    inhale 4s to "arms overhead"\n').estimate, ()).figure
     assert windows[0].a == poses.STANDING.angles and windows[0].b == poses.LIBRARY["arms overhead"].angles
+
+
+def test_the_language_server_completes_pose_names_after_pose_and_to():
+    from qidsl.lsp.features import analyse, complete
+
+    text = ('title: "T"\npose "my bow left" from "drawing the bow left": left-elbow 100\n'
+            'section "A":\n    pose "hor\n    inhale 4s "Up." to "arms\n')
+    doc = analyse("/tmp/figure-completion.qi", text)
+    after_pose = complete(doc, 4, 15)
+    assert after_pose[0].label == "my bow left" and after_pose[0].detail == "a pose of the routine"
+    assert "horse stance" in [c.label for c in after_pose] and after_pose[0].text == '"my bow left"'
+    after_to = complete(doc, 5, 29)
+    assert "arms overhead" in [c.label for c in after_to]
