@@ -70,6 +70,7 @@ JOINTS: tuple[Joint, ...] = (
     Joint("left-elbow", -10, 150, "bends the left forearm towards the body from a straight arm"),
     Joint("right-elbow", -10, 150, "bends the right forearm towards the body from a straight arm"),
     # Flexion 80, extension 70 (AAOS); a palm pressed up is the wrist extended.
+    # From the side, a hand flat on the floor (cat, plank) is bent the elbow's way too.
     Joint("left-wrist", -70, 80, "bends the left hand the way the elbow bends (negative: bent back, "
           "as a palm pressing up)"),
     Joint("right-wrist", -70, 80, "bends the right hand the way the elbow bends (negative: bent back, "
@@ -201,25 +202,25 @@ _LIBRARY_POSES: tuple[Pose, ...] = (
           right_knee=10, right_ankle=30, both_shoulder=6, both_elbow=10),
     _pose("warrior one left", "side", lean=4, left_hip=90, left_knee=86, left_ankle=10, right_hip=-30,
           right_knee=4, right_ankle=24, both_shoulder=172, both_elbow=4),
-    _pose("seated", "side", both_hip=96, both_knee=150, both_ankle=-30, both_shoulder=22, both_elbow=50),
-    _pose("staff pose", "side", both_hip=90, both_ankle=20, both_shoulder=14, both_elbow=0, both_wrist=-60),
+    _pose("seated", "side", both_hip=70, both_knee=155, both_ankle=-70, both_shoulder=22, both_elbow=50),
+    _pose("staff pose", "side", both_hip=90, both_ankle=20, both_shoulder=14, both_elbow=0, both_wrist=76),
     _pose("seated forward fold", "side", lean=60, both_hip=150, both_ankle=10, both_shoulder=110, both_elbow=6,
           neck=10),
-    _pose("kneeling", "side", both_hip=6, both_knee=150, both_ankle=-68, both_shoulder=12, both_elbow=60),
+    _pose("kneeling", "side", both_hip=62, both_knee=152, both_ankle=-68, both_shoulder=12, both_elbow=60),
     # All fours: the torso level (lean 90), thighs upright; cat rounds the back (the
     # head drops), cow lifts the chest and the gaze.
     _pose("cat", "side", lean=96, both_hip=96, both_knee=90, both_ankle=-66, both_shoulder=90, both_elbow=0,
-          both_wrist=-60, neck=40),
+          both_wrist=78, neck=40),
     _pose("cow", "side", lean=84, both_hip=84, both_knee=90, both_ankle=-66, both_shoulder=84, both_elbow=0,
-          both_wrist=-60, neck=-45),
+          both_wrist=78, neck=-45),
     _pose("child's pose", "side", lean=112, both_hip=155, both_knee=155, both_ankle=-68, both_shoulder=170,
           both_elbow=4, neck=10),
     _pose("plank", "side", lean=90, both_hip=12, both_knee=0, both_ankle=20, both_shoulder=80, both_elbow=0,
-          both_wrist=-60),
+          both_wrist=78),
     _pose("downward dog", "side", lean=132, both_hip=100, both_knee=2, both_ankle=10, both_shoulder=176,
-          both_elbow=0, both_wrist=-50, neck=-10),
+          both_elbow=0, both_wrist=46, neck=-10),
     _pose("cobra", "side", lean=64, both_hip=-26, both_knee=0, both_ankle=-60, both_shoulder=-10,
-          both_elbow=60, both_wrist=-60, neck=-20),
+          both_elbow=60, both_wrist=78, neck=-20),
     _pose("lying on the back", "side", lean=-90, both_hip=0, both_knee=0, both_ankle=-20, both_shoulder=10,
           both_elbow=0),
     _pose("hands on the back", "side", both_shoulder=-45, both_elbow=120, both_wrist=-30, **_SOFT_KNEES),
