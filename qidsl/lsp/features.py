@@ -315,9 +315,9 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
                                                                              text)):
         start, end = _quoted_span(text, len(posing.group(1)), column)
         library = doc.compiled.library
-        names = list(library.poses if library else ()) + poses.pose_names()
-        return [Completion(name, "value", "a pose of the routine" if library and name in library.poses
-                           else "a pose of the library", f'"{name}"', start, end) for name in dict.fromkeys(names)]
+        own = list(library.poses) if library else []
+        return [Completion(name, "value", "a pose of the routine" if name in own else "a pose of the library",
+                           f'"{name}"', start, end) for name in dict.fromkeys(own + poses.pose_names())]
 
     block = re.match(r"^\s*(for|unless)\s+(?:[\w-]+\s*,\s*)*([\w-]*)$", before)
     if block:

@@ -36,8 +36,9 @@ import numpy as np
 from ..timefmt import clock
 from ..timeline import Timeline
 from ..words import screen_words
+from .figure import STEP as FIGURE_STEP, FigurePatch
 from .pacer import DiskPatch, blend
-from .scene import CueLike, Window, scene_track
+from .scene import CueLike, FigureWindow, Window, scene_track
 from .themes import theme_named
 from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, countdown_text, text_layer
 
@@ -47,6 +48,9 @@ from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, co
 # the section's bar one step a second, like a clock's hand.
 PACER_STEPS_PER_SECOND = 15
 BAR_STEPS_PER_SECOND = 1
+# The figure moves in steps as the disk does, counted from the start of its move: the same move
+# draws the same pictures wherever it is, and a still pose is one picture (skip frames after it).
+FIGURE_STEPS_PER_SECOND = 15
 
 # Encoding.  x264 preset chosen by measuring (benchmarks/render_speed.py --presets ...,
 # 120 s of the shipped routine at 1280x720@30 on the 2-core machine, best of 3
@@ -91,6 +95,16 @@ class Moment:
     progress: float | None  # 0..1 through the current section (None: no bar, as on the cards)
     place: str | None = None  # the section's place among the sections ("Section 2 of 5")
     event: int = -1  # index of the scene's step shown (segments are cut where it changes)
+    figure: Figure | None = None  # the figure's pose, when it shows
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The figure as drawn on one frame: every joint's angle (rounded to what is drawn), the view."""
+
+    angles: tuple[tuple[str, float], ...]
+    view: str
+    facing: str
 
 
 def _stepped(seconds: float, steps_per_second: int) -> float:
@@ -98,7 +112,7 @@ def _stepped(seconds: float, steps_per_second: int) -> float:
     return math.floor(seconds * steps_per_second + 1e-6) / steps_per_second
 
 
-def _window(starts: list[float], windows: Sequence[Window], t: float) -> int:
+def _window(starts: list[float], windows: Sequence[Window | FigureWindow], t: float) -> int:
     """The index of the window of ``windows`` showing at ``t``, or -1."""
     i = bisect.bisect_right(starts, t) - 1
     return i if i >= 0 and t < windows[i].end else -1
@@ -119,10 +133,11 @@ class Scene:
         self._cue_starts = [c.start for c in track.captions]
         self._note_starts = [n.start for n in track.notes]
         self._next_starts = [n.start for n in track.next]
+        self._figure_starts = [w.start for w in track.figure]
         # `captions: words`: the caption marks the word being spoken (each caption's word starts, found once).
         self._word_starts = ([[start for start, _ in c.words] for c in track.captions]
                              if timeline.settings.captions == "words" else None)
-        self._screens: dict[tuple[int, int, int, int, int], Screen] = {}
+        self._screens: dict[tuple[int, int, int, int, int, bool], Screen] = {}
 
     def at(self, t: float) -> Moment:
         """What to show at ``t`` seconds."""
@@ -147,8 +162,10 @@ class Scene:
         s = _window(self._next_starts, track.next, t)
         words = self._word_starts[c] if self._word_starts is not None and c >= 0 else None
         w = bisect.bisect_right(words, t) - 1 if words else -1
+        f = _window(self._figure_starts, track.figure, t)
+        figure = _figure_at(track.figure[f], t) if f >= 0 else None
         # The still screen depends on these only; building it is the dear part, so keep it.
-        which = (i, c, n, s, w)
+        which = (i, c, n, s, w, figure is not None)
         screen = self._screens.get(which)
         if screen is None:
             if len(self._screens) > 4096:
@@ -158,13 +175,22 @@ class Scene:
                 side=step.side, note=track.notes[n].text if n >= 0 else None,
                 next_up=track.next[s].text if s >= 0 else None, phase=step.label,
                 pacer="breath" if step.pacer is not None else "count" if step.countdown else None,
-                caption_word=w if w >= 0 else None)
+                caption_word=w if w >= 0 else None, figure=figure is not None)
         level = None
         if step.pacer is not None:
             at = step.start + _stepped(t - step.start, PACER_STEPS_PER_SECOND)
             level = step.pacer.level((at - step.start) / (step.end - step.start) if step.end > step.start else 1.0)
         seconds_left = step.seconds_left(t) if step.countdown else None
-        return Moment(screen, level, seconds_left, progress, step.place, i)
+        return Moment(screen, level, seconds_left, progress, step.place, i, figure)
+
+
+def _figure_at(window: FigureWindow, t: float) -> Figure:
+    """The figure at ``t`` in ``window``: stepped from the window's start, angles rounded as drawn."""
+    u = 1.0
+    if window.a != window.b and window.end > window.start:
+        u = _stepped(t - window.start, FIGURE_STEPS_PER_SECOND) / (window.end - window.start)
+    angles = tuple((joint, round(value / FIGURE_STEP) * FIGURE_STEP) for joint, value in window.angles(u))
+    return Figure(angles, window.view, window.facing)
 
 
 # BT.709 studio-range RGB -> Y'CbCr, the matrix HD players assume; the stream is tagged with it.
@@ -219,6 +245,7 @@ class FrameState:
     place: str | None  # "Section 2 of 5": the section's place among the sections
     pacer: tuple[float | None, int | None] | None  # (disk radius in 1/8 pixels, seconds left)
     fill: int | None  # progress bar fill in pixels; None: no bar
+    figure: Figure | None = None  # the figure's pose; None: no figure
 
 
 class VideoFrames:
@@ -271,6 +298,9 @@ class VideoFrames:
         self._pacer_reach = 0
         self._bar_fill: int | None = None
         self._disk = DiskPatch(layout.pacer_box, layout.pacer_centre, self.theme.accent)
+        self._figure = FigurePatch(layout.figure_box, self.theme.muted)
+        self._figure_state: Figure | None = None
+        self._figure_rect: tuple[int, int, int, int] | None = None  # where the last figure was drawn
         self._bar_box = self._bar_left(), *layout.bar_box[1:]
         left, top, right, bottom = self._bar_box
         self._bar_track = np.empty((bottom - top, right - left, 3), dtype=np.uint8)
@@ -356,7 +386,7 @@ class VideoFrames:
         if moment.progress is not None:
             left, _, right, _ = self._bar_box
             fill = round(moment.progress * (right - left))
-        return FrameState(moment.screen, moment.place, pacer, fill)
+        return FrameState(moment.screen, moment.place, pacer, fill, moment.figure)
 
     def __call__(self, t: float) -> np.ndarray:
         return self.draw(self.state(t))
@@ -374,8 +404,12 @@ class VideoFrames:
             self._pacer_state = None
             self._pacer_reach = 0
             self._bar_fill = None
+            self._figure_state = None
+            self._figure_rect = None
         if state.pacer is not None:
             self._draw_pacer(state.pacer)
+        if state.figure is not None:
+            self._draw_figure(state.figure)
         if state.fill is not None:
             self._draw_bar(state.fill)
         return out
@@ -442,6 +476,37 @@ class VideoFrames:
             # On whole chroma blocks: one column or row of nothing on the odd side.
             coverage = np.pad(coverage, ((y0 % 2, (y0 + h) % 2), (x0 % 2, (x0 + w) % 2)))
             _blend_yuv(y, u, v, x0 - x0 % 2, y0 - y0 % 2, coverage, _yuv_of(colour))
+
+    def _draw_figure(self, figure: Figure) -> None:
+        """The figure in its box: the rectangle it covered last and the one it covers now are redrawn."""
+        if figure == self._figure_state:
+            return
+        self._figure_state = figure
+        angles = dict(figure.angles)
+        view, facing = figure.view, figure.facing
+        box_left, box_top = self.layout.figure_box[:2]
+        x0, y0, alpha = self._figure.coverage(angles, view, facing)  # type: ignore[arg-type]  # from a Pose
+        now = (box_left + x0, box_top + y0, box_left + x0 + alpha.shape[1], box_top + y0 + alpha.shape[0])
+        before = self._figure_rect or now
+        self._figure_rect = now
+        left, top = min(now[0], before[0]), min(now[1], before[1])
+        right, bottom = max(now[2], before[2]), max(now[3], before[3])
+        if right <= left or bottom <= top:
+            return
+        if self.yuv_only:
+            y, u, v = self._planes(self.yuv)
+            base_y, base_u, base_v = self._planes(self._base_yuv)
+            y[top:bottom, left:right] = base_y[top:bottom, left:right]
+            u[top // 2:bottom // 2, left // 2:right // 2] = base_u[top // 2:bottom // 2, left // 2:right // 2]
+            v[top // 2:bottom // 2, left // 2:right // 2] = base_v[top // 2:bottom // 2, left // 2:right // 2]
+            if alpha.size:
+                _blend_yuv(y, u, v, now[0], now[1], alpha, _yuv_of(self.theme.muted))
+            return
+        assert self._base is not None  # drawn after draw() took a still
+        np.copyto(self._out[top:bottom, left:right], self._base[top:bottom, left:right])
+        if alpha.size:
+            blend(self._out[now[1]:now[3], now[0]:now[2]], self.theme.muted, alpha)
+        self._changed(left, top, right, bottom)
 
     def _draw_bar(self, fill: int) -> None:
         if fill == self._bar_fill:
