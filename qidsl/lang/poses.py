@@ -213,7 +213,7 @@ _LIBRARY_POSES: tuple[Pose, ...] = (
           both_wrist=78, neck=40),
     _pose("cow", "side", lean=84, both_hip=84, both_knee=90, both_ankle=-66, both_shoulder=84, both_elbow=0,
           both_wrist=78, neck=-45),
-    _pose("child's pose", "side", lean=112, both_hip=155, both_knee=155, both_ankle=-68, both_shoulder=170,
+    _pose("child's pose", "side", lean=112, both_hip=155, both_knee=155, both_ankle=-68, both_shoulder=150,
           both_elbow=4, neck=10),
     _pose("plank", "side", lean=90, both_hip=12, both_knee=0, both_ankle=20, both_shoulder=80, both_elbow=0,
           both_wrist=78),
@@ -228,6 +228,59 @@ _LIBRARY_POSES: tuple[Pose, ...] = (
 )
 
 LIBRARY: Mapping[str, Pose] = MappingProxyType({p.name: p for p in _LIBRARY_POSES})
+
+# What each library pose is, in a sentence (docs/poses.md, hover in an editor).
+DESCRIPTIONS: Mapping[str, str] = MappingProxyType({
+    "standing": "Standing at ease, feet hip-width apart, the arms hanging loose.",
+    "mountain": "Mountain pose (tadasana): standing tall, the arms by the sides, the palms turned forward.",
+    "arms overhead": "Both arms raised straight up over the head.",
+    "palms pressing up": "Holding up the sky (Eight Brocades): the arms up, the palms turned up and pressing.",
+    "hands at the dan tian": "The hands resting on the lower belly, just below the navel.",
+    "hands in front of the belly": "The hands in front of the belly, palms up, fingertips facing each other.",
+    "hands at the chest": "The hands floated up to the front of the chest, the elbows out.",
+    "pressing down": "The palms turned down and pressing towards the floor beside the hips.",
+    "holding the ball": "Standing post (zhan zhuang): the arms rounded in front of the chest as if holding a big ball.",
+    "arms wide": "The arms stretched out to the sides at shoulder height.",
+    "star": "The arms raised wide in a V and the feet stepped apart.",
+    "horse stance": "Feet wide, knees bent over the toes, the hands at the dan tian.",
+    "horse stance holding the ball": "The horse stance with the arms rounded in front of the chest.",
+    "drawing the bow left": "Drawing the bow (Eight Brocades): in the horse stance, the left arm pushes out to the "
+                            "left, index finger up, the right hand pulls back to the right shoulder.",
+    "separating heaven and earth left": "Separating heaven and earth (Eight Brocades): the left palm presses up "
+                                        "over the head, the right palm presses down.",
+    "swaying the head and tail left": "Swaying the head and tail (Eight Brocades): in the horse stance, the torso "
+                                      "leans over to the left.",
+    "twist left": "Standing, the shoulders turned to the left from the waist, the arms swinging loose.",
+    "side bend left": "Standing side bend to the left, the right arm arching over the head.",
+    "tree left": "Tree pose (vrksasana): standing on the right leg, the left foot against the right leg, "
+                 "the palms together at the chest.",
+    "warrior two left": "Warrior two (virabhadrasana II): the left knee bent over the left foot, the right leg "
+                        "straight, the arms stretched out to the sides.",
+    "triangle left": "Triangle (trikonasana): the legs wide and straight, the torso tipped over to the left, "
+                     "one arm down and one up.",
+    "standing side": "Standing at ease, seen from the side.",
+    "forward fold": "Standing forward fold (uttanasana): folding from the hips, the head and arms hanging down.",
+    "half lift": "Half lift (ardha uttanasana): from the fold, the back lengthened level, the hands towards the shins.",
+    "chair": "Chair (utkatasana): the knees bent as if sitting back, the arms raised forward and up.",
+    "squat": "Deep squat (malasana): the heels down, the knees wide, the elbows inside the knees.",
+    "lunge left": "Low lunge: the left foot forward with the knee bent over it, the right leg stretched back.",
+    "warrior one left": "Warrior one (virabhadrasana I): a lunge with the left foot forward and the arms raised.",
+    "seated": "Seated cross-legged (sukhasana), the back upright, the hands on the knees.",
+    "staff pose": "Staff pose (dandasana): seated upright, the legs straight out in front, the hands on the floor.",
+    "seated forward fold": "Seated forward fold (paschimottanasana): the legs straight, folding over them.",
+    "kneeling": "Kneeling, sitting back on the heels (vajrasana), the back upright.",
+    "cat": "Cat: on hands and knees, the back rounded up, the head dropped.",
+    "cow": "Cow: on hands and knees, the belly low, the chest and the gaze lifted.",
+    "child's pose": "Child's pose (balasana): kneeling, folded forward over the thighs, the forehead down, "
+                    "the arms forward.",
+    "plank": "Plank: the body straight from head to heels on straight arms.",
+    "downward dog": "Downward-facing dog (adho mukha svanasana): the hips high, the arms and back in one line, "
+                    "the legs straight.",
+    "cobra": "Cobra (bhujangasana): lying face down, the chest lifted on bent arms.",
+    "lying on the back": "Lying on the back (savasana), the arms by the sides.",
+    "hands on the back": "Standing, the backs of the hands on the lower back over the kidneys.",
+    "on the toes": "Standing up on the toes (bouncing on the toes, the last of the Eight Brocades).",
+})
 STANDING: Pose = LIBRARY["standing"]
 
 _SIDES = ((" left", " right"), (" right", " left"))
@@ -456,18 +509,30 @@ def _body_points(a: Mapping[str, float], view: View) -> dict[str, Point]:
     return p
 
 
+def thickness(point: str, view: View) -> str:
+    """The :data:`SKELETON` key of how thick the figure is drawn round ``point`` (a radius)."""
+    if point == "head":
+        return "head-radius"
+    if point in ("pelvis", "neck"):
+        # From the front the torso is the trapezoid between shoulders and hips.
+        return "torso-radius" if view == "side" else "limb-radius"
+    if point.endswith(("-hip", "-knee", "-ankle")):
+        return "leg-radius"
+    return "limb-radius"
+
+
 def points(angles: Mapping[str, float], view: View = "front", facing: Facing = "right") -> dict[str, Point]:
     """Where each of :data:`POINT_NAMES` is in the unit box: x right, y down, 0..1.
 
-    The pelvis is centred left to right; the figure's lowest point (a foot, a
-    knee, the seat, a hand, the head's underside) rests on the ground line,
-    y = 1.  ``angles`` gives every joint (missing ones are standing's).  From
-    the side, a figure facing left is the one facing right mirrored.
+    The pelvis is centred left to right; the figure's lowest point as drawn (a
+    foot, a knee, the seat, a hand, the head: each point with its
+    :func:`thickness`) rests on the ground line, y = 1.  ``angles`` gives every
+    joint (missing ones are standing's).  From the side, a figure facing left
+    is the one facing right mirrored.
     """
     full = dict(STANDING.as_dict(), **angles)
     body = _body_points(full, view)
-    radius = SKELETON["head-radius"]
-    lowest = max(max(y for _, y in body.values()), body["head"][1] + radius)
+    lowest = max(y + SKELETON[thickness(name, view)] for name, (_, y) in body.items())
     scale = SKELETON["scale"]
     flip = -1.0 if view == "side" and facing == "left" else 1.0
     return {name: (0.5 + flip * scale * x, 1.0 + scale * (y - lowest)) for name, (x, y) in body.items()}

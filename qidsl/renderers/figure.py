@@ -43,14 +43,10 @@ _TRUNK = ("pelvis", "neck", "head")
 
 
 def _layout(width: int, height: int) -> tuple[float, float, float]:
-    """(side, left, top): the unit box's square in pixels, bottom-aligned and centred, with room
-    round it for the parts' thickness."""
-    scale = SKELETON["scale"]
-    # The thickest part at the box's edge: a leg or arm (the head's disc is inside the box).
-    reach = SKELETON["leg-radius"] * scale * (1 + GAP)
-    side = (min(width, height) - 4) / (1 + 2 * reach)
-    pad = reach * side + 2
-    return side, (width - side) / 2, height - pad - side
+    """(side, left, top): the unit box's square in pixels, bottom-aligned and centred, a pixel or two
+    inside the box (the figure as drawn stays inside the unit box: :func:`qidsl.lang.poses.points`)."""
+    side = min(width, height) - 4
+    return side, (width - side) / 2, height - 2 - side
 
 
 def _capsule(acc: np.ndarray, a: tuple[float, float], b: tuple[float, float], radius: float,

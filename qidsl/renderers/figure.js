@@ -1,0 +1,153 @@
+// The figure on the practice page: the same forward kinematics as qidsl/lang/poses.py's points(),
+// from the skeleton's data (poses.skeleton_dict(), embedded in the page), so the page keeps no copy
+// of the body's proportions.  tests/test_poses.py runs this file in node on every library pose and
+// compares its points with Python's.
+//   QiFigure.points(skeleton, angles, view, facing) -> {name: [x, y]} in the unit box (y down)
+//   QiFigure.svg(skeleton, points, view, facing, options) -> an SVG <g> (markup) in unit-box units
+//   QiFigure.VIEW_BOX: the viewBox that holds the unit box
+"use strict";
+var QiFigure = (function () {
+  var RAD = Math.PI / 180;
+
+  function towards(origin, degrees, length) {  // from straight down, towards +x positive (y down)
+    var r = degrees * RAD;
+    return [origin[0] + length * Math.sin(r), origin[1] + length * Math.cos(r)];
+  }
+
+  function bodyPoints(s, a, view) {  // body heights, pelvis at the origin (poses._body_points)
+    var p = { pelvis: [0, 0] }, lean = a.lean, nod = a.neck, sides, i, side, arm, leg;
+    if (view === "side") {
+      p.neck = towards(p.pelvis, 180 - lean, s.torso * Math.cos(a["side-bend"] * RAD));
+      p.head = towards(p.neck, 180 - lean - nod, s.head);
+      var shift = s["shoulder-half"] * Math.sin(a.twist * RAD);
+      sides = [["left", -1], ["right", 1]];
+      for (i = 0; i < 2; i++) {
+        side = sides[i][0];
+        var sign = sides[i][1];
+        p[side + "-shoulder"] = [p.neck[0] + sign * shift * Math.cos(lean * RAD),
+                                 p.neck[1] + sign * shift * Math.sin(lean * RAD)];
+        arm = a[side + "-shoulder"] - lean;
+        p[side + "-elbow"] = towards(p[side + "-shoulder"], arm, s["upper-arm"]);
+        arm += a[side + "-elbow"];
+        p[side + "-wrist"] = towards(p[side + "-elbow"], arm, s.forearm);
+        arm += a[side + "-wrist"];
+        p[side + "-hand"] = towards(p[side + "-wrist"], arm, s.hand);
+        p[side + "-hip"] = p.pelvis;
+        leg = a[side + "-hip"] - lean;
+        p[side + "-knee"] = towards(p[side + "-hip"], leg, s.thigh);
+        leg -= a[side + "-knee"];
+        p[side + "-ankle"] = towards(p[side + "-knee"], leg, s.shin);
+        leg += 90 - s["foot-slope"] + a[side + "-ankle"];
+        p[side + "-toe"] = towards(p[side + "-ankle"], leg, s.foot);
+      }
+      return p;
+    }
+    var bend = a["side-bend"] * RAD, twist = a.twist * RAD;
+    p.neck = [s.torso * Math.sin(bend), -s.torso * Math.cos(bend) * Math.cos(lean * RAD)];
+    p.head = [p.neck[0] + s.head * Math.sin(bend),
+              p.neck[1] - s.head * Math.cos(bend) * Math.cos((lean + nod) * RAD)];
+    var half = s["shoulder-half"] * Math.cos(twist);
+    sides = [["left", 1], ["right", -1]];
+    for (i = 0; i < 2; i++) {
+      side = sides[i][0];
+      var out = sides[i][1];
+      p[side + "-shoulder"] = [p.neck[0] + out * half * Math.cos(bend), p.neck[1] + out * half * Math.sin(bend)];
+      arm = -a["side-bend"] + out * a[side + "-shoulder"];
+      p[side + "-elbow"] = towards(p[side + "-shoulder"], arm, s["upper-arm"]);
+      arm -= out * a[side + "-elbow"];
+      p[side + "-wrist"] = towards(p[side + "-elbow"], arm, s.forearm);
+      arm -= out * a[side + "-wrist"];
+      p[side + "-hand"] = towards(p[side + "-wrist"], arm, s.hand);
+      p[side + "-hip"] = [out * s["hip-half"], 0];
+      leg = out * a[side + "-hip"];
+      p[side + "-knee"] = towards(p[side + "-hip"], leg, s.thigh);
+      leg -= out * a[side + "-knee"];
+      p[side + "-ankle"] = towards(p[side + "-knee"], leg, s.shin);
+      leg += out * (90 - s["foot-slope"] + a[side + "-ankle"]);
+      p[side + "-toe"] = towards(p[side + "-ankle"], leg, s["front-foot"]);
+    }
+    return p;
+  }
+
+  function thickness(name, view) {  // the lengths key of the radius drawn round a point (poses.thickness)
+    if (name === "head") return "head-radius";
+    if (name === "pelvis" || name === "neck") return view === "side" ? "torso-radius" : "limb-radius";
+    if (/-(hip|knee|ankle)$/.test(name)) return "leg-radius";
+    return "limb-radius";
+  }
+
+  function points(skeleton, angles, view, facing) {
+    var s = skeleton.lengths, full = {}, k;
+    for (k in skeleton.standing) full[k] = skeleton.standing[k];
+    for (k in angles) full[k] = angles[k];
+    var body = bodyPoints(s, full, view), lowest = -Infinity;
+    for (k in body) lowest = Math.max(lowest, body[k][1] + s[thickness(k, view)]);
+    var flip = view === "side" && facing === "left" ? -1 : 1, out = {};
+    for (k in body) out[k] = [0.5 + flip * s.scale * body[k][0], 1 + s.scale * (body[k][1] - lowest)];
+    return out;
+  }
+
+  function n(v) { return Math.round(v * 10000) / 10000; }
+  function line(p, a, b, width, style) {
+    return '<line x1="' + n(p[a][0]) + '" y1="' + n(p[a][1]) + '" x2="' + n(p[b][0]) + '" y2="' + n(p[b][1]) +
+      '" stroke-width="' + n(width) + '" style="' + style + '"/>';
+  }
+
+  // The figure as figure.py draws it: capsules (round-capped lines), the torso seen from the front
+  // a rounded trapezoid, the head a disc; a gap of `options.gap` (a colour, by default the page's
+  // background) round the parts in front; from the side the far limbs at half strength.
+  function svg(skeleton, p, view, facing, options) {
+    options = options || {};
+    var s = skeleton.lengths, unit = s.scale, ink = options.ink || "var(--accent)";
+    var gapColour = options.gap || "var(--bg)";
+    var limb = s["limb-radius"] * unit, leg = s["leg-radius"] * unit, gap = 0.45 * limb;
+    var fill = "stroke:" + ink, cut = "stroke:" + gapColour, parts = [];
+    function arm(side) {
+      return [[side + "-shoulder", side + "-elbow", limb], [side + "-elbow", side + "-wrist", limb],
+              [side + "-wrist", side + "-hand", limb * 0.85]];
+    }
+    function legOf(side) {
+      return [[side + "-hip", side + "-knee", leg], [side + "-knee", side + "-ankle", leg],
+              [side + "-ankle", side + "-toe", limb]];
+    }
+    function draw(list, style, opacity) {
+      for (var i = 0; i < list.length; i++) {
+        parts.push(line(p, list[i][0], list[i][1], 2 * list[i][2], style + (opacity ? ";opacity:" + opacity : "")));
+      }
+    }
+    function inFront(list) {  // the gap round the parts (not at their root, where they join the body)
+      var gaps = [];
+      for (var i = 0; i < list.length; i++) {
+        if (i === 0) continue;
+        gaps.push([list[i][0], list[i][1], list[i][2] + gap]);
+      }
+      draw(gaps, cut);
+      draw(list, fill);
+    }
+    var head = '<circle cx="' + n(p.head[0]) + '" cy="' + n(p.head[1]) + '" r="' + n(s["head-radius"] * unit) +
+      '" style="fill:' + ink + '"/>';
+    if (view === "front") {
+      draw(legOf("left").concat(legOf("right")), fill);
+      var corners = ["left-shoulder", "right-shoulder", "right-hip", "left-hip"].map(function (k) {
+        return n(p[k][0]) + "," + n(p[k][1]);
+      }).join(" ");
+      parts.push('<polygon points="' + corners + '" stroke-width="' + n(2 * limb) +
+        '" stroke-linejoin="round" style="fill:' + ink + ";" + fill + '"/>');
+      draw([["neck", "head", limb * 0.9]], fill);
+      parts.push(head);
+      inFront(arm("left"));
+      inFront(arm("right"));
+    } else {
+      var near = facing === "left" ? "left" : "right", far = near === "left" ? "right" : "left";
+      draw(arm(far).concat(legOf(far)), fill, 0.5);
+      draw([["pelvis", "neck", s["torso-radius"] * unit], ["neck", "head", limb * 0.9]], fill);
+      parts.push(head);
+      inFront(legOf(near));
+      inFront(arm(near));
+    }
+    return '<g class="qidsl-figure" stroke-linecap="round">' + parts.join("") + "</g>";
+  }
+
+  return { points: points, svg: svg, VIEW_BOX: "-0.02 -0.02 1.04 1.04" };
+})();
+if (typeof module !== "undefined" && module.exports) module.exports = QiFigure;
