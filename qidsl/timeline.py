@@ -22,6 +22,7 @@ from .engines.timing import Sentence, SpokenTiming, spoken_timing  # speech's ow
 # The event kinds renderers read come from here, the timeline, never from the front end.
 from .lang.steps import (BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, POSE, SAY, SECTION,  # noqa: F401
                          STAY, ExpandedRoutine, Repetition, Step)
+# The figure's pose geometry: renderers read it from here, as they read the event kinds (see FigureMove).
 from .lang import poses
 
 

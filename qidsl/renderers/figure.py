@@ -20,11 +20,16 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
+from typing import TypeAlias
 
 import numpy as np
 
-from ..lang.poses import JOINT_NAMES, SKELETON, Facing, View, points
+from ..timeline import poses  # the pose geometry, passed on by the timeline: renderers read no further back
 from .pacer import blend
+
+JOINT_NAMES, SKELETON, points = poses.JOINT_NAMES, poses.SKELETON, poses.points
+Facing: TypeAlias = poses.Facing
+View: TypeAlias = poses.View
 
 # Angles are rounded to this many degrees before drawing (and caching): a joint
 # at the fastest followable speed (60 degrees a second) moves 4 degrees a step

@@ -38,8 +38,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ..lang import poses
-from ..timeline import BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, FigureMove, Timeline
+from ..timeline import (BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, FigureMove, Timeline,
+                        poses)
 from ..words import screen_words
 
 NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
