@@ -46,6 +46,10 @@ NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
 NEXT_UP_SECONDS = 5.0  # "Next: <section>" shows this long before a section starts
 NEUTRAL_LEVEL = 0.5  # the pacer on a hold that follows no breath (holding a posture)
 EASE = "cosine"  # the pacer's easing: level = a + (b - a) * (1 - cos(pi * u)) / 2
+# The figure moves in steps of 1/15 s counted from the start of its window (the video and the page
+# both draw it so): the same move is the same pictures wherever it falls, and a still pose is one
+# picture, so the video's still stretches stay skip frames.
+FIGURE_STEPS_PER_SECOND = 15
 
 
 class CueLike(Protocol):
@@ -154,6 +158,13 @@ class FigureWindow:
             return self.b
         k = ease(u)
         return tuple((joint, x + (y - x) * k) for (joint, x), (_, y) in zip(self.a, self.b))
+
+    def at(self, t: float) -> Angles:
+        """The joints' angles at ``t``, moved in steps of 1/:data:`FIGURE_STEPS_PER_SECOND` s from the start."""
+        if self.a == self.b or self.end <= self.start:
+            return self.b
+        steps = math.floor((t - self.start) * FIGURE_STEPS_PER_SECOND + 1e-6) / FIGURE_STEPS_PER_SECOND
+        return self.angles(steps / (self.end - self.start))
 
 
 @dataclass(frozen=True)
@@ -348,7 +359,7 @@ def scene_dict(track: SceneTrack) -> dict:
     figure = {}
     if track.figure:
         # The skeleton once (bones, lengths, joints' ranges), then the windows: the page draws from these alone.
-        figure = {"figure": {"skeleton": poses.skeleton_dict(), "windows": [
+        figure = {"figure": {"skeleton": poses.skeleton_dict(), "steps": FIGURE_STEPS_PER_SECOND, "windows": [
             {"start": w.start, "end": w.end, "pose": w.pose, "view": w.view, "facing": w.facing,
              "ease": w.ease, "from": dict(w.a), "to": dict(w.b)} for w in track.figure]}}
     return {

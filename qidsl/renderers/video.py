@@ -48,9 +48,6 @@ from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, co
 # the section's bar one step a second, like a clock's hand.
 PACER_STEPS_PER_SECOND = 15
 BAR_STEPS_PER_SECOND = 1
-# The figure moves in steps as the disk does, counted from the start of its move: the same move
-# draws the same pictures wherever it is, and a still pose is one picture (skip frames after it).
-FIGURE_STEPS_PER_SECOND = 15
 
 # Encoding.  x264 preset chosen by measuring (benchmarks/render_speed.py --presets ...,
 # 120 s of the shipped routine at 1280x720@30 on the 2-core machine, best of 3
@@ -185,11 +182,9 @@ class Scene:
 
 
 def _figure_at(window: FigureWindow, t: float) -> Figure:
-    """The figure at ``t`` in ``window``: stepped from the window's start, angles rounded as drawn."""
-    u = 1.0
-    if window.a != window.b and window.end > window.start:
-        u = _stepped(t - window.start, FIGURE_STEPS_PER_SECOND) / (window.end - window.start)
-    angles = tuple((joint, round(value / FIGURE_STEP) * FIGURE_STEP) for joint, value in window.angles(u))
+    """The figure at ``t`` in ``window`` (stepped from the window's start: see FigureWindow.at), its angles
+    rounded as they are drawn."""
+    angles = tuple((joint, round(value / FIGURE_STEP) * FIGURE_STEP) for joint, value in window.at(t))
     return Figure(angles, window.view, window.facing)
 
 
