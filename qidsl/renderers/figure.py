@@ -95,17 +95,24 @@ def _polygon(acc: np.ndarray, corners: list[tuple[float, float]], radius: float)
         return True
     xs = np.arange(left, right, dtype=np.float32)[None, :] + np.float32(0.5)
     ys = np.arange(top, bottom, dtype=np.float32)[:, None] + np.float32(0.5)
+    # The signed distance: inside, the nearest edge's line (negative); outside, the nearest edge
+    # (so the corners are round, not mitred).
     inside = np.full((bottom - top, right - left), -np.inf, dtype=np.float32)
+    outside = np.full((bottom - top, right - left), np.inf, dtype=np.float32)
     sign = 1.0 if area > 0 else -1.0
     for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
         ex, ey = x1 - x0, y1 - y0
         length = math.hypot(ex, ey)
         if length < 1e-6:
             continue
+        px, py = xs - np.float32(x0), ys - np.float32(y0)
         # The outward normal of this edge (y down: a positive area turns clockwise on screen).
         nx, ny = sign * ey / length, -sign * ex / length
-        np.maximum(inside, (xs - np.float32(x0)) * np.float32(nx) + (ys - np.float32(y0)) * np.float32(ny),
-                   out=inside)
+        np.maximum(inside, px * np.float32(nx) + py * np.float32(ny), out=inside)
+        t = np.clip((px * np.float32(ex) + py * np.float32(ey)) * np.float32(1 / (length * length)), 0, 1)
+        qx, qy = px - t * np.float32(ex), py - t * np.float32(ey)
+        np.minimum(outside, np.sqrt(qx * qx + qy * qy), out=outside)
+    inside = np.where(inside > 0, outside, inside)
     coverage = np.clip(np.float32(radius + 0.5) - inside, 0, 1)
     np.maximum(acc[top:bottom, left:right], coverage, out=acc[top:bottom, left:right])
     return True
@@ -127,14 +134,15 @@ def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, hei
         return [(f"{s}-hip", f"{s}-knee", leg), (f"{s}-knee", f"{s}-ankle", leg),
                 (f"{s}-ankle", f"{s}-toe", limb)]
 
-    def layer(parts: list[tuple[str, str, float]], root: str, root_clear: float, strength: float = 1.0) -> None:
+    def layer(parts: list[tuple[str, str, float]], roots: tuple[str, ...], root_clear: float) -> None:
         """Draw ``parts`` in front of what is drawn: a gap round them first (not within
-        ``root_clear`` pixels of ``root``, where they join the body)."""
+        ``root_clear`` pixels of their ``roots``, where they join the body).  Parts of one
+        layer do not cut each other, so both arms drawn at once stay mirror images."""
         gap = max(1.0, GAP * limb)
-        rx, ry = p[root]
         for a, b, r in parts:
             start, end = p[a], p[b]
-            if a == root:  # the gap starts where the part leaves the body
+            if a in roots:  # the gap starts where the part leaves the body
+                rx, ry = start
                 dx, dy = end[0] - rx, end[1] - ry
                 length = math.hypot(dx, dy)
                 if length <= root_clear:
@@ -142,7 +150,7 @@ def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, hei
                 start = (rx + dx * root_clear / length, ry + dy * root_clear / length)
             _capsule(acc, start, end, r + gap, cut=acc)
         for a, b, r in parts:
-            _capsule(acc, p[a], p[b], r, strength)
+            _capsule(acc, p[a], p[b], r)
 
     head = SKELETON["head-radius"] * body
     if view == "front":
@@ -154,8 +162,7 @@ def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, hei
             _capsule(acc, p["pelvis"], p["neck"], SKELETON["hip-half"] * body)
         _capsule(acc, p["neck"], p["head"], limb * 0.9)
         _capsule(acc, p["head"], p["head"], head)
-        for s in ("left", "right"):
-            layer(arm(s), f"{s}-shoulder", limb * 2.5)
+        layer(arm("left") + arm("right"), ("left-shoulder", "right-shoulder"), limb * 2.5)
         return acc
     # From the side: the far limbs, the trunk, the near leg, the near arm, each in front of the last.
     near, far = ("right", "left") if facing == "right" else ("left", "right")
@@ -165,8 +172,8 @@ def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, hei
     _capsule(acc, p["pelvis"], p["neck"], torso)
     _capsule(acc, p["neck"], p["head"], limb * 0.9)
     _capsule(acc, p["head"], p["head"], head)
-    layer(leg_of(near), f"{near}-hip", torso + leg)
-    layer(arm(near), f"{near}-shoulder", limb * 2.5)
+    layer(leg_of(near), (f"{near}-hip",), torso + leg)
+    layer(arm(near), (f"{near}-shoulder",), limb * 2.5)
     return acc
 
 
