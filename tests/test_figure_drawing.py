@@ -119,7 +119,7 @@ def test_coverage_is_cropped_on_whole_chroma_blocks_and_cached_by_rounded_angles
     assert left % 2 == 0 and top % 2 == 0 and crop.shape[0] % 2 == 0 and crop.shape[1] % 2 == 0
     assert crop.dtype == np.uint8 and not crop.flags.writeable
     whole = alpha(pose)
-    assert np.array_equal(whole[top:top + crop.shape[0], left:left + crop.shape[1]], crop / np.float32(255))
+    assert np.allclose(whole[top:top + crop.shape[0], left:left + crop.shape[1]], crop / 255, atol=1e-6)
     assert whole.sum() == pytest.approx(crop.sum() / 255, rel=1e-6)  # nothing lies outside the crop
     nudged = dict(pose.as_dict(), **{"left-elbow": pose.angle("left-elbow") + F.STEP / 4})
     assert F.figure_coverage(nudged, pose.view, pose.facing, BOX_720)[2] is crop
