@@ -365,6 +365,9 @@ def out_of_range(angles: Mapping[str, float]) -> list[tuple[Joint, float]]:
 # 3-second inhale 60.  Faster than that (the same sweep in 2 s is 90) is a swing,
 # no longer a move a person copies from a screen while breathing with it.
 FASTEST_FOLLOWABLE = 60.0
+# The same, in a sentence a warning's hint or the docs can give.
+FASTEST_FOLLOWABLE_REASON = ("a class follows a slow, breath-led move: the arms sweeping 180 degrees from the "
+                             "sides to overhead over a 3-second inhale turn 60 degrees a second")
 
 
 def max_speed(a: Pose, b: Pose, seconds: float) -> tuple[Joint, float]:

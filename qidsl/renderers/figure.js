@@ -100,7 +100,7 @@ var QiFigure = (function () {
     options = options || {};
     var s = skeleton.lengths, unit = s.scale, ink = options.ink || "var(--accent)";
     var gapColour = options.gap || "var(--bg)";
-    var limb = s["limb-radius"] * unit, leg = s["leg-radius"] * unit, gap = 0.45 * limb;
+    var limb = s["limb-radius"] * unit, leg = s["leg-radius"] * unit, gap = 0.45 * limb;  // figure.GAP
     var fill = "stroke:" + ink, cut = "stroke:" + gapColour, parts = [];
     function arm(side) {
       return [[side + "-shoulder", side + "-elbow", limb], [side + "-elbow", side + "-wrist", limb],
@@ -115,13 +115,19 @@ var QiFigure = (function () {
         parts.push(line(p, list[i][0], list[i][1], 2 * list[i][2], style + (opacity ? ";opacity:" + opacity : "")));
       }
     }
-    function inFront(list) {  // the gap round the parts (not at their root, where they join the body)
-      var gaps = [];
-      for (var i = 0; i < list.length; i++) {
-        if (i === 0) continue;
-        gaps.push([list[i][0], list[i][1], list[i][2] + gap]);
+    function inFront(list, roots, clear) {  // a gap round the parts first (from `clear` past their roots)
+      var gaps = [], i, a, b, dx, dy, length, q = {};
+      for (i = 0; i < list.length; i++) {
+        a = list[i][0]; b = list[i][1];
+        q[a] = p[a]; q[b] = p[b];
+        if (roots.indexOf(a) >= 0) {
+          dx = p[b][0] - p[a][0]; dy = p[b][1] - p[a][1]; length = Math.hypot(dx, dy);
+          if (length <= clear) continue;
+          a = a + "-clear";
+          q[a] = [p[list[i][0]][0] + dx * clear / length, p[list[i][0]][1] + dy * clear / length];
+        }
+        parts.push(line(q, a, b, 2 * (list[i][2] + gap), cut));
       }
-      draw(gaps, cut);
       draw(list, fill);
     }
     var head = '<circle cx="' + n(p.head[0]) + '" cy="' + n(p.head[1]) + '" r="' + n(s["head-radius"] * unit) +
@@ -135,15 +141,14 @@ var QiFigure = (function () {
         '" stroke-linejoin="round" style="fill:' + ink + ";" + fill + '"/>');
       draw([["neck", "head", limb * 0.9]], fill);
       parts.push(head);
-      inFront(arm("left"));
-      inFront(arm("right"));
+      inFront(arm("left").concat(arm("right")), ["left-shoulder", "right-shoulder"], limb * 2.5);
     } else {
       var near = facing === "left" ? "left" : "right", far = near === "left" ? "right" : "left";
       draw(arm(far).concat(legOf(far)), fill, 0.5);
       draw([["pelvis", "neck", s["torso-radius"] * unit], ["neck", "head", limb * 0.9]], fill);
       parts.push(head);
-      inFront(legOf(near));
-      inFront(arm(near));
+      inFront(legOf(near), [near + "-hip"], s["torso-radius"] * unit + leg);
+      inFront(arm(near), [near + "-shoulder"], limb * 2.5);
     }
     return '<g class="qidsl-figure" stroke-linecap="round">' + parts.join("") + "</g>";
   }

@@ -30,6 +30,7 @@ from .pacer import blend
 JOINT_NAMES, SKELETON, points = poses.JOINT_NAMES, poses.SKELETON, poses.points
 Facing: TypeAlias = poses.Facing
 View: TypeAlias = poses.View
+Point: TypeAlias = poses.Point
 
 # Angles are rounded to this many degrees before drawing (and caching): a joint
 # at the fastest followable speed (60 degrees a second) moves 4 degrees a step
@@ -54,75 +55,125 @@ def _layout(width: int, height: int) -> tuple[float, float, float]:
     return side, (width - side) / 2, height - 2 - side
 
 
-def _capsule(acc: np.ndarray, a: tuple[float, float], b: tuple[float, float], radius: float,
-             strength: float = 1.0, cut: np.ndarray | None = None) -> None:
-    """Add the capsule a-b of ``radius`` pixels into ``acc`` (max), or cut it out of ``cut`` (its
-    coverage taken away), over its bounding box only."""
-    h, w = acc.shape
-    x0 = max(0, math.floor(min(a[0], b[0]) - radius - 1))
-    x1 = min(w, math.ceil(max(a[0], b[0]) + radius + 2))
-    y0 = max(0, math.floor(min(a[1], b[1]) - radius - 1))
-    y1 = min(h, math.ceil(max(a[1], b[1]) + radius + 2))
-    if x1 <= x0 or y1 <= y0:
-        return
-    xs = np.arange(x0, x1, dtype=np.float32) + np.float32(0.5 - a[0])
-    ys = np.arange(y0, y1, dtype=np.float32) + np.float32(0.5 - a[1])
-    dx, dy = b[0] - a[0], b[1] - a[1]
-    length2 = dx * dx + dy * dy
-    px, py = xs[None, :], ys[:, None]
-    if length2 > 1e-9:
-        t = np.clip((px * np.float32(dx) + py * np.float32(dy)) * np.float32(1 / length2), 0, 1)
-        px, py = px - t * np.float32(dx), py - t * np.float32(dy)
-    distance = np.sqrt(px * px + py * py)
-    coverage = np.clip(np.float32(radius + 0.5) - distance, 0, 1)
-    if cut is not None:
-        cut[y0:y1, x0:x1] *= 1 - coverage
-        return
-    if strength != 1.0:
-        coverage *= np.float32(strength)
-    np.maximum(acc[y0:y1, x0:x1], coverage, out=acc[y0:y1, x0:x1])
+def _ramp(values: np.ndarray) -> np.ndarray:
+    """Clip to 0..1 in place (np.clip's wrapper costs more than the work on a small patch)."""
+    np.maximum(values, 0, out=values)
+    return np.minimum(values, 1, out=values)
 
 
-def _polygon(acc: np.ndarray, corners: list[tuple[float, float]], radius: float) -> bool:
-    """Add the convex polygon ``corners``, grown by ``radius`` pixels, into ``acc``; False when it
-    is too thin to have sides (the caller draws something else)."""
-    area = 0.0
-    for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
-        area += x0 * y1 - x1 * y0
-    if abs(area) < 1.0:
-        return False
-    h, w = acc.shape
-    left = max(0, math.floor(min(x for x, _ in corners) - radius - 1))
-    right = min(w, math.ceil(max(x for x, _ in corners) + radius + 2))
-    top = max(0, math.floor(min(y for _, y in corners) - radius - 1))
-    bottom = min(h, math.ceil(max(y for _, y in corners) + radius + 2))
-    if right <= left or bottom <= top:
+class _Canvas:
+    """Coverage over a rectangle of the box, drawn part by part over each part's own bounds."""
+
+    def __init__(self, left: int, top: int, right: int, bottom: int):
+        self.left, self.top = left, top
+        self.acc = np.zeros((bottom - top, right - left), dtype=np.float32)
+        # Pixel centres, in the box's coordinates.
+        self._xs = np.arange(left, right, dtype=np.float32) + np.float32(0.5)
+        self._ys = np.arange(top, bottom, dtype=np.float32) + np.float32(0.5)
+
+    def _bounds(self, xs: list[float], ys: list[float], reach: float) -> tuple[int, int, int, int] | None:
+        h, w = self.acc.shape
+        x0 = max(0, math.floor(min(xs) - reach) - 1 - self.left)
+        x1 = min(w, math.ceil(max(xs) + reach) + 1 - self.left)
+        y0 = max(0, math.floor(min(ys) - reach) - 1 - self.top)
+        y1 = min(h, math.ceil(max(ys) + reach) + 1 - self.top)
+        return (y0, y1, x0, x1) if x1 > x0 and y1 > y0 else None
+
+    def distance(self, a: Point, b: Point, reach: float):
+        """(bounds, distance, t): each pixel's distance to the segment a-b and how far along it (0..1)
+        its nearest point is, over the segment's bounds grown by ``reach``; None outside the canvas."""
+        bounds = self._bounds([a[0], b[0]], [a[1], b[1]], reach)
+        if bounds is None:
+            return None
+        y0, y1, x0, x1 = bounds
+        px = self._xs[x0:x1] - np.float32(a[0])
+        py = self._ys[y0:y1, None] - np.float32(a[1])
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        length2 = dx * dx + dy * dy
+        if length2 < 1e-9:
+            return bounds, np.sqrt(px * px + py * py), None
+        t = _ramp(px * np.float32(dx / length2) + py * np.float32(dy / length2))
+        qx = px - t * np.float32(dx)
+        qy = py - t * np.float32(dy)
+        qx *= qx
+        qy *= qy
+        qx += qy
+        return bounds, np.sqrt(qx, out=qx), t
+
+    def add(self, found, radius: float, strength: float = 1.0) -> None:
+        """Draw the part whose :meth:`distance` is ``found``, ``radius`` pixels thick (max with what is drawn)."""
+        if found is None:
+            return
+        (y0, y1, x0, x1), distance, _ = found
+        coverage = _ramp(np.float32(radius + 0.5) - distance)
+        if strength != 1.0:
+            coverage *= np.float32(strength)
+        region = self.acc[y0:y1, x0:x1]
+        np.maximum(region, coverage, out=region)
+
+    def cut(self, found, radius: float, from_t: float = 0.0) -> None:
+        """Take a ``radius`` round the part away from what is drawn (past ``from_t`` along it)."""
+        if found is None:
+            return
+        (y0, y1, x0, x1), distance, t = found
+        keep = _ramp(distance - np.float32(radius - 0.5))
+        if from_t > 0 and t is not None:
+            keep[t < np.float32(from_t)] = 1
+        self.acc[y0:y1, x0:x1] *= keep
+
+    def polygon(self, corners: list[Point], radius: float) -> bool:
+        """Draw the convex polygon ``corners`` grown by ``radius`` pixels; False when it is too
+        thin to have sides (the caller draws something else)."""
+        area = 0.0
+        for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
+            area += x0 * y1 - x1 * y0
+        if abs(area) < 1.0:
+            return False
+        bounds = self._bounds([x for x, _ in corners], [y for _, y in corners], radius)
+        if bounds is None:
+            return True
+        top, bottom, left, right = bounds
+        xs, ys = self._xs[left:right], self._ys[top:bottom, None]
+        # The signed distance: inside, the nearest edge's line (negative); outside, the nearest edge
+        # (so the corners are round, not mitred).
+        inside = np.full((bottom - top, right - left), -np.inf, dtype=np.float32)
+        outside = np.full((bottom - top, right - left), np.inf, dtype=np.float32)
+        sign = 1.0 if area > 0 else -1.0
+        for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
+            ex, ey = x1 - x0, y1 - y0
+            length = math.hypot(ex, ey)
+            if length < 1e-6:
+                continue
+            px, py = xs - np.float32(x0), ys - np.float32(y0)
+            # The outward normal of this edge (y down: a positive area turns clockwise on screen).
+            nx, ny = sign * ey / length, -sign * ex / length
+            np.maximum(inside, px * np.float32(nx) + py * np.float32(ny), out=inside)
+            t = _ramp(px * np.float32(ex / length ** 2) + py * np.float32(ey / length ** 2))
+            qx, qy = px - t * np.float32(ex), py - t * np.float32(ey)
+            np.minimum(outside, np.sqrt(qx * qx + qy * qy), out=outside)
+        distance = np.where(inside > 0, outside, inside)
+        self.add(((top, bottom, left, right), distance, None), radius)
         return True
-    xs = np.arange(left, right, dtype=np.float32)[None, :] + np.float32(0.5)
-    ys = np.arange(top, bottom, dtype=np.float32)[:, None] + np.float32(0.5)
-    inside = np.full((bottom - top, right - left), -np.inf, dtype=np.float32)
-    sign = 1.0 if area > 0 else -1.0
-    for (x0, y0), (x1, y1) in zip(corners, corners[1:] + corners[:1]):
-        ex, ey = x1 - x0, y1 - y0
-        length = math.hypot(ex, ey)
-        if length < 1e-6:
-            continue
-        # The outward normal of this edge (y down: a positive area turns clockwise on screen).
-        nx, ny = sign * ey / length, -sign * ex / length
-        np.maximum(inside, (xs - np.float32(x0)) * np.float32(nx) + (ys - np.float32(y0)) * np.float32(ny),
-                   out=inside)
-    coverage = np.clip(np.float32(radius + 0.5) - inside, 0, 1)
-    np.maximum(acc[top:bottom, left:right], coverage, out=acc[top:bottom, left:right])
-    return True
 
 
-def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, height: int) -> np.ndarray:
+def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, height: int) -> _Canvas:
     side, left, top = _layout(width, height)
     unit = points(dict(zip(JOINT_NAMES, angles)), view, facing)
     p = {name: (left + x * side, top + y * side) for name, (x, y) in unit.items()}
     body = side * SKELETON["scale"]
     limb, leg = SKELETON["limb-radius"] * body, SKELETON["leg-radius"] * body
-    acc = np.zeros((height, width), dtype=np.float32)
+    head, torso = SKELETON["head-radius"] * body, SKELETON["torso-radius"] * body
+    gap = max(1.0, GAP * limb)
+    # Only the rectangle round the figure is drawn; its corner and sides are even (whole 2x2
+    # blocks of yuv420p chroma).
+    reach = max(head, torso) + 2
+    x0 = max(0, math.floor(min(x for x, _ in p.values()) - reach))
+    y0 = max(0, math.floor(min(y for _, y in p.values()) - reach))
+    x1 = min(width, math.ceil(max(x for x, _ in p.values()) + reach))
+    y1 = min(height, math.ceil(max(y for _, y in p.values()) + reach))
+    x0, y0 = x0 - x0 % 2, y0 - y0 % 2
+    x1, y1 = min(width - width % 2, x1 + x1 % 2), min(height - height % 2, y1 + y1 % 2)
+    canvas = _Canvas(x0, y0, max(x0, x1), max(y0, y1))
 
     def arm(s: str) -> list[tuple[str, str, float]]:
         return [(f"{s}-shoulder", f"{s}-elbow", limb), (f"{s}-elbow", f"{s}-wrist", limb),
@@ -132,47 +183,45 @@ def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, hei
         return [(f"{s}-hip", f"{s}-knee", leg), (f"{s}-knee", f"{s}-ankle", leg),
                 (f"{s}-ankle", f"{s}-toe", limb)]
 
-    def layer(parts: list[tuple[str, str, float]], root: str, root_clear: float, strength: float = 1.0) -> None:
+    def part(a: str, b: str, r: float, strength: float = 1.0) -> None:
+        canvas.add(canvas.distance(p[a], p[b], r + 1), r, strength)
+
+    def layer(parts: list[tuple[str, str, float]], roots: tuple[str, ...], root_clear: float) -> None:
         """Draw ``parts`` in front of what is drawn: a gap round them first (not within
-        ``root_clear`` pixels of ``root``, where they join the body)."""
-        gap = max(1.0, GAP * limb)
-        rx, ry = p[root]
-        for a, b, r in parts:
-            start, end = p[a], p[b]
-            if a == root:  # the gap starts where the part leaves the body
-                dx, dy = end[0] - rx, end[1] - ry
-                length = math.hypot(dx, dy)
+        ``root_clear`` pixels of their ``roots``, where they join the body).  Parts of one
+        layer do not cut each other, so both arms drawn at once stay mirror images."""
+        found = [canvas.distance(p[a], p[b], r + gap + 1) for a, b, r in parts]
+        for (a, b, r), each in zip(parts, found):
+            from_t = 0.0
+            if a in roots:  # the gap starts where the part leaves the body
+                length = math.dist(p[a], p[b])
                 if length <= root_clear:
                     continue
-                start = (rx + dx * root_clear / length, ry + dy * root_clear / length)
-            _capsule(acc, start, end, r + gap, cut=acc)
-        for a, b, r in parts:
-            _capsule(acc, p[a], p[b], r, strength)
+                from_t = root_clear / length
+            canvas.cut(each, r + gap, from_t)
+        for (_, _, r), each in zip(parts, found):
+            canvas.add(each, r)
 
-    head = SKELETON["head-radius"] * body
     if view == "front":
-        for s in ("left", "right"):
-            for a, b, r in leg_of(s):
-                _capsule(acc, p[a], p[b], r)
+        for a, b, r in leg_of("left") + leg_of("right"):
+            part(a, b, r)
         corners = [p["left-shoulder"], p["right-shoulder"], p["right-hip"], p["left-hip"]]
-        if not _polygon(acc, corners, limb):
-            _capsule(acc, p["pelvis"], p["neck"], SKELETON["hip-half"] * body)
-        _capsule(acc, p["neck"], p["head"], limb * 0.9)
-        _capsule(acc, p["head"], p["head"], head)
-        for s in ("left", "right"):
-            layer(arm(s), f"{s}-shoulder", limb * 2.5)
-        return acc
+        if not canvas.polygon(corners, limb):
+            part("pelvis", "neck", SKELETON["hip-half"] * body)
+        part("neck", "head", limb * 0.9)
+        part("head", "head", head)
+        layer(arm("left") + arm("right"), ("left-shoulder", "right-shoulder"), limb * 2.5)
+        return canvas
     # From the side: the far limbs, the trunk, the near leg, the near arm, each in front of the last.
     near, far = ("right", "left") if facing == "right" else ("left", "right")
-    torso = SKELETON["torso-radius"] * body
     for a, b, r in arm(far) + leg_of(far):
-        _capsule(acc, p[a], p[b], r, FAR)
-    _capsule(acc, p["pelvis"], p["neck"], torso)
-    _capsule(acc, p["neck"], p["head"], limb * 0.9)
-    _capsule(acc, p["head"], p["head"], head)
-    layer(leg_of(near), f"{near}-hip", torso + leg)
-    layer(arm(near), f"{near}-shoulder", limb * 2.5)
-    return acc
+        part(a, b, r, FAR)
+    part("pelvis", "neck", torso)
+    part("neck", "head", limb * 0.9)
+    part("head", "head", head)
+    layer(leg_of(near), (f"{near}-hip",), torso + leg)
+    layer(arm(near), (f"{near}-shoulder",), limb * 2.5)
+    return canvas
 
 
 def _rounded(angles: Mapping[str, float]) -> tuple[float, ...]:
@@ -182,16 +231,11 @@ def _rounded(angles: Mapping[str, float]) -> tuple[float, ...]:
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def _cropped(angles: tuple[float, ...], view: View, facing: Facing, width: int, height: int
              ) -> tuple[int, int, np.ndarray]:
-    alpha = _draw(angles, view, facing, width, height)
-    rows, cols = np.flatnonzero(alpha.any(axis=1)), np.flatnonzero(alpha.any(axis=0))
-    if not len(rows):
-        return 0, 0, np.zeros((0, 0), dtype=np.uint8)
-    # Even corners and sides: the patch lies on whole 2x2 blocks of yuv420p chroma.
-    y0, x0 = rows[0] - rows[0] % 2, cols[0] - cols[0] % 2
-    y1, x1 = min(height, rows[-1] + 1 + (rows[-1] + 1) % 2), min(width, cols[-1] + 1 + (cols[-1] + 1) % 2)
-    crop = np.rint(alpha[y0:y1, x0:x1] * 255).astype(np.uint8)
+    canvas = _draw(angles, view, facing, width, height)
+    # acc is within 0..1: +0.5 and the truncating cast round it to 8 bits.
+    crop = (canvas.acc * np.float32(255) + np.float32(0.5)).astype(np.uint8)
     crop.flags.writeable = False
-    return int(x0), int(y0), crop
+    return canvas.left, canvas.top, crop
 
 
 def figure_coverage(angles: Mapping[str, float], view: View, facing: Facing, size: tuple[int, int]
