@@ -233,3 +233,27 @@ def test_the_pages_figure_is_the_videos_pose_at_five_moments(page, built):
             assert nearest < 0.004, (t, name, expected[name], nearest)
     seek(page, 1.0)
     assert page.evaluate(_SVG_POINTS)["hidden"]  # the title card: no figure
+
+
+def test_a_segments_key_holds_its_figure_and_nothing_else_of_the_routine(tmp_path):
+    from qidsl.renderers import video_segments
+
+    encoding = video_segments.Encoding(1280, 720, FPS, "superfast", 21)
+
+    def plan(text: str, name: str):
+        folder = tmp_path / name
+        folder.mkdir()
+        line, _ = _timeline(folder, text)
+        frames = VideoFrames(line, caption_cues(line), 1280, 720, planar=True, fps=FPS)
+        return line, video_segments.plan_segments(frames, round(line.duration * FPS), encoding)
+
+    line, before = plan(ROUTINE, "before")
+    edited, after = plan(ROUTINE.replace('exhale 4s to "horse stance"', 'exhale 4s to "holding the ball"'), "after")
+    assert edited.duration == line.duration  # a pose takes no time: nothing moves
+    changed = round(_event(line, "exhale", section="Bow", side="left").start * FPS)
+    assert [s.start for s in before] == [s.start for s in after]
+    same = [a.key == b.key for a, b in zip(before, after)]
+    # The segments before the first changed move are the same products (the cache keeps them); the rest
+    # that show the changed pose are new.
+    assert all(same[i] for i, s in enumerate(before) if s.start + s.frames <= changed)
+    assert not all(same) and any(not same[i] for i, s in enumerate(before) if s.start >= changed)
