@@ -111,3 +111,18 @@ def test_the_language_server_completes_pose_names_after_pose_and_to():
     assert "horse stance" in [c.label for c in after_pose] and after_pose[0].text == '"my bow left"'
     after_to = complete(doc, 5, 29)
     assert "arms overhead" in [c.label for c in after_to]
+
+
+def test_the_figure_is_off_where_a_backdrop_shows():
+    from qidsl.renderers.scene import hide_figure
+
+    compiled = _compiled('section "A":\n    pose "standing"\n    stay 4s\n    inhale 4s to "arms overhead"\n'
+                         '    stay 4s\n    exhale 4s to "standing"\n')
+    windows = scene_track(compiled.estimate, ()).figure
+    still, rise, held, fall = windows[0], windows[1], windows[2], windows[3]
+    # A backdrop over the rise and the first half of the held pose: the rise is gone, the pose is cut.
+    shown = hide_figure(windows, [(rise.start, held.start + 2.0)])
+    assert shown[0] == still and rise not in shown
+    assert (shown[1].start, shown[1].end, shown[1].b) == (held.start + 2.0, held.end, held.b)
+    assert shown[2:] == windows[3:] and fall in shown
+    assert hide_figure(windows, []) == windows

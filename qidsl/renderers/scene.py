@@ -202,7 +202,33 @@ def scene_track(timeline: Timeline, cues: Sequence[CueLike], fps: int | None = N
     notes = _notes(timeline, [e for _, e in events], sections, snap)
     end = next((snap(e.start) for _, e in timed if e.kind == "outro"), snap(timeline.duration))
     return SceneTrack(snap(timeline.duration), steps, captions, notes, _next_up(sections, words, snap),
-                      _figure(timeline.figure, end, snap))
+                      figure=_figure(timeline.figure, end, snap))
+
+
+def hide_figure(windows: Sequence[FigureWindow], hidden: Sequence[tuple[float, float]]) -> tuple[FigureWindow, ...]:
+    """``windows`` with the figure off over each (start, end) of ``hidden`` (where a backdrop shows).
+
+    The footage shows the movement then, and a drawn figure beside a filmed
+    person would compete with it.  A still pose is cut at the edges; a move
+    lies within one event, and a backdrop starts and ends between events, so
+    a move is either hidden whole or not at all.
+    """
+    out: list[FigureWindow] = []
+    for window in windows:
+        pieces = [window]
+        for start, end in hidden:
+            kept = []
+            for piece in pieces:
+                if end <= piece.start or start >= piece.end:
+                    kept.append(piece)
+                elif piece.a == piece.b:
+                    if piece.start < start:
+                        kept.append(dataclasses.replace(piece, end=start))
+                    if end < piece.end:
+                        kept.append(dataclasses.replace(piece, start=end))
+            pieces = kept
+        out.extend(pieces)
+    return tuple(out)
 
 
 def _figure(moves: Sequence[FigureMove], end: float, snap: Callable[[float], float]) -> tuple[FigureWindow, ...]:
