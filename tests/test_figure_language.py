@@ -126,3 +126,14 @@ def test_the_figure_is_off_where_a_backdrop_shows():
     assert (shown[1].start, shown[1].end, shown[1].b) == (held.start + 2.0, held.end, held.b)
     assert shown[2:] == windows[3:] and fall in shown
     assert hide_figure(windows, []) == windows
+
+
+def test_diff_names_a_changed_pose():
+    from qidsl.diff import diff_compiled
+
+    old = 'title: "F"\n\nsection "A":\n    pose "standing"\n    inhale 4s "Up." to "arms overhead"\n'
+    new = old.replace('to "arms overhead"', 'to "palms pressing up"').replace('pose "standing"', 'pose "mountain"')
+    changes = diff_compiled(compile_routine("a.qi", Loader(), text=old), compile_routine("b.qi", Loader(), text=new))
+    assert [(c.before, c.after) for c in changes.steps] == [
+        ('pose "standing"', 'pose "mountain"'),
+        ('inhale 4s "…" to "arms overhead"', 'inhale 4s "…" to "palms pressing up"')]
