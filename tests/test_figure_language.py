@@ -137,3 +137,16 @@ def test_diff_names_a_changed_pose():
     assert [(c.before, c.after) for c in changes.steps] == [
         ('pose "standing"', 'pose "mountain"'),
         ('inhale 4s "…" to "arms overhead"', 'inhale 4s "…" to "palms pressing up"')]
+
+
+def test_a_slow_move_takes_fewer_steps_a_second_on_the_disks_beat():
+    from qidsl.renderers.scene import FIGURE_STEP_DEGREES
+
+    windows = scene_track(_compiled('section "A":\n    pose "standing"\n    inhale 4s to "arms overhead"\n'
+                                    '    stay 30s to "hands at the dan tian"\n').estimate, ()).figure
+    quick, slow = [w for w in windows if w.a != w.b]
+    assert quick.steps == 15 and slow.steps in (1, 3, 5)
+    # No joint turns more than the limit in one step of the slow move.
+    times = [slow.start + k / slow.steps for k in range(round((slow.end - slow.start) * slow.steps) + 1)]
+    angles = [dict(slow.at(t)) for t in times]
+    assert max(abs(b[j] - a[j]) for a, b in zip(angles, angles[1:]) for j in a) <= FIGURE_STEP_DEGREES

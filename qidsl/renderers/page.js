@@ -77,11 +77,11 @@
   });
 
   // The figure: its window of the scene at t, eased as the pacer and moved in the same steps as on
-  // the video (F.steps a second, counted from the window's start), drawn by figure.js.
+  // the video (w.steps a second, counted from the window's start), drawn by figure.js.
   function figureAt(w, t) {
     var angles = {}, joint;
     if (w.end <= w.start) return w.to;
-    var u = Math.floor((t - w.start) * F.steps + 1e-6) / F.steps / (w.end - w.start);
+    var u = Math.floor((t - w.start) * w.steps + 1e-6) / w.steps / (w.end - w.start);
     var k = EASES[w.ease](Math.min(1, Math.max(0, u)));
     for (joint in w.to) angles[joint] = w.from[joint] + (w.to[joint] - w.from[joint]) * k;
     return angles;

@@ -46,10 +46,15 @@ NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
 NEXT_UP_SECONDS = 5.0  # "Next: <section>" shows this long before a section starts
 NEUTRAL_LEVEL = 0.5  # the pacer on a hold that follows no breath (holding a posture)
 EASE = "cosine"  # the pacer's easing: level = a + (b - a) * (1 - cos(pi * u)) / 2
-# The figure moves in steps of 1/15 s counted from the start of its window (the video and the page
-# both draw it so): the same move is the same pictures wherever it falls, and a still pose is one
-# picture, so the video's still stretches stay skip frames.
+# The figure moves in steps counted from the start of its window (the video and the page both draw it
+# so): the same move is the same pictures wherever it falls, and a still pose is one picture, so the
+# video's still stretches stay skip frames.  A move takes 15 steps a second, as the pacer's disk, or
+# fewer when it is slow enough that no joint turns more than FIGURE_STEP_DEGREES a step (a hand at the
+# end of the arm moves about 2.5 px a step at 720p, as the disk's edge does); the rates divide 15, so
+# the figure's steps fall on the disk's and add no pictures while both move.
 FIGURE_STEPS_PER_SECOND = 15
+FIGURE_STEP_RATES = (1, 3, 5, 15)
+FIGURE_STEP_DEGREES = 1.5
 
 
 class CueLike(Protocol):
@@ -151,6 +156,7 @@ class FigureWindow:
     view: str = "front"
     facing: str = "right"
     ease: str = EASE
+    steps: int = FIGURE_STEPS_PER_SECOND  # steps a second (see FIGURE_STEP_RATES)
 
     def angles(self, u: float) -> Angles:
         """The joints' angles ``u`` (0..1) of the way through the window."""
@@ -160,11 +166,19 @@ class FigureWindow:
         return tuple((joint, x + (y - x) * k) for (joint, x), (_, y) in zip(self.a, self.b))
 
     def at(self, t: float) -> Angles:
-        """The joints' angles at ``t``, moved in steps of 1/:data:`FIGURE_STEPS_PER_SECOND` s from the start."""
+        """The joints' angles at ``t``, moved in steps of 1/``steps`` s from the start."""
         if self.a == self.b or self.end <= self.start:
             return self.b
-        steps = math.floor((t - self.start) * FIGURE_STEPS_PER_SECOND + 1e-6) / FIGURE_STEPS_PER_SECOND
-        return self.angles(steps / (self.end - self.start))
+        gone = math.floor((t - self.start) * self.steps + 1e-6) / self.steps
+        return self.angles(gone / (self.end - self.start))
+
+
+def _step_rate(a: Angles, b: Angles, seconds: float) -> int:
+    """The fewest steps a second (of FIGURE_STEP_RATES) that turn no joint more than FIGURE_STEP_DEGREES a step."""
+    turn = max((abs(y - x) for (_, x), (_, y) in zip(a, b)), default=0.0)
+    fastest = turn / seconds * math.pi / 2 if seconds > 0 else math.inf  # the cosine easing's top speed
+    return next((rate for rate in FIGURE_STEP_RATES if fastest / rate <= FIGURE_STEP_DEGREES),
+                FIGURE_STEPS_PER_SECOND)
 
 
 @dataclass(frozen=True)
@@ -261,7 +275,7 @@ def _figure(moves: Sequence[FigureMove], end: float, snap: Callable[[float], flo
         target = move.pose
         if stop > start and held is not None:
             windows.append(FigureWindow(start, stop, held.angles, target.angles, target.name, target.view,
-                                        target.facing))
+                                        target.facing, steps=_step_rate(held.angles, target.angles, stop - start)))
         held, at = target, max(stop, start)
     if held is not None:
         still(held, end)
@@ -385,9 +399,9 @@ def scene_dict(track: SceneTrack) -> dict:
     figure = {}
     if track.figure:
         # The skeleton once (bones, lengths, joints' ranges), then the windows: the page draws from these alone.
-        figure = {"figure": {"skeleton": poses.skeleton_dict(), "steps": FIGURE_STEPS_PER_SECOND, "windows": [
+        figure = {"figure": {"skeleton": poses.skeleton_dict(), "windows": [
             {"start": w.start, "end": w.end, "pose": w.pose, "view": w.view, "facing": w.facing,
-             "ease": w.ease, "from": dict(w.a), "to": dict(w.b)} for w in track.figure]}}
+             "ease": w.ease, "steps": w.steps, "from": dict(w.a), "to": dict(w.b)} for w in track.figure]}}
     return {
         "steps": [step(s) for s in track.steps],
         "captions": [{"start": w.start, "end": w.end, "lines": list(w.lines),
