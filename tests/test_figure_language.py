@@ -143,7 +143,7 @@ def test_a_slow_move_takes_fewer_steps_a_second_on_the_disks_beat():
     from qidsl.renderers.scene import FIGURE_STEP_DEGREES
 
     windows = scene_track(_compiled('section "A":\n    pose "standing"\n    inhale 4s to "arms overhead"\n'
-                                    '    stay 30s to "hands at the dan tian"\n').estimate, ()).figure
+                                    '    stay 60s to "hands at the dan tian"\n').estimate, ()).figure
     quick, slow = [w for w in windows if w.a != w.b]
     assert quick.steps == 15 and slow.steps in (1, 3, 5)
     # No joint turns more than the limit in one step of the slow move.
