@@ -21,7 +21,7 @@ from qidsl.renderers.mp3 import write_mp3
 from qidsl.renderers.page import write_page
 from qidsl.renderers.video import VideoFrames
 from qidsl.timeline import build_timeline
-from tests.browser import browser, seek, wait_until  # noqa: F401 - browser is a fixture
+from tests.browser import browser, open_page, seek  # noqa: F401 - browser is a fixture
 from tests.renderer_fixtures import ClipTimer, clip
 
 FPS = 30
@@ -181,16 +181,7 @@ def built(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, built):  # noqa: F811 - the fixture above
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.goto(built[1].as_uri())
-    wait_until(tab, "() => document.getElementById('audio').readyState >= 1")
-    yield tab
-    context.close()
-    assert errors == []
+    yield from open_page(browser, built[1])
 
 
 _SVG_POINTS = """() => {

@@ -76,6 +76,17 @@ class Library:
     poses: dict[str, PoseDefinition] = field(default_factory=dict)
 
 
+def _first(known: dict, node: m.Define | m.Pose, code: str, what: str, kind: str, problems: list[Diagnostic]) -> bool:
+    """Whether ``node`` is the first definition of its name in ``known``; if not, says where the first is."""
+    name = node.name.value
+    if name not in known:
+        return True
+    earlier = known[name].node.name.span
+    problems.append(error(code, f"{what}\"{name}\" is already defined at {earlier.file}:{earlier.line}",
+                          node.name.span, f"give this {kind} another name"))
+    return False
+
+
 class Loader:
     """Reads, decodes and parses routine files, each once."""
 
@@ -127,23 +138,11 @@ class Loader:
         definitions, poses = found
         for node in routine.body:
             if isinstance(node, m.Define):
-                name = node.name.value
-                if name in definitions:
-                    earlier = definitions[name].node.name.span
-                    problems.append(error("duplicate-define", f"\"{name}\" is already defined at "
-                                          f"{earlier.file}:{earlier.line}", node.name.span,
-                                          "give this sequence another name"))
-                else:
-                    definitions[name] = Definition(node, routine.path)
+                if _first(definitions, node, "duplicate-define", "", "sequence", problems):
+                    definitions[node.name.value] = Definition(node, routine.path)
             elif isinstance(node, m.Pose) and node.defines:
-                name = node.name.value
-                if name in poses:
-                    earlier = poses[name].node.name.span
-                    problems.append(error("duplicate-pose", f"the pose \"{name}\" is already defined at "
-                                          f"{earlier.file}:{earlier.line}", node.name.span,
-                                          "give this pose another name"))
-                else:
-                    poses[name] = PoseDefinition(node, routine.path)
+                if _first(poses, node, "duplicate-pose", "the pose ", "pose", problems):
+                    poses[node.name.value] = PoseDefinition(node, routine.path)
             elif isinstance(node, m.Include):
                 self._include(node, path, root, stack, found, problems)
 
