@@ -332,7 +332,7 @@ class _Checker:
             self.do(node, in_sides or in_define)
         elif isinstance(node, m.Pose):
             self.pose(node, top and not self.in_variant_block)
-        if isinstance(node, m.Breath) and node.to is not None:
+        elif isinstance(node, m.Breath) and node.to is not None:
             self.pose_name(node.to)
         elif isinstance(node, m.Include) and (not top or self.in_variant_block):
             self.err("include-not-top", "include belongs at the top level of a routine",
