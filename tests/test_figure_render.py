@@ -12,17 +12,14 @@ import dataclasses
 import numpy as np
 import pytest
 
-from qidsl.compile import compile_routine
 from qidsl.lang import poses
-from qidsl.lang.loader import Loader
 from qidsl.renderers.audio import mix
 from qidsl.renderers.captions import caption_cues
 from qidsl.renderers.mp3 import write_mp3
 from qidsl.renderers.page import write_page
 from qidsl.renderers.video import VideoFrames
-from qidsl.timeline import build_timeline
 from tests.browser import browser, open_page, seek  # noqa: F401 - browser is a fixture
-from tests.renderer_fixtures import ClipTimer, clip
+from tests.renderer_fixtures import routine_timeline
 
 FPS = 30
 SIZES = [(1280, 720), (1920, 1080)]
@@ -48,13 +45,7 @@ section "Bow":
 
 
 def _timeline(folder, text: str = ROUTINE):
-    path = folder / "figure-test.qi"
-    path.write_text(text, encoding="utf-8")
-    compiled = compile_routine(path, Loader())
-    assert not compiled.errors, compiled.diagnostics
-    texts = compiled.estimate.spoken_texts
-    clips = {t: clip(t, 0.3 + 0.25 * len(t.split()), seed=i) for i, t in enumerate(texts)}
-    return build_timeline(compiled.expanded, ClipTimer(clips), FPS), clips
+    return routine_timeline(folder / "figure-test.qi", text, 0.25, FPS)
 
 
 @pytest.fixture(scope="module")
