@@ -419,23 +419,33 @@ SKELETON: Mapping[str, float] = MappingProxyType({
     "front-foot": 0.06,      # a foot seen from the front, pointing at the viewer, is short
     "foot-slope": 18.0,      # degrees the foot slopes down from the ankle to the toes, standing
     "scale": 0.76,           # body heights in the unit box: arms overhead still fit
-    "limb-radius": 0.024,    # drawing thickness: arms
+    # How the figure is drawn (the video's painter and the page's read these alike): radii
+    # of the parts, in body heights,
+    "limb-radius": 0.024,    # arms and feet
+    "hand-radius": 0.0204,
+    "neck-radius": 0.0216,
     "leg-radius": 0.030,
     "torso-radius": 0.070,   # from the side; from the front the torso is the shoulders-hips trapezoid
+    # the gap of background round a part in front of others, as a share of an arm's radius,
+    "gap": 0.45,
+    # where an arm's gap starts, in arm radii from the shoulder (so it does not notch the shoulder),
+    "shoulder-clear": 2.5,
+    # and the strength of the far arm and leg seen from the side (behind, yet there).
+    "far": 0.5,
 })
 
-# The drawn parts, in drawing order (start point, end point, thickness key).
+# The drawn parts (start point, end point, the SKELETON key of their radius).
 BONES: tuple[tuple[str, str, str], ...] = (
     ("pelvis", "neck", "torso-radius"),
-    ("neck", "head", "limb-radius"),
+    ("neck", "head", "neck-radius"),
     ("left-hip", "left-knee", "leg-radius"), ("left-knee", "left-ankle", "leg-radius"),
     ("left-ankle", "left-toe", "limb-radius"),
     ("right-hip", "right-knee", "leg-radius"), ("right-knee", "right-ankle", "leg-radius"),
     ("right-ankle", "right-toe", "limb-radius"),
     ("left-shoulder", "left-elbow", "limb-radius"), ("left-elbow", "left-wrist", "limb-radius"),
-    ("left-wrist", "left-hand", "limb-radius"),
+    ("left-wrist", "left-hand", "hand-radius"),
     ("right-shoulder", "right-elbow", "limb-radius"), ("right-elbow", "right-wrist", "limb-radius"),
-    ("right-wrist", "right-hand", "limb-radius"),
+    ("right-wrist", "right-hand", "hand-radius"),
 )
 
 POINT_NAMES: tuple[str, ...] = (
