@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -336,6 +337,23 @@ def suggest(name: str) -> str | None:
     return close[0] if close else None
 
 
+def suggest_joint(name: str) -> str | None:
+    """The joint name ``name`` was probably meant to be (for "did you mean"), or None."""
+    close = difflib.get_close_matches(name.lower().strip(), JOINT_NAMES, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def description(name: str) -> str | None:
+    """What the pose :func:`lookup` finds for ``name`` is, in a sentence; a mirrored pose's says
+    right for left and left for right."""
+    if name in DESCRIPTIONS:
+        return DESCRIPTIONS[name]
+    other = _other_side(name)
+    if other is None or other not in DESCRIPTIONS:
+        return None
+    return re.sub(r"\b(left|right)\b", lambda m: "right" if m.group(1) == "left" else "left", DESCRIPTIONS[other])
+
+
 def from_angles(name: str, angles: Mapping[str, float], view: View = "front", facing: Facing = "right") -> Pose:
     """A pose of the routine's own: the joints not given keep ``standing``'s angles.
 
@@ -350,7 +368,12 @@ def derive(name: str, base: Pose, changes: Mapping[str, float]) -> Pose:
 
 
 def interpolate(a: Pose, b: Pose, u: float) -> dict[str, float]:
-    """The angles ``u`` (0..1) of the way from ``a`` to ``b``, each joint linearly; the caller eases ``u``."""
+    """The angles ``u`` (0..1) of the way from ``a`` to ``b``, each joint linearly; the caller eases ``u``.
+
+    Angles only: a move between poses seen from different views (or facing
+    different ways) has no in-between view, so the caller picks one for the
+    whole move (the pose moved to is the one to show).
+    """
     return {name: va + (vb - va) * u for (name, va), (_, vb) in zip(a.angles, b.angles)}
 
 
