@@ -41,6 +41,12 @@ class Joint:
         return self.minimum <= degrees <= self.maximum
 
 
+def _both(part: str, minimum: float, maximum: float, bends: str) -> tuple[Joint, Joint]:
+    """The left and the right joint of ``part`` ("{side}" in ``bends`` names the side)."""
+    left, right = (Joint(f"{side}-{part}", minimum, maximum, bends.format(side=side)) for side in ("left", "right"))
+    return left, right
+
+
 # Ranges: what a person's joint can do, from the American Academy of Orthopaedic
 # Surgeons' average ranges of motion (Greene & Heckman, "The Clinical Measurement
 # of Joint Motion", AAOS 1994; also Norkin & White, "Measurement of Joint Motion").
@@ -63,33 +69,24 @@ JOINTS: tuple[Joint, ...] = (
     # Cervical flexion 45-50, extension 60 (AAOS).
     Joint("neck", -60, 50, "nods the head: forward, chin to chest, positive"),
     # Flexion and abduction 180, extension 60 (AAOS); across the body about 45.
-    Joint("left-shoulder", -60, 180, "raises the left upper arm from hanging: out to the side seen from "
-          "the front, forward seen from the side"),
-    Joint("right-shoulder", -60, 180, "raises the right upper arm from hanging: out to the side seen from "
-          "the front, forward seen from the side"),
+    *_both("shoulder", -60, 180, "raises the {side} upper arm from hanging: out to the side seen from "
+           "the front, forward seen from the side"),
     # Flexion 150, and up to 10 of hyperextension (AAOS).
-    Joint("left-elbow", -10, 150, "bends the left forearm towards the body from a straight arm"),
-    Joint("right-elbow", -10, 150, "bends the right forearm towards the body from a straight arm"),
+    *_both("elbow", -10, 150, "bends the {side} forearm towards the body from a straight arm"),
     # Flexion 80, extension 70 (AAOS); a palm pressed up is the wrist extended.
     # From the side, a hand flat on the floor (cat, plank) is bent the elbow's way too.
-    Joint("left-wrist", -70, 80, "bends the left hand the way the elbow bends (negative: bent back, "
-          "as a palm pressing up)"),
-    Joint("right-wrist", -70, 80, "bends the right hand the way the elbow bends (negative: bent back, "
-          "as a palm pressing up)"),
+    *_both("wrist", -70, 80, "bends the {side} hand the way the elbow bends (negative: bent back, "
+           "as a palm pressing up)"),
     # Hip flexion 120 with the knee bent and extension 30 (AAOS); the figure's
     # torso is one piece, so the lower back's flexion (about 40: a fold, child's pose)
     # and extension (about 10: cobra) count here too.  Abduction (45) is within it.
-    Joint("left-hip", -40, 160, "raises the left thigh: out to the side seen from the front, forward "
-          "seen from the side (relative to the torso)"),
-    Joint("right-hip", -40, 160, "raises the right thigh: out to the side seen from the front, forward "
-          "seen from the side (relative to the torso)"),
+    *_both("hip", -40, 160, "raises the {side} thigh: out to the side seen from the front, forward "
+           "seen from the side (relative to the torso)"),
     # Flexion 135 actively, about 155 kneeling on it; a few degrees of hyperextension (AAOS).
-    Joint("left-knee", -5, 155, "bends the left shin back from a straight leg"),
-    Joint("right-knee", -5, 155, "bends the right shin back from a straight leg"),
+    *_both("knee", -5, 155, "bends the {side} shin back from a straight leg"),
     # Plantarflexion 50 and the midfoot's 20 or so more (kneeling on the tops of the feet);
     # dorsiflexion 20 sitting (AAOS), about 40 with the body's weight over a bent knee (a deep squat).
-    Joint("left-ankle", -70, 40, "lifts the left toes (positive) or points them (negative)"),
-    Joint("right-ankle", -70, 40, "lifts the right toes (positive) or points them (negative)"),
+    *_both("ankle", -70, 40, "lifts the {side} toes (positive) or points them (negative)"),
 )
 
 JOINT_NAMES: tuple[str, ...] = tuple(sorted(j.name for j in JOINTS))
