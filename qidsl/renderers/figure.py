@@ -23,7 +23,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..lang.poses import BONES, JOINT_NAMES, SKELETON, Facing, Point, View, points
+from ..lang.poses import BONES, JOINT_NAMES, SKELETON, STANDING, Facing, Point, View, points
 from .pacer import blend
 
 # Angles are rounded to this many degrees before drawing (and caching): a joint
@@ -37,10 +37,8 @@ STEP = 0.25
 FAR = SKELETON["far"]
 GAP = SKELETON["gap"]
 _RADIUS = {(a, b): key for a, b, key in BONES}
-# Drawn patches kept (uint8, a 720p figure's is about 100 KB).
+# Drawn patches kept (8-bit, cropped: tens of kilobytes each at 1080p).
 CACHE_SIZE = 256
-
-_TRUNK = ("pelvis", "neck", "head")
 
 
 def _layout(width: int, height: int) -> tuple[float, float, float]:
@@ -221,7 +219,9 @@ def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, hei
 
 
 def _rounded(angles: Mapping[str, float]) -> tuple[float, ...]:
-    return tuple(round(angles[name] / STEP) * STEP for name in JOINT_NAMES)
+    """Every joint's angle (standing's for those not given), rounded to :data:`STEP`."""
+    full = STANDING.as_dict() | dict(angles)
+    return tuple(round(full[name] / STEP) * STEP for name in JOINT_NAMES)
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
@@ -237,10 +237,11 @@ def _cropped(angles: tuple[float, ...], view: View, facing: Facing, width: int, 
 def figure_coverage(angles: Mapping[str, float], view: View, facing: Facing, size: tuple[int, int]
                     ) -> tuple[int, int, np.ndarray]:
     """(left, top, alpha): the figure in a box of ``size`` (width, height), as 8-bit coverage over
-    the smallest even-cornered, even-sided rectangle holding it, and that rectangle's corner.
+    a rectangle round it (its corner and sides even, on whole yuv420p chroma blocks), and that
+    rectangle's corner in the box.
 
-    ``angles`` gives every joint (:data:`qidsl.lang.poses.JOINT_NAMES`); they are rounded to
-    :data:`STEP` degrees, and the drawing cached by them.  The array is shared: do not write to it.
+    ``angles`` are the joints' (those not given are standing's); they are rounded to :data:`STEP`
+    degrees, and the drawing is cached by them.  The array is shared: do not write to it.
     """
     return _cropped(_rounded(angles), view, facing, size[0], size[1])
 
