@@ -19,7 +19,7 @@ import difflib
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
@@ -110,7 +110,7 @@ class Pose:
     name: str
     angles: tuple[tuple[str, float], ...]
     view: View = "front"
-    facing: Facing = field(default="right")
+    facing: Facing = "right"
 
     def angle(self, joint_name: str) -> float:
         """The angle of ``joint_name`` in degrees (KeyError for a name that is no joint)."""
@@ -134,7 +134,8 @@ _ZERO = dict.fromkeys(JOINT_NAMES, 0.0)
 
 
 def _pose(name: str, view: View, **angles: float) -> Pose:
-    """A library pose: keyword names use _ for - (left_shoulder); l_/r_ set one side, both_ both."""
+    """A library pose: keywords write - as _ (left_shoulder), both_X sets left-X and right-X;
+    the joints not given are standing's."""
     given: dict[str, float] = {}
     for key, value in angles.items():
         key = key.replace("_", "-")
@@ -146,7 +147,7 @@ def _pose(name: str, view: View, **angles: float) -> Pose:
 
 
 # Standing at ease, seen from the front: the arms hang a little away from the
-# body (so they read apart from it), the knees soft.
+# body (so they read apart from it), the elbows soft.
 _STANDING = dict(_ZERO, **{"left-shoulder": 8.0, "right-shoulder": 8.0, "left-elbow": 8.0,
                            "right-elbow": 8.0})
 
@@ -157,7 +158,7 @@ _SOFT_KNEES = dict(both_hip=4, both_knee=6)
 
 _LIBRARY_POSES: tuple[Pose, ...] = (
     # Standing and Qigong, seen from the front.
-    _pose("standing", "front", both_shoulder=8, both_elbow=8),
+    _pose("standing", "front"),
     _pose("mountain", "front", both_shoulder=14, both_elbow=2, both_wrist=-10),
     _pose("arms overhead", "front", both_shoulder=172, both_elbow=4),
     _pose("palms pressing up", "front", both_shoulder=164, both_elbow=8, both_wrist=-70, neck=-15),
@@ -407,17 +408,6 @@ def max_speed(a: Pose, b: Pose, seconds: float) -> tuple[Joint, float]:
 
 
 # ----- geometry ---------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Bone:
-    """A part of the figure: from point ``start`` to point ``end``, ``length`` body heights long
-    (0 for a part whose end is computed otherwise), drawn ``radius`` body heights thick."""
-
-    start: str
-    end: str
-    length: float
-    radius: float
-
 
 # Bone lengths as fractions of body height, after Drillis and Contini's segment
 # proportions (as tabled in Winter, "Biomechanics and Motor Control of Human
