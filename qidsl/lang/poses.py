@@ -7,7 +7,9 @@ figure's lowest point rests on the ground line, so standing, kneeling,
 seated, lying and all-fours poses need no separate stance.
 
 Pure Python (the standard library only): ``qidsl check`` imports this module
-to name unknown poses and angles out of range, and must stay light.  The
+to name unknown poses and angles out of range, and must stay light.  It
+imports nothing else of qidsl, so the renderers may draw from it as well (a
+leaf of the layering, tests/test_layers.py).  The
 drawing is :mod:`qidsl.renderers.figure` (the video, the pictures in docs/)
 and ``qidsl/renderers/figure.js`` (the practice page); both draw the points
 :func:`points` computes, the page from :func:`skeleton_dict`'s data.
