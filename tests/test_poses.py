@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -101,6 +102,16 @@ def test_suggest_names_the_pose_a_misspelling_meant():
     assert P.suggest("arms over head") == "arms overhead"
     assert P.suggest("Drawing the bow rigth") == "drawing the bow right"
     assert P.suggest("qwertyuiop") is None
+    assert P.suggest_joint("left-elbw") == "left-elbow" and P.suggest_joint("qwerty") is None
+    assert P.suggest_joint("sidebend") == "side-bend"
+
+
+def test_a_mirrored_pose_is_described_for_its_own_side():
+    assert P.description("horse stance") == P.DESCRIPTIONS["horse stance"]
+    right = P.description("drawing the bow right")
+    assert right is not None and "the right arm pushes out to the right" in right
+    assert "the left hand pulls back to the left shoulder" in right
+    assert P.description("flying pigeon") is None
 
 
 def test_arms_overhead_reach_above_standing():
@@ -193,3 +204,12 @@ def test_the_page_s_javascript_places_every_point_where_python_does():
         assert ("opacity:0.5" in svg) == (pose.view == "side")
         head = re.search(r'<circle cx="([\d.]+)" cy="([\d.]+)"', svg)
         assert head and float(head.group(1)) == pytest.approx(expected["head"][0], abs=1e-4)
+
+
+def test_the_poses_module_needs_only_the_standard_library():
+    # `qidsl check` imports it, and must stay light (no numpy, no Pillow); the renderers import it
+    # too, so it is a leaf (tests/test_layers.py): it imports nothing else of qidsl.
+    code = ("import sys, qidsl.lang.poses as p; p.points(p.STANDING.as_dict());"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'PIL', 'moviepy', 'qidsl')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "['qidsl', 'qidsl.lang', 'qidsl.lang.poses']"

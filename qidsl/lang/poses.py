@@ -7,7 +7,9 @@ figure's lowest point rests on the ground line, so standing, kneeling,
 seated, lying and all-fours poses need no separate stance.
 
 Pure Python (the standard library only): ``qidsl check`` imports this module
-to name unknown poses and angles out of range, and must stay light.  The
+to name unknown poses and angles out of range, and must stay light.  It
+imports nothing else of qidsl, so the renderers may draw from it as well (a
+leaf of the layering, tests/test_layers.py).  The
 drawing is :mod:`qidsl.renderers.figure` (the video, the pictures in docs/)
 and ``qidsl/renderers/figure.js`` (the practice page); both draw the points
 :func:`points` computes, the page from :func:`skeleton_dict`'s data.
@@ -17,8 +19,9 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
@@ -38,6 +41,12 @@ class Joint:
 
     def allows(self, degrees: float) -> bool:
         return self.minimum <= degrees <= self.maximum
+
+
+def _both(part: str, minimum: float, maximum: float, bends: str) -> tuple[Joint, Joint]:
+    """The left and the right joint of ``part`` ("{side}" in ``bends`` names the side)."""
+    left, right = (Joint(f"{side}-{part}", minimum, maximum, bends.format(side=side)) for side in ("left", "right"))
+    return left, right
 
 
 # Ranges: what a person's joint can do, from the American Academy of Orthopaedic
@@ -62,33 +71,24 @@ JOINTS: tuple[Joint, ...] = (
     # Cervical flexion 45-50, extension 60 (AAOS).
     Joint("neck", -60, 50, "nods the head: forward, chin to chest, positive"),
     # Flexion and abduction 180, extension 60 (AAOS); across the body about 45.
-    Joint("left-shoulder", -60, 180, "raises the left upper arm from hanging: out to the side seen from "
-          "the front, forward seen from the side"),
-    Joint("right-shoulder", -60, 180, "raises the right upper arm from hanging: out to the side seen from "
-          "the front, forward seen from the side"),
+    *_both("shoulder", -60, 180, "raises the {side} upper arm from hanging: out to the side seen from "
+           "the front, forward seen from the side"),
     # Flexion 150, and up to 10 of hyperextension (AAOS).
-    Joint("left-elbow", -10, 150, "bends the left forearm towards the body from a straight arm"),
-    Joint("right-elbow", -10, 150, "bends the right forearm towards the body from a straight arm"),
+    *_both("elbow", -10, 150, "bends the {side} forearm towards the body from a straight arm"),
     # Flexion 80, extension 70 (AAOS); a palm pressed up is the wrist extended.
     # From the side, a hand flat on the floor (cat, plank) is bent the elbow's way too.
-    Joint("left-wrist", -70, 80, "bends the left hand the way the elbow bends (negative: bent back, "
-          "as a palm pressing up)"),
-    Joint("right-wrist", -70, 80, "bends the right hand the way the elbow bends (negative: bent back, "
-          "as a palm pressing up)"),
+    *_both("wrist", -70, 80, "bends the {side} hand the way the elbow bends (negative: bent back, "
+           "as a palm pressing up)"),
     # Hip flexion 120 with the knee bent and extension 30 (AAOS); the figure's
     # torso is one piece, so the lower back's flexion (about 40: a fold, child's pose)
     # and extension (about 10: cobra) count here too.  Abduction (45) is within it.
-    Joint("left-hip", -40, 160, "raises the left thigh: out to the side seen from the front, forward "
-          "seen from the side (relative to the torso)"),
-    Joint("right-hip", -40, 160, "raises the right thigh: out to the side seen from the front, forward "
-          "seen from the side (relative to the torso)"),
+    *_both("hip", -40, 160, "raises the {side} thigh: out to the side seen from the front, forward "
+           "seen from the side (relative to the torso)"),
     # Flexion 135 actively, about 155 kneeling on it; a few degrees of hyperextension (AAOS).
-    Joint("left-knee", -5, 155, "bends the left shin back from a straight leg"),
-    Joint("right-knee", -5, 155, "bends the right shin back from a straight leg"),
+    *_both("knee", -5, 155, "bends the {side} shin back from a straight leg"),
     # Plantarflexion 50 and the midfoot's 20 or so more (kneeling on the tops of the feet);
     # dorsiflexion 20 sitting (AAOS), about 40 with the body's weight over a bent knee (a deep squat).
-    Joint("left-ankle", -70, 40, "lifts the left toes (positive) or points them (negative)"),
-    Joint("right-ankle", -70, 40, "lifts the right toes (positive) or points them (negative)"),
+    *_both("ankle", -70, 40, "lifts the {side} toes (positive) or points them (negative)"),
 )
 
 JOINT_NAMES: tuple[str, ...] = tuple(sorted(j.name for j in JOINTS))
@@ -112,7 +112,7 @@ class Pose:
     name: str
     angles: tuple[tuple[str, float], ...]
     view: View = "front"
-    facing: Facing = field(default="right")
+    facing: Facing = "right"
 
     def angle(self, joint_name: str) -> float:
         """The angle of ``joint_name`` in degrees (KeyError for a name that is no joint)."""
@@ -136,7 +136,8 @@ _ZERO = dict.fromkeys(JOINT_NAMES, 0.0)
 
 
 def _pose(name: str, view: View, **angles: float) -> Pose:
-    """A library pose: keyword names use _ for - (left_shoulder); l_/r_ set one side, both_ both."""
+    """A library pose: keywords write - as _ (left_shoulder), both_X sets left-X and right-X;
+    the joints not given are standing's."""
     given: dict[str, float] = {}
     for key, value in angles.items():
         key = key.replace("_", "-")
@@ -148,7 +149,7 @@ def _pose(name: str, view: View, **angles: float) -> Pose:
 
 
 # Standing at ease, seen from the front: the arms hang a little away from the
-# body (so they read apart from it), the knees soft.
+# body (so they read apart from it), the elbows soft.
 _STANDING = dict(_ZERO, **{"left-shoulder": 8.0, "right-shoulder": 8.0, "left-elbow": 8.0,
                            "right-elbow": 8.0})
 
@@ -159,7 +160,7 @@ _SOFT_KNEES = dict(both_hip=4, both_knee=6)
 
 _LIBRARY_POSES: tuple[Pose, ...] = (
     # Standing and Qigong, seen from the front.
-    _pose("standing", "front", both_shoulder=8, both_elbow=8),
+    _pose("standing", "front"),
     _pose("mountain", "front", both_shoulder=14, both_elbow=2, both_wrist=-10),
     _pose("arms overhead", "front", both_shoulder=172, both_elbow=4),
     _pose("palms pressing up", "front", both_shoulder=164, both_elbow=8, both_wrist=-70, neck=-15),
@@ -336,6 +337,23 @@ def suggest(name: str) -> str | None:
     return close[0] if close else None
 
 
+def suggest_joint(name: str) -> str | None:
+    """The joint name ``name`` was probably meant to be (for "did you mean"), or None."""
+    close = difflib.get_close_matches(name.lower().strip(), JOINT_NAMES, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def description(name: str) -> str | None:
+    """What the pose :func:`lookup` finds for ``name`` is, in a sentence; a mirrored pose's says
+    right for left and left for right."""
+    if name in DESCRIPTIONS:
+        return DESCRIPTIONS[name]
+    other = _other_side(name)
+    if other is None or other not in DESCRIPTIONS:
+        return None
+    return re.sub(r"\b(left|right)\b", lambda m: "right" if m.group(1) == "left" else "left", DESCRIPTIONS[other])
+
+
 def from_angles(name: str, angles: Mapping[str, float], view: View = "front", facing: Facing = "right") -> Pose:
     """A pose of the routine's own: the joints not given keep ``standing``'s angles.
 
@@ -350,7 +368,12 @@ def derive(name: str, base: Pose, changes: Mapping[str, float]) -> Pose:
 
 
 def interpolate(a: Pose, b: Pose, u: float) -> dict[str, float]:
-    """The angles ``u`` (0..1) of the way from ``a`` to ``b``, each joint linearly; the caller eases ``u``."""
+    """The angles ``u`` (0..1) of the way from ``a`` to ``b``, each joint linearly; the caller eases ``u``.
+
+    Angles only: a move between poses seen from different views (or facing
+    different ways) has no in-between view, so the caller picks one for the
+    whole move (the pose moved to is the one to show).
+    """
     return {name: va + (vb - va) * u for (name, va), (_, vb) in zip(a.angles, b.angles)}
 
 
@@ -388,17 +411,6 @@ def max_speed(a: Pose, b: Pose, seconds: float) -> tuple[Joint, float]:
 
 # ----- geometry ---------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Bone:
-    """A part of the figure: from point ``start`` to point ``end``, ``length`` body heights long
-    (0 for a part whose end is computed otherwise), drawn ``radius`` body heights thick."""
-
-    start: str
-    end: str
-    length: float
-    radius: float
-
-
 # Bone lengths as fractions of body height, after Drillis and Contini's segment
 # proportions (as tabled in Winter, "Biomechanics and Motor Control of Human
 # Movement", 4th ed., fig. 4.1): shoulder height 0.818, hip 0.530, knee 0.285,
@@ -419,23 +431,33 @@ SKELETON: Mapping[str, float] = MappingProxyType({
     "front-foot": 0.06,      # a foot seen from the front, pointing at the viewer, is short
     "foot-slope": 18.0,      # degrees the foot slopes down from the ankle to the toes, standing
     "scale": 0.76,           # body heights in the unit box: arms overhead still fit
-    "limb-radius": 0.024,    # drawing thickness: arms
+    # How the figure is drawn (the video's painter and the page's read these alike): radii
+    # of the parts, in body heights,
+    "limb-radius": 0.024,    # arms and feet
+    "hand-radius": 0.0204,
+    "neck-radius": 0.0216,
     "leg-radius": 0.030,
     "torso-radius": 0.070,   # from the side; from the front the torso is the shoulders-hips trapezoid
+    # the gap of background round a part in front of others, as a share of an arm's radius,
+    "gap": 0.45,
+    # where an arm's gap starts, in arm radii from the shoulder (so it does not notch the shoulder),
+    "shoulder-clear": 2.5,
+    # and the strength of the far arm and leg seen from the side (behind, yet there).
+    "far": 0.5,
 })
 
-# The drawn parts, in drawing order (start point, end point, thickness key).
+# The drawn parts (start point, end point, the SKELETON key of their radius).
 BONES: tuple[tuple[str, str, str], ...] = (
     ("pelvis", "neck", "torso-radius"),
-    ("neck", "head", "limb-radius"),
+    ("neck", "head", "neck-radius"),
     ("left-hip", "left-knee", "leg-radius"), ("left-knee", "left-ankle", "leg-radius"),
     ("left-ankle", "left-toe", "limb-radius"),
     ("right-hip", "right-knee", "leg-radius"), ("right-knee", "right-ankle", "leg-radius"),
     ("right-ankle", "right-toe", "limb-radius"),
     ("left-shoulder", "left-elbow", "limb-radius"), ("left-elbow", "left-wrist", "limb-radius"),
-    ("left-wrist", "left-hand", "limb-radius"),
+    ("left-wrist", "left-hand", "hand-radius"),
     ("right-shoulder", "right-elbow", "limb-radius"), ("right-elbow", "right-wrist", "limb-radius"),
-    ("right-wrist", "right-hand", "limb-radius"),
+    ("right-wrist", "right-hand", "hand-radius"),
 )
 
 POINT_NAMES: tuple[str, ...] = (

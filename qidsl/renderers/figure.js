@@ -100,23 +100,23 @@ var QiFigure = (function () {
     options = options || {};
     var s = skeleton.lengths, unit = s.scale, ink = options.ink || "var(--accent)";
     var gapColour = options.gap || "var(--bg)";
-    var limb = s["limb-radius"] * unit, leg = s["leg-radius"] * unit, gap = 0.45 * limb;  // figure.GAP
+    var limb = s["limb-radius"] * unit, gap = s.gap * limb, radius = {}, i;
+    for (i = 0; i < skeleton.bones.length; i++) {
+      radius[skeleton.bones[i][0] + " " + skeleton.bones[i][1]] = s[skeleton.bones[i][2]] * unit;
+    }
     var fill = "stroke:" + ink, cut = "stroke:" + gapColour, parts = [];
-    function arm(side) {
-      return [[side + "-shoulder", side + "-elbow", limb], [side + "-elbow", side + "-wrist", limb],
-              [side + "-wrist", side + "-hand", limb * 0.85]];
+    function chain(names) {
+      var out = [];
+      for (var j = 0; j + 1 < names.length; j++) out.push([names[j], names[j + 1], radius[names[j] + " " + names[j + 1]]]);
+      return out;
     }
-    function legOf(side) {
-      return [[side + "-hip", side + "-knee", leg], [side + "-knee", side + "-ankle", leg],
-              [side + "-ankle", side + "-toe", limb]];
-    }
-    function draw(list, style, opacity) {
-      for (var i = 0; i < list.length; i++) {
-        parts.push(line(p, list[i][0], list[i][1], 2 * list[i][2], style + (opacity ? ";opacity:" + opacity : "")));
-      }
+    function arm(side) { return chain([side + "-shoulder", side + "-elbow", side + "-wrist", side + "-hand"]); }
+    function legOf(side) { return chain([side + "-hip", side + "-knee", side + "-ankle", side + "-toe"]); }
+    function draw(list, style) {
+      for (var i = 0; i < list.length; i++) parts.push(line(p, list[i][0], list[i][1], 2 * list[i][2], style));
     }
     function inFront(list, roots, clear) {  // a gap round the parts first (from `clear` past their roots)
-      var gaps = [], i, a, b, dx, dy, length, q = {};
+      var i, a, b, dx, dy, length, q = {};
       for (i = 0; i < list.length; i++) {
         a = list[i][0]; b = list[i][1];
         q[a] = p[a]; q[b] = p[b];
@@ -139,16 +139,18 @@ var QiFigure = (function () {
       }).join(" ");
       parts.push('<polygon points="' + corners + '" stroke-width="' + n(2 * limb) +
         '" stroke-linejoin="round" style="fill:' + ink + ";" + fill + '"/>');
-      draw([["neck", "head", limb * 0.9]], fill);
+      draw(chain(["neck", "head"]), fill);
       parts.push(head);
-      inFront(arm("left").concat(arm("right")), ["left-shoulder", "right-shoulder"], limb * 2.5);
+      inFront(arm("left").concat(arm("right")), ["left-shoulder", "right-shoulder"], limb * s["shoulder-clear"]);
     } else {
       var near = facing === "left" ? "left" : "right", far = near === "left" ? "right" : "left";
-      draw(arm(far).concat(legOf(far)), fill, 0.5);
-      draw([["pelvis", "neck", s["torso-radius"] * unit], ["neck", "head", limb * 0.9]], fill);
+      parts.push('<g style="opacity:' + s.far + '">');  // one group: where the far parts overlap, not darker
+      draw(arm(far).concat(legOf(far)), fill);
+      parts.push("</g>");
+      draw(chain(["pelvis", "neck", "head"]), fill);
       parts.push(head);
-      inFront(legOf(near), [near + "-hip"], s["torso-radius"] * unit + leg);
-      inFront(arm(near), [near + "-shoulder"], limb * 2.5);
+      inFront(legOf(near), [near + "-hip"], (s["torso-radius"] + s["leg-radius"]) * unit);
+      inFront(arm(near), [near + "-shoulder"], limb * s["shoulder-clear"]);
     }
     return '<g class="qidsl-figure" stroke-linecap="round">' + parts.join("") + "</g>";
   }

@@ -20,17 +20,11 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Mapping
-from typing import TypeAlias
 
 import numpy as np
 
-from ..timeline import poses  # the pose geometry, passed on by the timeline: renderers read no further back
+from ..lang.poses import BONES, JOINT_NAMES, SKELETON, STANDING, Facing, Point, View, points
 from .pacer import blend
-
-JOINT_NAMES, SKELETON, points = poses.JOINT_NAMES, poses.SKELETON, poses.points
-Facing: TypeAlias = poses.Facing
-View: TypeAlias = poses.View
-Point: TypeAlias = poses.Point
 
 # Angles are rounded to this many degrees before drawing (and caching): a joint
 # at the fastest followable speed (60 degrees a second) moves 4 degrees a step
@@ -38,14 +32,13 @@ Point: TypeAlias = poses.Point
 # still pose, or the same move repeated, draws once.
 STEP = 0.25
 
-# Seen from the side, the far arm and leg at this strength: behind, yet there.
-FAR = 0.5
-# The gap of background round a part in front, as a share of its thickness.
-GAP = 0.45
-# Drawn patches kept (uint8, a 720p figure's is about 100 KB).
+# Seen from the side, the far arm and leg at this strength; the gap of background round a part
+# in front, as a share of an arm's thickness (both from the skeleton's data, which the page reads too).
+FAR = SKELETON["far"]
+GAP = SKELETON["gap"]
+_RADIUS = {(a, b): key for a, b, key in BONES}
+# Drawn patches kept (8-bit, cropped: tens of kilobytes each at 1080p).
 CACHE_SIZE = 256
-
-_TRUNK = ("pelvis", "neck", "head")
 
 
 def _layout(width: int, height: int) -> tuple[float, float, float]:
@@ -161,7 +154,7 @@ def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, hei
     unit = points(dict(zip(JOINT_NAMES, angles)), view, facing)
     p = {name: (left + x * side, top + y * side) for name, (x, y) in unit.items()}
     body = side * SKELETON["scale"]
-    limb, leg = SKELETON["limb-radius"] * body, SKELETON["leg-radius"] * body
+    limb = SKELETON["limb-radius"] * body
     head, torso = SKELETON["head-radius"] * body, SKELETON["torso-radius"] * body
     gap = max(1.0, GAP * limb)
     # Only the rectangle round the figure is drawn; its corner and sides are even (whole 2x2
@@ -175,13 +168,14 @@ def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, hei
     x1, y1 = min(width - width % 2, x1 + x1 % 2), min(height - height % 2, y1 + y1 % 2)
     canvas = _Canvas(x0, y0, max(x0, x1), max(y0, y1))
 
+    def chain(*names: str) -> list[tuple[str, str, float]]:
+        return [(a, b, SKELETON[_RADIUS[a, b]] * body) for a, b in zip(names, names[1:])]
+
     def arm(s: str) -> list[tuple[str, str, float]]:
-        return [(f"{s}-shoulder", f"{s}-elbow", limb), (f"{s}-elbow", f"{s}-wrist", limb),
-                (f"{s}-wrist", f"{s}-hand", limb * 0.85)]
+        return chain(f"{s}-shoulder", f"{s}-elbow", f"{s}-wrist", f"{s}-hand")
 
     def leg_of(s: str) -> list[tuple[str, str, float]]:
-        return [(f"{s}-hip", f"{s}-knee", leg), (f"{s}-knee", f"{s}-ankle", leg),
-                (f"{s}-ankle", f"{s}-toe", limb)]
+        return chain(f"{s}-hip", f"{s}-knee", f"{s}-ankle", f"{s}-toe")
 
     def part(a: str, b: str, r: float, strength: float = 1.0) -> None:
         canvas.add(canvas.distance(p[a], p[b], r + 1), r, strength)
@@ -208,24 +202,26 @@ def _draw(angles: tuple[float, ...], view: View, facing: Facing, width: int, hei
         corners = [p["left-shoulder"], p["right-shoulder"], p["right-hip"], p["left-hip"]]
         if not canvas.polygon(corners, limb):
             part("pelvis", "neck", SKELETON["hip-half"] * body)
-        part("neck", "head", limb * 0.9)
+        part("neck", "head", SKELETON["neck-radius"] * body)
         part("head", "head", head)
-        layer(arm("left") + arm("right"), ("left-shoulder", "right-shoulder"), limb * 2.5)
+        layer(arm("left") + arm("right"), ("left-shoulder", "right-shoulder"), limb * SKELETON["shoulder-clear"])
         return canvas
     # From the side: the far limbs, the trunk, the near leg, the near arm, each in front of the last.
     near, far = ("right", "left") if facing == "right" else ("left", "right")
     for a, b, r in arm(far) + leg_of(far):
         part(a, b, r, FAR)
     part("pelvis", "neck", torso)
-    part("neck", "head", limb * 0.9)
+    part("neck", "head", SKELETON["neck-radius"] * body)
     part("head", "head", head)
-    layer(leg_of(near), (f"{near}-hip",), torso + leg)
-    layer(arm(near), (f"{near}-shoulder",), limb * 2.5)
+    layer(leg_of(near), (f"{near}-hip",), torso + SKELETON["leg-radius"] * body)
+    layer(arm(near), (f"{near}-shoulder",), limb * SKELETON["shoulder-clear"])
     return canvas
 
 
 def _rounded(angles: Mapping[str, float]) -> tuple[float, ...]:
-    return tuple(round(angles[name] / STEP) * STEP for name in JOINT_NAMES)
+    """Every joint's angle (standing's for those not given), rounded to :data:`STEP`."""
+    full = STANDING.as_dict() | dict(angles)
+    return tuple(round(full[name] / STEP) * STEP for name in JOINT_NAMES)
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
@@ -241,10 +237,11 @@ def _cropped(angles: tuple[float, ...], view: View, facing: Facing, width: int, 
 def figure_coverage(angles: Mapping[str, float], view: View, facing: Facing, size: tuple[int, int]
                     ) -> tuple[int, int, np.ndarray]:
     """(left, top, alpha): the figure in a box of ``size`` (width, height), as 8-bit coverage over
-    the smallest even-cornered, even-sided rectangle holding it, and that rectangle's corner.
+    a rectangle round it (its corner and sides even, on whole yuv420p chroma blocks), and that
+    rectangle's corner in the box.
 
-    ``angles`` gives every joint (:data:`qidsl.lang.poses.JOINT_NAMES`); they are rounded to
-    :data:`STEP` degrees, and the drawing cached by them.  The array is shared: do not write to it.
+    ``angles`` are the joints' (those not given are standing's); they are rounded to :data:`STEP`
+    degrees, and the drawing is cached by them.  The array is shared: do not write to it.
     """
     return _cropped(_rounded(angles), view, facing, size[0], size[1])
 
