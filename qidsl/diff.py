@@ -13,12 +13,12 @@ import difflib
 import json
 import re
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, Compiled, compile_routine, print_diagnostics
 from .lang import model as m
-from .lang.formatter import statement_line
+from .lang.formatter import quote, statement_line
 from .lang.loader import Loader
 from .lang.speech import ENGINES
 from .lang.statements import keyword_of
@@ -248,7 +248,9 @@ def _steps(routine: m.Routine) -> dict[str | None, list[tuple[str, int]]]:
                 walk(node.body, f'define "{node.name.value}"', 0)
                 continue
             line = statement_line(node)
-            if not isinstance(node, (m.Do, m.Include)):
+            if isinstance(node, m.Breath) and node.to is not None:  # the pose it moves to is shown, not its text
+                line = _TEXT.sub('"…"', statement_line(replace(node, to=None))) + f" to {quote(node.to.value)}"
+            elif not isinstance(node, (m.Do, m.Include, m.Pose)):  # names are shown: a pose's too
                 line = _TEXT.sub('"…"', line)
             groups.setdefault(section, []).append(("    " * depth + line, node.span.line))
             walk(m.children(node), section, depth + 1)

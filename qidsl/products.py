@@ -120,7 +120,7 @@ AAC = Family("aac", ".m4a", (_R + "video_segments",))  # a whole narration that 
 VIDEO_SEGMENT = Family("video-segment", ".h264",
                        (_R + "video", _R + "video_layers", _R + "pacer", _R + "themes", _R + "video_segments",
                         _R + "h264", _R + "scene", _R + "encoder", _R + "backdrop", "qidsl.lang.mediafile",
-                        "qidsl.words", *_FONTS),
+                        _R + "figure", "qidsl.lang.poses", "qidsl.words", *_FONTS),
                        data=("fonts/*.ttf", "fonts/*.otf"))
 MP4 = Family("mp4", ".mp4", (_R + "video_segments", _R + "h264", _R + "encoder", _R + "mp4_tags", _R + "chapters"))
 TIMELINE = Family("timeline", ".json", (_R + "timeline_json",))

@@ -21,8 +21,11 @@ from .lang.speech import ENGINES, SYMBOL_NAMES, Pace, symbol_names_for
 from .engines.timing import Sentence, SpokenTiming, spoken_timing  # speech's own types, read here
 # The event kinds renderers read come from here, the timeline, never from the front end.
 from .lang.mediafile import media_path
-from .lang.steps import (BACKDROP, BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, STAY,  # noqa: F401
-                         ExpandedRoutine, Repetition, Step)
+from .lang.steps import (BACKDROP, BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, POSE, SAY,  # noqa: F401
+                         SECTION, STAY, ExpandedRoutine, Repetition, Step)
+# The figure's pose geometry: renderers read it from here, as they read the event kinds (see FigureMove).
+from .lang import poses
+
 
 if TYPE_CHECKING:  # only for the annotation
     from .lang.settings import Settings
@@ -78,6 +81,19 @@ class BackdropCue:
 
 
 @dataclass(frozen=True)
+class FigureMove:
+    """The figure reaches ``pose`` at ``end``, moving from its pose before over ``start``..``end``.
+
+    A ``pose`` statement is a move of no length (``start == end``): the figure
+    takes the pose at once.  The easing is the pacer's (the scene track's).
+    """
+
+    start: float
+    end: float
+    pose: poses.Pose
+
+
+@dataclass(frozen=True)
 class Timeline:
     """The one truth every renderer reads."""
 
@@ -91,6 +107,8 @@ class Timeline:
     # Where the picture behind everything changes (`backdrop`), in time order; not events: nothing
     # is spoken or timed by them, and the scene track (qidsl.renderers.scene) makes windows of them.
     backdrops: tuple[BackdropCue, ...] = ()
+    # The figure's poses over time, in order (empty with `figure: none` or when the routine names no pose).
+    figure: tuple[FigureMove, ...] = ()
 
     def at_sample(self, seconds: float, sample_rate: int) -> int:
         """The sample where ``seconds`` falls.  On a frame grid, exactly on its frame: times are kept to
@@ -247,8 +265,12 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
 
     timing_of = speech.timing
     backdrops: list[BackdropCue] = []
+    figure = _Figure(settings.figure != "none")
     for step in expanded.steps:
         kind = step.kind
+        if kind == POSE:
+            figure.move(t, t, step)
+            continue
         if kind == SECTION:
             close_section(t)
             open_section, section_start, section_at = step, t, len(events)
@@ -300,6 +322,8 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
             length = clock.length(length, at_least=timing.duration)
         # The sentences (and their words) at their place in the routine, to the millisecond.
         sentences = _shifted(timing.sentences, t) if timing.sentences else ()
+        if step.pose is not None:
+            figure.move(t, t + length, step)
         span = step.span
         events.append(_event(
             round(t, 3), round(t + length, 3), kind, step.text, step.section, step.repetition, step.side,
@@ -314,4 +338,44 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         problems.append(warning("long-routine",
                                 f"this routine runs {duration / 3600:.1f} hours, longer than two hours",
                                 Span(file, 1, 1, 1, 1), "split it into several routines"))
-    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems), frame_rate, tuple(backdrops))
+    problems.extend(figure.problems)
+    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems), frame_rate,
+                    backdrops=tuple(backdrops), figure=tuple(figure.moves))
+
+
+class _Figure:
+    """The figure's moves as the timeline is laid out, and a warning for a move too fast to follow."""
+
+    def __init__(self, shown: bool):
+        self.shown = shown
+        self.moves: list[FigureMove] = []
+        self.problems: list[Diagnostic] = []
+        self._warned: set[tuple] = set()
+        self._pose: poses.Pose | None = None
+
+    def move(self, start: float, end: float, step: Step) -> None:
+        target = step.pose
+        if target is None:
+            return  # an unknown pose: check's error
+        before = self._pose if self._pose is not None else poses.STANDING
+        self._pose = target
+        if end > start:
+            self._speed(before, target, end - start, step)
+        if self.shown:
+            self.moves.append(FigureMove(_r(start), _r(end), target))
+
+    def _speed(self, before: poses.Pose, target: poses.Pose, seconds: float, step: Step) -> None:
+        joint, speed = poses.max_speed(before, target, seconds)
+        if speed <= poses.FASTEST_FOLLOWABLE:
+            return
+        where = step.pose_span or step.span
+        place = (where, target.name, joint.name)
+        if place in self._warned:
+            return  # once for a move inside a repeat
+        self._warned.add(place)
+        self.problems.append(warning(
+            "move-too-fast",
+            f"moving to \"{target.name}\" turns the {joint.name} {speed:.0f}° a second; a class can follow "
+            f"at most {poses.FASTEST_FOLLOWABLE:.0f}° a second", where,
+            "a move led by the breath is slow (arms raised overhead over a 4 s inhale turn 45° a second); "
+            "faster is a swing nobody copies while breathing: lengthen the phase"))

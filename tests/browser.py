@@ -56,6 +56,23 @@ def wait_until(page, function: str, timeout: float = 15.0) -> None:
         time.sleep(0.02)
 
 
+def open_page(browser, path):
+    """A tab showing the page at ``path`` once its audio is ready (a generator, for a fixture to yield from).
+
+    Any script error or console error on the page fails the test when the tab closes.
+    """
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    tab.goto(path.as_uri())
+    wait_until(tab, "() => document.getElementById('audio').readyState >= 1")
+    yield tab
+    context.close()
+    assert errors == []
+
+
 def seek(page, seconds: float) -> None:
     """Move the page's audio to ``seconds`` and wait until the browser has got there."""
     page.evaluate("""t => new Promise((resolve, reject) => {

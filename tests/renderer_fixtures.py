@@ -85,3 +85,17 @@ class SentenceTimer:
 def timeline(steps: list[Step], timer, title: str = "Test Routine", gap: float = 0.5) -> Timeline:
     settings = Settings(title=title, author="Qi Studio", gap=gap)
     return build_timeline(ExpandedRoutine(settings, tuple(steps), ()), timer)
+
+
+def routine_timeline(path, text: str, per_word: float = 0.3, frame_rate: int | None = None):
+    """(timeline, clips) of the routine ``text`` written to ``path``, through the real front end, its
+    speech synthetic clips of 0.3 s and ``per_word`` a word (laid on ``frame_rate``'s grid, if given)."""
+    from qidsl.compile import compile_routine
+    from qidsl.lang.loader import Loader
+
+    path.write_text(text, encoding="utf-8")
+    compiled = compile_routine(path, Loader())
+    assert not compiled.errors, compiled.diagnostics
+    texts = compiled.estimate.spoken_texts
+    clips = {t: clip(t, 0.3 + per_word * len(t.split()), seed=i) for i, t in enumerate(texts)}
+    return build_timeline(compiled.expanded, ClipTimer(clips), frame_rate), clips

@@ -19,8 +19,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qidsl"
 # The one store, the product families with their key scheme, and the scheduler's pools are services
 # like the atomic-write layer: the speech cache and the video renderer keep their products in the
 # store, keyed by their family, and take slots of the pools.
+# The figure's poses and their geometry (qidsl.lang.poses: pure data and math, importing nothing of
+# qidsl) serve check (unknown poses, ranges) and the renderers that draw the figure alike.
 LEAVES = {"qidsl", "qidsl.__version__", "qidsl.errors", "qidsl.outputs", "qidsl.timefmt", "qidsl.progress", "qidsl.words",
-          "qidsl.fonts", "qidsl.grammar", "qidsl.store", "qidsl.products", "qidsl.pools"}
+          "qidsl.fonts", "qidsl.grammar", "qidsl.store", "qidsl.products", "qidsl.pools", "qidsl.lang.poses"}
 
 
 def layer(module: str) -> str:

@@ -41,7 +41,8 @@ def test_the_wheel_holds_the_grammar_and_the_fonts(wheel):
     assert "qidsl/grammar/qi.lark" in names
     assert {"qidsl/fonts/DejaVuSans.ttf", "qidsl/fonts/DejaVuSans-Bold.ttf"} <= names
     # The practice page's template, style and script, inlined into every NAME.html.
-    assert {"qidsl/renderers/page.html", "qidsl/renderers/page.css", "qidsl/renderers/page.js"} <= names
+    assert {"qidsl/renderers/page.html", "qidsl/renderers/page.css", "qidsl/renderers/page.js",
+            "qidsl/renderers/figure.js"} <= names
     assert "qidsl/lang/parser.py" in names and "qidsl/cli.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "qidsl = qidsl.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()

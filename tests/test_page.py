@@ -22,10 +22,9 @@ from qidsl.renderers.chapters import chapters
 from qidsl.renderers.mp3 import write_mp3
 from qidsl.renderers.page import page_html, sheet_html, write_page
 from qidsl.renderers.timeline_json import timeline_dict
-from qidsl.timeline import build_timeline
 from qidsl.words import screen_words
-from tests.browser import browser, seek, shown, wait_until  # noqa: F401 - browser is a fixture
-from tests.renderer_fixtures import ClipTimer, clip
+from tests.browser import browser, open_page, seek, shown, wait_until  # noqa: F401 - browser is a fixture
+from tests.renderer_fixtures import routine_timeline
 
 ROUTINE = """\
 title: "Page Test </script> & Co"
@@ -53,13 +52,7 @@ section "Closing":
 
 
 def _timeline(tmp_path):
-    path = tmp_path / "page-test.qi"
-    path.write_text(ROUTINE, encoding="utf-8")
-    compiled = compile_routine(path, Loader())
-    assert not compiled.errors, compiled.diagnostics
-    texts = compiled.estimate.spoken_texts
-    clips = {t: clip(t, 0.3 + 0.3 * len(t.split()), seed=i) for i, t in enumerate(texts)}
-    return build_timeline(compiled.expanded, ClipTimer(clips)), clips
+    return routine_timeline(tmp_path / "page-test.qi", ROUTINE)
 
 
 @pytest.fixture(scope="module")
@@ -75,16 +68,7 @@ def built(tmp_path_factory):
 
 @pytest.fixture
 def page(browser, built):  # noqa: F811 - the fixture above
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    tab = context.new_page()
-    errors = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.goto(built[1].as_uri())
-    wait_until(tab, "() => document.getElementById('audio').readyState >= 1")
-    yield tab
-    context.close()
-    assert errors == []
+    yield from open_page(browser, built[1])
 
 
 def _event(line, kind, **where):

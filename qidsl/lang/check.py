@@ -22,6 +22,8 @@ from .diagnostics import Diagnostic, error, warning
 from .limits import MAX_NESTING, MAX_PHASE, MAX_REPEAT, MAX_SECONDS, MAX_STEPS, MAX_TEXT_CHARACTERS
 from .loader import Library
 from .numbers import HUGE, plain, shown
+from . import poses
+from .posebook import PoseBook
 from .settings import Settings, resolve_settings
 from .statements import header_words
 from .variants import merge_variant_problems, variant_names
@@ -108,6 +110,8 @@ class Sizer:
                 return self.of_body(node.body) if node.plays_in(self.variant) else Size(0, 0.0)
             case m.Backdrop():
                 return _ONE_STEP
+            case m.Pose():
+                return _NOTHING if node.defines else _ONE_STEP
             case m.Define() | m.Include():
                 return _NOTHING  # nothing happens where they are written
             case _:
@@ -159,8 +163,9 @@ class _Checker:
         self.settings: Settings | None = None  # resolved by run(), before the walk
         self.variants_named: set[str] = set()  # variants some for/unless block names
         self.in_variant_block = 0  # inside a top-level for/unless: sections allowed, define/include not
-        self._sides: list[m.Sides] = []  # the `each side` blocks around the statement walked
         self._media: dict[tuple, list[Diagnostic]] = {}  # each backdrop file is looked at once
+        self.poses = PoseBook(library)
+        self.sides: list[tuple[m.Text, ...]] = []  # the sides of the `each side` blocks around the walk
 
     # -- helpers -------------------------------------------------------------
 
@@ -334,6 +339,10 @@ class _Checker:
             self.do(node, in_sides or in_define)
         elif isinstance(node, m.Backdrop):
             self.backdrop(node)
+        elif isinstance(node, m.Pose):
+            self.pose(node, top and not self.in_variant_block)
+        elif isinstance(node, m.Breath) and node.to is not None:
+            self.pose_name(node.to)
         elif isinstance(node, m.Include) and (not top or self.in_variant_block):
             self.err("include-not-top", "include belongs at the top level of a routine",
                      _sub_span(node.span, len("include")), "move it out of the block")
@@ -351,8 +360,8 @@ class _Checker:
         written = node.file.value
         if not written.strip() or _PLACEHOLDER.sub("", written) != written.replace("{side}", ""):
             return  # an empty text or an unknown placeholder: reported as a text
-        names = [side.value for side in self._sides[-1].sides] if "{side}" in written and self._sides else [None]
-        if "{side}" in written and not self._sides:
+        names = [side.value for side in self.sides[-1]] if "{side}" in written and self.sides else [None]
+        if "{side}" in written and not self.sides:
             return  # played from a definition: each side's file is found when the sides are known (build)
         for name in dict.fromkeys(names):
             path = written if name is None else written.replace("{side}", name)
@@ -406,11 +415,11 @@ class _Checker:
                 self.in_variant_block -= 1
                 return
         if isinstance(node, m.Sides):
-            self._sides.append(node)
+            self.sides.append(node.sides)
         self.body(node.body, depth + 1, top=False, in_sides=in_sides or isinstance(node, m.Sides),
                   in_define=in_define)
         if isinstance(node, m.Sides):
-            self._sides.pop()
+            self.sides.pop()
 
     def _commented_under(self, header: m.Span) -> bool:
         """Whether the lines right under a block's header hold a comment indented deeper than it."""
@@ -530,6 +539,59 @@ class _Checker:
             self.err("side-outside", f"\"{name}\" says {{side}}, so it must be played inside an 'each side' block",
                      node.name.span)
 
+    def pose(self, node: m.Pose, top: bool) -> None:
+        """A pose taken names a known pose; a pose defined is at the top level, from known joints in range."""
+        if not node.defines:
+            self.pose_name(node.name)
+            return
+        if not top:
+            self.err("pose-definition-not-top", "a pose is defined at the top level of a routine",
+                     _sub_span(node.span, len("pose")), "move the definition out of the block")
+        if node.base is not None:
+            if node.base.value == node.name.value:
+                self.err("recursive-pose", f"the pose \"{node.name.value}\" cannot start from itself",
+                         node.base.span, 'start it from a library pose, such as "standing"')
+            elif self.poses.resolve(node.base.value) is None and node.base.value in self.poses.defined:
+                self.err("recursive-pose", f"the poses \"{node.name.value}\" and \"{node.base.value}\" start "
+                         "from each other in a circle", node.base.span, 'start one of them from a library pose')
+            else:
+                self.pose_name(node.base)
+        seen: set[str] = set()
+        for angle in node.angles:
+            joint = poses.joint(angle.joint)
+            if joint is None:
+                close = difflib.get_close_matches(angle.joint, poses.JOINT_NAMES, n=1, cutoff=0.6)
+                self.err("unknown-joint", f"the figure has no joint named '{angle.joint}'", angle.joint_span,
+                         f"did you mean '{close[0]}'?" if close else "joints: " + ", ".join(poses.JOINT_NAMES))
+                continue
+            if angle.joint in seen:
+                self.err("duplicate-joint", f"'{angle.joint}' is given twice in this pose", angle.joint_span)
+            seen.add(angle.joint)
+            low, high = joint.minimum, joint.maximum
+            if not joint.allows(angle.degrees):
+                self.err("angle-out-of-range", f"{plain(angle.degrees)}° is outside what the {angle.joint} can "
+                         f"turn ({plain(low)}° to {plain(high)}°)", angle.degrees_span,
+                         f"write an angle from {plain(low)} to {plain(high)}")
+
+    def pose_name(self, name: m.Text) -> None:
+        """The pose ``name`` names is known: in every side of the `each side` around it, for ``{side}``."""
+        written: list[tuple[str, str | None]]
+        if "{side}" in name.value:
+            # Inside a definition the sides are those of where it is played: left and right stand for them.
+            sides = [s.value for s in self.sides[-1]] if self.sides else ["left", "right"]
+            written = [(name.value.replace("{side}", side), side) for side in sides]
+        else:
+            written = [(name.value, None)]
+        for value, side in written:
+            if self.poses.resolve(value) is not None:
+                continue
+            close = self.poses.suggest(value)
+            where = f" (on the side '{side}')" if side is not None else ""
+            hint = f'did you mean "{close}"?' if close else "see the poses in docs/poses.md, or define it with: " \
+                f'pose "{value}" from "standing": left-shoulder 90'
+            self.err("unknown-pose", f"no pose is named \"{value}\"{where}", name.span, hint)
+            return  # one message for the line
+
     def _close_definition(self, name: str) -> str | None:
         """The defined name ``name`` was probably meant to be, for the first few unknown names.
 
@@ -642,7 +704,9 @@ def _all_texts(node: m.Statement) -> tuple[m.Text, ...]:
         case m.Say() | m.Note():
             return (node.text,)
         case m.Breath():
-            return (node.text,) if node.text is not None else ()
+            return tuple(t for t in (node.text, node.to) if t is not None)
+        case m.Pose():
+            return (node.name,) + ((node.base,) if node.base is not None else ())
         case m.Section() | m.Define() | m.Do():
             return (node.name,)
         case m.Include():

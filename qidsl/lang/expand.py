@@ -15,7 +15,8 @@ from .limits import MAX_SECONDS, MAX_STEPS
 from .loader import Library
 from .settings import Settings
 from ..words import pattern_words
-from .steps import (BACKDROP, BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION, ExpandedRoutine,
+from .posebook import PoseBook
+from .steps import (BACKDROP, BELL, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, POSE, SAY, SECTION, ExpandedRoutine,
                     Repetition, Step)
 
 _step = m.frozen_builder(Step)  # a Step per step played: up to 30,000
@@ -32,6 +33,7 @@ class _Expander:
         # we have no words for, where the picture and silence guide the breath.
         self.pattern_words = pattern_words(settings.language)
         self.sizer = sizer or Sizer(library, variant)
+        self.poses = PoseBook(library)
 
     def empty(self, node) -> bool:
         """Whether a block (or a `do`) makes no step at all, however often it is played.
@@ -45,11 +47,17 @@ class _Expander:
     def seconds(self, duration: m.Duration | None) -> float | None:
         return None if duration is None else duration.seconds / self.settings.tempo
 
-    def add(self, kind, seconds, text, span, ctx, text_span=None) -> None:
+    def add(self, kind, seconds, text, span, ctx, text_span=None, pose: m.Text | None = None) -> None:
         section, repetition, side = ctx
         if text is not None and side is not None:
             text = text.replace("{side}", side)
-        self.steps.append(_step(kind, seconds, text, section, repetition, side, span, text_span))
+        resolved = None
+        if pose is not None:
+            # `{side}` in a pose's name is the side: "drawing the bow {side}" is the bow drawn to that side.
+            name = pose.value.replace("{side}", side) if side is not None else pose.value
+            resolved = self.poses.resolve(name)  # (an unknown name is check's error; nothing to draw)
+        self.steps.append(_step(kind, seconds, text, section, repetition, side, span, text_span, resolved,
+                                pose.span if pose is not None else None))
 
     def body(self, body, ctx) -> None:
         for node in body:
@@ -70,7 +78,10 @@ class _Expander:
             case m.Breath():
                 # A timed phase is a step of its own kind: its keyword (see qidsl.lang.statements.PHASES).
                 self.add(node.phase, self.seconds(node.duration), node.text.value if node.text else None,
-                         node.span, ctx, node.text.span if node.text else None)
+                         node.span, ctx, node.text.span if node.text else None, node.to)
+            case m.Pose():
+                if not node.defines:  # a definition plays nothing where it is written
+                    self.add(POSE, None, None, node.span, ctx, pose=node.name)
             case m.Pause():
                 self.add(PAUSE, self.seconds(node.duration), None, node.span, ctx)
             case m.Bell():

@@ -66,7 +66,14 @@ def _header(node: m.Statement) -> str:
             return f"{keyword_of(node)} {quote(node.text.value)}"
         case m.Breath():
             text = f" {quote(node.text.value)}" if node.text else ""
-            return f"{node.phase} {_duration(node.duration)}{text}"
+            to = f" to {quote(node.to.value)}" if node.to else ""
+            return f"{node.phase} {_duration(node.duration)}{text}{to}"
+        case m.Pose():
+            if not node.defines:
+                return f"pose {quote(node.name.value)}"
+            base = f" from {quote(node.base.value)}" if node.base else ""
+            return (f"pose {quote(node.name.value)}{base}: "
+                    + ", ".join(f"{a.joint} {number(a.degrees)}" for a in node.angles))
         case m.Pause():
             return f"pause {_duration(node.duration)}"
         case m.Bell():

@@ -11,7 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import model as m
@@ -60,11 +60,31 @@ class Definition:
 
 
 @dataclass(frozen=True)
+class PoseDefinition:
+    """A top-level ``pose "name" [from "base"]: joint angle, …`` and the file it came from."""
+
+    node: m.Pose
+    file: str
+
+
+@dataclass(frozen=True)
 class Library:
-    """Every definition a routine can ``do``: its own and those of the files it includes."""
+    """Every definition a routine can ``do`` or pose in: its own and those of the files it includes."""
 
     definitions: dict[str, Definition]
     diagnostics: tuple[Diagnostic, ...]
+    poses: dict[str, PoseDefinition] = field(default_factory=dict)
+
+
+def _first(known: dict, node: m.Define | m.Pose, code: str, what: str, kind: str, problems: list[Diagnostic]) -> bool:
+    """Whether ``node`` is the first definition of its name in ``known``; if not, says where the first is."""
+    name = node.name.value
+    if name not in known:
+        return True
+    earlier = known[name].node.name.span
+    problems.append(error(code, f"{what}\"{name}\" is already defined at {earlier.file}:{earlier.line}",
+                          node.name.span, f"give this {kind} another name"))
+    return False
 
 
 class Loader:
@@ -108,27 +128,27 @@ class Loader:
         top = Path(routine.path)
         root = top.resolve().parent
         definitions: dict[str, Definition] = {}
+        poses: dict[str, PoseDefinition] = {}
         problems: list[Diagnostic] = []
-        self._collect(routine, top, root, [top.resolve()], definitions, problems)
-        return Library(definitions, tuple(problems))
+        self._collect(routine, top, root, [top.resolve()], (definitions, poses), problems)
+        return Library(definitions, tuple(problems), poses)
 
     def _collect(self, routine, path: Path, root: Path, stack: list[Path],
-                 definitions: dict[str, Definition], problems: list[Diagnostic]) -> None:
+                 found: tuple[dict[str, Definition], dict[str, PoseDefinition]], problems: list[Diagnostic]) -> None:
+        definitions, poses = found
         for node in routine.body:
             if isinstance(node, m.Define):
-                name = node.name.value
-                if name in definitions:
-                    earlier = definitions[name].node.name.span
-                    problems.append(error("duplicate-define", f"\"{name}\" is already defined at "
-                                          f"{earlier.file}:{earlier.line}", node.name.span,
-                                          "give this sequence another name"))
-                else:
-                    definitions[name] = Definition(node, routine.path)
+                if _first(definitions, node, "duplicate-define", "", "sequence", problems):
+                    definitions[node.name.value] = Definition(node, routine.path)
+            elif isinstance(node, m.Pose) and node.defines:
+                if _first(poses, node, "duplicate-pose", "the pose ", "pose", problems):
+                    poses[node.name.value] = PoseDefinition(node, routine.path)
             elif isinstance(node, m.Include):
-                self._include(node, path, root, stack, definitions, problems)
+                self._include(node, path, root, stack, found, problems)
 
     def _include(self, node: m.Include, path: Path, root: Path, stack: list[Path],
-                 definitions: dict[str, Definition], problems: list[Diagnostic]) -> None:
+                 found: tuple[dict[str, Definition], dict[str, PoseDefinition]],
+                 problems: list[Diagnostic]) -> None:
         written = node.path.value
         span = node.path.span
         try:
@@ -166,4 +186,4 @@ class Loader:
             return
         problems.extend(result.diagnostics)
         if result.routine is not None:
-            self._collect(result.routine, target, root, stack + [resolved], definitions, problems)
+            self._collect(result.routine, target, root, stack + [resolved], found, problems)

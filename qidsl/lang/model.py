@@ -72,10 +72,11 @@ class Say:
 class Breath:
     """``inhale``/``exhale``/``hold`` with a duration and optional spoken text."""
 
-    phase: str  # "inhale", "exhale" or "hold"
+    phase: str  # "inhale", "exhale", "hold" or "stay"
     duration: Duration
     text: Text | None
     span: Span = _span()
+    to: Text | None = None  # `… to "arms overhead"`: the pose the figure moves to over the phase
 
 
 @dataclass(frozen=True)
@@ -195,9 +196,37 @@ class ForVariants:
         return named != self.unless
 
 
+@dataclass(frozen=True)
+class Angle:
+    """One joint's angle in a pose definition: ``left-elbow 170``."""
+
+    joint: str
+    degrees: float
+    span: Span = _span()  # the joint's name and its angle
+    joint_span: Span = _span()
+    degrees_span: Span = _span()
+
+
+@dataclass(frozen=True)
+class Pose:
+    """``pose "name"``: the figure takes that pose from here on (it takes no time).
+
+    With a colon it defines a pose instead (``defines``): ``pose "wide bow"
+    from "drawing the bow left": left-elbow 170`` starts from ``base`` and
+    changes the joints named; without ``from`` the joints not named are
+    those of "standing".  A definition plays nothing where it is written.
+    """
+
+    name: Text
+    base: Text | None
+    angles: tuple[Angle, ...]
+    defines: bool
+    span: Span = _span()
+
+
 Statement = (
     Say | Breath | Pause | Bell | Note | BreathPattern | Do | Include | Backdrop | Section | Repeat | Sides | Define
-    | ForVariants
+    | ForVariants | Pose
 )
 BLOCKS = (Section, Repeat, Sides, Define, ForVariants)
 

@@ -346,6 +346,27 @@ def _sides_header(file: str, number: int, line: str, column: int, width: int) ->
                  f"write each side {', '.join(names)}:")
 
 
+_PHASE_WORDS = tuple(kind.keyword for kind in PHASES)
+
+
+def _misplaced_to(file: str, number: int, line: str, column: int) -> Diagnostic | None:
+    """``say "…" to "standing"``: ``to`` (moving the figure) on a statement that takes no time of its own."""
+    lead = _leading_word(line)
+    found = re.match(r'to(?![\w-])\s*("(?:[^"\\\n]|\\.)*")?', line[column - 1:])
+    if not lead or not found or lead[0] in _PHASE_WORDS:
+        return None
+    span = m.Span(file, number, column, number, column + len(found.group(0).rstrip()))
+    target = found.group(1) or '"…"'
+    if lead[0] == "breathe":
+        hint = (f"set the pose before it with: pose {target}, or write the pattern out as inhale, hold "
+                f"and exhale lines, with to {target} on the one that moves")
+    else:
+        hint = f"set the pose on a line of its own with: pose {target}"
+    what = "a breath pattern" if lead[0] == "breathe" else f"'{lead[0]}'"
+    return error("to-not-here", f"{what} cannot move the figure: only a breath phase, hold or stay takes 'to'",
+                 span, hint)
+
+
 def quote_text(text: str) -> str:
     """``text`` as a .qi string: in double quotes, with ``\\`` and ``\"`` escaped."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -374,6 +395,7 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
         width = len(word.group(0)) if word else 1
         span = m.Span(file, exc.line, exc.column, exc.line, exc.column + width)
         spaced = (_spaced_unit(file, exc.line, line, exc.column) or _repeat_times(file, exc.line, line, exc.column)
+                  or _misplaced_to(file, exc.line, line, exc.column)
                   or _variant_header(file, exc.line, line, exc.column, width)
                   or _sides_header(file, exc.line, line, exc.column, width))
         if spaced is not None:
@@ -438,6 +460,7 @@ def _translate(exc: UnexpectedInput, lines: list[str], file: str) -> Diagnostic:
                 return _unknown_statement(str(token), span, lines)
         spaced = (_spaced_unit(file, token.line, line, token.column)
                   or _repeat_times(file, token.line, line, token.column)
+                  or _misplaced_to(file, token.line, line, token.column)
                   or _variant_header(file, token.line, line, token.column, span.end_column - span.column)
                   or _sides_header(file, token.line, line, token.column, span.end_column - span.column))
         if spaced is not None:
@@ -642,8 +665,29 @@ class _ToModel(Transformer):
         return _new_note(self._text(children[1]), self._span(children))
 
     def _breath(self, children):
-        text = self._text(children[2]) if len(children) > 2 else None
-        return _new_breath(str(children[0]), children[1], text, self._span(children))
+        to = children[-1] if children[-1].__class__ is m.Text else None  # `… to "pose"` (see target)
+        text = self._text(children[2]) if len(children) > 2 and children[2].__class__ is Token else None
+        return _new_breath(str(children[0]), children[1], text, self._span(children), to)
+
+    def target(self, children):
+        return self._text(children[0])
+
+    def pose_base(self, children):
+        return self._text(children[-1])  # after the FROM token (one terminal serves backdrop's `from` too)
+
+    def angle(self, children):
+        joint, value = children
+        written = str(value).replace("\u2212", "-").removesuffix("\u00b0")
+        joint_span, value_span = _token_span(self.file, joint), _token_span(self.file, value)
+        span = m.Span(self.file, joint.line, joint.column, value_span.end_line, value_span.end_column)
+        sign = -1.0 if written.startswith("-") else 1.0
+        return m.Angle(str(joint), sign * decimal(written.lstrip("+-")), span, joint_span, value_span)
+
+    def pose(self, children):
+        base = next((c for c in children if c.__class__ is m.Text), None)
+        angles = tuple(c for c in children if isinstance(c, m.Angle))
+        defines = any(c.__class__ is Token and c.type == "COLON" for c in children)
+        return m.Pose(self._text(children[1]), base, angles, defines, self._span(children))
 
     def pause(self, children):
         return m.Pause(children[1], self._span(children))

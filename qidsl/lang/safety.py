@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .diagnostics import Diagnostic, warning
 from .model import Span
-from .steps import (BELL, COUNT, EXHALE, FREE_BREATH_KINDS, HOLD, INHALE, NOTE, PAUSE, SAY, SECTION,
+from .steps import (BELL, COUNT, EXHALE, FREE_BREATH_KINDS, HOLD, INHALE, NOTE, PAUSE, POSE, SAY, SECTION,
                     ExpandedRoutine, Step)
 
 
@@ -33,7 +33,7 @@ LIMITS = {
 FAST_BREATHS_PER_MINUTE = 30.0  # 1.5 times the top of an adult's resting rate (12 to 20 a minute)
 NOTE_AFTER = 10.0  # a retention longer than this calls for a safety note in the routine
 _FAST_CYCLE = 60.0 / FAST_BREATHS_PER_MINUTE  # seconds: a breath this short or shorter is fast
-_IGNORED = (NOTE, SECTION, COUNT)  # take no breath: they neither start nor end a retention
+_IGNORED = (NOTE, SECTION, COUNT, POSE)  # take no breath: they neither start nor end a retention
 # The breath goes back to its own rhythm: a hold after these is a posture.  A `stay` is one of them:
 # resting in the posture, breathing freely, is never a retention.
 _INTERRUPTIONS = (SAY, PAUSE, BELL) + FREE_BREATH_KINDS

@@ -28,6 +28,7 @@ RULES = {
     "bad-language": ("error", "The language is not a language code such as en or zh-CN."),
     "unknown-engine": ("error", "The speech engine is not piper, pico, espeak or gtts."),
     "unknown-theme": ("error", "The theme is not one of the video themes."),
+    "unknown-figure": ("error", "The figure: is not auto or none."),
     "late-setting": ("error", "A setting comes after the first statement."),
     "unknown-statement": ("error", "A word that is not a statement."),
     "text-not-quoted": ("error", "Text without double quotes."),
@@ -93,6 +94,15 @@ RULES = {
                           "not separated by commas."),
     "empty-block": ("error", ("A block with nothing indented under it, and no comment saying it is empty on "
                               "purpose.")),
+    "unknown-pose": ("error", "A pose that is neither in the library nor defined by the routine."),
+    "unknown-joint": ("error", "A pose definition names a joint the figure does not have."),
+    "angle-out-of-range": ("error", "An angle outside what its joint can turn."),
+    "duplicate-joint": ("error", "A pose definition gives a joint twice."),
+    "duplicate-pose": ("error", "Two poses defined with the same name."),
+    "recursive-pose": ("error", "A pose defined from itself, or two poses that start from each other."),
+    "pose-definition-not-top": ("error", "A pose defined inside a block."),
+    "to-not-here": ("error", "to \"pose\" on a statement that cannot move the figure (say, pause, bell, note, "
+                    "breathe)."),
     "syntax": ("error", "Something the grammar does not accept; the message says what was expected."),
     "internal-error": ("error", "qidsl itself failed on this file: a bug, please report it."),
     "duplicate-setting": ("warning", "A setting is given twice; the last one wins."),
@@ -110,6 +120,8 @@ RULES = {
     "long-retention": ("warning", "The breath is held longer than the routine's level allows."),
     "long-fast-breathing": ("warning", "Fast breathing goes on longer than the routine's level allows."),
     "no-safety-note": ("warning", "A retention longer than 10 s in a routine without a note."),
+    "move-too-fast": ("warning", "A move of the figure turns a joint faster than a class can follow (60 degrees "
+                      "a second)."),
     "text-too-long": ("warning", "A text the video shows cannot be shown whole at 720p, even wrapped and "
                       "at its smallest size."),
 }

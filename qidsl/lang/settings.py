@@ -17,10 +17,12 @@ DEFAULT_BELL = 3.0
 THEMES = ("calm", "light")
 LEVELS = ("beginner", "intermediate", "advanced")  # who the routine is for: see qidsl.lang.safety
 CAPTIONS = ("sentences", "words")  # `captions: words`: the video's caption marks the word being spoken
+# `figure: none` turns the drawn figure off; `auto` (the default) shows it when the routine has a pose.
+FIGURES = ("auto", "none")
 KNOWN_KEYS = (
     "title", "author", "language", "voice", "tags", "description",
     "tempo", "rate", "gap", "engine", "theme", "level", "variants", "captions", "music", "music-level",
-    "backdrop",
+    "backdrop", "figure",
 )
 # `music:` made in code (qidsl.renderers.music); anything else the routine names is a quoted file.
 MUSIC_CALM = "calm"
@@ -61,6 +63,7 @@ class Settings:
     music: str | None = None  # "calm", or a file's path as written (relative to the routine); None: no music
     music_level: float = DEFAULT_MUSIC_LEVEL  # LU below the voice while it speaks
     backdrop: str | None = None  # the picture behind everything unless a `backdrop` says otherwise; as written
+    figure: str = "auto"  # "none": no figure is drawn, whatever poses the routine names
 
     def with_overrides(self, **changes) -> Settings:
         """A copy with command-line choices applied (None means keep)."""
@@ -167,8 +170,9 @@ def resolve_settings(routine: Routine) -> tuple[Settings, list[Diagnostic]]:
             names = _variants(item, problems)
             if names is not None:
                 values["variants"] = names
-        elif key in ("engine", "theme", "level", "captions"):
-            choices = {"engine": tuple(ENGINES), "theme": THEMES, "level": LEVELS, "captions": CAPTIONS}[key]
+        elif key in ("engine", "theme", "level", "captions", "figure"):
+            choices = {"engine": tuple(ENGINES), "theme": THEMES, "level": LEVELS, "captions": CAPTIONS,
+                       "figure": FIGURES}[key]
             if value not in choices:
                 close = difflib.get_close_matches(value, choices, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else "choose one of: " + ", ".join(choices)

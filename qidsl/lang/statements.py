@@ -72,6 +72,10 @@ KINDS: tuple[Kind, ...] = (
     Kind("breathe", "breathe", m.BreathPattern, "breathe I-H-E[-H2] xN",
          "A breath pattern: inhale I s, hold H s, exhale E s (and hold H2 s), N times. "
          "`breathe 4-4-4-4 x5` is box breathing.", scope="pattern"),
+    Kind("pose", "pose", m.Pose, 'pose "name"',
+         "The figure takes a pose from the library (or one the routine defines) from here on; it takes no time. "
+         "At the top level, `pose \"name\" [from \"base\"]: joint angle, …` defines a pose. A breath phase, "
+         "hold or stay ending `to \"name\"` moves the figure to that pose over the phase.", scope="text"),
     Kind("do", "do", m.Do, 'do "name" [N times]', "Plays a sequence made with `define`."),
     Kind("include", "include", m.Include, 'include "file.qi"',
          "Brings in the definitions of another routine file, found next to this one."),

@@ -13,6 +13,7 @@ from .model import Span
 from .statements import PHASES
 
 if TYPE_CHECKING:  # only for the annotation: importing it here would make a cycle
+    from .poses import Pose
     from .settings import Settings
 
 # Step kinds, in the order a reader meets them in docs/language.md.
@@ -27,6 +28,7 @@ NOTE = "note"
 # The picture behind everything changes: text = the file as written ({side} filled in), None for
 # `backdrop none`; seconds = where in a clip it starts (`from`), None from its beginning.
 BACKDROP = "backdrop"
+POSE = "pose"  # the figure takes a pose (it takes no time; see qidsl.lang.posebook)
 # The timed phases, one step kind each, from the table of statements (inhale, exhale, hold, stay…).
 BREATH_KINDS: tuple[str, ...] = tuple(kind.step for kind in PHASES if kind.step)
 FREE_BREATH_KINDS: tuple[str, ...] = tuple(kind.step for kind in PHASES if kind.step and kind.free_breath)
@@ -72,6 +74,9 @@ class Step:
     side: str | None
     span: Span
     text_span: Span | None = None  # where the spoken text is written, for warnings about it
+    # The figure's pose: the one a `pose` step sets, or the one a phase moves to (`… to "name"`), resolved.
+    pose: Pose | None = None
+    pose_span: Span | None = None  # where that pose is named, for warnings about the move
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ from ..lang.loader import Loader
 from ..lang.parser import Source, parse_source
 from ..lang.variants import variant_names
 from ..lang.statements import KEYWORDS, KINDS, keyword_of
-from ..lang.settings import BUNDLED_VOICE, ENGINES, KNOWN_KEYS, LEVELS, THEMES, resolve_settings
+from ..lang import poses
+from ..lang.settings import BUNDLED_VOICE, ENGINES, FIGURES, KNOWN_KEYS, LEVELS, THEMES, resolve_settings
 from ..timefmt import clock
 from ..timeline import EstimatedSpeech, build_timeline
 from ..words import SCREEN
@@ -309,6 +310,15 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
         return [Completion(name, "file", "a routine file", f'"{name}"', start, end)
                 for name in _files(folder, ".qi", exclude)]
 
+    posing = re.match(r'^(\s*pose\s+|.*\s(?:to|from)\s+)("?[^"]*)$', before)
+    if posing and (posing.group(1).lstrip().startswith("pose") or re.match(r"\s*(pose|inhale|exhale|hold|stay)\b",
+                                                                             text)):
+        start, end = _quoted_span(text, len(posing.group(1)), column)
+        library = doc.compiled.library
+        own = list(library.poses) if library else []
+        return [Completion(name, "value", "a pose of the routine" if name in own else "a pose of the library",
+                           f'"{name}"', start, end) for name in dict.fromkeys(own + poses.pose_names())]
+
     block = re.match(r"^\s*(for|unless)\s+(?:[\w-]+\s*,\s*)*([\w-]*)$", before)
     if block:
         declared = doc.compiled.routine.setting("variants") if doc.compiled.routine else None
@@ -321,7 +331,7 @@ def complete(doc: Document, line: int, column: int) -> list[Completion]:
         key, start = value.group(1), len(before) - len(value.group(2)) + 1
         choices = {"language": _language_tags(), "theme": list(THEMES), "engine": list(ENGINES),
                    "voice": [BUNDLED_VOICE] + _files(folder, ".onnx", None), "level": list(LEVELS),
-                   "captions": ["sentences", "words"], "tempo": ["0.8", "1", "1.2"], "rate": ["0.9", "1", "1.1"], "gap": ["0.5s", "1s"]}
+                   "captions": ["sentences", "words"], "figure": list(FIGURES), "tempo": ["0.8", "1", "1.2"], "rate": ["0.9", "1", "1.1"], "gap": ["0.5s", "1s"]}
         return [Completion(choice, "value", f"{key}: {choice}", choice, start, column)
                 for choice in choices.get(key, [])]
 

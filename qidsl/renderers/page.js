@@ -12,6 +12,8 @@
   var $ = function (id) { return document.getElementById(id); };
   var audio = $("audio"), stage = $("stage"), pacer = $("pacer"), disk = $("disk");
   var seek = $("seek"), playButton = $("play");
+  var figure = $("figure"), figureSvg = $("figure-svg"), F = S.figure || null;
+  if (F) figureSvg.setAttribute("viewBox", QiFigure.VIEW_BOX);
   // The easings a scene's pacer names (docs/cli.md, "The scene track").
   var EASES = { cosine: function (u) { return 0.5 - 0.5 * Math.cos(Math.PI * u); } };
 
@@ -85,6 +87,28 @@
     return { start: parseFloat(b.dataset.start), end: parseFloat(b.dataset.end), li: li };
   });
 
+  // The figure: its window of the scene at t, eased as the pacer and moved in the same steps as on
+  // the video (w.steps a second, counted from the window's start), drawn by figure.js.
+  function figureAt(w, t) {
+    var angles = {}, joint;
+    if (w.end <= w.start) return w.to;
+    var u = Math.floor((t - w.start) * w.steps + 1e-6) / w.steps / (w.end - w.start);
+    var k = EASES[w.ease](Math.min(1, Math.max(0, u)));
+    for (joint in w.to) angles[joint] = w.from[joint] + (w.to[joint] - w.from[joint]) * k;
+    return angles;
+  }
+  function showFigure(t, card) {
+    var w = F && !card ? windowAt(F.windows, t) : null;
+    figure.hidden = !w;
+    if (!w) { figure.dataset.pose = ""; return; }
+    var angles = figureAt(w, t), key = w.start + ":" + JSON.stringify(angles);
+    if (figure.dataset.key === key) return;
+    figure.dataset.key = key;
+    figure.dataset.pose = w.pose;
+    var points = QiFigure.points(F.skeleton, angles, w.view, w.facing);
+    figureSvg.innerHTML = QiFigure.svg(F.skeleton, points, w.view, w.facing, { ink: "var(--muted)" });
+  }
+
   function render(t) {
     t = Math.min(Math.max(t, 0), T.duration);
     var step = S.steps[Math.max(lastAtOrBefore(S.steps, t), 0)];
@@ -110,6 +134,7 @@
       }
       if (step.countdown) left = Math.max(1, Math.ceil(step.end - t - 1e-6));
     }
+    showFigure(t, card);
     pacer.dataset.phase = phase;
     pacer.dataset.level = level === null ? "" : level.toFixed(3);
     disk.setAttribute("r", level === null ? 0 : (26 + (86 - 26) * level).toFixed(2));

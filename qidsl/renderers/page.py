@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from ..outputs import write_text_atomic
 from ..timefmt import clock
-from ..timeline import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, Timeline
+from ..timeline import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, Timeline, poses
 from ..words import screen_words
 from .chapters import chapters
 from .scene import CueLike
@@ -139,6 +139,38 @@ def _items_html(events: list[dict], words: dict[str, str]) -> str:
     return "".join(items)
 
 
+def _figure_svg(window: dict) -> str:
+    """The pose ``window`` holds or moves to, small, as plain SVG (the sheet prints without JavaScript):
+    its parts as round-capped lines and the head as a disc, the shapes figure.js draws, without their gaps."""
+    lengths = poses.SKELETON
+    view, facing = window["view"], window["facing"]
+    p = poses.points(window["to"], view, facing)
+    parts = []
+    for start, end, thickness in poses.BONES:
+        if view == "front" and thickness == "torso-radius":
+            continue  # from the front the torso is the shoulders-hips shape below
+        width = 2 * lengths[thickness] * lengths["scale"]
+        parts.append(f'<line x1="{p[start][0]:.3f}" y1="{p[start][1]:.3f}" x2="{p[end][0]:.3f}" y2="{p[end][1]:.3f}" '
+                     f'stroke-width="{width:.3f}"/>')
+    if view == "front":
+        corners = " ".join(f"{p[k][0]:.3f},{p[k][1]:.3f}" for k in ("left-shoulder", "right-shoulder", "right-hip",
+                                                                    "left-hip"))
+        width = 2 * lengths["limb-radius"] * lengths["scale"]
+        parts.append(f'<polygon points="{corners}" stroke-width="{width:.3f}" stroke-linejoin="round"/>')
+    radius = lengths["head-radius"] * lengths["scale"]
+    parts.append(f'<circle cx="{p["head"][0]:.3f}" cy="{p["head"][1]:.3f}" r="{radius:.3f}" stroke="none"/>')
+    return (f'<svg class="sheet-figure" viewBox="-0.02 -0.02 1.04 1.04" role="img" aria-label="{_e(window["pose"])}">'
+            f'<title>{_e(window["pose"])}</title><g class="ink" stroke-linecap="round">{"".join(parts)}</g></svg>')
+
+
+def _first_pose(windows: list[dict], start: float, end: float) -> dict | None:
+    """The section's first pose: the figure's first window in it (a held pose, or the first move's goal)."""
+    for window in windows:
+        if window["end"] > start and window["start"] < end:
+            return window
+    return None
+
+
 def sheet_html(data: dict, words: dict[str, str]) -> str:
     """The class sheet: title, total time, notes, then every section with its time and steps in order."""
     events = data["events"]
@@ -166,8 +198,13 @@ def sheet_html(data: dict, words: dict[str, str]) -> str:
         if not blocks or blocks[-1][0] is not section:
             blocks.append((section, []))
         blocks[-1][1].append(event)
+    windows = data["scene"].get("figure", {}).get("windows", [])
     for section, steps in blocks:
-        parts.append('<section class="sheet-section">')
+        first = _first_pose(windows, steps[0]["start"], steps[-1]["end"]) if windows and steps else None
+        if first is None:
+            parts.append('<section class="sheet-section">')
+        else:  # the section's first pose, small, beside it
+            parts.append(f'<section class="sheet-section posed">{_figure_svg(first)}')
         if section is not None:
             parts.append(f'<h3><span class="when">{clock(section["start"])}–{clock(section["end"])}</span> '
                          f'{_e(section["text"])}</h3>')
@@ -236,7 +273,8 @@ def page_html(timeline: Timeline, mp3_name: str, cues: Sequence[CueLike] | None 
         "{{SHEET}}": sheet_html(data, words),
         "{{END_WORDS}}": _e(words["end"]),
         "{{CSS}}": _resource("page.css"),
-        "{{JS}}": _resource("page.js"),
+        # figure.js first: page.js draws the figure with it (the same kinematics as qidsl.lang.poses).
+        "{{JS}}": _resource("figure.js") + "\n" + _resource("page.js"),
         "{{TIMELINE_JSON}}": _script_json(data),
         "{{POSTERS_JSON}}": _script_json(dict(posters or {})),
         "{{WATCH}}": WATCH_MARKER,

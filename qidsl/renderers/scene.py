@@ -24,6 +24,12 @@ that never overlap; what a track shows at ``t`` is its window with
   video segment shows is keyed by this data (the screen it draws), so a changed
   file or stretch is a new segment, with no second key scheme.  While a backdrop
   shows, the figure (``pose``) is not drawn.
+- ``figure``: the drawn figure's pose, from its first pose (or first move,
+  from "standing") to the end card, back to back but for the stretches a
+  backdrop shows (see :func:`hide_figure`): each window moves from ``a`` to
+  ``b`` (joint angles in degrees) with the pacer's easing, a still pose being
+  a window with ``a == b``.  Empty with ``figure: none`` or when the routine
+  names no pose.
 
 A new thing on screen (spoken words, a backdrop, a figure's pose) is one more
 track of windows here, written out by :func:`scene_dict`.
@@ -35,6 +41,7 @@ the cues' own, to the millisecond, as in the JSON.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import math
@@ -46,13 +53,23 @@ from typing import Protocol
 
 from ..errors import BuildError
 from ..lang.mediafile import probe_media
-from ..timeline import BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, Timeline
+from ..timeline import (BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, FigureMove, Timeline,
+                        poses)
 from ..words import screen_words
 
 NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
 NEXT_UP_SECONDS = 5.0  # "Next: <section>" shows this long before a section starts
 NEUTRAL_LEVEL = 0.5  # the pacer on a hold that follows no breath (holding a posture)
 EASE = "cosine"  # the pacer's easing: level = a + (b - a) * (1 - cos(pi * u)) / 2
+# The figure moves in steps counted from the start of its window (the video and the page both draw it
+# so): the same move is the same pictures wherever it falls, and a still pose is one picture, so the
+# video's still stretches stay skip frames.  A move takes 15 steps a second, as the pacer's disk, or
+# fewer when it is slow enough that no joint turns more than FIGURE_STEP_DEGREES a step (a hand at the
+# end of the arm moves about 2.5 px a step at 720p, as the disk's edge does); the rates divide 15, so
+# the figure's steps fall on the disk's and add no pictures while both move.
+FIGURE_STEPS_PER_SECOND = 15
+FIGURE_STEP_RATES = (1, 3, 5, 15)
+FIGURE_STEP_DEGREES = 1.5
 
 
 class CueLike(Protocol):
@@ -135,6 +152,50 @@ class Window:
     words: tuple[tuple[float, float], ...] = ()
 
 
+Angles = tuple[tuple[str, float], ...]  # (joint, degrees), sorted by joint name (as poses.Pose has them)
+
+
+@dataclass(frozen=True)
+class FigureWindow:
+    """The figure from ``start`` to ``end``: from angles ``a`` to ``b`` (pose ``pose``), eased as the pacer.
+
+    ``view`` and ``facing`` are the pose's (:class:`qidsl.lang.poses.Pose`): a
+    move to a pose seen from another side is drawn from that side throughout.
+    """
+
+    start: float
+    end: float
+    a: Angles
+    b: Angles
+    pose: str
+    view: str = "front"
+    facing: str = "right"
+    ease: str = EASE
+    steps: int = FIGURE_STEPS_PER_SECOND  # steps a second (see FIGURE_STEP_RATES)
+
+    def angles(self, u: float) -> Angles:
+        """The joints' angles ``u`` (0..1) of the way through the window."""
+        if self.a == self.b:
+            return self.b
+        k = ease(u)
+        return tuple((joint, x + (y - x) * k) for (joint, x), (_, y) in zip(self.a, self.b))
+
+    def at(self, t: float) -> Angles:
+        """The joints' angles at ``t``, moved in steps of 1/``steps`` s from the start."""
+        if self.a == self.b or self.end <= self.start:
+            return self.b
+        gone = math.floor((t - self.start) * self.steps + 1e-6) / self.steps
+        return self.angles(gone / (self.end - self.start))
+
+
+def _step_rate(a: Angles, b: Angles, seconds: float) -> int:
+    """The fewest steps a second (of FIGURE_STEP_RATES) that turn no joint more than FIGURE_STEP_DEGREES a step."""
+    turn = max((abs(y - x) for (_, x), (_, y) in zip(a, b)), default=0.0)
+    fastest = turn / seconds * math.pi / 2 if seconds > 0 else math.inf  # the cosine easing's top speed
+    return next((rate for rate in FIGURE_STEP_RATES if fastest / rate <= FIGURE_STEP_DEGREES),
+                FIGURE_STEPS_PER_SECOND)
+
+
 @dataclass(frozen=True)
 class Backdrop:
     """A photo or clip behind everything from ``start`` to ``end`` (see the module's docstring).
@@ -171,6 +232,7 @@ class SceneTrack:
     notes: tuple[Window, ...]
     next: tuple[Window, ...]
     backdrop: tuple[Backdrop, ...] = ()
+    figure: tuple[FigureWindow, ...] = ()
 
 
 def scene_track(timeline: Timeline, cues: Sequence[CueLike], fps: int | None = None) -> SceneTrack:
@@ -194,8 +256,12 @@ def scene_track(timeline: Timeline, cues: Sequence[CueLike], fps: int | None = N
                             words=tuple((snap(w.start), snap(w.end)) for w in getattr(c, "words", ())))
                      for c in sorted(cues, key=lambda c: c.start))
     notes = _notes(timeline, [e for _, e in events], sections, snap)
+    end = next((snap(e.start) for _, e in timed if e.kind == "outro"), snap(timeline.duration))
+    backdrop = _backdrops(timeline, steps, snap)
+    # The figure is off while a backdrop shows: the footage or photo already shows the movement.
+    figure = hide_figure(_figure(timeline.figure, end, snap), [(b.start, b.end) for b in backdrop])
     return SceneTrack(snap(timeline.duration), steps, captions, notes, _next_up(sections, words, snap),
-                      _backdrops(timeline, steps, snap))
+                      backdrop=backdrop, figure=figure)
 
 
 @functools.lru_cache(maxsize=64)
@@ -238,6 +304,69 @@ def _backdrops(timeline: Timeline, steps: tuple[ScreenStep, ...],
         offset = cue.offset if kind == "clip" else 0.0
         loop = kind == "clip" and length is not None and end - start > length - offset + 1e-6
         windows.append(Backdrop(start, end, cue.file, cue.path, kind, digest, offset, length, loop))
+    return tuple(windows)
+
+
+def hide_figure(windows: Sequence[FigureWindow], hidden: Sequence[tuple[float, float]]) -> tuple[FigureWindow, ...]:
+    """``windows`` with the figure off over each (start, end) of ``hidden`` (where a backdrop shows).
+
+    The footage shows the movement then, and a drawn figure beside a filmed
+    person would compete with it.  A still pose is cut at the edges; a move
+    lies within one event, and a backdrop starts and ends between events, so
+    a move is either hidden whole or not at all.
+    """
+    out: list[FigureWindow] = []
+    for window in windows:
+        pieces = [window]
+        for start, end in hidden:
+            kept = []
+            for piece in pieces:
+                if end <= piece.start or start >= piece.end:
+                    kept.append(piece)
+                elif piece.a == piece.b:
+                    if piece.start < start:
+                        kept.append(dataclasses.replace(piece, end=start))
+                    if end < piece.end:
+                        kept.append(dataclasses.replace(piece, start=end))
+            pieces = kept
+        out.extend(pieces)
+    return tuple(out)
+
+
+def _figure(moves: Sequence[FigureMove], end: float, snap: Callable[[float], float]) -> tuple[FigureWindow, ...]:
+    """The figure's windows: each move, and the pose held between moves, up to ``end`` (the end card).
+
+    A move of no length (a ``pose`` statement) changes the pose at once; a
+    move before any pose starts from "standing".
+    """
+    windows: list[FigureWindow] = []
+    held: poses.Pose | None = None
+    at = 0.0
+
+    def still(pose: poses.Pose, until: float) -> None:
+        if until <= at:
+            return
+        last = windows[-1] if windows else None
+        if last is not None and last.a == last.b == pose.angles and last.end == at and last.pose == pose.name:
+            windows[-1] = dataclasses.replace(last, end=until)  # one window, not two
+        else:
+            windows.append(FigureWindow(at, until, pose.angles, pose.angles, pose.name, pose.view, pose.facing))
+
+    for move in moves:
+        start, stop = snap(move.start), snap(move.end)
+        if held is None:
+            at = start
+            if stop > start:
+                held = poses.STANDING
+        if held is not None:
+            still(held, start)
+        target = move.pose
+        if stop > start and held is not None:
+            windows.append(FigureWindow(start, stop, held.angles, target.angles, target.name, target.view,
+                                        target.facing, steps=_step_rate(held.angles, target.angles, stop - start)))
+        held, at = target, max(stop, start)
+    if held is not None:
+        still(held, end)
     return tuple(windows)
 
 
@@ -355,6 +484,12 @@ def scene_dict(track: SceneTrack) -> dict:
             "place": s.place,
         }
 
+    figure = {}
+    if track.figure:
+        # The skeleton once (bones, lengths, joints' ranges), then the windows: the page draws from these alone.
+        figure = {"figure": {"skeleton": poses.skeleton_dict(), "windows": [
+            {"start": w.start, "end": w.end, "pose": w.pose, "view": w.view, "facing": w.facing,
+             "ease": w.ease, "steps": w.steps, "from": dict(w.a), "to": dict(w.b)} for w in track.figure]}}
     return {
         "steps": [step(s) for s in track.steps],
         "captions": [{"start": w.start, "end": w.end, "lines": list(w.lines),
@@ -364,4 +499,5 @@ def scene_dict(track: SceneTrack) -> dict:
         "next": [{"start": w.start, "end": w.end, "text": w.text} for w in track.next],
         "backdrop": [{"start": b.start, "end": b.end, "file": b.file, "kind": b.kind, "media": b.media,
                       "from": b.offset, "length": b.length, "loop": b.loop} for b in track.backdrop],
+        **figure,
     }

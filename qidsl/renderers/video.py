@@ -43,8 +43,9 @@ from ..timefmt import clock
 from ..timeline import Timeline
 from ..words import screen_words
 from .backdrop import OPEN_KEEP, SHADE_REACH, BackdropView, Overlay, Pictures, overlay, shade_for
+from .figure import STEP as FIGURE_STEP, FigurePatch
 from .pacer import DiskPatch, blend
-from .scene import Backdrop, CueLike, Window, scene_track
+from .scene import Backdrop, CueLike, FigureWindow, Window, scene_track
 from .themes import theme_named
 from .video_layers import CardText, Layout, Painter, Screen, countdown_layer, countdown_text, text_layer
 
@@ -99,6 +100,16 @@ class Moment:
     place: str | None = None  # the section's place among the sections ("Section 2 of 5")
     event: int = -1  # index of the scene's step shown (segments are cut where it changes)
     backdrop: int | None = None  # the backdrop's picture (see qidsl.renderers.backdrop.BackdropView.number)
+    figure: Figure | None = None  # the figure's pose, when it shows
+
+
+@dataclass(frozen=True)
+class Figure:
+    """The figure as drawn on one frame: every joint's angle (rounded to what is drawn), the view."""
+
+    angles: tuple[tuple[str, float], ...]
+    view: str
+    facing: str
 
 
 def _stepped(seconds: float, steps_per_second: int) -> float:
@@ -106,7 +117,8 @@ def _stepped(seconds: float, steps_per_second: int) -> float:
     return math.floor(seconds * steps_per_second + 1e-6) / steps_per_second
 
 
-def _window(starts: list[float], windows: Sequence[Window] | Sequence[Backdrop], t: float) -> int:
+def _window(starts: list[float], windows: Sequence[Window] | Sequence[Backdrop] | Sequence[FigureWindow],
+            t: float) -> int:
     """The index of the window of ``windows`` showing at ``t``, or -1."""
     i = bisect.bisect_right(starts, t) - 1
     return i if i >= 0 and t < windows[i].end else -1
@@ -131,11 +143,12 @@ class Scene:
         self._views = [BackdropView.of(b) for b in track.backdrop]
         # Where each backdrop's file is, by its hash (the screens name files by their content only).
         self.media_paths = {b.media: b.path for b in track.backdrop}
+        self._figure_starts = [w.start for w in track.figure]
         # `captions: words`: the caption marks the word being spoken (each caption's word starts, found once).
         self.marks_words = timeline.settings.captions == "words"
         self._word_starts = ([[start for start, _ in c.words] for c in track.captions]
                              if self.marks_words else None)
-        self._screens: dict[tuple[int, int, int, int, int, int], Screen] = {}
+        self._screens: dict[tuple[int, int, int, int, int, int, bool], Screen] = {}
 
     def at(self, t: float) -> Moment:
         """What to show at ``t`` seconds."""
@@ -162,8 +175,11 @@ class Scene:
         w = bisect.bisect_right(words, t) - 1 if words else -1
         b = _window(self._backdrop_starts, track.backdrop, t)
         view = self._views[b] if b >= 0 else None
+        # No figure window while a backdrop shows (qidsl.renderers.scene.hide_figure).
+        f = _window(self._figure_starts, track.figure, t)
+        figure = _figure_at(track.figure[f], t) if f >= 0 else None
         # The still screen depends on these only; building it is the dear part, so keep it.
-        which = (i, c, n, s, w, b)
+        which = (i, c, n, s, w, b, figure is not None)
         screen = self._screens.get(which)
         if screen is None:
             if len(self._screens) > 4096:
@@ -173,14 +189,21 @@ class Scene:
                 side=step.side, note=track.notes[n].text if n >= 0 else None,
                 next_up=track.next[s].text if s >= 0 else None, phase=step.label,
                 pacer="breath" if step.pacer is not None else "count" if step.countdown else None,
-                caption_word=w if w >= 0 else None, backdrop=view)
+                caption_word=w if w >= 0 else None, backdrop=view, figure=figure is not None)
         level = None
         if step.pacer is not None:
             at = step.start + _stepped(t - step.start, PACER_STEPS_PER_SECOND)
             level = step.pacer.level((at - step.start) / (step.end - step.start) if step.end > step.start else 1.0)
         seconds_left = step.seconds_left(t) if step.countdown else None
         picture = view.number(t - track.backdrop[b].start, self.fps) if view is not None else None
-        return Moment(screen, level, seconds_left, progress, step.place, i, picture)
+        return Moment(screen, level, seconds_left, progress, step.place, i, picture, figure)
+
+
+def _figure_at(window: FigureWindow, t: float) -> Figure:
+    """The figure at ``t`` in ``window`` (stepped from the window's start: see FigureWindow.at), its angles
+    rounded as they are drawn."""
+    angles = tuple((joint, round(value / FIGURE_STEP) * FIGURE_STEP) for joint, value in window.at(t))
+    return Figure(angles, window.view, window.facing)
 
 
 # BT.709 studio-range RGB -> Y'CbCr, the matrix HD players assume; the stream is tagged with it.
@@ -236,6 +259,7 @@ class FrameState:
     pacer: tuple[float | None, int | None] | None  # (disk radius in 1/8 pixels, seconds left)
     fill: int | None  # progress bar fill in pixels; None: no bar
     backdrop: int | None = None  # the backdrop's picture number (the screen names the backdrop)
+    figure: Figure | None = None  # the figure's pose; None: no figure
 
 
 class VideoFrames:
@@ -288,6 +312,9 @@ class VideoFrames:
         self._pacer_reach = 0
         self._bar_fill: int | None = None
         self._disk = DiskPatch(layout.pacer_box, layout.pacer_centre, self.theme.accent)
+        self._figure = FigurePatch(layout.figure_box, self.theme.muted)
+        self._figure_state: Figure | None = None
+        self._figure_rect: tuple[int, int, int, int] | None = None  # where the last figure was drawn
         self._bar_box = self._bar_left(), *layout.bar_box[1:]
         left, top, right, bottom = self._bar_box
         self._bar_track = np.empty((bottom - top, right - left, 3), dtype=np.uint8)
@@ -423,7 +450,7 @@ class VideoFrames:
         if moment.progress is not None:
             left, _, right, _ = self._bar_box
             fill = round(moment.progress * (right - left))
-        return FrameState(moment.screen, moment.place, pacer, fill, moment.backdrop)
+        return FrameState(moment.screen, moment.place, pacer, fill, moment.backdrop, moment.figure)
 
     def __call__(self, t: float) -> np.ndarray:
         return self.draw(self.state(t))
@@ -446,8 +473,12 @@ class VideoFrames:
             self._pacer_state = None
             self._pacer_reach = 0
             self._bar_fill = None
+            self._figure_state = None
+            self._figure_rect = None
         if state.pacer is not None:
             self._draw_pacer(state.pacer)
+        if state.figure is not None:
+            self._draw_figure(state.figure)
         if state.fill is not None:
             self._draw_bar(state.fill)
         return out
@@ -514,6 +545,37 @@ class VideoFrames:
             # On whole chroma blocks: one column or row of nothing on the odd side.
             coverage = np.pad(coverage, ((y0 % 2, (y0 + h) % 2), (x0 % 2, (x0 + w) % 2)))
             _blend_yuv(y, u, v, x0 - x0 % 2, y0 - y0 % 2, coverage, _yuv_of(colour))
+
+    def _draw_figure(self, figure: Figure) -> None:
+        """The figure in its box: the rectangle it covered last and the one it covers now are redrawn."""
+        if figure == self._figure_state:
+            return
+        self._figure_state = figure
+        angles = dict(figure.angles)
+        view, facing = figure.view, figure.facing
+        box_left, box_top = self.layout.figure_box[:2]
+        x0, y0, alpha = self._figure.coverage(angles, view, facing)  # type: ignore[arg-type]  # from a Pose
+        now = (box_left + x0, box_top + y0, box_left + x0 + alpha.shape[1], box_top + y0 + alpha.shape[0])
+        before = self._figure_rect or now
+        self._figure_rect = now
+        left, top = min(now[0], before[0]), min(now[1], before[1])
+        right, bottom = max(now[2], before[2]), max(now[3], before[3])
+        if right <= left or bottom <= top:
+            return
+        if self.yuv_only:
+            y, u, v = self._planes(self.yuv)
+            base_y, base_u, base_v = self._planes(self._base_yuv)
+            y[top:bottom, left:right] = base_y[top:bottom, left:right]
+            u[top // 2:bottom // 2, left // 2:right // 2] = base_u[top // 2:bottom // 2, left // 2:right // 2]
+            v[top // 2:bottom // 2, left // 2:right // 2] = base_v[top // 2:bottom // 2, left // 2:right // 2]
+            if alpha.size:
+                _blend_yuv(y, u, v, now[0], now[1], alpha, _yuv_of(self.theme.muted))
+            return
+        assert self._base is not None  # drawn after draw() took a still
+        np.copyto(self._out[top:bottom, left:right], self._base[top:bottom, left:right])
+        if alpha.size:
+            blend(self._out[now[1]:now[3], now[0]:now[2]], self.theme.muted, alpha)
+        self._changed(left, top, right, bottom)
 
     def _draw_bar(self, fill: int) -> None:
         if fill == self._bar_fill:

@@ -270,6 +270,18 @@ class Layout:
         return self.margin_x, self.pacer_box[1], self.width - self.margin_x, self.caption_box[3]
 
     @property
+    def figure_box(self) -> tuple[int, int, int, int]:
+        """The figure's place: right of the pacer, under the right column's texts, above the captions.
+
+        Nothing else is drawn there while the figure shows (a caption then keeps
+        to its low box, never the middle), so the figure covers no text and no
+        text the figure.  Even corners, as for every moving part.
+        """
+        left = _even_up(self.pacer_box[2] + self.px(24))
+        bottom = _even(self.caption_box[1] - self.px(12))
+        return left, _even(self.px(236)), _even(self.width - self.margin_x), bottom
+
+    @property
     def title_box(self) -> tuple[int, int, int, int]:
         """The title on the title card."""
         return self.margin_x, round(0.18 * self.height), self.width - self.margin_x, round(0.50 * self.height)
@@ -296,6 +308,7 @@ class Screen:
     phase: str | None = None
     pacer: str | None = None
     backdrop: BackdropView | None = None  # a photo or clip behind it all (drawn per frame, under a shade)
+    figure: bool = False  # the figure is drawn (in Layout.figure_box): the caption keeps low, clear of it
 
 
 @dataclass(frozen=True)
@@ -442,9 +455,10 @@ class Painter:
         """
         lay, theme = self.layout, self.theme
         cl, ct, cr, cb = lay.caption_box
-        size = lay.px(CAPTION_MIDDLE_SIZE if screen.pacer is None and screen.note is None else CAPTION_SIZE)
+        middle = screen.pacer is None and screen.note is None and not screen.figure
+        size = lay.px(CAPTION_MIDDLE_SIZE if middle else CAPTION_SIZE)
         caption = lines_layer(screen.caption, size, False, cr - cl)
-        if screen.pacer is None and screen.note is None:
+        if middle:
             y = max(lay.pacer_centre[1] - caption.size[1] / 2, taken + lay.px(16), lay.speech_box[1])
             y = min(y, cb - caption.size[1])
         else:

@@ -170,7 +170,8 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
             number = screens[value.screen] = len(screens)
             digest.update(repr(value.screen).encode())
             has_card = has_card or value.screen.card is not None
-        digest.update(repr((number, value.place, value.pacer, value.fill, value.backdrop, repeat)).encode())
+        digest.update(repr((number, value.place, value.pacer, value.fill, value.backdrop, value.figure,
+                            repeat)).encode())
 
     def close(end: int) -> None:
         nonlocal digest, has_card
