@@ -20,7 +20,8 @@ from .lang.settings import DEFAULT_BELL
 from .lang.speech import ENGINES, SYMBOL_NAMES, Pace, symbol_names_for
 from .engines.timing import Sentence, SpokenTiming, spoken_timing  # speech's own types, read here
 # The event kinds renderers read come from here, the timeline, never from the front end.
-from .lang.mediafile import media_path
+# Where a backdrop's file is, and what ffmpeg says of it: read here, and by the renderers from here.
+from .lang.mediafile import MediaInfo, media_path, probe_media  # noqa: F401
 from .lang.steps import (BACKDROP, BELL, BREATH_KINDS, COUNT, EXHALE, HOLD, INHALE, NOTE, PAUSE, POSE, SAY,  # noqa: F401
                          SECTION, STAY, ExpandedRoutine, Repetition, Step)
 # The figure's pose geometry: renderers read it from here, as they read the event kinds (see FigureMove).

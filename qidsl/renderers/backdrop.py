@@ -204,7 +204,7 @@ class Pictures:
     def _clip_at(self, path: str, view: BackdropView, seconds: float) -> np.ndarray:
         from moviepy import VideoFileClip, vfx
 
-        from ..lang.mediafile import probe_media
+        from ..timeline import probe_media
 
         key = (path, view)
         if self._clip is None or self._clip[0] != key:

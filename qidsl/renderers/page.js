@@ -7,7 +7,7 @@
   var T = JSON.parse(document.getElementById("qidsl-timeline").textContent);
   var S = T.scene;
   // The backdrops' stills beside the page, by file hash and in-point (qidsl/renderers/page.py).
-  var POSTERS = JSON.parse(document.getElementById("qidsl-posters").textContent);
+  var POSTERS = JSON.parse(document.getElementById("backdrop").dataset.stills || "{}");
   var EPS = 1e-3;  // seeking lands within a millisecond of a start; count that as the start
   var $ = function (id) { return document.getElementById(id); };
   var audio = $("audio"), stage = $("stage"), pacer = $("pacer"), disk = $("disk");

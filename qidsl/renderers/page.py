@@ -276,7 +276,7 @@ def page_html(timeline: Timeline, mp3_name: str, cues: Sequence[CueLike] | None 
         # figure.js first: page.js draws the figure with it (the same kinematics as qidsl.lang.poses).
         "{{JS}}": _resource("figure.js") + "\n" + _resource("page.js"),
         "{{TIMELINE_JSON}}": _script_json(data),
-        "{{POSTERS_JSON}}": _script_json(dict(posters or {})),
+        "{{STILLS}}": _e(json.dumps(dict(posters or {}), ensure_ascii=False, separators=(",", ":"))),
         "{{WATCH}}": WATCH_MARKER,
     }
     text = _resource("page.html")

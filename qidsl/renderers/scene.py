@@ -52,9 +52,8 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import BuildError
-from ..lang.mediafile import probe_media
 from ..timeline import (BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, FigureMove, Timeline,
-                        poses)
+                        poses, probe_media)
 from ..words import screen_words
 
 NOTE_SECONDS = 6.0  # how long a note inside a section stays on screen
