@@ -776,25 +776,95 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str):
 
 
 def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str, graph):
-    """The joined MP4: its segments and narration chunks are products of the store, made in its making.
+    """The joined MP4 (:func:`qidsl.renderers.video_segments.declare_mp4`): its segments and narration
+    chunks are products of the graph, declared once the mix is made.
 
     Its key is known without planning the segments: the code that draws and
     encodes them, what the timeline and the captions say, the mix, the size.
     """
-    from .graph import Product
     from .products import MP4, VIDEO_SEGMENT
+    from .renderers.video_segments import declare_mp4
 
-    def make_mp4(out: Path, audio_path: Path) -> None:
-        from .renderers.video_segments import render_video
-
-        stats = render_video(timeline, cues, audio_path, out, width=options.width, height=options.height,
-                                 fps=options.fps, preview=options.preview, progress=options.progress,
-                                 store=graph.store, pools=graph.pools)
-        graph.count(VIDEO_SEGMENT.kind, stats.made, stats.reused)
     key = MP4.key(VIDEO_SEGMENT.recipe, timeline_key, [(c.start, c.end, list(c.lines)) for c in cues], wav.key,
                   options.width, options.height, options.fps, options.preview, _tool_version())
-    # It only waits on the encoders it starts, which take their own pools' slots.
-    return Product(MP4.kind, key, MP4.ext, make_mp4, (wav,), pool=None)
+    return declare_mp4(timeline, cues, wav, key, width=options.width, height=options.height, fps=options.fps,
+                       preview=options.preview, progress=options.progress, pools=graph.pools)
+
+
+@dataclass(frozen=True)
+class VideoStats:
+    """What one :func:`render_video` made and reused."""
+
+    frames: int
+    segments: int
+    made: int  # segments encoded by this render
+    reused: int  # segments taken from the store
+    audio_made: int  # narration chunks encoded by this render
+    audio_chunks: int  # narration chunks in all
+    seconds: float  # wall time of the whole render
+
+
+def render_video(timeline, cues, audio_path, out_path, *, width: int = 1280, height: int = 720, fps: int = 30,
+                 preview: bool = False, progress: bool | None = None, store=None, pools=None) -> VideoStats:
+    """Render ``timeline`` as an MP4 at ``out_path`` over the narration WAV ``audio_path``, outside a build.
+
+    ``cues`` are the caption cues (objects with ``start``, ``end`` and
+    ``lines``) so the picture shows exactly what the SRT says.  H.264 High
+    profile, yuv420p, AAC 48 kHz, moov atom first (``+faststart``).  With
+    ``preview`` a quick low-resolution draft is made instead (640x360 at 15
+    frames/s, x264 ultrafast, so Constrained Baseline rather than High).
+    ``progress`` shows a bar over the frames on a terminal and ten plain lines
+    otherwise (None: automatic, False: nothing).
+
+    The MP4 is the build's own product (:func:`qidsl.renderers.video_segments.declare_mp4`),
+    made by a :class:`~qidsl.graph.Graph` over ``store`` (a :class:`qidsl.store.Store`;
+    a temporary one when None) and ``pools`` (one core when None): a segment
+    or chunk already in the store is never made again.  Returns what was
+    made and reused (:class:`VideoStats`).  The file is written under a
+    temporary name and renamed, so a failure leaves any previous
+    ``out_path`` untouched; failures raise :class:`~qidsl.errors.BuildError`
+    with one sentence.
+    """
+    import hashlib
+    import shutil
+    import tempfile
+
+    from .graph import Graph
+    from .outputs import atomic_path
+    from .pools import Pools
+    from .products import AAC, AAC_CHUNK, MP4, VIDEO_SEGMENT, text_key
+    from .renderers.video_segments import JoinMake, check_narration, declare_mp4, tool_version
+    from .store import Store
+
+    started = time.monotonic()
+    audio = Path(audio_path)
+    check_narration(audio, timeline)
+    pools = pools or Pools()
+    with open(audio, "rb") as wav:
+        content = hashlib.file_digest(wav, "sha256").hexdigest()
+    key = MP4.key(VIDEO_SEGMENT.recipe, text_key(repr((timeline, list(cues)))), content, width, height, fps,
+                  preview, tool_version())
+    mp4 = declare_mp4(timeline, cues, audio, key, width=width, height=height, fps=fps, preview=preview,
+                      progress=progress, pools=pools)
+    assert mp4.more is not None  # the MP4's segments and chunks come later
+    with contextlib.ExitStack() as stack:
+        if store is None:
+            store = Store(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-"))))
+        graph = Graph(store, pools)
+        later = mp4.more(audio)  # asked for here too, so what is reused is counted even when the MP4 is
+        graph.need_all(later.products, later.meter)
+        made = graph.need(replace(mp4, more=lambda _: replace(later, meter=None)))
+        try:
+            with atomic_path(out_path) as tmp:
+                shutil.copyfile(made, tmp)
+        except OSError as exc:
+            raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
+    assert isinstance(later.make, JoinMake)
+    segments = later.make.segments
+    made_segments = graph.made[VIDEO_SEGMENT.kind]
+    return VideoStats(later.make.count, segments, made_segments, segments - made_segments,
+                      graph.made[AAC_CHUNK.kind] + graph.made[AAC.kind], max(1, len(later.products) - segments),
+                      time.monotonic() - started)
 
 
 def variants_to_build(path: Path, compiled, wanted: str | None) -> list[tuple[str | None, str]]:

@@ -32,10 +32,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from . import __version__
+from .pools import CORES
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -100,6 +103,50 @@ class Family:
     def key(self, *parts) -> str:
         """The key of one product of this family made from ``parts`` (JSON-able values and input keys)."""
         return product_key(self.kind, self.recipe, *parts)
+
+
+class Meter(Protocol):
+    """Progress over the products a :meth:`Graph.need_all` makes (:class:`qidsl.progress.Progress`-like)."""
+
+    def made(self, product: Product) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Product:
+    """One product: ``make(out, *input_paths)`` writes it to ``out``; ``ext`` is its file suffix.
+
+    ``inputs`` are products, or plain files used as they are (a narration
+    handed to :func:`qidsl.renderers.video_segments.render_video`).  ``more``,
+    when set, is called with the files of ``inputs`` and returns the
+    :class:`Later` inputs, made side by side after them; ``make`` gets the
+    files of both.  ``pool`` is the pool a make takes a slot of (None for a
+    product whose making only waits on others).
+    """
+
+    kind: str
+    key: str
+    ext: str
+    make: Callable[..., None]
+    inputs: tuple[Product | Path, ...] = field(default=())
+    pool: str | None = CORES
+    more: Callable[..., Later] | None = None  # (ninja's "dyndep")
+
+
+@dataclass(frozen=True)
+class Later:
+    """Inputs known once a product's first inputs are made, and how to show progress over those made.
+
+    ``meter`` is called with the products that must be made and returns a
+    :class:`Meter` (None: no progress shown).  ``make``, when set, makes the
+    product in place of its declared make: what it does depends on the
+    inputs found (the joined video lays out the chunks it was given).
+    """
+
+    products: tuple[Product, ...]
+    meter: Callable[[list[Product]], Meter | None] | None = None
+    make: Callable[..., None] | None = None
 
 
 _R = "qidsl.renderers."
