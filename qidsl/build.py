@@ -23,6 +23,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -488,9 +489,12 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     graph = Graph(store, pools or Pools(options.jobs))
     texts = compiled.estimate.spoken_texts
     speech_started = time.monotonic()
+    spoken_remotely = 0
+    if graph.pools.remote is not None and Path(cache.directory) == store.directory:
+        spoken_remotely = _speak_on_cluster(texts, engine, cache, graph, settings, path.parent, options.tld)
     speech = synthesize_all(texts, engine, cache, progress=options.progress)
     speech_seconds = time.monotonic() - speech_started
-    graph.count("speech", speech.synthesised, speech.cached)
+    graph.count("speech", speech.synthesised, speech.cached - spoken_remotely)
     _say(f"speech: {len(texts)} cue{'' if len(texts) == 1 else 's'}, {speech.synthesised} synthesised, "
          f"{speech.cached} from the cache")
 
@@ -531,6 +535,53 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     if audio_products.loudness and math.isfinite(audio_products.loudness[0]):
         _say(f"narration: {audio_products.loudness[0]:.1f} LUFS integrated (target {options.loudness:g})")
     return _Made(files, {n: p.key for n, p in outputs.items()}, unmade, graph, timeline, speech_seconds, speech)
+
+
+def _speak_on_cluster(texts, engine, cache, graph, settings, base_dir: Path, tld: str) -> int:
+    """With ``--cluster``: the clips the store lacks, spoken as Dask tasks (the graph counts them); how many."""
+    from .engines.cache import speech_key
+    from .graph import Product
+    from .products import SPEECH
+
+    keys = {text: speech_key(engine, text) for text in dict.fromkeys(texts)}
+    missing = [Product(SPEECH.kind, key, SPEECH.ext, SpeechMake(settings, str(base_dir), tld, text, key))
+               for text, key in keys.items() if not cache.path(key).is_file()]
+    graph.need_all(missing)
+    return len(missing)
+
+
+_ENGINES: dict[str, tuple[Any, threading.Lock]] = {}  # a cluster worker's engines, loaded once per process
+_engines_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SpeechMake:
+    """The make of one speech clip on a cluster's worker: the engine the settings name speaks ``text``.
+
+    The worker loads the engine once (a voice file named by a path must be
+    at the same path there, as the store is).
+    """
+
+    settings: Any
+    base_dir: str
+    tld: str
+    text: str
+    key: str
+
+    def __call__(self, out: Path) -> None:
+        from .engines.cache import encode_clip
+        from .engines.synthesize import make_engine
+
+        which = repr((self.settings, self.base_dir, self.tld))
+        with _engines_lock:
+            loaded = _ENGINES.get(which)
+            if loaded is None:
+                engine = make_engine(self.settings, base_dir=Path(self.base_dir), tld=self.tld)
+                loaded = _ENGINES[which] = (engine, threading.Lock())
+        engine, speaking = loaded
+        with speaking:  # one voice speaks one text at a time (a worker may run several threads)
+            clip = engine.synthesize(self.text)
+        out.write_bytes(encode_clip(self.key, clip))
 
 
 def music_source(path: Path, settings) -> str | Path | None:
