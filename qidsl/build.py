@@ -358,6 +358,13 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     return report
 
 
+def keep_voice_model(engine, store) -> None:
+    """Let an engine keep a prepared voice in the store (Piper's model patched for alignments), if it has one."""
+    keep = getattr(engine, "keep_model_in", None)
+    if keep is not None:
+        keep(store)
+
+
 def _prune_after(store, cap: int) -> None:
     """Prune the store to ``cap`` bytes after a build (the entries this build used are held)."""
     pruned = store.prune(max_size=cap)
@@ -380,6 +387,7 @@ def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, n
     if variant:  # what each variant publishes says which it is (page, tags, title card, timeline)
         settings = replace(settings, title=f"{settings.title} ({variant})")
     engine = (engine_for or make_engine)(settings, base_dir=path.parent, tld=options.tld)
+    keep_voice_model(engine, store)
     _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ "
          f"(speech: {engine.name}, voice {engine.voice_name})")
     owned = _owned(name)
@@ -544,7 +552,8 @@ def _speak_on_cluster(texts, engine, cache, graph, settings, base_dir: Path, tld
     from .products import SPEECH
 
     keys = {text: speech_key(engine, text) for text in dict.fromkeys(texts)}
-    missing = [Product(SPEECH.kind, key, SPEECH.ext, SpeechMake(settings, str(base_dir), tld, text, key))
+    missing = [Product(SPEECH.kind, key, SPEECH.ext,
+                       SpeechMake(settings, str(base_dir), tld, text, key, str(graph.store.directory.resolve())))
                for text, key in keys.items() if not cache.path(key).is_file()]
     graph.need_all(missing)
     return len(missing)
@@ -567,16 +576,19 @@ class SpeechMake:
     tld: str
     text: str
     key: str
+    store: str  # the shared store, where a Piper voice's patched model is kept
 
     def __call__(self, out: Path) -> None:
         from .engines.cache import encode_clip
         from .engines.synthesize import make_engine
+        from .store import Store
 
         which = repr((self.settings, self.base_dir, self.tld))
         with _engines_lock:
             loaded = _ENGINES.get(which)
             if loaded is None:
                 engine = make_engine(self.settings, base_dir=Path(self.base_dir), tld=self.tld)
+                keep_voice_model(engine, Store(Path(self.store)))
                 loaded = _ENGINES[which] = (engine, threading.Lock())
         engine, speaking = loaded
         with speaking:  # one voice speaks one text at a time (a worker may run several threads)

