@@ -538,7 +538,10 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     else:
         unmade[f"{name}.mp4"] = video.key
 
-    graph.need_all(audio_products.runs)  # the encodes an edit calls for, side by side
+    # Everything side by side, the video first (the longest chain: its segments are encoded while the
+    # MP3's runs and the mix are made).
+    wanted = sorted(outputs.values(), key=lambda product: product is not video)
+    graph.need_all([*wanted[:1], *audio_products.runs, *wanted[1:]])
     files = {out_name: graph.need(product) for out_name, product in outputs.items()}
     if audio_products.loudness and math.isfinite(audio_products.loudness[0]):
         _say(f"narration: {audio_products.loudness[0]:.1f} LUFS integrated (target {options.loudness:g})")
@@ -845,12 +848,12 @@ def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str,
     Its key is known without planning the segments: the code that draws and
     encodes them, what the timeline and the captions say, the mix, the size.
     """
-    from .products import MP4, VIDEO_SEGMENT
+    from .products import MP4, NARRATION, VIDEO_SEGMENT
     from .renderers.video_segments import declare_mp4
 
-    key = MP4.key(VIDEO_SEGMENT.recipe, timeline_key, [(c.start, c.end, list(c.lines)) for c in cues], wav.key,
+    key = MP4.key(VIDEO_SEGMENT.recipe, NARRATION.recipe, timeline_key, [(c.start, c.end, list(c.lines)) for c in cues], wav.key,
                   options.width, options.height, options.fps, options.preview, _tool_version())
-    return declare_mp4(timeline, cues, wav, key, width=options.width, height=options.height, fps=options.fps,
+    return declare_mp4(timeline, cues, wav, wav.key, key, width=options.width, height=options.height, fps=options.fps,
                        preview=options.preview, progress=options.progress, pools=graph.pools)
 
 
@@ -895,7 +898,7 @@ def render_video(timeline, cues, audio_path, out_path, *, width: int = 1280, hei
     from .graph import Graph
     from .outputs import atomic_path
     from .pools import Pools
-    from .products import AAC, AAC_CHUNK, MP4, VIDEO_SEGMENT, text_key
+    from .products import AAC, AAC_CHUNK, MP4, NARRATION, VIDEO_SEGMENT, text_key
     from .renderers.video_segments import JoinMake, check_narration, declare_mp4, tool_version
     from .store import Store
 
@@ -905,18 +908,25 @@ def render_video(timeline, cues, audio_path, out_path, *, width: int = 1280, hei
     pools = pools or Pools()
     with open(audio, "rb") as wav:
         content = hashlib.file_digest(wav, "sha256").hexdigest()
-    key = MP4.key(VIDEO_SEGMENT.recipe, text_key(repr((timeline, list(cues)))), content, width, height, fps,
-                  preview, tool_version())
-    mp4 = declare_mp4(timeline, cues, audio, key, width=width, height=height, fps=fps, preview=preview,
+    key = MP4.key(VIDEO_SEGMENT.recipe, NARRATION.recipe, text_key(repr((timeline, list(cues)))), content, width,
+                  height, fps, preview, tool_version())
+    mp4 = declare_mp4(timeline, cues, audio, content, key, width=width, height=height, fps=fps, preview=preview,
                       progress=progress, pools=pools)
-    assert mp4.more is not None  # the MP4's segments and chunks come later
+    assert mp4.more is not None  # the MP4's segments and narration come later
     with contextlib.ExitStack() as stack:
         if store is None:
             store = Store(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-"))))
         graph = Graph(store, pools)
-        later = mp4.more(audio)  # asked for here too, so what is reused is counted even when the MP4 is
-        graph.need_all(later.products, later.meter)
-        made = graph.need(replace(mp4, more=lambda _: replace(later, meter=None)))
+        # Planned here too (and handed to the graph as planned), so what is reused is counted even when
+        # the MP4 itself is found in the store.
+        later = mp4.more()
+        narration = later.products[-1]
+        chunks = narration.more(audio) if narration.more is not None else None
+        graph.need_all([*later.products[:-1], *(chunks.products if chunks else ())], later.meter)
+        if chunks is not None:
+            narration = replace(narration, more=lambda _: chunks)
+        made = graph.need(replace(mp4, more=lambda: replace(later, products=(*later.products[:-1], narration),
+                                                            meter=None)))
         try:
             with atomic_path(out_path) as tmp:
                 shutil.copyfile(made, tmp)
@@ -926,7 +936,7 @@ def render_video(timeline, cues, audio_path, out_path, *, width: int = 1280, hei
     segments = later.make.segments
     made_segments = graph.made[VIDEO_SEGMENT.kind]
     return VideoStats(later.make.count, segments, made_segments, segments - made_segments,
-                      graph.made[AAC_CHUNK.kind] + graph.made[AAC.kind], max(1, len(later.products) - segments),
+                      graph.made[AAC_CHUNK.kind] + graph.made[AAC.kind], len(chunks.products) if chunks else 1,
                       time.monotonic() - started)
 
 

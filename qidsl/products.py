@@ -18,7 +18,8 @@ How a family is made, by name:
   ``mp3-run`` and ``mp3``: the MP3 in runs, joined (:func:`qidsl.build.declare_audio`);
 - ``music``: a ``music:`` bed's loop levelled once, ``music-bed``: it looped and ducked under one
   timeline (:mod:`qidsl.renderers.music`, declared by :func:`qidsl.build.declare_audio`);
-- ``aac-chunk`` / ``aac``: the video's narration, ``video-segment``: a run of
+- ``aac-chunk`` / ``narration`` / ``aac``: the video's narration (chunks, joined; or
+  encoded whole), ``video-segment``: a run of
   frames encoded on its own, ``mp4``: the joined video
   (:mod:`qidsl.renderers.video_segments`);
 - ``timeline``, ``srt``, ``vtt``, ``chapters``, ``page``: the text outputs
@@ -165,6 +166,7 @@ MP3_RUN = Family("mp3-run", ".mp3", (_R + "mp3",))
 MP3 = Family("mp3", ".mp3", (_R + "mp3",))
 AAC_CHUNK = Family("aac-chunk", ".aac", (_R + "narration_aac",))
 AAC = Family("aac", ".m4a", (_R + "video_segments",))  # a whole narration that is not 16-bit mono 48 kHz
+NARRATION = Family("narration", ".aac", (_R + "narration_aac", _R + "video_segments"))  # the chunks joined
 # What a segment looks like and how it is encoded: the painter, its layers, the pacer, the themes,
 # the text fitting and the fonts, the segment encoder and the skip frames.
 VIDEO_SEGMENT = Family("video-segment", ".h264",
@@ -184,5 +186,5 @@ INSIGHT_TIMER_MP3 = Family("mp3-insight-timer", ".mp3", ("qidsl.profile_outputs"
 PODCAST_MP3 = Family("mp3-podcast", ".mp3", ("qidsl.profile_outputs",))
 BUILD = Family("build", ".json", ())  # not made from inputs: the record of the last build into a folder
 
-FAMILIES = (SPEECH, PIPER_VOICE, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4,
+FAMILIES = (SPEECH, PIPER_VOICE, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, NARRATION, VIDEO_SEGMENT, MP4,
             TIMELINE, SRT, VTT, CHAPTERS, PAGE, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)

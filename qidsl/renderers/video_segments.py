@@ -53,9 +53,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildError
-from ..outputs import temp_beside
 from ..pools import CORES, ENCODERS, Pools
-from ..products import AAC, AAC_CHUNK, MP4, VIDEO_SEGMENT, Later, Product
+from ..products import AAC, AAC_CHUNK, MP4, NARRATION, VIDEO_SEGMENT, Later, Product
 from ..progress import Progress
 from . import chapters, h264, mp4_tags, narration_aac, video
 from .encoder import Encoder, ffmpeg_failure
@@ -297,11 +296,6 @@ def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], enc
     finally:
         encoder.close()
 
-def _wav_key(audio: Path, seconds: float) -> str:
-    with open(audio, "rb") as wav:
-        content = hashlib.file_digest(wav, "sha256").hexdigest()
-    return AAC.key(video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, video.AUDIO_RATE, f"{seconds:.6f}",
-                   tool_version(), content)
 
 def _encode_whole_audio(audio: Path, seconds: float, tmp: Path) -> None:
     command = [_ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin", "-i", str(audio),
@@ -313,6 +307,7 @@ def _encode_whole_audio(audio: Path, seconds: float, tmp: Path) -> None:
     if done.returncode != 0:
         raise BuildError(ffmpeg_failure(done.stderr.decode("utf-8", "replace"), done.returncode,
                                         "could not encode the narration", audio))
+
 
 @dataclass(frozen=True)
 class ChunkMake:
@@ -400,41 +395,54 @@ def _metadata(timeline, seconds: float) -> str:
 
 @dataclass(frozen=True)
 class JoinMake:
-    """The make of the MP4: ``segments`` segment files, then the narration's (its chunks, or one whole AAC)."""
+    """The make of the MP4: its ``segments`` segment files, then the narration's AAC (ADTS or M4A)."""
 
     encoding: Encoding
     count: int  # frames
-    samples: int  # narration samples at 48 kHz
-    chunks: tuple[narration_aac.Chunk, ...]  # empty: the narration is one whole AAC
     segments: int
     metadata: str
     language: str
 
-    def __call__(self, out: Path, audio: Path, *files: Path) -> None:
-        del audio  # an input only for its chunks, which are made from it
+    def __call__(self, out: Path, *files: Path) -> None:
         seconds = self.count / self.encoding.fps
-        segments, sounds = list(files[:self.segments]), list(files[self.segments:])
-        if not self.chunks:
-            _join(segments, sounds[0], seconds, self.encoding, self.count, out, self.metadata, self.language)
-            return
-        narration = temp_beside(out.parent / "narration.aac")
-        try:
-            narration_aac.join(list(self.chunks), sounds, self.samples, narration)
-            _join(segments, narration, seconds, self.encoding, self.count, out, self.metadata, self.language)
-        finally:
-            narration.unlink(missing_ok=True)
+        _join(list(files[:self.segments]), files[self.segments], seconds, self.encoding, self.count, out,
+              self.metadata, self.language)
 
 
-def _narration(audio: Path, samples: int, seconds: float) -> tuple[list[Product], tuple[narration_aac.Chunk, ...]]:
-    """The narration's products: AAC chunks cut in silence (see narration_aac), or, for a WAV that is
-    not 16-bit mono 48 kHz, one whole encode keyed by its content; and the chunks (none for the latter)."""
-    if not narration_aac.readable(audio):
-        return [Product(AAC.kind, _wav_key(audio, seconds), AAC.ext, WholeAudioMake(seconds), (audio,))], ()
+@dataclass(frozen=True)
+class NarrationJoin:
+    """The make of the narration (``narration``): its chunks' AAC packets laid end to end in one ADTS stream."""
+
+    chunks: tuple[narration_aac.Chunk, ...]
+    samples: int
+
+    def __call__(self, out: Path, audio: Path, *chunk_files: Path) -> None:
+        del audio  # an input for its chunks, which are made from it
+        narration_aac.join(list(self.chunks), list(chunk_files), self.samples, out)
+
+
+def declare_narration(audio: Product | Path, audio_key: str, samples: int, seconds: float) -> Product:
+    """The narration as AAC for the MP4, from the WAV ``audio`` (a product, or a file) keyed ``audio_key``.
+
+    A 16-bit mono 48 kHz WAV (the build's mix always is) is cut into chunks
+    in its silences, each an ``aac-chunk`` product keyed by its samples (see
+    narration_aac), declared once the WAV is made, and their packets are
+    joined (``narration``); a file in another format is encoded whole (``aac``).
+    """
+    if isinstance(audio, Path) and not narration_aac.readable(audio):
+        return Product(AAC.kind, AAC.key(audio_key, video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, video.AUDIO_RATE,
+                                         f"{seconds:.6f}", tool_version()), AAC.ext, WholeAudioMake(seconds), (audio,))
     settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
                      narration_aac.POST_ROLL, tool_version())).encode()
-    chunks = tuple(narration_aac.plan(audio, samples, settings))
-    return [Product(AAC_CHUNK.kind, AAC_CHUNK.key(c.key), AAC_CHUNK.ext, ChunkMake(c, samples), (audio,))
-            for c in chunks], chunks
+
+    def chunks_of(wav: Path) -> Later:
+        if not narration_aac.readable(wav):
+            raise BuildError(f"the narration {wav} is not a 16-bit mono 48 kHz WAV")
+        chunks = tuple(narration_aac.plan(wav, samples, settings))
+        return Later(tuple(Product(AAC_CHUNK.kind, AAC_CHUNK.key(c.key), AAC_CHUNK.ext, ChunkMake(c, samples),
+                                   (wav,)) for c in chunks), make=NarrationJoin(chunks, samples))
+    return Product(NARRATION.kind, NARRATION.key(audio_key, samples, settings.decode()), NARRATION.ext, _planned,
+                   (audio,), more=chunks_of)
 
 
 class _FramesMeter:
@@ -456,18 +464,18 @@ class _FramesMeter:
         self.bar.close()
 
 
-def declare_mp4(timeline, cues: Sequence[CueLike], audio: Product | Path, key: str, *, width: int = 1280,
-                height: int = 720, fps: int = 30, preview: bool = False, progress: bool | None = None,
-                pools: Pools | None = None) -> Product:
-    """The joined MP4 of ``timeline`` over the narration ``audio`` (a WAV product, or a file), keyed ``key``.
+def declare_mp4(timeline, cues: Sequence[CueLike], audio: Product | Path, audio_key: str, key: str, *,
+                width: int = 1280, height: int = 720, fps: int = 30, preview: bool = False,
+                progress: bool | None = None, pools: Pools | None = None) -> Product:
+    """The joined MP4 of ``timeline`` over the WAV ``audio`` (a product, or a file, keyed ``audio_key``), keyed ``key``.
 
     Its segments (``video-segment``, keyed by what they show) and the
-    narration's chunks (``aac-chunk``, keyed by their samples) are its
-    :class:`~qidsl.graph.Later` inputs, declared once the narration is made
-    (the chunks are cut where it is silent), so a build that finds the MP4
-    in the store plans nothing.  Encoders take slots of the ``encoders``
-    pool, sized here from the cores and the resolution; the chunks and the
-    join take ``cores``.  ``progress`` shows the frames made (None: automatic).
+    narration (:func:`declare_narration`) are its :class:`~qidsl.graph.Later`
+    inputs, planned when the MP4 must be made, so a build that finds the MP4
+    in the store plans nothing; the segments are encoded while the mix is
+    made and cut into chunks.  Encoders take slots of the ``encoders`` pool,
+    sized here from the cores and the resolution; the chunks and the join
+    take ``cores``.  ``progress`` shows the frames made (None: automatic).
     """
     preset, crf = video.PRESET, video.CRF
     if preview:
@@ -476,28 +484,26 @@ def declare_mp4(timeline, cues: Sequence[CueLike], audio: Product | Path, key: s
     if pools is not None:
         pools.ensure(ENCODERS, encoders_at_once(pools.size(CORES), width, height))
     count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
-    seconds = count / fps
-    samples = count * narration_aac.RATE // fps
     encoding = Encoding(width, height, fps, preset, crf)
+    narration = declare_narration(audio, audio_key, count * narration_aac.RATE // fps, count / fps)
 
-    def more(wav: Path) -> Later:
-        frames = _painter(timeline, cues, wav, width, height, fps)
+    def more() -> Later:
+        frames = _painter(timeline, cues, width, height, fps)
         painting = Painting(timeline, tuple(cues), width, height, fps, uuid.uuid4().hex)
         _remember(painting.token, frames)
         segments = plan_segments(frames, count, encoding)
         made = [Product(VIDEO_SEGMENT.kind, s.key, VIDEO_SEGMENT.ext, SegmentMake(painting, s, encoding),
                         pool=ENCODERS) for s in segments]
-        sounds, chunks = _narration(wav, samples, seconds)
-        join = JoinMake(encoding, count, samples, chunks, len(made), _metadata(timeline, seconds),
+        join = JoinMake(encoding, count, len(made), _metadata(timeline, count / fps),
                         mp4_tags.mp4_language(timeline.settings.language))
         lengths = {s.key: s.frames for s in segments}
-        # Sounds first: after an edit a chunk is often the longest job, and it runs beside the encoders.
-        return Later((*made, *sounds), lambda missing: _FramesMeter(missing, lengths, progress), join)
-    return Product(MP4.kind, key, MP4.ext, _planned, (audio,), more=more)
+        # The narration (the mix, then its chunks) is made beside the segments: nothing waits for the mix.
+        return Later((*made, narration), lambda missing: _FramesMeter(missing, lengths, progress), join)
+    return Product(MP4.kind, key, MP4.ext, _planned, more=more)
 
 
 def _planned(out: Path, *files: Path) -> None:
-    raise AssertionError("the MP4 is made by the JoinMake its Later inputs bring")
+    raise AssertionError("made by the make its Later inputs bring")
 
 
 def check_narration(audio: Path, timeline) -> None:
@@ -510,9 +516,10 @@ def check_narration(audio: Path, timeline) -> None:
         raise BuildError("the routine has no length, so there is no video to make")
 
 
-def _painter(timeline, cues: Sequence[CueLike], audio: Path, width: int, height: int, fps: int) -> VideoFrames:
-    """The frames' painter for ``timeline``, once the narration is known readable and the fonts load."""
-    check_narration(audio, timeline)
+def _painter(timeline, cues: Sequence[CueLike], width: int, height: int, fps: int) -> VideoFrames:
+    """The frames' painter for ``timeline``, once the fonts are known to load."""
+    if timeline.duration <= 0:
+        raise BuildError("the routine has no length, so there is no video to make")
     try:
         frames = VideoFrames(timeline, cues, width, height, planar=True, fps=fps, yuv_only=True)
         frames(0.0)  # draws the title card, so a font problem shows here, before ffmpeg starts
