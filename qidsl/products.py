@@ -157,6 +157,8 @@ _FONTS = ("qidsl.fonts.textfit", "qidsl.fonts.breaks", "qidsl.fonts._advances")
 SPEECH = Family("speech", ".clip", ("qidsl.engines.base", "qidsl.engines.cache", "qidsl.engines.timing"))
 # A Piper voice's model with its alignment output exposed (what Piper otherwise patches in memory each load).
 PIPER_VOICE = Family("piper-voice", ".onnx", ("qidsl.engines.piper_engine",))
+# A voice file's SHA-256, remembered by its path, size and modification time (what the voice's id is made from).
+FILE_HASH = Family("file-hash", ".txt", ("qidsl.engines.piper_engine",))
 LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
 QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio",))  # qidsl watch's: at the voice's own rate
@@ -186,5 +188,5 @@ INSIGHT_TIMER_MP3 = Family("mp3-insight-timer", ".mp3", ("qidsl.profile_outputs"
 PODCAST_MP3 = Family("mp3-podcast", ".mp3", ("qidsl.profile_outputs",))
 BUILD = Family("build", ".json", ())  # not made from inputs: the record of the last build into a folder
 
-FAMILIES = (SPEECH, PIPER_VOICE, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, NARRATION, VIDEO_SEGMENT, MP4,
+FAMILIES = (SPEECH, PIPER_VOICE, FILE_HASH, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, NARRATION, VIDEO_SEGMENT, MP4,
             TIMELINE, SRT, VTT, CHAPTERS, PAGE, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)

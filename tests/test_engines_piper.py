@@ -175,6 +175,8 @@ def test_the_voice_patched_for_alignments_is_kept_in_the_store_and_speaks_the_sa
     second.keep_model_in(store)
     again = second.synthesize("Let the shoulders drop.")
     assert patched == [1]  # loaded from the store: not patched again
+    # The voice's id is its files' hashes, remembered in the store for the next process.
+    assert second.voice_id == first.voice_id == joe.voice_id and store.sizes()["file-hash"][0] == 2
     # Speech with word times from the alignments, as from the voice Piper patches in memory (Piper's
     # speech varies a little from one synthesis to the next, so lengths are compared, not samples).
     plain = joe.synthesize("Let the shoulders drop.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import BuildError
 from ..lang.speech import is_bundled_voice
-from ..products import PIPER_VOICE
+from ..products import FILE_HASH, PIPER_VOICE
 from .timing import split_sentences
 from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_bounds
 
@@ -110,19 +111,30 @@ def text_word_spans(words: list[str], spoken: list[tuple[int, int, int]]) -> lis
     return out
 
 
-# Hashing a 60 MB voice takes a tenth of a second; do it once per file version.
+# Hashing a 60 MB voice takes a twentieth of a second: once per file version in a process, and
+# remembered in the store (``file-hash``, by path, size and modification time, as the nothing-changed
+# check trusts an output) so a build with nothing to do does not hash it again.
 _HASHES: dict[tuple[str, int, int], str] = {}
 
 
-def _file_hash(path: Path) -> str:
+def _file_hash(path: Path, store=None) -> str:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key not in _HASHES:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _HASHES[key] = digest.hexdigest()
+    if key in _HASHES:
+        return _HASHES[key]
+    memo = store.path(FILE_HASH.kind, FILE_HASH.key(*key), FILE_HASH.ext) if store is not None else None
+    if memo is not None and store.touch(memo):
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            known = memo.read_text(encoding="ascii")
+            if len(known) == 64:
+                _HASHES[key] = known
+                return known
+    with open(path, "rb") as handle:
+        _HASHES[key] = hashlib.file_digest(handle, "sha256").hexdigest()
+    if memo is not None:
+        with contextlib.suppress(BuildError, OSError), store.put(FILE_HASH.kind, FILE_HASH.key(*key),
+                                                                FILE_HASH.ext) as tmp:
+            tmp.write_text(_HASHES[key], encoding="ascii")
     return _HASHES[key]
 
 
@@ -186,7 +198,7 @@ class PiperEngine:
         store = self._store
         if store is None:
             return None
-        key = PIPER_VOICE.key(_file_hash(self.model_path), self.version)
+        key = PIPER_VOICE.key(_file_hash(self.model_path, store), self.version)
         found = store.get(PIPER_VOICE.kind, key, PIPER_VOICE.ext)
         if found is not None:
             return found
@@ -210,7 +222,8 @@ class PiperEngine:
         """The voice file's name and a hash of the model and its config: stable across copies and moves."""
         if self._voice_id is None:
             digest = hashlib.sha256(
-                (_file_hash(self.model_path) + _file_hash(self.config_path)).encode()).hexdigest()
+                (_file_hash(self.model_path, self._store) + _file_hash(self.config_path, self._store)).encode()
+            ).hexdigest()
             self._voice_id = f"{self.model_path.stem}:{digest[:24]}"
         return self._voice_id
 
