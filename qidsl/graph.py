@@ -13,10 +13,10 @@ then the product: a build does the work its changes call for and no more.
 Every make and every reuse is counted by kind.
 
 Some inputs are known only once others are made (ninja's "dyndep"): the
-narration's AAC chunks are cut where the mixed WAV is silent, so the joined
-video declares them in :attr:`Product.more`, called with its first inputs'
-files; the video segments are planned there too, so a build that finds the
-video in the store never works out a frame.
+narration's AAC chunks are cut where the mixed WAV is silent, so the
+narration declares them in :attr:`Product.more`, called with the WAV's
+file; the joined video plans its segments in its own, so a build that finds
+the video in the store never works out a frame.
 
 The scheduler is :class:`qidsl.pools.Pools`, as ninja's pools: named counts
 of slots (``cores``, ``encoders``).  Every make holds a slot of its product's

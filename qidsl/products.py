@@ -120,7 +120,7 @@ class Product:
     """One product: ``make(out, *input_paths)`` writes it to ``out``; ``ext`` is its file suffix.
 
     ``inputs`` are products, or plain files used as they are (a narration
-    handed to :func:`qidsl.renderers.video_segments.render_video`).  ``more``,
+    handed to :func:`qidsl.build.render_video`).  ``more``,
     when set, is called with the files of ``inputs`` and returns the
     :class:`Later` inputs, made side by side after them; ``make`` gets the
     files of both.  ``pool`` is the pool a make takes a slot of (None for a
@@ -143,7 +143,7 @@ class Later:
     ``meter`` is called with the products that must be made and returns a
     :class:`Meter` (None: no progress shown).  ``make``, when set, makes the
     product in place of its declared make: what it does depends on the
-    inputs found (the joined video lays out the chunks it was given).
+    inputs found (the narration joins the chunks it was cut into).
     """
 
     products: tuple[Product, ...]

@@ -163,6 +163,9 @@ def test_the_voice_patched_for_alignments_is_kept_in_the_store_and_speaks_the_sa
 
     from qidsl.store import Store
 
+    from qidsl.engines import piper_engine
+
+    monkeypatch.setattr(piper_engine, "_HASHES", {})  # as in a new process: the voice's hashes not yet known
     patched = []
     real = patching.add_alignment_output
     monkeypatch.setattr(patching, "add_alignment_output", lambda model: patched.append(1) or real(model))
