@@ -843,7 +843,7 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str):
 
 def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str, graph):
     """The joined MP4 (:func:`qidsl.renderers.video_segments.declare_mp4`): its segments and narration
-    chunks are products of the graph, declared once the mix is made.
+    chunks are products of the graph, planned when the MP4 must be made (the chunks once the mix is).
 
     Its key is known without planning the segments: the code that draws and
     encodes them, what the timeline and the captions say, the mix, the size.
@@ -851,10 +851,11 @@ def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str,
     from .products import MP4, NARRATION, VIDEO_SEGMENT
     from .renderers.video_segments import declare_mp4
 
-    key = MP4.key(VIDEO_SEGMENT.recipe, NARRATION.recipe, timeline_key, [(c.start, c.end, list(c.lines)) for c in cues], wav.key,
-                  options.width, options.height, options.fps, options.preview, _tool_version())
-    return declare_mp4(timeline, cues, wav, wav.key, key, width=options.width, height=options.height, fps=options.fps,
-                       preview=options.preview, progress=options.progress, pools=graph.pools)
+    key = MP4.key(VIDEO_SEGMENT.recipe, NARRATION.recipe, timeline_key,
+                  [(c.start, c.end, list(c.lines)) for c in cues], wav.key, options.width, options.height,
+                  options.fps, options.preview, _tool_version())
+    return declare_mp4(timeline, cues, wav, wav.key, key, width=options.width, height=options.height,
+                       fps=options.fps, preview=options.preview, progress=options.progress, pools=graph.pools)
 
 
 @dataclass(frozen=True)

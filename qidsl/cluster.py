@@ -74,7 +74,7 @@ class Cluster:
             raise BuildError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
     def make(self, store, product, make, inputs: list[Path]) -> None:
-        """Make ``product`` by ``make`` from the files ``inputs`` into ``store`` on a worker; return when it is there."""
+        """Make ``product`` by ``make`` from the files ``inputs`` into ``store`` on a worker; wait for its file."""
         future = self.client.submit(_make_in_store, str(store.directory.resolve()), product.kind, product.key,
                                     product.ext, make, *(str(p.resolve()) for p in inputs),
                                     key=f"qidsl-{product.kind}-{product.key}", retries=RETRIES)
