@@ -49,13 +49,22 @@ QIDSL = Path(sys.executable).parent / "qidsl"
 
 
 def generate(lines_wanted: int = 10_000) -> str:
-    """A long, valid routine using every construct, kept under the length limits (about 4 hours)."""
+    """A valid routine of exactly ``lines_wanted`` lines using every construct (about 4 hours at 10,000 lines).
+
+    Whole parts (a definition and a section) are added while they fit; the
+    lines left over are `say` lines at the end of the last section, so a cut
+    never leaves a block without its body.  From 9 lines (the settings and a
+    section of one line) to about 24,000 (beyond, the routine expands past
+    the step limit, 30,000, and check refuses it).
+    """
+    if lines_wanted < 9:
+        raise ValueError(f"a generated routine has at least 9 lines, not {lines_wanted}")
     lines = ["# A long routine made up for the benchmark.", 'title: "Benchmark"', 'author: "qidsl"',
              "language: en", "tempo: 1", "tags: long, generated", ""]
     part = 0
-    while len(lines) < lines_wanted:
+    while True:
         part += 1
-        lines += [
+        block = [
             f'define "flow {part}":',
             '    inhale 1s "Up."',
             '    exhale 1.5s "Down, slowly."',
@@ -78,6 +87,15 @@ def generate(lines_wanted: int = 10_000) -> str:
             "    bell 1s",
             "",
         ]
+        if len(lines) + len(block) > lines_wanted:
+            break
+        lines += block
+    if part == 1:  # not even one part fits: a section of `say` lines
+        lines.append('section "Part 1":')
+    elif lines[-1] == "":
+        lines.pop()  # the last section goes on
+    while len(lines) < lines_wanted:
+        lines.append(f'    say "Breathe out, {len(lines)}."')
     return "\n".join(lines[:lines_wanted]) + "\n"
 
 
