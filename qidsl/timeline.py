@@ -200,12 +200,16 @@ def _shifted(sentences: tuple[Sentence, ...], offset: float) -> tuple[Sentence, 
                   else s.shifted(offset) for s in sentences])
 
 
-def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: int | None = None) -> Timeline:
+def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: int | None = None,
+                   with_events: bool = True) -> Timeline:
     """Place every step of ``expanded`` in time, with speech lengths from ``speech``.
 
     With ``frame_rate`` (a build's video frame rate) every event lasts whole
     frames (see :class:`_Clock`); without it (``plan`` and ``check``) times are
-    as written and as estimated.
+    as written and as estimated.  Without ``with_events`` (``check`` and the
+    language server, which read only the duration and the warnings) the
+    timeline's events are left out: making an event and its sentences for
+    each of up to 30,000 steps was most of the estimate's time.
     """
     settings = expanded.settings
     clock = _Clock(frame_rate)
@@ -220,7 +224,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
     section_at = 0  # index in events where the open section's event goes
 
     def close_section(now: float) -> None:
-        if open_section is not None:
+        if open_section is not None and with_events:
             events.insert(section_at, Event(
                 _r(section_start), _r(now), SECTION, open_section.text, open_section.text,
                 None, None, None, open_section.span.line, open_section.span.file, None, ()))
@@ -272,6 +276,9 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
             raise ValueError(f"unknown step kind {kind!r}")
         if frame_rate:
             length = clock.length(length, at_least=timing.duration)
+        if not with_events:
+            t += length
+            continue
         # The sentences (and their words) at their place in the routine, to the millisecond.
         sentences = _shifted(timing.sentences, t) if timing.sentences else ()
         span = step.span
@@ -288,4 +295,5 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
         problems.append(warning("long-routine",
                                 f"this routine runs {duration / 3600:.1f} hours, longer than two hours",
                                 Span(file, 1, 1, 1, 1), "split it into several routines"))
-    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems), frame_rate)
+    return Timeline(settings, expanded.notes, duration, tuple(events) if with_events else (), tuple(problems),
+                    frame_rate)
