@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from collections.abc import Mapping
 
+from .lazyre import LazyPattern
 from .lang.diagnostics import Diagnostic, warning
 from .lang.model import Span, frozen_builder
 from .lang.settings import DEFAULT_BELL
@@ -95,7 +96,7 @@ class Timeline:
 
 
 # Scripts written without spaces between words, where a character is a syllable or a word.
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+_UNSPACED = LazyPattern(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")  # (none is ASCII)
 # Where a voice pauses inside a sentence.
 _BREAKS = re.compile(r"[,;:\u2013\u2014()\u3001\uff0c\uff1b\uff1a]|\s-\s")
 _SPELLED = re.compile(r"\b[A-Z]{2,}\b")  # CR, LF, DVD: read letter by letter
@@ -115,8 +116,11 @@ def sentence_features(sentence: str, cjk_letters: float = 4.0,
     ``%``, ``&`` in a language whose names for them are not known);
     ``digits`` the digits.
     """
-    unspaced = len(_UNSPACED.findall(sentence))
-    rest = _UNSPACED.sub("", sentence)
+    if sentence.isascii():
+        unspaced, rest = 0, sentence
+    else:
+        unspaced = len(_UNSPACED.findall(sentence))
+        rest = _UNSPACED.sub("", sentence)
     spelled = sum(len(word) for word in _SPELLED.findall(rest))
     letters = sum(1 for c in rest if c.isalpha()) - spelled
     digits = sum(1 for c in rest if c.isdigit())
