@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lang.check import check, empty_routine
+from .lang.check import Sizer, check, empty_routine
 from .lang.diagnostics import Diagnostic, error, render, sort_key
 from .lang.expand import expand
 from .lang.loader import Library, Loader
@@ -122,8 +122,8 @@ def compile_routine(path: str | Path, loader: Loader, text: str | None = None,
 
 
 def _compile_variant(routine: Routine, library: Library, settings: Settings,
-                     name: str | None, events: bool = True) -> CompiledVariant:
-    expanded = expand(routine, library, settings, name)
+                     name: str | None, events: bool = True, sizer: Sizer | None = None) -> CompiledVariant:
+    expanded = expand(routine, library, settings, name, sizer)
     problems: list[Diagnostic] = []
     empty = empty_routine(routine, len(expanded.steps))
     if empty is not None:
@@ -144,12 +144,14 @@ def _compile(path: str | Path, loader: Loader, text: str | None, level: str | No
         return Compiled(display, None, None, None, None, None, _sorted(problems))
     library = loader.library(routine)
     problems.extend(library.diagnostics)
-    problems.extend(check(routine, library, loader.lines))
+    sizers: dict[str | None, Sizer] = {}  # each variant as check measured it, measured once
+    problems.extend(check(routine, library, loader.lines, sizers))
     if any(p.is_error for p in problems):
         return Compiled(display, routine, None, library, None, None, _sorted(problems))
     settings, _ = resolve_settings(routine)  # its problems were reported by check
     settings = settings.with_overrides(level=level)
-    variants = tuple(_compile_variant(routine, library, settings, name, events) for name in variant_names(settings))
+    variants = tuple(_compile_variant(routine, library, settings, name, events, sizers.get(name))
+                     for name in variant_names(settings))
     problems.extend(merge_variant_problems({v.name: list(v.diagnostics) for v in variants}))
     default = variants[0]
     return Compiled(display, routine, settings, library, default.expanded, default.estimate, _sorted(problems),

@@ -144,8 +144,10 @@ def _sub_span(span: m.Span, width: int) -> m.Span:
 
 class _Checker:
     def __init__(self, routine: m.Routine, library: Library,
-                 source_lines: Callable[[str], list[str] | None] | None = None):
+                 source_lines: Callable[[str], list[str] | None] | None = None,
+                 sizers: dict[str | None, Sizer] | None = None):
         self.routine = routine
+        self.sizers = {} if sizers is None else sizers
         self.source_lines = source_lines
         self._lines: dict[str, list[str] | None] = {}
         self.library = library
@@ -219,7 +221,8 @@ class _Checker:
         if not any(p.code in ("recursive-define", "too-deep", "bad-count", "too-long") for p in self.problems):
             # The size is meaningless (or already reported: a bad count, a duration over the limit) otherwise.
             self.problems.extend(merge_variant_problems(
-                {variant: self._limits(Sizer(self.library, variant)) for variant in variant_names(settings)}))
+                {variant: self._limits(self.sizers.setdefault(variant, Sizer(self.library, variant)))
+                 for variant in variant_names(settings)}))
         return self.problems
 
     def _screen_text(self, box_name: str, value: str, span: m.Span, what: str, extra: int = 0) -> bool:
@@ -624,10 +627,14 @@ def _durations_of(node) -> list[m.Duration]:
 
 
 def check(routine: m.Routine, library: Library,
-          source_lines: Callable[[str], list[str] | None] | None = None) -> list[Diagnostic]:
+          source_lines: Callable[[str], list[str] | None] | None = None,
+          sizers: dict[str | None, Sizer] | None = None) -> list[Diagnostic]:
     """Every problem of ``routine`` (with its included definitions), errors and warnings.
 
     ``source_lines`` gives a file's lines (such as :meth:`Loader.lines`): an
     empty block with a comment under it is empty on purpose, not an error.
+    ``sizers``, when given, receives the :class:`Sizer` that measured each
+    variant for the size limits, for expansion to use again (measuring a
+    large routine is a tenth of checking it).
     """
-    return _Checker(routine, library, source_lines).run()
+    return _Checker(routine, library, source_lines, sizers).run()
