@@ -23,7 +23,7 @@ from .limits import MAX_NESTING, MAX_PHASE, MAX_REPEAT, MAX_SECONDS, MAX_STEPS, 
 from .loader import Library
 from .numbers import HUGE, plain, shown
 from .settings import Settings, resolve_settings
-from .statements import header_words
+from .statements import BY_KEYWORD, header_words
 from .variants import merge_variant_problems, variant_names
 from .mediafile import music_file_problems
 from .voicefile import voice_file_problems
@@ -296,10 +296,9 @@ class _Checker:
         for node in body:
             self.statement(node, depth, top, in_sides, in_define)
             if isinstance(node, m.Breath) and isinstance(previous, m.Breath) \
-                    and node.phase == previous.phase and node.phase in ("inhale", "exhale"):
+                    and node.phase == previous.phase and BY_KEYWORD[node.phase].opposite:
                 self.warn("breath-twice", f"two {node.phase}s in a row", _sub_span(node.span, len(node.phase)),
-                          f"an {node.phase} usually follows an {'exhale' if node.phase == 'inhale' else 'inhale'}"
-                          " or a hold")
+                          f"an {node.phase} usually follows an {BY_KEYWORD[node.phase].opposite} or a hold")
             if not isinstance(node, m.Note):
                 previous = node
 
