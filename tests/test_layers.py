@@ -5,7 +5,7 @@ build (``qidsl.build`` declaring the products, over the generic build graph
 ``qidsl.graph`` and its product store ``qidsl.store``), then the renderers and
 the speech engines side by side, then the timeline, then the front end
 (``qidsl.lang``).  A module may import its own layer or those below it; the
-leaf helpers (errors, outputs, timefmt, progress, words) serve every layer.
+leaf helpers (errors, outputs, timefmt, progress, words, lazyre) serve every layer.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qidsl"
 # like the atomic-write layer: the speech cache and the video renderer keep their products in the
 # store, keyed by their family, and take slots of the pools.
 LEAVES = {"qidsl", "qidsl.__version__", "qidsl.errors", "qidsl.outputs", "qidsl.timefmt", "qidsl.progress", "qidsl.words",
+          "qidsl.lazyre",
           "qidsl.fonts", "qidsl.grammar", "qidsl.store", "qidsl.products", "qidsl.pools"}
 
 
