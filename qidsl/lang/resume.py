@@ -310,16 +310,7 @@ class ResumableParse:
                     lexer_callbacks[type_](_new_token(type_, value, start_pos, start_line, column, line,
                                                       pos - line_start + 1, pos))
                 continue
-            # _new_token, written out: a call less for each of the file's tokens.
-            token = _str_new(Token, value)
-            token.type = type_
-            token.start_pos = start_pos
-            token.value = value
-            token.line = start_line
-            token.column = column
-            token.end_line = line
-            token.end_column = pos - line_start + 1
-            token.end_pos = pos
+            token = _new_token(type_, value, start_pos, start_line, column, line, pos - line_start + 1, pos)
             if type_ in keywords:
                 token.type = type_ = keywords[type_].get(value, type_)
             elif type_ in lexer_callbacks:
