@@ -25,6 +25,9 @@ $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(QUIET_PIP) --upgrade pip
 	@$(QUIET_PIP) -e .
+	@# An editable install compiles no bytecode (a wheel's does): without it, and with
+	@# PYTHONDONTWRITEBYTECODE set, every qidsl command would compile qidsl first (40 ms of a 0.13 s check).
+	@$(PY) -m compileall -q qidsl
 	@touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP)

@@ -34,24 +34,39 @@ Then the commands themselves at 1x, 10x and 100x the input (5,000, 50,000 and
 - `fmt` (parse and lay out, as `qidsl fmt --check` does) of the same
   routine, which it lays out whatever its size.
 
+Last, the large inputs issue 19 names, each through the command's own
+function (`qidsl check`, `plan`, `fmt --check` as the command line runs
+them, output into memory), in CPU seconds of this process, with kB per
+second against the baseline's (several are a few very long lines):
+
+- 500,000 lines of `say` (refused past 30,000 steps), and the same with 60
+  mistakes spread through it (50 are reported, as `check` does);
+- `each side` with 20,000 sides nested 5 deep (refused: too many steps);
+- 3,300 `{side}` placeholders in one 20 kB text;
+- `plan` of a 5 MB one-line routine (one `say` of 5 MB: refused, too long);
+- blocks nested 5,000 deep, in `check` and in `fmt --check`.
+
 A linear front end keeps each kind's rate roughly constant as the size grows.
 Targets (issue 19): no 20 kB input over 0.1 s; each command within about 2x
 of its 1x rate at 100x.
-Usage: python benchmarks/front_end_scaling.py [--commands-only]
+Usage: python benchmarks/front_end_scaling.py [--commands-only | --large-only]
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import io
 import random
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from qidsl.commands import plan_table  # noqa: E402
+from qidsl.commands import plan_table, run_check, run_fmt, run_plan  # noqa: E402
 from qidsl.compile import compile_routine  # noqa: E402
 from qidsl.lang.formatter import format_routine  # noqa: E402
 from qidsl.lang.loader import Loader  # noqa: E402
@@ -75,7 +90,7 @@ def cpu(work, runs: int = 1) -> float:
 
 
 def check(text: str) -> int:
-    return len(compile_routine(str(ROOT / "bench.qi"), Loader(), text=text).diagnostics)
+    return len(compile_routine(str(ROOT / "bench.qi"), Loader(), text=text, events=False).diagnostics)
 
 
 def _head_and_sections(text: str) -> tuple[str, str]:
@@ -156,10 +171,66 @@ def commands() -> None:
                   f"{found[-1]:,} {outcome}")
 
 
+def says_with_mistakes(count: int, mistakes: int = 60) -> str:
+    """``says(count)`` with ``mistakes`` of its lines misspelt (`sya`), spread evenly through it."""
+    lines = says(count).split("\n")
+    step = (len(lines) - 2) // mistakes
+    for k in range(mistakes):
+        at = 1 + k * step + step // 2
+        lines[at] = lines[at].replace("say", "sya", 1)
+    return "\n".join(lines)
+
+
+def sides_nested(count: int = 20_000, depth: int = 5) -> str:
+    names = ", ".join(f"s{i}" for i in range(count))
+    return ('title: "T"\n' + "".join("    " * level + f"each side {names}:\n" for level in range(depth))
+            + "    " * depth + 'say "{side}"\n')
+
+
+def nested(depth: int = 5_000) -> str:
+    return 'title: "T"\n' + "".join(" " * level + "repeat 2:\n" for level in range(depth)) + " " * depth + 'say "x"\n'
+
+
+def one_line(size: int = 5_000_000) -> str:
+    words = "breathe slowly and raise the arms "
+    return 'title: "T"\nsay "' + words * (size // len(words)) + '"\n'
+
+
+def large_inputs(base_bytes_rate: float) -> None:
+    """The large inputs of issue 19 through the commands' own functions, as the command line runs them."""
+    cases = (("check: 500,000 lines of say", lambda: says(500_000), lambda p: run_check([p])),
+             ("check: the same, 60 mistakes", lambda: says_with_mistakes(500_000), lambda p: run_check([p])),
+             ("check: 20,000 sides, 5 deep", sides_nested, lambda p: run_check([p])),
+             ("check: 3,300 {side} in 20 kB", lambda: 'title: "T"\neach side left, right:\n    say "'
+              + "{side}" * 3300 + '"\n', lambda p: run_check([p])),
+             ("plan: one line of 5 MB", one_line, lambda p: run_plan(p)),
+             ("check: blocks 5,000 deep", nested, lambda p: run_check([p])),
+             ("fmt --check: 5,000 deep", nested, lambda p: run_fmt([p], check_only=True)))
+    print(f"{'issue 19 input':<32} {'bytes':>11} {'lines':>8} {'CPU s':>8} {'kB/s':>8} {'x baseline kB/s':>16}  "
+          f"exit (baseline: {base_bytes_rate / 1000:,.0f} kB/s)")
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "large.qi"
+        for name, make, command in cases:
+            text = make()
+            path.write_text(text, encoding="utf-8")
+            count = text.count("\n")
+            codes = []
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                seconds = cpu(lambda: codes.append(command(str(path))))  # noqa: B023 (run at once)
+            rate = len(text.encode("utf-8")) / seconds
+            print(f"{name:<32} {len(text):>11,} {count:>8,} {seconds:>8.3f} {rate / 1000:>8,.0f} "
+                  f"{rate / base_bytes_rate:>16.2f}  {codes[-1]}")
+
+
 def main() -> None:
     if "--commands-only" in sys.argv:
         check(SHIPPED)
         commands()
+        return
+    if "--large-only" in sys.argv:
+        check(SHIPPED)
+        base = cpu(lambda: check(SHIPPED), runs=20)
+        large_inputs(len(SHIPPED.encode("utf-8")) / base)
         return
     lines = SHIPPED.count("\n")
     check(SHIPPED)  # grammar loaded once, as in any run of qidsl check
@@ -196,6 +267,8 @@ def main() -> None:
           "(target: at most 0.1 s)")
     print()
     commands()
+    print()
+    large_inputs(len(SHIPPED.encode("utf-8")) / base)
 
 
 if __name__ == "__main__":

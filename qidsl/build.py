@@ -23,6 +23,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -379,6 +380,13 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     return report
 
 
+def keep_voice_model(engine, store) -> None:
+    """Let an engine keep a prepared voice in the store (Piper's model patched for alignments), if it has one."""
+    keep = getattr(engine, "keep_model_in", None)
+    if keep is not None:
+        keep(store)
+
+
 def _prune_after(store, cap: int) -> None:
     """Prune the store to ``cap`` bytes after a build (the entries this build used are held)."""
     pruned = store.prune(max_size=cap)
@@ -401,6 +409,7 @@ def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, n
     if variant:  # what each variant publishes says which it is (page, tags, title card, timeline)
         settings = replace(settings, title=f"{settings.title} ({variant})")
     engine = (engine_for or make_engine)(settings, base_dir=path.parent, tld=options.tld)
+    keep_voice_model(engine, store)
     _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ "
          f"(speech: {engine.name}, voice {engine.voice_name})")
     fingerprint = _fingerprint(compiled, settings, engine, options,
@@ -510,9 +519,12 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     graph = Graph(store, pools or Pools(options.jobs))
     texts = compiled.estimate.spoken_texts
     speech_started = time.monotonic()
+    spoken_remotely = 0
+    if graph.pools.remote is not None and Path(cache.directory) == store.directory:
+        spoken_remotely = _speak_on_cluster(texts, engine, cache, graph, settings, path.parent, options.tld)
     speech = synthesize_all(texts, engine, cache, progress=options.progress)
     speech_seconds = time.monotonic() - speech_started
-    graph.count("speech", speech.synthesised, speech.cached)
+    graph.count("speech", speech.synthesised, speech.cached - spoken_remotely)
     _say(f"speech: {len(texts)} cue{'' if len(texts) == 1 else 's'}, {speech.synthesised} synthesised, "
          f"{speech.cached} from the cache")
 
@@ -550,11 +562,65 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     else:
         unmade[f"{name}.mp4"] = video.key
 
-    graph.need_all(audio_products.runs)  # the encodes an edit calls for, side by side
+    # Everything side by side, the video first (the longest chain: its segments are encoded while the
+    # MP3's runs and the mix are made).
+    wanted = sorted(outputs.values(), key=lambda product: product is not video)
+    graph.need_all([*wanted[:1], *audio_products.runs, *wanted[1:]])
     files = {out_name: graph.need(product) for out_name, product in outputs.items()}
     if audio_products.loudness and math.isfinite(audio_products.loudness[0]):
         _say(f"narration: {audio_products.loudness[0]:.1f} LUFS integrated (target {options.loudness:g})")
     return _Made(files, {n: p.key for n, p in outputs.items()}, unmade, graph, timeline, speech_seconds, speech)
+
+
+def _speak_on_cluster(texts, engine, cache, graph, settings, base_dir: Path, tld: str) -> int:
+    """With ``--cluster``: the clips the store lacks, spoken as Dask tasks (the graph counts them); how many."""
+    from .engines.cache import speech_key
+    from .graph import Product
+    from .products import SPEECH
+
+    keys = {text: speech_key(engine, text) for text in dict.fromkeys(texts)}
+    missing = [Product(SPEECH.kind, key, SPEECH.ext,
+                       SpeechMake(settings, str(base_dir), tld, text, key, str(graph.store.directory.resolve())))
+               for text, key in keys.items() if not cache.path(key).is_file()]
+    graph.need_all(missing)
+    return len(missing)
+
+
+_ENGINES: dict[str, tuple[Any, threading.Lock]] = {}  # a cluster worker's engines, loaded once per process
+_engines_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class SpeechMake:
+    """The make of one speech clip on a cluster's worker: the engine the settings name speaks ``text``.
+
+    The worker loads the engine once (a voice file named by a path must be
+    at the same path there, as the store is).
+    """
+
+    settings: Any
+    base_dir: str
+    tld: str
+    text: str
+    key: str
+    store: str  # the shared store, where a Piper voice's patched model is kept
+
+    def __call__(self, out: Path) -> None:
+        from .engines.cache import encode_clip
+        from .engines.synthesize import make_engine
+        from .store import Store
+
+        which = repr((self.settings, self.base_dir, self.tld))
+        with _engines_lock:
+            loaded = _ENGINES.get(which)
+            if loaded is None:
+                engine = make_engine(self.settings, base_dir=Path(self.base_dir), tld=self.tld)
+                keep_voice_model(engine, Store(Path(self.store)))
+                loaded = _ENGINES[which] = (engine, threading.Lock())
+        engine, speaking = loaded
+        with speaking:  # one voice speaks one text at a time (a worker may run several threads)
+            clip = engine.synthesize(self.text)
+        out.write_bytes(encode_clip(self.key, clip))
 
 
 def music_source(path: Path, settings) -> str | Path | None:
@@ -838,25 +904,103 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str, music: str | Pat
 
 
 def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str, graph):
-    """The joined MP4: its segments and narration chunks are products of the store, made in its making.
+    """The joined MP4 (:func:`qidsl.renderers.video_segments.declare_mp4`): its segments and narration
+    chunks are products of the graph, planned when the MP4 must be made (the chunks once the mix is).
 
     Its key is known without planning the segments: the code that draws and
     encodes them, what the timeline and the captions say, the mix, the size.
     """
-    from .graph import Product
-    from .products import MP4, VIDEO_SEGMENT
+    from .products import MP4, NARRATION, VIDEO_SEGMENT
+    from .renderers.video_segments import declare_mp4
 
-    def make_mp4(out: Path, audio_path: Path) -> None:
-        from .renderers.video_segments import render_video
+    key = MP4.key(VIDEO_SEGMENT.recipe, NARRATION.recipe, timeline_key,
+                  [(c.start, c.end, list(c.lines)) for c in cues], wav.key, options.width, options.height,
+                  options.fps, options.preview, _tool_version())
+    return declare_mp4(timeline, cues, wav, wav.key, key, width=options.width, height=options.height,
+                       fps=options.fps, preview=options.preview, progress=options.progress, pools=graph.pools)
 
-        stats = render_video(timeline, cues, audio_path, out, width=options.width, height=options.height,
-                                 fps=options.fps, preview=options.preview, progress=options.progress,
-                                 store=graph.store, pools=graph.pools)
-        graph.count(VIDEO_SEGMENT.kind, stats.made, stats.reused)
-    key = MP4.key(VIDEO_SEGMENT.recipe, timeline_key, [(c.start, c.end, list(c.lines)) for c in cues], wav.key,
-                  options.width, options.height, options.fps, options.preview, _tool_version())
-    # It only waits on the encoders it starts, which take their own pools' slots.
-    return Product(MP4.kind, key, MP4.ext, make_mp4, (wav,), pool=None)
+
+@dataclass(frozen=True)
+class VideoStats:
+    """What one :func:`render_video` made and reused."""
+
+    frames: int
+    segments: int
+    made: int  # segments encoded by this render
+    reused: int  # segments taken from the store
+    audio_made: int  # narration chunks encoded by this render
+    audio_chunks: int  # narration chunks in all
+    seconds: float  # wall time of the whole render
+
+
+def render_video(timeline, cues, audio_path, out_path, *, width: int = 1280, height: int = 720, fps: int = 30,
+                 preview: bool = False, progress: bool | None = None, store=None, pools=None) -> VideoStats:
+    """Render ``timeline`` as an MP4 at ``out_path`` over the narration WAV ``audio_path``, outside a build.
+
+    ``cues`` are the caption cues (objects with ``start``, ``end`` and
+    ``lines``) so the picture shows exactly what the SRT says.  H.264 High
+    profile, yuv420p, AAC 48 kHz, moov atom first (``+faststart``).  With
+    ``preview`` a quick low-resolution draft is made instead (640x360 at 15
+    frames/s, x264 ultrafast, so Constrained Baseline rather than High).
+    ``progress`` shows a bar over the frames on a terminal and ten plain lines
+    otherwise (None: automatic, False: nothing).
+
+    The MP4 is the build's own product (:func:`qidsl.renderers.video_segments.declare_mp4`),
+    made by a :class:`~qidsl.graph.Graph` over ``store`` (a :class:`qidsl.store.Store`;
+    a temporary one when None) and ``pools`` (one core when None): a segment
+    or chunk already in the store is never made again.  Returns what was
+    made and reused (:class:`VideoStats`).  The file is written under a
+    temporary name and renamed, so a failure leaves any previous
+    ``out_path`` untouched; failures raise :class:`~qidsl.errors.BuildError`
+    with one sentence.
+    """
+    import hashlib
+    import shutil
+    import tempfile
+
+    from .graph import Graph
+    from .outputs import atomic_path
+    from .pools import Pools
+    from .products import AAC, AAC_CHUNK, MP4, NARRATION, VIDEO_SEGMENT, text_key
+    from .renderers.video_segments import JoinMake, check_narration, declare_mp4, tool_version
+    from .store import Store
+
+    started = time.monotonic()
+    audio = Path(audio_path)
+    check_narration(audio, timeline)
+    pools = pools or Pools()
+    with open(audio, "rb") as wav:
+        content = hashlib.file_digest(wav, "sha256").hexdigest()
+    key = MP4.key(VIDEO_SEGMENT.recipe, NARRATION.recipe, text_key(repr((timeline, list(cues)))), content, width,
+                  height, fps, preview, tool_version())
+    mp4 = declare_mp4(timeline, cues, audio, content, key, width=width, height=height, fps=fps, preview=preview,
+                      progress=progress, pools=pools)
+    assert mp4.more is not None  # the MP4's segments and narration come later
+    with contextlib.ExitStack() as stack:
+        if store is None:
+            store = Store(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-"))))
+        graph = Graph(store, pools)
+        # Planned here too (and handed to the graph as planned), so what is reused is counted even when
+        # the MP4 itself is found in the store.
+        later = mp4.more()
+        narration = later.products[-1]
+        chunks = narration.more(audio) if narration.more is not None else None
+        graph.need_all([*later.products[:-1], *(chunks.products if chunks else ())], later.meter)
+        if chunks is not None:
+            narration = replace(narration, more=lambda _: chunks)
+        made = graph.need(replace(mp4, more=lambda: replace(later, products=(*later.products[:-1], narration),
+                                                            meter=None)))
+        try:
+            with atomic_path(out_path) as tmp:
+                shutil.copyfile(made, tmp)
+        except OSError as exc:
+            raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
+    assert isinstance(later.make, JoinMake)
+    segments = later.make.segments
+    made_segments = graph.made[VIDEO_SEGMENT.kind]
+    return VideoStats(later.make.count, segments, made_segments, segments - made_segments,
+                      graph.made[AAC_CHUNK.kind] + graph.made[AAC.kind], len(chunks.products) if chunks else 1,
+                      time.monotonic() - started)
 
 
 def variants_to_build(path: Path, compiled, wanted: str | None) -> list[tuple[str | None, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import NoReturn
 
 from . import __version__
 from .lang.speech import ENGINES
@@ -251,7 +252,35 @@ def _stop_on_sigterm() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    args = _parser().parse_args(argv)
+    return _run(_parser().parse_args(argv))
+
+
+# Commands that leave no thread, temporary file or exit handler behind when they return.
+_ENDS_AT_ONCE = ("check", "fmt")
+
+
+def program() -> NoReturn:
+    """The ``qidsl`` program (the entry point pyproject.toml installs): :func:`main`, then exit.
+
+    After ``check`` and ``fmt`` the process ends at once (``os._exit``, its
+    output flushed first): freeing a large routine's model, steps and
+    estimate object by object took about 50 ms after 20,000 lines, longer
+    than the whole check of the shipped routine.  The other commands exit as
+    usual, running their exit handlers.
+    """
+    args = _parser().parse_args()
+    code = _run(args)
+    if args.command in _ENDS_AT_ONCE:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except OSError:  # a closed pipe: Python's own exit says so, as before
+            sys.exit(code)
+        os._exit(code)
+    sys.exit(code)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.command in ("build", "watch"):
         _stop_on_sigterm()
     if args.command is None:

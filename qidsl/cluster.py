@@ -8,9 +8,11 @@ the shared store (a folder every worker sees at the same path) under a
 temporary name and renames it into place, as a local make does: a task
 that runs again, after its worker died, writes the same bytes.  A worker
 that dies mid-task has its tasks run again elsewhere (Dask's
-``distributed.scheduler.allowed-failures``).  Products that coordinate
-others (the joined video, which starts its own encoders) stay in the
-building process.
+``distributed.scheduler.allowed-failures``).  Every product that takes a
+pool's slot goes: levelled sounds, MP3 runs, the mix, video segments (each
+task carries what the frames are drawn from; a worker makes its painter
+once), AAC chunks and the MP4's join.  What plans the work (the segments'
+keys, where the narration is cut) stays in the building process.
 
 ``--cluster local:N`` starts a ``LocalCluster`` of N worker processes;
 ``--cluster tls://host:8786`` uses Dask's TLS security from its
@@ -71,10 +73,10 @@ class Cluster:
         except OSError as exc:
             raise BuildError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
 
-    def make(self, store, product, inputs: list[Path]) -> None:
-        """Make ``product`` from the files ``inputs`` into ``store`` on a worker; return when it is there."""
+    def make(self, store, product, make, inputs: list[Path]) -> None:
+        """Make ``product`` by ``make`` from the files ``inputs`` into ``store`` on a worker; wait for its file."""
         future = self.client.submit(_make_in_store, str(store.directory.resolve()), product.kind, product.key,
-                                    product.ext, product.make, *(str(p.resolve()) for p in inputs),
+                                    product.ext, make, *(str(p.resolve()) for p in inputs),
                                     key=f"qidsl-{product.kind}-{product.key}", retries=RETRIES)
         future.result()
         if store.get(product.kind, product.key, product.ext) is None:

@@ -43,7 +43,8 @@ def run_check(paths: list[str], fmt: str = "text", strict: bool = False, level: 
 
 
 def _check(paths: list[str], fmt: str, strict: bool, level: str | None, profile: str | None = None) -> int:
-    compiled = compile_paths(paths, level)
+    # Only a profile reads the estimated timeline's events; the diagnostics need none.
+    compiled = compile_paths(paths, level, events=profile is not None)
     if isinstance(compiled, int):
         return compiled
     files, loader, results = compiled

@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lang.check import check, empty_routine
+from .lang.check import Sizer, check, empty_routine
 from .lang.diagnostics import Diagnostic, error, render, sort_key
 from .lang.expand import expand
 from .lang.loader import Library, Loader
@@ -46,6 +46,8 @@ class Compiled:
 
     ``expanded`` and ``estimate`` are those of the default variant (the
     first declared); ``variants`` holds every variant's, the default first.
+    Compiled with ``events=False`` (``qidsl check``, the language server),
+    each estimate holds the duration and the warnings but no events.
     """
 
     path: str
@@ -105,32 +107,35 @@ class _MemoSpeech:
 
 
 def compile_routine(path: str | Path, loader: Loader, text: str | None = None,
-                    level: str | None = None) -> Compiled:
+                    level: str | None = None, events: bool = True) -> Compiled:
     """Read (or take ``text``), parse, check and, when clean, expand and estimate a routine.
 
     Every audience variant is expanded and estimated.  ``level`` overrides
     the routine's ``level:`` for the breath-safety warnings (``--level``).
+    Without ``events`` the estimates hold no events, only the duration and
+    the warnings (all a check reports; see :func:`qidsl.timeline.build_timeline`).
     Raises OSError when the file cannot be read; everything wrong *inside*
     the file comes back as diagnostics.
     """
     with _gc_paused():
-        return _compile(path, loader, text, level)
+        return _compile(path, loader, text, level, events)
 
 
 def _compile_variant(routine: Routine, library: Library, settings: Settings,
-                     name: str | None) -> CompiledVariant:
-    expanded = expand(routine, library, settings, name)
+                     name: str | None, events: bool = True, sizer: Sizer | None = None) -> CompiledVariant:
+    expanded = expand(routine, library, settings, name, sizer)
     problems: list[Diagnostic] = []
     empty = empty_routine(routine, len(expanded.steps))
     if empty is not None:
         problems.append(empty)
-    estimate = build_timeline(expanded, _MemoSpeech(EstimatedSpeech.for_settings(settings)))
+    estimate = build_timeline(expanded, _MemoSpeech(EstimatedSpeech.for_settings(settings)), with_events=events)
     problems.extend(estimate.warnings)
     problems.extend(breath_safety(expanded, settings.level))
     return CompiledVariant(name, expanded, estimate, tuple(problems))
 
 
-def _compile(path: str | Path, loader: Loader, text: str | None, level: str | None = None) -> Compiled:
+def _compile(path: str | Path, loader: Loader, text: str | None, level: str | None = None,
+             events: bool = True) -> Compiled:
     display = str(path)
     result = loader.parse_text(text, display) if text is not None else loader.read(Path(path), display)
     problems: list[Diagnostic] = list(result.diagnostics)
@@ -139,12 +144,14 @@ def _compile(path: str | Path, loader: Loader, text: str | None, level: str | No
         return Compiled(display, None, None, None, None, None, _sorted(problems))
     library = loader.library(routine)
     problems.extend(library.diagnostics)
-    problems.extend(check(routine, library, loader.lines))
+    sizers: dict[str | None, Sizer] = {}  # each variant as check measured it, measured once
+    problems.extend(check(routine, library, loader.lines, sizers))
     if any(p.is_error for p in problems):
         return Compiled(display, routine, None, library, None, None, _sorted(problems))
     settings, _ = resolve_settings(routine)  # its problems were reported by check
     settings = settings.with_overrides(level=level)
-    variants = tuple(_compile_variant(routine, library, settings, name) for name in variant_names(settings))
+    variants = tuple(_compile_variant(routine, library, settings, name, events, sizers.get(name))
+                     for name in variant_names(settings))
     problems.extend(merge_variant_problems({v.name: list(v.diagnostics) for v in variants}))
     default = variants[0]
     return Compiled(display, routine, settings, library, default.expanded, default.estimate, _sorted(problems),
@@ -232,12 +239,13 @@ def routines_or_usage(paths: list[str]) -> list[Path] | None:
     return found
 
 
-def compile_all(files: list[Path], loader: Loader, level: str | None = None) -> list[Compiled] | None:
+def compile_all(files: list[Path], loader: Loader, level: str | None = None,
+                events: bool = True) -> list[Compiled] | None:
     """Compile each file; None (after saying why) when one cannot be read at all."""
     results = []
     for file in files:
         try:
-            results.append(compile_routine(file, loader, level=level))
+            results.append(compile_routine(file, loader, level=level, events=events))
         except OSError as exc:
             _say(f"cannot read {file}: {exc.strerror or exc}")
             return None
@@ -257,16 +265,18 @@ def internal_error(file: str, exc: BaseException) -> Diagnostic:
                  Span(file, 1, 1, 1, 1), "run again with QIDSL_DEBUG=1 to see the details")
 
 
-def compile_paths(paths: list[str], level: str | None = None) -> tuple[list[Path], Loader, list[Compiled]] | int:
+def compile_paths(paths: list[str], level: str | None = None,
+                  events: bool = True) -> tuple[list[Path], Loader, list[Compiled]] | int:
     """Find the routines named (files or folders) and compile each; an exit code when that fails.
 
-    ``level`` overrides each routine's ``level:`` (``--level``).
+    ``level`` overrides each routine's ``level:`` (``--level``); without
+    ``events`` the estimates hold no events (see :func:`compile_routine`).
     """
     files = routines_or_usage(paths)
     if files is None:
         return EXIT_USAGE
     loader = Loader()
-    results = compile_all(files, loader, level)
+    results = compile_all(files, loader, level, events)
     if results is None:
         return EXIT_PROBLEMS
     return files, loader, results

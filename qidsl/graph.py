@@ -12,43 +12,37 @@ when its key is there, and otherwise makes its inputs (the same way) and
 then the product: a build does the work its changes call for and no more.
 Every make and every reuse is counted by kind.
 
+Some inputs are known only once others are made (ninja's "dyndep"): the
+narration's AAC chunks are cut where the mixed WAV is silent, so the
+narration declares them in :attr:`Product.more`, called with the WAV's
+file; the joined video plans its segments in its own, so a build that finds
+the video in the store never works out a frame.
+
 The scheduler is :class:`qidsl.pools.Pools`, as ninja's pools: named counts
 of slots (``cores``, ``encoders``).  Every make holds a slot of its product's
-pool while it runs; :meth:`Graph.need_all` starts every product asked for at
-once and the pools decide how many run.  One :class:`Pools` serves every
-routine of a ``qidsl build -j N``.
+pool while it runs.  :meth:`Graph.need_all` is the one place work is started
+side by side: for each pool it runs as many threads as the pool has slots,
+each taking the next product of that pool, so a product waits in its queue,
+not in a thread (with ``--cluster``, as many as the cluster takes at once,
+each waiting on its Dask task).  One :class:`Pools` serves every routine of
+a ``qidsl build -j N``.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .pools import CORES, Pools
-from .products import product_key, text_key
+from .products import Later, Meter, Product, product_key, text_key
 from .store import Store
 
-__all__ = ["Graph", "Pools", "Product", "product_key", "text_key"]
+__all__ = ["Graph", "Later", "Meter", "Pools", "Product", "product_key", "text_key"]
 
-
-@dataclass(frozen=True, eq=False)
-class Product:
-    """One product: ``make(out, *input_paths)`` writes it to ``out``; ``ext`` is its file suffix.
-
-    ``pool`` is the pool a make takes a slot of (None for a product whose
-    making only coordinates others, such as the joined video).
-    """
-
-    kind: str
-    key: str
-    ext: str
-    make: Callable[..., None]
-    inputs: tuple[Product, ...] = field(default=())
-    pool: str | None = CORES
+# With --cluster, how many products one need_all keeps submitted at once (Dask queues them on its workers).
+REMOTE_AT_ONCE = 64
 
 
 class Graph:
@@ -79,13 +73,18 @@ class Graph:
             if path is None:
                 # Inputs one after the other in this thread: need_all already runs products side by side,
                 # and threads started inside threads only multiply malloc arenas (memory), not speed.
-                inputs = [self.need(item) for item in product.inputs]
+                inputs = [item if isinstance(item, Path) else self.need(item) for item in product.inputs]
+                make = product.make
+                if product.more is not None:
+                    later = product.more(*inputs)
+                    inputs += self.need_all(later.products, later.meter)
+                    make = later.make or make
                 if self.pools.remote is not None and product.pool is not None:  # --cluster: a Dask task
-                    self.pools.remote.make(self.store, product, inputs)
+                    self.pools.remote.make(self.store, product, make, inputs)
                 else:
                     with self.pools.slot(product.pool), self.store.put(product.kind, product.key,
                                                                       product.ext) as tmp:
-                        product.make(tmp, *inputs)
+                        make(tmp, *inputs)
                 path = self.store.path(product.kind, product.key, product.ext)
                 counter = self.made
             else:
@@ -95,21 +94,67 @@ class Graph:
                 self._known[product.key] = path
             return path
 
-    def need_all(self, products: Sequence[Product]) -> list[Path]:
-        """Files of several products, every missing one started at once; the pools say how many run.
+    def need_all(self, products: Sequence[Product],
+                 meter: Callable[[list[Product]], Meter | None] | None = None) -> list[Path]:
+        """Files of several products (in their order), the missing ones made side by side as the pools allow.
 
-        Duplicate keys are made once.
+        Duplicate keys are made once.  Each pool's products are taken in the
+        order given by as many threads as the pool has slots; the first
+        failure stops new makes (those running finish) and is raised.
+        ``meter`` (see :class:`Later`) is told of every product made.
         """
         unique = list({p.key: p for p in products}.values())
         missing = [p for p in unique if p.key not in self._known
                    and not self.store.path(p.kind, p.key, p.ext).is_file()]
-        if len(missing) > 1:
-            with ThreadPoolExecutor(min(len(missing), self.pools.threads)) as pool:
-                list(pool.map(self.need, missing))
-        return [self.need(p) for p in products]
+        shown = meter(missing) if meter is not None and missing else None
+        try:
+            if len(missing) > 1 or shown is not None:
+                self._run(missing, shown)
+            return [self.need(p) for p in products]
+        finally:
+            if shown is not None:
+                shown.close()
+
+    def _run(self, missing: list[Product], shown: Meter | None) -> None:
+        queues: dict[str | None, deque[Product]] = {}
+        for product in missing:
+            queues.setdefault(product.pool, deque()).append(product)
+        failures: list[BaseException] = []
+        stop = threading.Event()
+
+        def work(queue: deque[Product]) -> None:
+            while not stop.is_set():
+                try:
+                    product = queue.popleft()
+                except IndexError:
+                    return
+                try:
+                    self.need(product)
+                except BaseException as exc:  # handed to the caller below
+                    failures.append(exc)
+                    stop.set()
+                    return
+                if shown is not None:
+                    shown.made(product)
+
+        threads = []
+        for pool, queue in queues.items():
+            at_once = REMOTE_AT_ONCE if self.pools.remote is not None and pool is not None else \
+                self.pools.size(pool or CORES)
+            for _ in range(min(len(queue), at_once)):
+                threads.append(threading.Thread(target=work, args=(queue,), name=f"qidsl-{pool or 'graph'}"))
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            stop.set()  # (an interrupt: the threads finish the make they are in and start no other)
+        if failures:
+            raise failures[0]
 
     def count(self, kind: str, made: int, reused: int) -> None:
-        """Count products made or reused inside another product's making (speech clips, video segments)."""
+        """Count products made or reused outside the graph's own makes (speech clips, synthesised first)."""
         with self._lock:
             if made:
                 self.made[kind] += made

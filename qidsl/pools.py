@@ -57,8 +57,3 @@ class Pools:
             semaphore = self._slots[pool]
         with semaphore:
             yield
-
-    @property
-    def threads(self) -> int:
-        """Threads enough to keep every pool busy at once."""
-        return sum(self.sizes.values())

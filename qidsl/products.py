@@ -11,13 +11,15 @@ ever bumped by hand.
 How a family is made, by name:
 
 - ``speech``: a cue spoken by an engine (:mod:`qidsl.engines.synthesize`,
-  kept by :class:`qidsl.engines.cache.SpeechCache`);
+  kept by :class:`qidsl.engines.cache.SpeechCache`); ``piper-voice``: a Piper
+  model patched for word alignments once (:mod:`qidsl.engines.piper_engine`);
 - ``level``: one sound levelled on its own, ``wav``: the exact mix,
   ``quick-wav``: ``qidsl watch``'s mix at the voice's own rate,
   ``mp3-run`` and ``mp3``: the MP3 in runs, joined (:func:`qidsl.build.declare_audio`);
 - ``music``: a ``music:`` bed's loop levelled once, ``music-bed``: it looped and ducked under one
   timeline (:mod:`qidsl.renderers.music`, declared by :func:`qidsl.build.declare_audio`);
-- ``aac-chunk`` / ``aac``: the video's narration, ``video-segment``: a run of
+- ``aac-chunk`` / ``narration`` / ``aac``: the video's narration (chunks, joined; or
+  encoded whole), ``video-segment``: a run of
   frames encoded on its own, ``mp4``: the joined video
   (:mod:`qidsl.renderers.video_segments`);
 - ``timeline``, ``srt``, ``vtt``, ``chapters``, ``page``: the text outputs
@@ -32,10 +34,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from . import __version__
+from .pools import CORES
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -102,10 +107,58 @@ class Family:
         return product_key(self.kind, self.recipe, *parts)
 
 
+class Meter(Protocol):
+    """Progress over the products a :meth:`Graph.need_all` makes (:class:`qidsl.progress.Progress`-like)."""
+
+    def made(self, product: Product) -> None: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, eq=False)
+class Product:
+    """One product: ``make(out, *input_paths)`` writes it to ``out``; ``ext`` is its file suffix.
+
+    ``inputs`` are products, or plain files used as they are (a narration
+    handed to :func:`qidsl.build.render_video`).  ``more``,
+    when set, is called with the files of ``inputs`` and returns the
+    :class:`Later` inputs, made side by side after them; ``make`` gets the
+    files of both.  ``pool`` is the pool a make takes a slot of (None for a
+    product whose making only waits on others).
+    """
+
+    kind: str
+    key: str
+    ext: str
+    make: Callable[..., None]
+    inputs: tuple[Product | Path, ...] = field(default=())
+    pool: str | None = CORES
+    more: Callable[..., Later] | None = None  # (ninja's "dyndep")
+
+
+@dataclass(frozen=True)
+class Later:
+    """Inputs known once a product's first inputs are made, and how to show progress over those made.
+
+    ``meter`` is called with the products that must be made and returns a
+    :class:`Meter` (None: no progress shown).  ``make``, when set, makes the
+    product in place of its declared make: what it does depends on the
+    inputs found (the narration joins the chunks it was cut into).
+    """
+
+    products: tuple[Product, ...]
+    meter: Callable[[list[Product]], Meter | None] | None = None
+    make: Callable[..., None] | None = None
+
+
 _R = "qidsl.renderers."
 _FONTS = ("qidsl.fonts.textfit", "qidsl.fonts.breaks", "qidsl.fonts._advances")
 
 SPEECH = Family("speech", ".clip", ("qidsl.engines.base", "qidsl.engines.cache", "qidsl.engines.timing"))
+# A Piper voice's model with its alignment output exposed (what Piper otherwise patches in memory each load).
+PIPER_VOICE = Family("piper-voice", ".onnx", ("qidsl.engines.piper_engine",))
+# A voice file's SHA-256, remembered by its path, size and modification time (what the voice's id is made from).
+FILE_HASH = Family("file-hash", ".txt", ("qidsl.engines.piper_engine",))
 LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
 QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio", _R + "music"))  # qidsl watch's: at the voice's own rate
@@ -115,6 +168,7 @@ MP3_RUN = Family("mp3-run", ".mp3", (_R + "mp3",))
 MP3 = Family("mp3", ".mp3", (_R + "mp3",))
 AAC_CHUNK = Family("aac-chunk", ".aac", (_R + "narration_aac",))
 AAC = Family("aac", ".m4a", (_R + "video_segments",))  # a whole narration that is not 16-bit mono 48 kHz
+NARRATION = Family("narration", ".aac", (_R + "narration_aac", _R + "video_segments"))  # the chunks joined
 # What a segment looks like and how it is encoded: the painter, its layers, the pacer, the themes,
 # the text fitting and the fonts, the segment encoder and the skip frames.
 VIDEO_SEGMENT = Family("video-segment", ".h264",
@@ -136,5 +190,6 @@ INSIGHT_TIMER_MP3 = Family("mp3-insight-timer", ".mp3", ("qidsl.profile_outputs"
 PODCAST_MP3 = Family("mp3-podcast", ".mp3", ("qidsl.profile_outputs",))
 BUILD = Family("build", ".json", ())  # not made from inputs: the record of the last build into a folder
 
-FAMILIES = (SPEECH, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC, VIDEO_SEGMENT, MP4,
+FAMILIES = (SPEECH, PIPER_VOICE, FILE_HASH, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC,
+            NARRATION, VIDEO_SEGMENT, MP4,
             TIMELINE, SRT, VTT, CHAPTERS, PAGE, POSTER, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from collections.abc import Mapping
 
+from .lazyre import LazyPattern
 from .lang.diagnostics import Diagnostic, warning
 from .lang.model import Span, frozen_builder
 from .lang.settings import DEFAULT_BELL
@@ -134,7 +135,7 @@ class Timeline:
 
 
 # Scripts written without spaces between words, where a character is a syllable or a word.
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")
+_UNSPACED = LazyPattern(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\u0e00-\u0e7f]")  # (none is ASCII)
 # Where a voice pauses inside a sentence.
 _BREAKS = re.compile(r"[,;:\u2013\u2014()\u3001\uff0c\uff1b\uff1a]|\s-\s")
 _SPELLED = re.compile(r"\b[A-Z]{2,}\b")  # CR, LF, DVD: read letter by letter
@@ -154,8 +155,11 @@ def sentence_features(sentence: str, cjk_letters: float = 4.0,
     ``%``, ``&`` in a language whose names for them are not known);
     ``digits`` the digits.
     """
-    unspaced = len(_UNSPACED.findall(sentence))
-    rest = _UNSPACED.sub("", sentence)
+    if sentence.isascii():
+        unspaced, rest = 0, sentence
+    else:
+        unspaced = len(_UNSPACED.findall(sentence))
+        rest = _UNSPACED.sub("", sentence)
     spelled = sum(len(word) for word in _SPELLED.findall(rest))
     letters = sum(1 for c in rest if c.isalpha()) - spelled
     digits = sum(1 for c in rest if c.isdigit())
@@ -239,12 +243,16 @@ def _shifted(sentences: tuple[Sentence, ...], offset: float) -> tuple[Sentence, 
                   else s.shifted(offset) for s in sentences])
 
 
-def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: int | None = None) -> Timeline:
+def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: int | None = None,
+                   with_events: bool = True) -> Timeline:
     """Place every step of ``expanded`` in time, with speech lengths from ``speech``.
 
     With ``frame_rate`` (a build's video frame rate) every event lasts whole
     frames (see :class:`_Clock`); without it (``plan`` and ``check``) times are
-    as written and as estimated.
+    as written and as estimated.  Without ``with_events`` (``check`` and the
+    language server, which read only the duration and the warnings) the
+    timeline's events are left out: making an event and its sentences for
+    each of up to 30,000 steps was most of the estimate's time.
     """
     settings = expanded.settings
     clock = _Clock(frame_rate)
@@ -259,7 +267,7 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
     section_at = 0  # index in events where the open section's event goes
 
     def close_section(now: float) -> None:
-        if open_section is not None:
+        if open_section is not None and with_events:
             events.insert(section_at, Event(
                 _r(section_start), _r(now), SECTION, open_section.text, open_section.text,
                 None, None, None, open_section.span.line, open_section.span.file, None, ()))
@@ -321,10 +329,14 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
             raise ValueError(f"unknown step kind {kind!r}")
         if frame_rate:
             length = clock.length(length, at_least=timing.duration)
-        # The sentences (and their words) at their place in the routine, to the millisecond.
-        sentences = _shifted(timing.sentences, t) if timing.sentences else ()
+        # The figure's moves come before the events: check (without events) warns of a move too fast.
         if step.pose is not None:
             figure.move(t, t + length, step)
+        if not with_events:
+            t += length
+            continue
+        # The sentences (and their words) at their place in the routine, to the millisecond.
+        sentences = _shifted(timing.sentences, t) if timing.sentences else ()
         span = step.span
         events.append(_event(
             round(t, 3), round(t + length, 3), kind, step.text, step.section, step.repetition, step.side,
@@ -340,8 +352,8 @@ def build_timeline(expanded: ExpandedRoutine, speech: SpeechTimer, frame_rate: i
                                 f"this routine runs {duration / 3600:.1f} hours, longer than two hours",
                                 Span(file, 1, 1, 1, 1), "split it into several routines"))
     problems.extend(figure.problems)
-    return Timeline(settings, expanded.notes, duration, tuple(events), tuple(problems), frame_rate,
-                    backdrops=tuple(backdrops), figure=tuple(figure.moves))
+    return Timeline(settings, expanded.notes, duration, tuple(events) if with_events else (), tuple(problems),
+                    frame_rate, backdrops=tuple(backdrops), figure=tuple(figure.moves))
 
 
 class _Figure:

@@ -280,7 +280,11 @@ class WarmSpeech:
         key = (settings.engine, settings.voice, settings.rate, settings.language, str(Path(base_dir).resolve()),
                tld or self.tld)
         if key not in self._engines:
+            from .build import keep_voice_model
+            from .store import Store
+
             self._engines[key] = make_engine(settings, base_dir=base_dir, tld=tld or self.tld)
+            keep_voice_model(self._engines[key], Store(self.cache.directory))
         return self._engines[key]
 
     def warm_up(self) -> None:

@@ -301,7 +301,7 @@ def examine(data: str | bytes, name: str = "fuzz.qi") -> Outcome:
         else:
             text = data
         loader = Loader()
-        compiled = compile_routine(name, loader, text=text)
+        compiled = compile_routine(name, loader, text=text, events=False)  # as `qidsl check` runs it
     except Exception as exc:  # noqa: BLE001 - the whole point
         return Outcome((("exception", f"{type(exc).__name__}: {exc}"[:300]),), time.process_time() - started, False)
     seconds = time.process_time() - started

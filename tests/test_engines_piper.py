@@ -156,3 +156,36 @@ def test_engine_identity(joe):
     assert joe.version == importlib.metadata.version("piper-tts")
     assert joe.voice_id.startswith("en_US-joe-medium:")
     assert PiperEngine("joe").voice_id == joe.voice_id
+
+
+def test_the_voice_patched_for_alignments_is_kept_in_the_store_and_speaks_the_same(joe, tmp_path, monkeypatch):
+    import piper.patch_voice_with_alignment as patching
+
+    from qidsl.store import Store
+
+    from qidsl.engines import piper_engine
+
+    monkeypatch.setattr(piper_engine, "_HASHES", {})  # as in a new process: the voice's hashes not yet known
+    patched = []
+    real = patching.add_alignment_output
+    monkeypatch.setattr(patching, "add_alignment_output", lambda model: patched.append(1) or real(model))
+    store = Store(tmp_path / "store")
+    first = PiperEngine()
+    first.keep_model_in(store)
+    said = first.synthesize("Let the shoulders drop.")
+    assert patched == [1] and store.sizes()["piper-voice"][0] == 1  # patched once, kept as a product
+    second = PiperEngine()
+    second.keep_model_in(store)
+    again = second.synthesize("Let the shoulders drop.")
+    assert patched == [1]  # loaded from the store: not patched again
+    # The voice's id is its files' hashes, remembered in the store for the next process.
+    assert second.voice_id == first.voice_id == joe.voice_id and store.sizes()["file-hash"][0] == 2
+    # Speech with word times from the alignments, as from the voice Piper patches in memory (Piper's
+    # speech varies a little from one synthesis to the next, so lengths are compared, not samples).
+    plain = joe.synthesize("Let the shoulders drop.")
+    for clip in (said, again):
+        assert [[w.text for w in s.words] for s in clip.sentences] == [[w.text for w in s.words]
+                                                                       for s in plain.sentences]
+        assert abs(len(clip.samples) - len(plain.samples)) < 0.2 * len(plain.samples)
+        words = clip.sentences[0].words
+        assert all(a.end <= b.start + 1e-6 for a, b in zip(words, words[1:]))

@@ -84,6 +84,27 @@ def test_a_one_cue_edit_makes_only_what_depends_on_that_cue(speech, tmp_path):
     assert third.made_count == 0 and not third.up_to_date
 
 
+@pytest.mark.skipif(not VIDEO, reason="video tests switched off")
+def test_video_segments_and_narration_chunks_are_graph_products_reused_one_by_one(speech, tmp_path):
+    cache = _fresh_cache(speech, tmp_path / "cache")
+    routine = tmp_path / "short.qi"
+    routine.write_text(ROUTINE, encoding="utf-8")
+    first = _build(routine, tmp_path / "out", cache, preview=True)
+    segments, chunks = first.made["video-segment"], first.made["aac-chunk"]
+    assert segments >= 3 and chunks >= 2 and first.made["mp4"] == 1
+    assert not first.reused.get("video-segment") and not first.reused.get("aac-chunk")
+    # Each one is a file of its family in the store, as any product.
+    assert Store(cache).sizes()["video-segment"][0] == segments
+
+    routine.write_text(EDITED, encoding="utf-8")
+    second = _build(routine, tmp_path / "out", cache, preview=True)
+    # The edited cue's segments and chunks are made again; the graph reuses every other one by its key.
+    assert 1 <= second.made["video-segment"] < segments and second.reused["video-segment"] >= 1
+    assert second.made["video-segment"] + second.reused["video-segment"] >= segments - 1
+    assert 1 <= second.made["aac-chunk"] < chunks + 1 and second.reused["aac-chunk"] >= 1
+    assert second.made["mp4"] == 1
+
+
 def test_a_build_with_nothing_changed_does_nothing(speech, tmp_path, capsys):
     cache = _fresh_cache(speech, tmp_path / "cache")
     routine = tmp_path / "short.qi"

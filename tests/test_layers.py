@@ -5,7 +5,7 @@ build (``qidsl.build`` declaring the products, over the generic build graph
 ``qidsl.graph`` and its product store ``qidsl.store``), then the renderers and
 the speech engines side by side, then the timeline, then the front end
 (``qidsl.lang``).  A module may import its own layer or those below it; the
-leaf helpers (errors, outputs, timefmt, progress, words) serve every layer.
+leaf helpers (errors, outputs, timefmt, progress, words, lazyre) serve every layer.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qidsl"
 # The figure's poses and their geometry (qidsl.lang.poses: pure data and math, importing nothing of
 # qidsl) serve check (unknown poses, ranges) and the renderers that draw the figure alike.
 LEAVES = {"qidsl", "qidsl.__version__", "qidsl.errors", "qidsl.outputs", "qidsl.timefmt", "qidsl.progress", "qidsl.words",
+          "qidsl.lazyre",
           "qidsl.fonts", "qidsl.grammar", "qidsl.store", "qidsl.products", "qidsl.pools", "qidsl.lang.poses"}
 
 

@@ -45,7 +45,7 @@ def test_the_wheel_holds_the_grammar_and_the_fonts(wheel):
             "qidsl/renderers/figure.js"} <= names
     assert "qidsl/lang/parser.py" in names and "qidsl/cli.py" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "qidsl = qidsl.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "qidsl = qidsl.cli:program" in zipfile.ZipFile(wheel).read(entry_points).decode()
     grammar = zipfile.ZipFile(wheel).read("qidsl/grammar/qi.lark").decode()
     assert grammar == (ROOT / "grammar" / "qi.lark").read_text(encoding="utf-8")
 

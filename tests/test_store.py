@@ -129,15 +129,21 @@ def test_a_prune_killed_at_random_leaves_a_store_the_next_build_uses(tmp_path):
     rng = random.Random(18)
     for attempt, at in enumerate(rng.sample(range(2000, len(order) - 3), 2) + [rng.randrange(2000)]):
         cache = tmp_path / f"cache{attempt}"
-        shutil.copytree(pristine, cache)
-        prune = subprocess.Popen([sys.executable, "-m", "qidsl.cli", "cache", "prune", "--cache-dir", str(cache),
-                                  "--max-size", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        # SIGKILL it the moment a randomly chosen entry has gone: in the middle of its work.
-        deadline = time.monotonic() + 60
-        while (cache / order[at]).exists() and prune.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.0005)
-        prune.send_signal(signal.SIGKILL)
-        prune.wait()
+        for _ in range(5):  # a prune that outran the kill (the machine busy elsewhere) is tried again
+            shutil.rmtree(cache, ignore_errors=True)
+            shutil.copytree(pristine, cache)
+            # The prune runs at the lowest priority, so on a busy machine this test still sees it at work.
+            prune = subprocess.Popen([sys.executable, "-m", "qidsl.cli", "cache", "prune", "--cache-dir", str(cache),
+                                      "--max-size", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=lambda: os.nice(19))
+            # SIGKILL it the moment a randomly chosen entry has gone: in the middle of its work.
+            deadline = time.monotonic() + 60
+            while (cache / order[at]).exists() and prune.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.0005)
+            prune.send_signal(signal.SIGKILL)
+            prune.wait()
+            if Store(cache).entries():
+                break
         left = len(Store(cache).entries())
         assert 0 < left < len(order), (attempt, left)  # killed while it was removing entries
         out = tmp_path / f"out{attempt}"

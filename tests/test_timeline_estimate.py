@@ -206,3 +206,17 @@ def test_a_longer_cue_moves_later_events_by_whole_frames():
     assert shifts[:2] == [0, 0] and set(shifts[2:]) == {20}  # 0.666 s more speech: 20 frames
     later = [(round(e.end * 30) - round(e.start * 30), e.kind) for e in before.events[3:]]
     assert later == [(round(e.end * 30) - round(e.start * 30), e.kind) for e in after.events[3:]]
+
+
+def test_check_without_events_reports_the_same_duration_and_problems():
+    # `qidsl check` and the language server compile with events=False: only the events may differ.
+    text = ('title: "T"\nvariants: short, long\nsection "A":\n    inhale 1s "A cue far too long for one second."\n'
+            '    for long:\n        repeat 1000:\n            hold 40s\n    exhale 4s\n    say "Done."\n')
+    full = compile_routine("t.qi", Loader(), text=text)
+    light = compile_routine("t.qi", Loader(), text=text, events=False)
+    assert {d.code for d in full.diagnostics} >= {"cue-overruns-phase", "long-routine", "long-retention"}
+    assert light.diagnostics == full.diagnostics
+    for with_events, without in zip(full.variants, light.variants, strict=True):
+        assert without.estimate.events == () and len(with_events.estimate.events) > 3
+        assert without.estimate.duration == with_events.estimate.duration
+        assert without.estimate.warnings == with_events.estimate.warnings

@@ -22,7 +22,7 @@ from qidsl.errors import BuildError
 from qidsl.lang.model import Span
 from qidsl.renderers.themes import THEMES
 from qidsl.renderers.video import VideoFrames, format_length, rgb_to_yuv420
-from qidsl.renderers.video_segments import render_video
+from qidsl.build import render_video
 from qidsl.renderers.video_layers import Layout
 from qidsl.lang.settings import Settings
 from qidsl.lang.steps import ExpandedRoutine, Repetition, Step

@@ -23,7 +23,7 @@ from qidsl.pools import Pools
 from qidsl.renderers import video_segments
 from qidsl.store import Store
 from qidsl.renderers.video import VideoFrames
-from qidsl.renderers.video_segments import render_video
+from qidsl.build import render_video
 from qidsl.lang.settings import Settings
 from qidsl.lang.steps import ExpandedRoutine
 from qidsl.timeline import EstimatedSpeech, build_timeline
@@ -168,7 +168,7 @@ def test_a_killed_render_leaves_the_segment_folder_usable(tmp_path):
     audio = narration_wav(tmp_path / "n.wav", timeline)
     script = (
         "import pickle, sys\n"
-        "from qidsl.renderers.video_segments import render_video\n"
+        "from qidsl.build import render_video\n"
         "from tests.test_video_segments import grid_timeline, cues_of\n"
         "from tests.test_video import routine_steps, W, H, FPS\n"
         "t = grid_timeline(routine_steps() * 2)\n"

@@ -14,13 +14,13 @@ Pure Python and small: ``qidsl check`` measures the screen's texts with it.
 
 from __future__ import annotations
 
-import re
+from ..lazyre import LazyPattern
 from collections.abc import Sequence
 
 # Characters that may be wrapped on either side without a space: CJK
 # ideographs, kana, CJK symbols/punctuation and fullwidth forms.  Hangul is
 # written with spaces between words, so it wraps like Latin text.
-UNSPACED = re.compile(r"[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf"
+UNSPACED = LazyPattern(r"[\u2e80-\u2fdf\u3000-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf"
                       r"\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 
 # Words a line or a cue must not end with: they lean on what follows (BBC: keep an
@@ -70,7 +70,7 @@ def bare_word(text: str) -> str:
 def is_capital(text: str) -> bool:
     """Whether ``text`` starts with a capital letter (quotes and brackets aside): a word of a name."""
     text = text.lstrip("\"'“‘«([")
-    return bool(text) and text[0].isupper() and not UNSPACED.match(text[0])
+    return bool(text) and text[0].isupper() and (text[0].isascii() or not UNSPACED.match(text[0]))
 
 
 def _words(table: dict[str, str], language: str) -> frozenset[str]:
@@ -96,7 +96,8 @@ class BreakRules:
         if k <= 0 or k >= len(words):
             return NATURAL
         before, after = words[k - 1], words[k]
-        if not spaced and not (UNSPACED.match(after[:1] or " ") or UNSPACED.match(before[-1:] or " ")):
+        if not spaced and not (after[:1] > "~" and UNSPACED.match(after[:1])  # (no ASCII character is unspaced)
+                               or before[-1:] > "~" and UNSPACED.match(before[-1:])):
             return WRONG  # inside a word too long for a line (a link), cut to fit
         end = before.rstrip(TRAILING)
         if end.endswith(SENTENCE_END):

@@ -18,16 +18,16 @@ most as wide as measured (to within hinting's rounding at tiny sizes).
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from collections.abc import Callable
 
 from . import _advances
 from .breaks import WRONG, BreakRules
+from ..lazyre import LazyPattern
 
 # DejaVu has no Chinese, Japanese or Korean; text in those scripts is drawn
 # with the shipped Droid Sans Fallback instead (it has Latin too, no bold).
-_CJK = re.compile(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
+_CJK = LazyPattern(r"[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3400-\u4dbf"
                   r"\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 SHRINK = 0.92  # each step down in size
 SMALLEST = 6  # pixels: below this a text is not shrunk further (it wraps onto more lines instead)
@@ -39,7 +39,7 @@ _ENGLISH = BreakRules("en")
 
 def needs_cjk(text: str) -> bool:
     """Whether ``text`` has characters only the CJK font can draw."""
-    return _CJK.search(text) is not None
+    return not text.isascii() and _CJK.search(text) is not None
 
 
 def face_name(bold: bool, cjk: bool) -> str:

@@ -25,7 +25,7 @@ from .numbers import HUGE, plain, shown
 from . import poses
 from .posebook import PoseBook
 from .settings import Settings, resolve_settings
-from .statements import header_words
+from .statements import BY_KEYWORD, header_words
 from .variants import merge_variant_problems, variant_names
 from .mediafile import backdrop_problems, music_file_problems
 from .voicefile import voice_file_problems
@@ -150,8 +150,10 @@ def _sub_span(span: m.Span, width: int) -> m.Span:
 
 class _Checker:
     def __init__(self, routine: m.Routine, library: Library,
-                 source_lines: Callable[[str], list[str] | None] | None = None):
+                 source_lines: Callable[[str], list[str] | None] | None = None,
+                 sizers: dict[str | None, Sizer] | None = None):
         self.routine = routine
+        self.sizers = {} if sizers is None else sizers
         self.source_lines = source_lines
         self._lines: dict[str, list[str] | None] = {}
         self.library = library
@@ -232,7 +234,8 @@ class _Checker:
         if not any(p.code in ("recursive-define", "too-deep", "bad-count", "too-long") for p in self.problems):
             # The size is meaningless (or already reported: a bad count, a duration over the limit) otherwise.
             self.problems.extend(merge_variant_problems(
-                {variant: self._limits(Sizer(self.library, variant)) for variant in variant_names(settings)}))
+                {variant: self._limits(self.sizers.setdefault(variant, Sizer(self.library, variant)))
+                 for variant in variant_names(settings)}))
         return self.problems
 
     def _screen_text(self, box_name: str, value: str, span: m.Span, what: str, extra: int = 0) -> bool:
@@ -306,10 +309,9 @@ class _Checker:
         for node in body:
             self.statement(node, depth, top, in_sides, in_define)
             if isinstance(node, m.Breath) and isinstance(previous, m.Breath) \
-                    and node.phase == previous.phase and node.phase in ("inhale", "exhale"):
+                    and node.phase == previous.phase and BY_KEYWORD[node.phase].opposite:
                 self.warn("breath-twice", f"two {node.phase}s in a row", _sub_span(node.span, len(node.phase)),
-                          f"an {node.phase} usually follows an {'exhale' if node.phase == 'inhale' else 'inhale'}"
-                          " or a hold")
+                          f"an {node.phase} usually follows an {BY_KEYWORD[node.phase].opposite} or a hold")
             if not isinstance(node, m.Note):
                 previous = node
 
@@ -732,10 +734,14 @@ def _durations_of(node) -> list[m.Duration]:
 
 
 def check(routine: m.Routine, library: Library,
-          source_lines: Callable[[str], list[str] | None] | None = None) -> list[Diagnostic]:
+          source_lines: Callable[[str], list[str] | None] | None = None,
+          sizers: dict[str | None, Sizer] | None = None) -> list[Diagnostic]:
     """Every problem of ``routine`` (with its included definitions), errors and warnings.
 
     ``source_lines`` gives a file's lines (such as :meth:`Loader.lines`): an
     empty block with a comment under it is empty on purpose, not an error.
+    ``sizers``, when given, receives the :class:`Sizer` that measured each
+    variant for the size limits, for expansion to use again (measuring a
+    large routine is a tenth of checking it).
     """
-    return _Checker(routine, library, source_lines).run()
+    return _Checker(routine, library, source_lines, sizers).run()

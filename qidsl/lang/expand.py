@@ -126,12 +126,13 @@ class _Expander:
 
 
 def expand(routine: m.Routine, library: Library, settings: Settings,
-           variant: str | None = None) -> ExpandedRoutine:
+           variant: str | None = None, sizer: Sizer | None = None) -> ExpandedRoutine:
     """Flatten a checked routine as it plays in ``variant`` (None: no variants).
 
-    Raises QiError if it is too large to expand.
+    ``sizer`` is the one check measured this variant with, if there is one
+    (see :func:`qidsl.lang.check.check`).  Raises QiError if it is too large to expand.
     """
-    sizer = Sizer(library, variant)
+    sizer = sizer or Sizer(library, variant)
     size = sizer.of_body(routine.body)
     if size.steps > MAX_STEPS or size.seconds > MAX_SECONDS:
         raise QiError([error("too-large", "this routine is too large to expand",

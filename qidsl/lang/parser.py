@@ -18,7 +18,7 @@ import gc
 import re
 from contextvars import ContextVar
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 from lark import Lark, Token, Transformer, Tree
@@ -90,8 +90,9 @@ class Source:
     file: str
     text: str
 
-    @property
+    @cached_property
     def lines(self) -> list[str]:
+        """The text's lines (split once: each diagnostic shown reads them; read only, never changed)."""
         return self.text.split("\n")
 
 

@@ -312,12 +312,19 @@ class ResumableParse:
                 continue
             token = _new_token(type_, value, start_pos, start_line, column, line, pos - line_start + 1, pos)
             if type_ in keywords:
-                token.type = keywords[type_].get(value, type_)
+                token.type = type_ = keywords[type_].get(value, type_)
             elif type_ in lexer_callbacks:
                 token = lexer_callbacks[type_](token)
+                type_ = token.type
             last = token
-            if token.type != nl_type:
-                feed(token)
+            if type_ != nl_type:
+                # A shift, most tokens' only action, is done here; anything else goes through feed.
+                arg = actions[state_stack[-1]].get(type_)
+                if arg.__class__ is int:
+                    state_stack.append(arg)
+                    value_stack.append(token if type_ not in token_callbacks else token_callbacks[type_](token))
+                else:
+                    feed(token)
                 fed = token
                 continue
             # The indenter (Lark's Indenter.handle_NL): the line break, then an

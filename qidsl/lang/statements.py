@@ -1,22 +1,43 @@
 """The table of statements: every statement and block kind, declared once.
 
 Each :class:`Kind` says what the front end needs to know about a statement
-beyond its grammar rule: its keyword (which the parser's "unknown
-statement" hint, the checker's and formatter's headers, the language
-server's completion and hover, diff's cue kinds and the VS Code grammar's
-keyword list all take from here), the grammar rule and model class that
-stand for it, the step a timed phase expands to and whether the breath
-flows freely through it (``stay``), its completion and hover text, whether
-it opens a block, and how the editor highlights it.  The parser, checker,
-formatter, expander, language server, diff and the VS Code grammar's test
-read :data:`KINDS`.
+beyond its grammar rule.  Which stage reads what, precisely:
 
-What a statement *does* belongs to its model class (one class per shape of
-statement: a timed phase, a text, a block…).  The model's statements form a
-closed union (:data:`qidsl.lang.model.Statement`) and every stage matches on
-it with ``assert_never`` in its last arm, so a class left out anywhere fails
-the type check.  A new statement of an existing shape — ``stay`` is a timed
-phase like ``hold`` — is a grammar rule and a row here, nothing more
+From the row (:data:`KINDS`), keyed on the keyword:
+
+- ``keyword``: the parser's list of statements and its "unknown statement"
+  hint (``STATEMENTS``); the checker's headers (:func:`header_words`); the
+  formatter's words (:func:`keyword_of`) and the side names it must quote
+  (:data:`KEYWORDS`); the language server's completion, hover and where a
+  statement line starts (for its incremental re-parse); diff's cue kinds;
+  the VS Code grammar's keywords (tested against the table);
+- ``rule``: the parser makes every timed phase's rule with one method;
+- ``usage``, ``help``, ``insert``: completion and hover;
+- ``step`` and ``free_breath``: the step a timed phase expands to
+  (:data:`qidsl.lang.steps.BREATH_KINDS`), which the timeline, the
+  renderers and the breath-safety checks read, and whether it is never a
+  retention (``stay``);
+- ``opposite``: the phases that alternate (inhale, exhale), two of which in a
+  row the checker warns about;
+- ``block``, ``scope``: whether it holds a body; its highlighting.
+
+From the model class, by the statement's shape (a text, a timed phase, a
+block…), in one ``match`` per stage whose last arm is ``assert_never``: how
+it expands (``qidsl.lang.expand._Expander.node``), how many steps and seconds
+it makes (``qidsl.lang.check.Sizer._of``), the texts whose length is limited
+(``qidsl.lang.check._all_texts``) and how ``fmt`` writes its first line
+(``qidsl.lang.formatter._header``).  The model's statements form a closed
+union (:data:`qidsl.lang.model.Statement`), so a class left out of any of
+them fails the type check.  Also by shape, with ``isinstance``: what else
+``check`` asks (counts, nesting, what belongs at the top level), which
+statements carry a cue for diff, and the language server's outline.
+
+Not from the table: the parser's repairs of a line that did not parse (which
+header ``section``, ``define``, ``for``, ``unless`` or ``each`` it meant),
+which read text that has no model yet.
+
+A new statement of an existing shape — ``stay`` is a timed phase like
+``hold`` — is a grammar rule and a row here, nothing more
 (tests/test_statements.py adds a toy one to a copy of the package to prove it).
 """
 
@@ -41,6 +62,8 @@ class Kind:
     step: str | None = None  # the step kind it expands to, for a timed phase (qidsl.lang.steps)
     # The breath flows freely through it (never a retention; see qidsl.lang.safety).
     free_breath: bool = False
+    # The phase it alternates with (inhale and exhale): two in a row are warned about (check's breath-twice).
+    opposite: str | None = None
     block: bool = False  # it ends with ':' and holds an indented body
     # VS Code: how its keyword is highlighted (tested against editors/vscode/syntaxes).
     scope: Literal["control", "breath", "text", "pattern"] = "control"
@@ -55,9 +78,11 @@ KINDS: tuple[Kind, ...] = (
          "Spoken by the narrator and shown as a caption; lasts as long as the speech, plus the gap.",
          scope="text"),
     Kind("inhale", "inhale", m.Breath, 'inhale D "text"',
-         "One in-breath of duration D; the text, if any, is spoken as it starts.", step="inhale", scope="breath"),
+         "One in-breath of duration D; the text, if any, is spoken as it starts.", step="inhale", opposite="exhale",
+         scope="breath"),
     Kind("exhale", "exhale", m.Breath, 'exhale D "text"',
-         "One out-breath of duration D; the text, if any, is spoken as it starts.", step="exhale", scope="breath"),
+         "One out-breath of duration D; the text, if any, is spoken as it starts.", step="exhale", opposite="inhale",
+         scope="breath"),
     Kind("hold", "hold", m.Breath, 'hold D "text"',
          "Hold the breath for D (a retention after an inhale or an exhale); the text, if any, is spoken "
          "as it starts. To rest in a posture while breathing, write `stay`.", step="hold", scope="breath"),

@@ -49,9 +49,12 @@ def normalise(text: str) -> str:
 
 
 def analyse(path: str, text: str, loader: Loader | None = None) -> Document:
-    """Check ``text`` as the file at ``path``, as ``qidsl check`` would (includes read by ``loader``)."""
+    """Check ``text`` as the file at ``path``, as ``qidsl check`` would (includes read by ``loader``).
+
+    As ``qidsl check``, it makes no events on the estimated timelines (only their warnings are read).
+    """
     text = normalise(text)
-    compiled = compile_routine(path, loader or Loader(), text)
+    compiled = compile_routine(path, loader or Loader(), text, events=False)
     return Document(path, text, compiled)
 
 

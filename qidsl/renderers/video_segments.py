@@ -21,12 +21,14 @@ from the event that shows them.  So the video is cut into segments:
   before is written as a skip frame (:mod:`qidsl.renderers.h264`), which
   costs a few dozen bytes and no encoding (should x264's stream be one skip
   frames cannot follow, every frame of the segment is encoded instead);
-- it is kept in the store (:class:`qidsl.store.Store`) under its key as a
-  raw H.264 stream, written under a temporary name and renamed, so two
-  builds, or a killed one, never leave a half-written segment under a real name;
-- encoders take a slot of the shared ``encoders`` pool and the narration's
-  chunks one of ``cores`` (:class:`qidsl.pools.Pools`), so routines built side
-  by side share the machine;
+- it is a product of the build graph (:func:`declare_mp4`), kept in the store
+  (:class:`qidsl.store.Store`) under its key as a raw H.264 stream, written
+  under a temporary name and renamed, so two builds, or a killed one, never
+  leave a half-written segment under a real name;
+- the graph's scheduler makes the missing ones: encoders take a slot of the
+  shared ``encoders`` pool and the narration's chunks one of ``cores``
+  (:class:`qidsl.pools.Pools`), so routines built side by side share the
+  machine; with ``--cluster`` each is a Dask task;
 - an edit that lengthens a cue moves later events by whole frames, so later
   segments keep their keys and are reused; only the segments that show the
   edited event are made again;
@@ -38,25 +40,22 @@ from the event that shows them.  So the video is cut into segments:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import struct
 import subprocess
-import tempfile
 import threading
-import time
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+import uuid
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Sequence
+from typing import Any
 
 from ..errors import BuildError
 from ..pools import CORES, ENCODERS, Pools
-from ..outputs import atomic_path, temp_beside
-from ..products import AAC, AAC_CHUNK, VIDEO_SEGMENT
+from ..products import AAC, AAC_CHUNK, MP4, NARRATION, VIDEO_SEGMENT, Later, Product
 from ..progress import Progress
-from ..store import Store
 from . import chapters, h264, mp4_tags, narration_aac, video
 from .encoder import Encoder, ffmpeg_failure
 from .scene import CueLike
@@ -86,19 +85,6 @@ class Segment:
     start: int
     frames: int
     key: str
-
-
-@dataclass(frozen=True)
-class VideoStats:
-    """What one render made and reused."""
-
-    frames: int
-    segments: int
-    made: int  # segments encoded by this render
-    reused: int  # segments taken from the store
-    audio_made: int  # narration chunks encoded by this render
-    audio_chunks: int  # narration chunks in all
-    seconds: float  # wall time of the whole render
 
 
 @dataclass(frozen=True)
@@ -204,30 +190,73 @@ def plan_segments(frames: VideoFrames, count: int, encoding: Encoding) -> list[S
     close(count)
     return segments
 
-
-class _Drawers(threading.local):
-    """One frame function per worker thread (its own buffers and still images), made when first asked."""
-
-    def __init__(self, frames: VideoFrames):
-        self._model = frames
-        self.frames: VideoFrames | None = None
-
-    def get(self) -> VideoFrames:
-        if self.frames is None:
-            self.frames = self._model.fresh()
-        return self.frames
+# The painters of this process, by Painting.token: the building process registers the one it planned
+# with; a Dask worker makes its own once.  Each thread draws with its own copy (buffers), sharing the stills.
+_PAINTERS: OrderedDict[str, VideoFrames] = OrderedDict()
+_PAINTERS_KEPT = 2
+_painters_lock = threading.Lock()
+_drawing = threading.local()
 
 
-def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, target: Path,
-                    stop: threading.Event, step) -> None:
-    """Draw and encode one segment into ``target`` (under a temporary name, then renamed).
+@dataclass(frozen=True, eq=False)
+class Painting:
+    """What a video's frames are drawn from; pickled with each segment's make to a Dask worker.
+
+    ``token`` names the painter in a process (:func:`_frames_for`), so one is
+    made once per process, not once per segment.
+    """
+
+    timeline: Any
+    cues: tuple[CueLike, ...]
+    width: int
+    height: int
+    fps: int
+    token: str
+
+
+def _frames_for(painting: Painting) -> VideoFrames:
+    """This thread's frame function for ``painting`` (made on first use in this process)."""
+    mine = getattr(_drawing, "frames", None)
+    if mine is not None and mine[0] == painting.token:
+        return mine[1]
+    with _painters_lock:
+        model = _PAINTERS.get(painting.token)
+    if model is None:
+        model = VideoFrames(painting.timeline, painting.cues, painting.width, painting.height, planar=True,
+                            fps=painting.fps, yuv_only=True)
+        _remember(painting.token, model)
+    frames = model.fresh()
+    _drawing.frames = (painting.token, frames)
+    return frames
+
+
+def _remember(token: str, frames: VideoFrames) -> None:
+    with _painters_lock:
+        _PAINTERS[token] = frames
+        while len(_PAINTERS) > _PAINTERS_KEPT:
+            _PAINTERS.popitem(last=False)
+
+
+@dataclass(frozen=True, eq=False)
+class SegmentMake:
+    """The make of one video segment (a graph product of the ``video-segment`` family)."""
+
+    painting: Painting
+    segment: Segment
+    encoding: Encoding
+
+    def __call__(self, out: Path) -> None:
+        _encode_segment(_frames_for(self.painting), self.segment, self.encoding, out)
+
+
+def _encode_segment(frames: VideoFrames, segment: Segment, encoding: Encoding, out: Path) -> None:
+    """Draw and encode one segment into ``out`` (the store's temporary name for it).
 
     Only the segment's distinct pictures are drawn and sent to x264; each
     repeat of the one before becomes a skip frame (:mod:`qidsl.renderers.h264`).
     Should the encoder's stream be one skip frames cannot follow (h264 says
     why), every frame of the segment goes to x264 instead: slower, never a failed build.
     """
-    frames = drawers.get()
     fps = encoding.fps
     scene = frames.scene
     states = [frames.state_of(scene.at(i / fps)) for i in range(segment.start, segment.start + segment.frames)]
@@ -237,24 +266,19 @@ def _encode_segment(drawers: _Drawers, segment: Segment, encoding: Encoding, tar
             repeats[-1] += 1
         else:
             repeats.append(1)
-    tmp = temp_beside(target)
     try:
-        _x264(frames, states, repeats, encoding, tmp, stop, step)
+        _x264(frames, states, repeats, encoding, out)
         try:
-            stream = h264.expand(tmp.read_bytes(), repeats)
+            stream = h264.expand(out.read_bytes(), repeats)
         except h264.StreamError:
-            _x264(frames, states, [1] * len(states), encoding, tmp, stop, lambda count: None)
-            stream = h264.as_pictures(tmp.read_bytes())
-        tmp.write_bytes(stream)
-        os.replace(tmp, target)
+            _x264(frames, states, [1] * len(states), encoding, out)
+            stream = h264.as_pictures(out.read_bytes())
+        out.write_bytes(stream)
     finally:
         frames.release()  # a backdrop clip's reader: no ffmpeg left waiting between segments
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
-def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], encoding: Encoding, tmp: Path,
-          stop: threading.Event, step) -> None:
+def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], encoding: Encoding, tmp: Path) -> None:
     """Draw ``states[0]``, ``states[repeats[0]]``, ... (each picture once) and encode them into ``tmp``."""
     command = [
         _ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
@@ -268,29 +292,13 @@ def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], enc
     try:
         at = 0
         for times in repeats:
-            if stop.is_set():
-                raise BuildError("the video was stopped")
             frames.draw(states[at])
             assert frames.yuv is not None  # the segments' painter draws planar YUV
             encoder.write(frames.yuv)
             at += times
-            step(times)
         encoder.finish()
     finally:
         encoder.close()
-
-
-def _wav_key(audio: Path, seconds: float) -> str:
-    with open(audio, "rb") as wav:
-        content = hashlib.file_digest(wav, "sha256").hexdigest()
-    return AAC.key(video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, video.AUDIO_RATE, f"{seconds:.6f}",
-                   tool_version(), content)
-
-
-def _encode_audio(audio: Path, seconds: float, target: Path, pools: Pools) -> None:
-    """The narration as AAC in an M4A, exactly ``seconds`` long (padded with silence or cut)."""
-    with pools.slot(CORES), atomic_path(target) as tmp:
-        _encode_whole_audio(audio, seconds, tmp)
 
 
 def _encode_whole_audio(audio: Path, seconds: float, tmp: Path) -> None:
@@ -305,15 +313,25 @@ def _encode_whole_audio(audio: Path, seconds: float, tmp: Path) -> None:
                                         "could not encode the narration", audio))
 
 
-def _in_slot(pools: Pools, pool: str, work, *args) -> None:
-    with pools.slot(pool):
-        work(*args)
+@dataclass(frozen=True)
+class ChunkMake:
+    """The make of one narration chunk (an ``aac-chunk`` product) from the mixed WAV."""
+
+    chunk: narration_aac.Chunk
+    samples: int
+
+    def __call__(self, out: Path, audio: Path) -> None:
+        narration_aac.encode_chunk(_ffmpeg(), audio, self.chunk, self.samples, video.AUDIO_BITRATE, out)
 
 
-def _encode_chunk(audio: Path, chunk: narration_aac.Chunk, samples: int, target: Path, pools: Pools) -> None:
-    """One narration chunk into the store, in a core's slot."""
-    with pools.slot(CORES), atomic_path(target) as tmp:
-        narration_aac.encode_chunk(_ffmpeg(), audio, chunk, samples, video.AUDIO_BITRATE, tmp)
+@dataclass(frozen=True)
+class WholeAudioMake:
+    """The make of a whole narration's AAC (an ``aac`` product), for a WAV the chunks cannot read."""
+
+    seconds: float
+
+    def __call__(self, out: Path, audio: Path) -> None:
+        _encode_whole_audio(audio, self.seconds, out)
 
 
 def _ivf_header(width: int, height: int, fps: int, frames: int) -> bytes:
@@ -359,9 +377,12 @@ def _join(segments: list[Path], audio: Path, seconds: float, encoding: Encoding,
         joiner = h264.Joiner()
         for segment in segments:
             with open(segment, "rb") as part:
+                framed = []
                 for picture in joiner.pictures(part.read()):
-                    encoder.write(struct.pack("<IQ", len(picture), at) + picture)
+                    framed.append(struct.pack("<IQ", len(picture), at))
+                    framed.append(picture)
                     at += 1
+            encoder.write(b"".join(framed))  # a segment at a time: a write per picture cost 0.4 s a build
         encoder.finish()
     except h264.StreamError as exc:
         raise BuildError(f"could not join the video's segments: {exc}") from exc
@@ -376,104 +397,131 @@ def _metadata(timeline, seconds: float) -> str:
     marks = [(c.title, c.start, min(c.end, seconds)) for c in chapters.chapters(timeline) if c.start < seconds]
     return mp4_tags.ffmetadata(settings.title, settings.author, settings.description, settings.tags, marks)
 
+@dataclass(frozen=True)
+class JoinMake:
+    """The make of the MP4: its ``segments`` segment files, then the narration's AAC (ADTS or M4A)."""
 
-def _segments_to_make(store: Store, segments: list[Segment]) -> tuple[list[Path], dict[Path, Segment]]:
-    """Every segment's file in the store, and those not there yet (their use is recorded)."""
-    try:
-        for family in (VIDEO_SEGMENT, AAC_CHUNK, AAC):
-            (store.directory / family.kind).mkdir(parents=True, exist_ok=True)
-        for family in (VIDEO_SEGMENT, AAC_CHUNK):
-            store.sweep(family.kind)
-    except OSError as exc:
-        raise BuildError(f"cannot use the store {store.directory}: {exc.strerror or exc}") from exc
-    paths = [store.path(VIDEO_SEGMENT.kind, s.key, SEGMENT_SUFFIX) for s in segments]
-    # The same key twice in one video (a repeated breath) is made once.
-    todo: dict[Path, Segment] = {}
-    for segment, path in zip(segments, paths):
-        if path not in todo and not store.touch(path):
-            path.parent.mkdir(exist_ok=True)
-            todo[path] = segment
-    return paths, todo
+    encoding: Encoding
+    count: int  # frames
+    segments: int
+    metadata: str
+    language: str
+
+    def __call__(self, out: Path, *files: Path) -> None:
+        seconds = self.count / self.encoding.fps
+        _join(list(files[:self.segments]), files[self.segments], seconds, self.encoding, self.count, out,
+              self.metadata, self.language)
 
 
-def _narration_to_make(store: Store, audio: Path, samples: int, seconds: float):
-    """The narration: AAC chunks cut in silence and kept like segments (see narration_aac), or, for a
-    WAV that is not 16-bit mono 48 kHz, one whole encode kept by its content.
+@dataclass(frozen=True)
+class NarrationJoin:
+    """The make of the narration (``narration``): its chunks' AAC packets laid end to end in one ADTS stream."""
 
-    Returns (chunks, their files, the whole encode's file or None, {file to make: chunk or None}).
+    chunks: tuple[narration_aac.Chunk, ...]
+    samples: int
+
+    def __call__(self, out: Path, audio: Path, *chunk_files: Path) -> None:
+        del audio  # an input for its chunks, which are made from it
+        narration_aac.join(list(self.chunks), list(chunk_files), self.samples, out)
+
+
+def declare_narration(audio: Product | Path, audio_key: str, samples: int, seconds: float) -> Product:
+    """The narration as AAC for the MP4, from the WAV ``audio`` (a product, or a file) keyed ``audio_key``.
+
+    A 16-bit mono 48 kHz WAV (the build's mix always is) is cut into chunks
+    in its silences, each an ``aac-chunk`` product keyed by its samples (see
+    narration_aac), declared once the WAV is made, and their packets are
+    joined (``narration``); a file in another format is encoded whole (``aac``).
     """
-    whole = None
-    audio_todo: dict[Path, narration_aac.Chunk | None]
-    if narration_aac.readable(audio):
-        settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
-                         narration_aac.POST_ROLL, tool_version())).encode()
-        chunks = narration_aac.plan(audio, samples, settings)
-        chunk_paths = [store.path(AAC_CHUNK.kind, AAC_CHUNK.key(c.key), AAC_CHUNK.ext) for c in chunks]
-        audio_todo = {path: chunk for chunk, path in zip(chunks, chunk_paths) if not store.touch(path)}
-    else:
-        chunks, chunk_paths = [], []
-        whole = store.path(AAC.kind, _wav_key(audio, seconds), AAC.ext)
-        audio_todo = {} if store.touch(whole) else {whole: None}
-    for path in audio_todo:
-        path.parent.mkdir(exist_ok=True)
-    return chunks, chunk_paths, whole, audio_todo
+    if isinstance(audio, Path) and not narration_aac.readable(audio):
+        return Product(AAC.kind, AAC.key(audio_key, video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, video.AUDIO_RATE,
+                                         f"{seconds:.6f}", tool_version()), AAC.ext, WholeAudioMake(seconds), (audio,))
+    settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
+                     narration_aac.POST_ROLL, tool_version())).encode()
+
+    def chunks_of(wav: Path) -> Later:
+        if not narration_aac.readable(wav):
+            raise BuildError(f"the narration {wav} is not a 16-bit mono 48 kHz WAV")
+        chunks = tuple(narration_aac.plan(wav, samples, settings))
+        return Later(tuple(Product(AAC_CHUNK.kind, AAC_CHUNK.key(c.key), AAC_CHUNK.ext, ChunkMake(c, samples),
+                                   (wav,)) for c in chunks), make=NarrationJoin(chunks, samples))
+    return Product(NARRATION.kind, NARRATION.key(audio_key, samples, settings.decode()), NARRATION.ext, _planned,
+                   (audio,), more=chunks_of)
 
 
-def render_video(timeline, cues: Sequence[CueLike], audio_path, out_path, *, width: int = 1280,
-                 height: int = 720, fps: int = 30, preview: bool = False, progress: bool | None = None,
-                 store: Store | None = None, pools: Pools | None = None) -> VideoStats:
-    """Render ``timeline`` as an MP4 at ``out_path`` with ``audio_path`` as its sound.
+class _FramesMeter:
+    """Progress over the frames of the segments being made: a bar on a terminal, ten lines otherwise."""
 
-    ``cues`` are the caption cues (objects with ``start``, ``end`` and
-    ``lines``) so the picture shows exactly what the SRT says.  H.264 High
-    profile, yuv420p, AAC 48 kHz, moov atom first (``+faststart``).  With
-    ``preview`` a quick low-resolution draft is made instead (640x360 at 15
-    frames/s, x264 ultrafast, so Constrained Baseline rather than High).
-    ``progress`` shows a bar over the frames on a terminal and ten plain lines
-    otherwise (None: automatic, False: nothing).
+    def __init__(self, missing: list[Product], frames: dict[str, int], enabled: bool | None):
+        total = sum(frames[p.key] for p in missing if p.kind == VIDEO_SEGMENT.kind)
+        self.frames = frames
+        self.bar = Progress(total, enabled if total else False, "video", "frame", lambda done, all_, _: (
+            f"video {done * 100 // all_}% ({done}/{all_} frames)"), lines=10)
+        self.lock = threading.Lock()
 
-    The video is made in segments cut at changes of what is on screen, each
-    encoded on its own (as many at a time as ``pools`` allow; one core when
-    None) and kept in ``store`` (a :class:`qidsl.store.Store`; a temporary
-    one when None) by what it shows, so a segment already made is never made
-    again (see the module's docstring).  Returns what was made and reused
-    (:class:`VideoStats`).  The file is written under a temporary name and
-    renamed, so a failure leaves any previous ``out_path`` untouched;
-    failures raise :class:`~qidsl.errors.BuildError` with one sentence.
+    def made(self, product: Product) -> None:
+        if product.kind == VIDEO_SEGMENT.kind:
+            with self.lock:
+                self.bar.step(count=self.frames[product.key])
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def declare_mp4(timeline, cues: Sequence[CueLike], audio: Product | Path, audio_key: str, key: str, *,
+                width: int = 1280, height: int = 720, fps: int = 30, preview: bool = False,
+                progress: bool | None = None, pools: Pools | None = None) -> Product:
+    """The joined MP4 of ``timeline`` over the WAV ``audio`` (a product, or a file, keyed ``audio_key``), keyed ``key``.
+
+    Its segments (``video-segment``, keyed by what they show) and the
+    narration (:func:`declare_narration`) are its :class:`~qidsl.graph.Later`
+    inputs, planned when the MP4 must be made, so a build that finds the MP4
+    in the store plans nothing; the segments are encoded while the mix is
+    made and cut into chunks.  Encoders take slots of the ``encoders`` pool,
+    sized here from the cores and the resolution; the chunks and the join
+    take ``cores``.  ``progress`` shows the frames made (None: automatic).
     """
-    started = time.monotonic()
     preset, crf = video.PRESET, video.CRF
     if preview:
         width, height, fps = video.PREVIEW["width"], video.PREVIEW["height"], video.PREVIEW["fps"]
         preset, crf = video.PREVIEW["preset"], video.PREVIEW["crf"]
-    audio = Path(audio_path)
-    frames = _painter(timeline, cues, audio, width, height, fps)
-
+    if pools is not None:
+        pools.ensure(ENCODERS, encoders_at_once(pools.size(CORES), width, height))
     count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
-    seconds = count / fps
     encoding = Encoding(width, height, fps, preset, crf)
-    segments = plan_segments(frames, count, encoding)
-    pools = pools or Pools()
-    pools.ensure(ENCODERS, encoders_at_once(pools.size(CORES), width, height))
+    narration = declare_narration(audio, audio_key, count * narration_aac.RATE // fps, count / fps)
 
-    with contextlib.ExitStack() as stack:
-        if store is None:
-            store = Store(Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="qidsl-segments-"))))
-        paths, todo = _segments_to_make(store, segments)
-        samples = count * narration_aac.RATE // fps
-        chunks, chunk_paths, whole, audio_todo = _narration_to_make(store, audio, samples, seconds)
-        _make_missing(frames, encoding, pools, todo, audio, audio_todo, samples, seconds, progress)
-        _write_mp4(out_path, paths, chunks, chunk_paths, whole, samples, seconds, encoding, count, timeline)
-    return VideoStats(count, len(segments), len(todo), len(segments) - len(todo), len(audio_todo),
-                      max(1, len(chunks)), time.monotonic() - started)
+    def more() -> Later:
+        frames = _painter(timeline, cues, width, height, fps)
+        painting = Painting(timeline, tuple(cues), width, height, fps, uuid.uuid4().hex)
+        _remember(painting.token, frames)
+        segments = plan_segments(frames, count, encoding)
+        made = [Product(VIDEO_SEGMENT.kind, s.key, VIDEO_SEGMENT.ext, SegmentMake(painting, s, encoding),
+                        pool=ENCODERS) for s in segments]
+        join = JoinMake(encoding, count, len(made), _metadata(timeline, count / fps),
+                        mp4_tags.mp4_language(timeline.settings.language))
+        lengths = {s.key: s.frames for s in segments}
+        # The narration (the mix, then its chunks) is made beside the segments: nothing waits for the mix.
+        return Later((*made, narration), lambda missing: _FramesMeter(missing, lengths, progress), join)
+    return Product(MP4.kind, key, MP4.ext, _planned, more=more)
 
 
-def _painter(timeline, cues: Sequence[CueLike], audio: Path, width: int, height: int, fps: int) -> VideoFrames:
-    """The frames' painter for ``timeline``, once the narration is known readable and the fonts load."""
+def _planned(out: Path, *files: Path) -> None:
+    raise AssertionError("made by the make its Later inputs bring")
+
+
+def check_narration(audio: Path, timeline) -> None:
+    """Raise :class:`~qidsl.errors.BuildError` unless ``audio`` can be read and ``timeline`` has a length."""
     if not audio.is_file():
         raise BuildError(f"the narration audio {audio} is missing")
     if not os.access(audio, os.R_OK):
         raise BuildError(f"the narration audio {audio} cannot be read")
+    if timeline.duration <= 0:
+        raise BuildError("the routine has no length, so there is no video to make")
+
+
+def _painter(timeline, cues: Sequence[CueLike], width: int, height: int, fps: int) -> VideoFrames:
+    """The frames' painter for ``timeline``, once the fonts are known to load."""
     if timeline.duration <= 0:
         raise BuildError("the routine has no length, so there is no video to make")
     try:
@@ -484,74 +532,3 @@ def _painter(timeline, cues: Sequence[CueLike], audio: Path, width: int, height:
     except OSError as exc:  # the shipped fonts could not be read
         raise BuildError(f"could not load the video's fonts: {exc.strerror or exc}") from exc
     return frames
-
-
-def _make_missing(frames: VideoFrames, encoding: Encoding, pools: Pools, todo: dict[Path, Segment], audio: Path,
-                  audio_todo: dict, samples: int, seconds: float, progress: bool | None) -> None:
-    """Encode the segments and narration chunks the store lacks, in the pools' slots; one failure stops all."""
-    jobs = pools.size(ENCODERS)
-    total = sum(s.frames for s in todo.values())
-    bar = Progress(total, progress if total else False, "video", "frame", lambda done, all_, _: (
-        f"video {done * 100 // all_}% ({done}/{all_} frames)"), lines=10)
-    lock = threading.Lock()
-
-    def step(count: int = 1) -> None:
-        with lock:
-            bar.step(count=count)
-
-    stop = threading.Event()
-    drawers = _Drawers(frames)
-    pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="qidsl-segment")
-    # The narration's encoders (small processes: 31 MB) run beside the segments' encoders, two
-    # at a time when there are cores for it: after an edit they are often the longest job.
-    sound = ThreadPoolExecutor(max_workers=min(2, pools.size(CORES)), thread_name_prefix="qidsl-narration")
-    try:
-        futures = []
-        for path, chunk in audio_todo.items():
-            if chunk is None:
-                futures.append(sound.submit(_encode_audio, audio, seconds, path, pools))
-            else:
-                futures.append(sound.submit(_encode_chunk, audio, chunk, samples, path, pools))
-        # In order: a segment often starts on the still its neighbour ended on, and the threads
-        # share the stills they compose (segments are short, so no core waits long at the end).
-        for path, segment in sorted(todo.items(), key=lambda item: item[1].start):
-            futures.append(pool.submit(_in_slot, pools, ENCODERS, _encode_segment, drawers, segment, encoding,
-                                       path, stop, step))
-        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-        for future in done:
-            error = future.exception()
-            if error is not None:
-                stop.set()
-                for other in pending:
-                    other.cancel()
-                raise error
-    except BaseException:
-        stop.set()
-        raise
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-        sound.shutdown(wait=True, cancel_futures=True)
-        bar.close()
-
-
-def _write_mp4(out_path, paths: list[Path], chunks, chunk_paths, whole: Path | None, samples: int, seconds: float,
-               encoding: Encoding, count: int, timeline) -> None:
-    """The MP4 at ``out_path`` (atomically): the segments joined, over the narration (its chunks joined first).
-
-    ``whole`` is the narration's one encode when it was not cut in chunks (see :func:`_narration_to_make`).
-    The MP4 carries ``timeline``'s tags and chapters (:func:`_metadata`).
-    """
-    narration = whole if not chunks else temp_beside(Path(out_path).parent / "narration.aac")
-    assert narration is not None  # no chunks: one whole encode
-    try:
-        if chunks:
-            narration_aac.join(chunks, chunk_paths, samples, narration)
-        with atomic_path(out_path) as tmp:
-            _join(paths, narration, seconds, encoding, count, tmp, _metadata(timeline, seconds),
-                  mp4_tags.mp4_language(timeline.settings.language))
-    except OSError as exc:
-        raise BuildError(f"could not write the video {out_path}: {exc.strerror or exc}") from exc
-    finally:
-        if chunks:
-            with contextlib.suppress(FileNotFoundError):
-                narration.unlink()
