@@ -32,7 +32,7 @@ from qidsl.renderers.backdrop import CONTRAST, OPEN_KEEP
 from qidsl.renderers.scene import scene_dict, scene_track
 from qidsl.renderers.themes import theme_named
 from qidsl.renderers.video import VideoFrames
-from qidsl.renderers.video_segments import render_video
+from qidsl.build import render_video
 from qidsl.store import Store
 from qidsl.timeline import EstimatedSpeech, build_timeline
 from tests import media as make
