@@ -581,6 +581,8 @@ class _Checker:
         if "{side}" in name.value:
             # Inside a definition the sides are those of where it is played: left and right stand for them.
             sides = [s.value for s in self.sides[-1]] if self.sides else ["left", "right"]
+            if m.UNKNOWN_SIDE in sides:
+                return  # the `each side` header is broken, and said so: its sides are not known
             written = [(name.value.replace("{side}", side), side) for side in sides]
         else:
             written = [(name.value, None)]

@@ -15,6 +15,9 @@ from typing import TypeVar
 
 _T = TypeVar("_T")
 
+# The side the parser gives a broken `each side` header (already an error), so `{side}` stays known below it.
+UNKNOWN_SIDE = "…"
+
 
 @dataclass(frozen=True)
 class Span:

@@ -498,7 +498,7 @@ def _unknown_statement(word: str, span: m.Span, lines: list[str]) -> Diagnostic:
 
 _PLACEHOLDER = 'note "…"'
 _BLOCK_PLACEHOLDER = "repeat 1:"
-_SIDES_PLACEHOLDER = 'each side "…":'  # keeps {side} known inside a broken `each side` header
+_SIDES_PLACEHOLDER = f'each side "{m.UNKNOWN_SIDE}":'  # keeps {side} known inside a broken `each side` header
 
 
 def _opens_block(lines: list[str], number: int) -> bool:
