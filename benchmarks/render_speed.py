@@ -201,16 +201,17 @@ def silent_wav(path: Path, seconds: float, rate: int = 24000) -> Path:
 # --- child: one render, measured where it runs -----------------------------------------------
 
 def child(spec: dict) -> None:
-    from qidsl.renderers import video, video_segments
+    from qidsl.build import render_video
+    from qidsl.renderers import video
 
     timeline = routine_timeline(Path(spec["routine"]), spec["repeats"]) if spec["routine"] else None
     if timeline is None:
         timeline = handmade_timeline(spec["repeats"])
     timeline = capped(timeline, spec["seconds"])
-    video.PRESET = spec["preset"]  # read by video_segments.render_video at each call
+    video.PRESET = spec["preset"]  # read by render_video at each call
     started = time.monotonic()
-    video_segments.render_video(timeline, cues_for(timeline), spec["narration"], spec["out"],
-                                width=spec["width"], height=spec["height"], fps=spec["fps"], progress=False)
+    render_video(timeline, cues_for(timeline), spec["narration"], spec["out"],
+                 width=spec["width"], height=spec["height"], fps=spec["fps"], progress=False)
     elapsed = time.monotonic() - started
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     ffmpeg = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -219,17 +220,17 @@ def child(spec: dict) -> None:
 
 
 def segmented_child(spec: dict) -> None:
+    from qidsl.build import render_video
     from qidsl.pools import Pools
-    from qidsl.renderers import video_segments
     from qidsl.store import Store
 
     timeline = routine_timeline(Path(spec["routine"]), 1, spec["edit"], spec["fps"])
     timeline = capped(timeline, spec["seconds"])
     narration = noise_wav(Path(spec["work"]) / f"narration-{spec['edit']}.wav", timeline.duration)
     started = time.monotonic()
-    stats = video_segments.render_video(timeline, cues_for(timeline), narration, spec["out"],
-                                        width=spec["width"], height=spec["height"], fps=spec["fps"], progress=False,
-                                        store=Store(Path(spec["segments"])), pools=Pools(spec["jobs"]))
+    stats = render_video(timeline, cues_for(timeline), narration, spec["out"],
+                         width=spec["width"], height=spec["height"], fps=spec["fps"], progress=False,
+                         store=Store(Path(spec["segments"])), pools=Pools(spec["jobs"]))
     elapsed = time.monotonic() - started
     print(json.dumps({"elapsed": elapsed, "duration": timeline.duration, "made": stats.made,
                       "reused": stats.reused, "segments": stats.segments, "audio_made": stats.audio_made,
