@@ -133,9 +133,12 @@ class Overlay:
         keep = self.keep[..., None].astype(np.float32) / 256
         return picture * keep + np.asarray(self.background, np.float32) * (1 - keep)
 
-    def over(self, picture: np.ndarray, out: np.ndarray) -> np.ndarray:
-        """Lay the texts and shade over ``picture`` (height x width x 3 uint8) into ``out``."""
-        mixed = picture * self.mul[..., None]
+    def over(self, picture: np.ndarray, out: np.ndarray, work: np.ndarray | None = None) -> np.ndarray:
+        """Lay the texts and shade over ``picture`` (height x width x 3 uint8) into ``out``.
+
+        ``work`` (uint16, the picture's shape), when given, holds the sums: no 5 MB array made a frame.
+        """
+        mixed = np.multiply(picture, self.mul[..., None], out=work) if work is not None else picture * self.mul[..., None]
         mixed >>= 8
         mixed += self.add
         np.copyto(out, mixed, casting="unsafe")
