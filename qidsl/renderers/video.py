@@ -326,6 +326,7 @@ class VideoFrames:
         self._overlay: tuple[tuple, Overlay] | None = None
         self._frame_rgb: np.ndarray | None = None
         self._frame_yuv: np.ndarray | None = None
+        self._frame_sums: np.ndarray | None = None
 
     def release(self) -> None:
         """Close what this frame function holds open (a backdrop clip's reader); it opens again when asked."""
@@ -427,8 +428,10 @@ class VideoFrames:
         """The still texts laid over this frame's backdrop picture (in this thread's frame buffers)."""
         if self._frame_rgb is None:
             self._frame_rgb = np.empty_like(self._out)
+            self._frame_sums = np.empty(self._out.shape, np.uint16)
             self._frame_yuv = np.empty_like(self.yuv) if self.yuv is not None else None
-        self.overlay_of(state.screen, state.place).over(self.backdrop_picture(state), self._frame_rgb)
+        self.overlay_of(state.screen, state.place).over(self.backdrop_picture(state), self._frame_rgb,
+                                                             self._frame_sums)
         if self._frame_yuv is not None:
             rgb_to_yuv420(self._frame_rgb, *self._planes(self._frame_yuv))
         return self._frame_rgb, self._frame_yuv

@@ -110,10 +110,23 @@ class Encoding:
                 "-g", str(gop), "-bf", "0", "-refs", "1", "-threads", str(X264_THREADS)]
 
 
-def encoders_at_once(jobs: int, width: int, height: int) -> int:
-    """How many segment encoders may run side by side: ``jobs``, fewer if memory would not allow."""
-    each = 32 + 66 * width * height / 1e6
+def encoders_at_once(jobs: int, width: int, height: int, clips: bool = False) -> int:
+    """How many segment encoders may run side by side: ``jobs``, fewer if memory would not allow.
+
+    With ``clips`` (a clip backdrop somewhere) each encoder has a clip's reader beside it: an ffmpeg
+    decoding and scaling to RGB, which holds about 20 MB plus 75 MB per million pixels of pictures
+    in its queues (88 MB measured at 720p, one decoder and filter thread).
+    """
+    each = 32 + 66 * width * height / 1e6 + ((20 + 75 * width * height / 1e6) if clips else 0)
     return max(1, min(int(jobs), int(ENCODERS_MB // each)))
+
+
+def _has_clips(timeline) -> bool:
+    """Whether a clip (not a photo) is a backdrop anywhere in ``timeline``."""
+    from ..timeline import probe_media
+
+    infos = (probe_media(Path(cue.path)) for cue in timeline.backdrops if cue.path)
+    return any(not isinstance(info, str) and info.kind == "clip" for info in infos)
 
 
 def _ffmpeg() -> str:
@@ -486,7 +499,7 @@ def declare_mp4(timeline, cues: Sequence[CueLike], audio: Product | Path, audio_
         width, height, fps = video.PREVIEW["width"], video.PREVIEW["height"], video.PREVIEW["fps"]
         preset, crf = video.PREVIEW["preset"], video.PREVIEW["crf"]
     if pools is not None:
-        pools.ensure(ENCODERS, encoders_at_once(pools.size(CORES), width, height))
+        pools.ensure(ENCODERS, encoders_at_once(pools.size(CORES), width, height, _has_clips(timeline)))
     count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
     encoding = Encoding(width, height, fps, preset, crf)
     narration = declare_narration(audio, audio_key, count * narration_aac.RATE // fps, count / fps)
