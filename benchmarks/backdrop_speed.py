@@ -31,11 +31,12 @@ which is shaded, has the texts laid on it and is converted to yuv420p for
 x264 (about 16 ms a frame at 720p unloaded), where ffmpeg's graph does it in
 SIMD C on its own threads.
 
-Quieter machine (load about 4), --no-photos: before the lean readers and the
-reader-aware encoders pool 561.7 s against 260.2 s, ratio 0.46, peak 646 MB
-(Python ~300 MB, two readers ~90 MB, two x264 50-64 MB); after them 250.1 s
-against 115.4 s, ratio 0.46, peak 420 MB (one encoder and one reader at 720p);
-one cue edited 8.73 s (3 video segments made).
+Quieter machine (load about 4), --no-photos: before the reader-aware encoders
+pool 561.7 s against 260.2 s, ratio 0.46, peak 646 MB (Python ~300 MB, two
+readers ~90 MB, two x264 50-64 MB); with it (and readers limited to one decoder
+and one filter thread, since dropped as a hack on moviepy's internals: it saved
+about 10 MB a reader) 250.1 s against 115.4 s, ratio 0.46, peak 420 MB (one
+encoder and one reader at 720p); one cue edited 8.73 s (3 video segments made).
 """
 
 from __future__ import annotations

@@ -28,7 +28,6 @@ number: the frame since the backdrop began (a clip) or the pan's step (a photo).
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -218,7 +217,6 @@ class Pictures:
             size = _cover(info.width, info.height, self.width, self.height)
             # decode_file=False: the length from the container, not a decode of the whole file at every open.
             source = VideoFileClip(path, audio=False, target_resolution=size, decode_file=False)
-            _lean(source.reader)
             clip = source.subclipped(view.offset) if view.offset else source
             effects = [vfx.Crop(x_center=size[0] / 2, y_center=size[1] / 2, width=self.width, height=self.height)]
             if view.period is not None:
@@ -259,61 +257,6 @@ class Pictures:
         box = (cx - view_w / 2, cy - view_h / 2, cx + view_w / 2, cy + view_h / 2)
         image = Image.fromarray(picture).resize((self.width, self.height), Image.Resampling.BILINEAR, box=box)
         return np.asarray(image)
-
-
-def _lean(reader: Any) -> None:
-    """Restart moviepy's reader ``reader`` (an ``FFMPEG_VideoReader``) as a :class:`_LeanReader`."""
-    reader.close(delete_lastread=False)
-    reader.__class__ = _lean_reader_class()
-    reader.initialize()
-
-
-_LEAN: list[type] = []
-_LEAN_LOCK = threading.Lock()
-# One decoder thread (an input option, so before the input) and one filter thread (global).
-_READER_OPTIONS = ("-threads", "1", "-filter_threads", "1")
-
-
-class _LeanSubprocess:
-    """``subprocess`` as moviepy's reader sees it while it starts ffmpeg: ``Popen`` adds :data:`_READER_OPTIONS`."""
-
-    def __init__(self, real: Any):
-        self._real = real
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._real, name)
-
-    def Popen(self, cmd, **params):  # noqa: N802  (subprocess's name)
-        return self._real.Popen([cmd[0], *_READER_OPTIONS, *cmd[1:]], **params)
-
-
-def _lean_reader_class() -> type:
-    """moviepy's ``FFMPEG_VideoReader`` with ffmpeg told to use one decoder and one filter thread.
-
-    moviepy gives no decoder options; ffmpeg's frame-threaded decoding holds a
-    picture per thread and its filter threads more: one of each saves about
-    10 MB a reader at 720p (65 against 54 MB of its own memory, measured), and
-    one thread still decodes and scales a 720p clip faster than it is drawn on.  ``initialize`` is moviepy 2's own, with the options added
-    before the input.
-    """
-    if _LEAN:
-        return _LEAN[0]
-    from moviepy.video.io import ffmpeg_reader
-
-    class _LeanReader(ffmpeg_reader.FFMPEG_VideoReader):
-        def initialize(self, start_time=0):
-            real = ffmpeg_reader.sp
-            # moviepy builds and starts the command in one method: its module's view of subprocess
-            # is swapped for one that adds the options, under a lock (readers open on many threads).
-            with _LEAN_LOCK:
-                ffmpeg_reader.sp = _LeanSubprocess(real)
-                try:
-                    super().initialize(start_time)
-                finally:
-                    ffmpeg_reader.sp = real
-
-    _LEAN.append(_LeanReader)
-    return _LeanReader
 
 
 @dataclass

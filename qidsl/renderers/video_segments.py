@@ -115,7 +115,7 @@ def encoders_at_once(jobs: int, width: int, height: int, clips: bool = False) ->
 
     With ``clips`` (a clip backdrop somewhere) each encoder has a clip's reader beside it: an ffmpeg
     decoding and scaling to RGB, which holds about 20 MB plus 75 MB per million pixels of pictures
-    in its queues (88 MB measured at 720p, one decoder and filter thread).
+    in its queues (about 90 MB measured at 720p).
     """
     each = 32 + 66 * width * height / 1e6 + ((20 + 75 * width * height / 1e6) if clips else 0)
     return max(1, min(int(jobs), int(ENCODERS_MB // each)))
