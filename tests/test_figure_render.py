@@ -217,6 +217,34 @@ def test_the_pages_figure_is_the_videos_pose_at_five_moments(page, built):
     assert page.evaluate(_SVG_POINTS)["hidden"]  # the title card: no figure
 
 
+_SHEET_FIGURES = """() => Array.from(document.querySelectorAll('.sheet-figure'), svg => {
+    const out = [];
+    for (const l of svg.querySelectorAll('line')) {
+        out.push([+l.getAttribute('x1'), +l.getAttribute('y1')], [+l.getAttribute('x2'), +l.getAttribute('y2')]);
+    }
+    for (const c of svg.querySelectorAll('circle')) out.push([+c.getAttribute('cx'), +c.getAttribute('cy')]);
+    return {pose: svg.getAttribute('aria-label'), section: svg.closest('section').querySelector('h3').textContent,
+            points: out};
+})"""
+
+
+def test_the_class_sheet_draws_each_sections_first_pose_as_the_page_does(page, built):
+    line = built[0]
+    drawn = page.evaluate(_SHEET_FIGURES)
+    sections = {e.text: e for e in line.events if e.kind == "section"}
+    scene = _frames(line, SIZES[0]).scene.track.figure
+    posed = [name for name, s in sections.items() if any(s.start < w.end and w.start < s.end for w in scene)]
+    assert [d["section"].split(" ", 1)[1] for d in drawn] == posed and posed
+    for sheet in drawn:
+        section = sections[sheet["section"].split(" ", 1)[1]]
+        window = next(w for w in scene if w.end > section.start)  # the section's first pose
+        assert sheet["pose"] == window.pose
+        expected = poses.points(dict(window.b), window.view, window.facing)  # type: ignore[arg-type]
+        svg = np.array(sheet["points"])
+        for name in ("head", "left-hand", "right-hand", "left-knee", "right-knee", "left-toe", "right-toe"):
+            assert np.min(np.hypot(svg[:, 0] - expected[name][0], svg[:, 1] - expected[name][1])) < 0.004, name
+
+
 def test_a_segments_key_holds_its_figure_and_nothing_else_of_the_routine(tmp_path):
     from qidsl.renderers import video_segments
 

@@ -14,6 +14,14 @@
   var seek = $("seek"), playButton = $("play");
   var figure = $("figure"), figureSvg = $("figure-svg"), F = S.figure || null;
   if (F) figureSvg.setAttribute("viewBox", QiFigure.VIEW_BOX);
+  // The class sheet's figures: each section's first pose (the window page.py names), drawn once.
+  Array.prototype.forEach.call(document.querySelectorAll(".sheet-figure[data-window]"), function (svg) {
+    var w = F && F.windows[+svg.dataset.window];
+    if (!w) return;
+    svg.setAttribute("viewBox", QiFigure.VIEW_BOX);
+    var points = QiFigure.points(F.skeleton, w.to, w.view, w.facing);
+    svg.insertAdjacentHTML("beforeend", QiFigure.svg(F.skeleton, points, w.view, w.facing, { ink: "var(--muted)" }));
+  });
   // The easings a scene's pacer names (docs/cli.md, "The scene track").
   var EASES = { cosine: function (u) { return 0.5 - 0.5 * Math.cos(Math.PI * u); } };
 

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from ..outputs import write_text_atomic
 from ..timefmt import clock
-from ..timeline import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, Timeline, poses
+from ..timeline import BELL, BREATH_KINDS, COUNT, NOTE, PAUSE, SAY, SECTION, Timeline
 from ..words import screen_words
 from .chapters import chapters
 from .scene import CueLike
@@ -139,36 +139,20 @@ def _items_html(events: list[dict], words: dict[str, str]) -> str:
     return "".join(items)
 
 
-def _figure_svg(window: dict) -> str:
-    """The pose ``window`` holds or moves to, small, as plain SVG (the sheet prints without JavaScript):
-    its parts as round-capped lines and the head as a disc, the shapes figure.js draws, without their gaps."""
-    lengths = poses.SKELETON
-    view, facing = window["view"], window["facing"]
-    p = poses.points(window["to"], view, facing)
-    parts = []
-    for start, end, thickness in poses.BONES:
-        if view == "front" and thickness == "torso-radius":
-            continue  # from the front the torso is the shoulders-hips shape below
-        width = 2 * lengths[thickness] * lengths["scale"]
-        parts.append(f'<line x1="{p[start][0]:.3f}" y1="{p[start][1]:.3f}" x2="{p[end][0]:.3f}" y2="{p[end][1]:.3f}" '
-                     f'stroke-width="{width:.3f}"/>')
-    if view == "front":
-        corners = " ".join(f"{p[k][0]:.3f},{p[k][1]:.3f}" for k in ("left-shoulder", "right-shoulder", "right-hip",
-                                                                    "left-hip"))
-        width = 2 * lengths["limb-radius"] * lengths["scale"]
-        parts.append(f'<polygon points="{corners}" stroke-width="{width:.3f}" stroke-linejoin="round"/>')
-    radius = lengths["head-radius"] * lengths["scale"]
-    parts.append(f'<circle cx="{p["head"][0]:.3f}" cy="{p["head"][1]:.3f}" r="{radius:.3f}" stroke="none"/>')
-    return (f'<svg class="sheet-figure" viewBox="-0.02 -0.02 1.04 1.04" role="img" aria-label="{_e(window["pose"])}">'
-            f'<title>{_e(window["pose"])}</title><g class="ink" stroke-linecap="round">{"".join(parts)}</g></svg>')
-
-
-def _first_pose(windows: list[dict], start: float, end: float) -> dict | None:
-    """The section's first pose: the figure's first window in it (a held pose, or the first move's goal)."""
-    for window in windows:
+def _first_pose(windows: list[dict], start: float, end: float) -> int | None:
+    """The section's first pose: the index of the figure's first window in it (a held pose, or the first move's
+    goal)."""
+    for number, window in enumerate(windows):
         if window["end"] > start and window["start"] < end:
-            return window
+            return number
     return None
+
+
+def _sheet_figure(windows: list[dict], number: int) -> str:
+    """A place for the pose window ``number`` goes to, small: page.js draws it with figure.js, as the live figure."""
+    name = _e(windows[number]["pose"])
+    return (f'<svg class="sheet-figure" data-window="{number}" role="img" aria-label="{name}">'
+            f"<title>{name}</title></svg>")
 
 
 def sheet_html(data: dict, words: dict[str, str]) -> str:
@@ -204,7 +188,7 @@ def sheet_html(data: dict, words: dict[str, str]) -> str:
         if first is None:
             parts.append('<section class="sheet-section">')
         else:  # the section's first pose, small, beside it
-            parts.append(f'<section class="sheet-section posed">{_figure_svg(first)}')
+            parts.append(f'<section class="sheet-section posed">{_sheet_figure(windows, first)}')
         if section is not None:
             parts.append(f'<h3><span class="when">{clock(section["start"])}–{clock(section["end"])}</span> '
                          f'{_e(section["text"])}</h3>')
