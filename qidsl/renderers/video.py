@@ -528,14 +528,19 @@ class VideoFrames:
             _blend_mask(patch, number.mask, colour, half, half)
         self._changed(box_left + lo, box_top + lo, box_left + hi, box_top + hi)
 
-    def _draw_pacer_yuv(self, radius, number, colour, left: int, top: int, right: int, bottom: int) -> None:
-        """The pacer straight into the yuv420p picture: the same blends, in Y'CbCr (an affine map
-        of RGB, so the picture differs from the RGB route by rounding alone)."""
+    def _restore_yuv(self, left: int, top: int, right: int, bottom: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The yuv420p picture's planes, the rectangle (even corners) put back as the still shows it."""
         y, u, v = self._planes(self.yuv)
         base_y, base_u, base_v = self._planes(self._base_yuv)
         y[top:bottom, left:right] = base_y[top:bottom, left:right]
         u[top // 2:bottom // 2, left // 2:right // 2] = base_u[top // 2:bottom // 2, left // 2:right // 2]
         v[top // 2:bottom // 2, left // 2:right // 2] = base_v[top // 2:bottom // 2, left // 2:right // 2]
+        return y, u, v
+
+    def _draw_pacer_yuv(self, radius, number, colour, left: int, top: int, right: int, bottom: int) -> None:
+        """The pacer straight into the yuv420p picture: the same blends, in Y'CbCr (an affine map
+        of RGB, so the picture differs from the RGB route by rounding alone)."""
+        y, u, v = self._restore_yuv(left, top, right, bottom)
         box_left, box_top, box_right, _ = self.layout.pacer_box
         if radius is not None:
             x0, y0, alpha = self._disk.coverage(radius)
@@ -566,11 +571,7 @@ class VideoFrames:
         if right <= left or bottom <= top:
             return
         if self.yuv_only:
-            y, u, v = self._planes(self.yuv)
-            base_y, base_u, base_v = self._planes(self._base_yuv)
-            y[top:bottom, left:right] = base_y[top:bottom, left:right]
-            u[top // 2:bottom // 2, left // 2:right // 2] = base_u[top // 2:bottom // 2, left // 2:right // 2]
-            v[top // 2:bottom // 2, left // 2:right // 2] = base_v[top // 2:bottom // 2, left // 2:right // 2]
+            y, u, v = self._restore_yuv(left, top, right, bottom)
             if alpha.size:
                 _blend_yuv(y, u, v, now[0], now[1], alpha, _yuv_of(self.theme.muted))
             return
