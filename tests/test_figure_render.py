@@ -175,8 +175,8 @@ def page(browser, built):  # noqa: F811 - the fixture above
     yield from open_page(browser, built[1])
 
 
-_SVG_POINTS = """() => {
-    const svg = document.getElementById('figure-svg');
+# The points an SVG figure is drawn through: its lines' ends, its discs' centres and its polygons' corners.
+_POINTS_OF = """function pointsOf(svg) {
     const out = [];
     for (const l of svg.querySelectorAll('line')) {
         out.push([+l.getAttribute('x1'), +l.getAttribute('y1')], [+l.getAttribute('x2'), +l.getAttribute('y2')]);
@@ -185,9 +185,21 @@ _SVG_POINTS = """() => {
     for (const p of svg.querySelectorAll('polygon')) {
         for (const xy of p.getAttribute('points').trim().split(/\\s+/)) out.push(xy.split(',').map(Number));
     }
-    return {hidden: document.getElementById('figure').hidden, pose: document.getElementById('figure').dataset.pose,
-            time: parseFloat(document.body.dataset.time), points: out};
+    return out;
 }"""
+
+_SVG_POINTS = "() => {" + _POINTS_OF + """
+    return {hidden: document.getElementById('figure').hidden, pose: document.getElementById('figure').dataset.pose,
+            time: parseFloat(document.body.dataset.time), points: pointsOf(document.getElementById('figure-svg'))};
+}"""
+
+
+def _assert_drawn_through(drawn: list, expected: dict, names: tuple[str, ...], where) -> None:
+    """Each of the pose's points ``names`` is within 0.004 of the box of a point the SVG is drawn through."""
+    svg = np.array(drawn)
+    for name in names:
+        nearest = np.min(np.hypot(svg[:, 0] - expected[name][0], svg[:, 1] - expected[name][1]))
+        assert nearest < 0.004, (where, name, expected[name], nearest)
 
 
 def test_the_pages_figure_is_the_videos_pose_at_five_moments(page, built):
@@ -208,24 +220,18 @@ def test_the_pages_figure_is_the_videos_pose_at_five_moments(page, built):
         window = next(w for w in frames.scene.track.figure if w.start <= t < w.end)
         assert drawn["pose"] == window.pose
         expected = poses.points(dict(figure.angles), figure.view, figure.facing)  # type: ignore[arg-type]
-        svg = np.array(drawn["points"])
-        for name in ("head", "left-hand", "right-hand", "left-elbow", "right-elbow", "left-knee", "right-knee",
-                     "left-toe", "right-toe", "neck"):
-            nearest = np.min(np.hypot(svg[:, 0] - expected[name][0], svg[:, 1] - expected[name][1]))
-            assert nearest < 0.004, (t, name, expected[name], nearest)
+        _assert_drawn_through(drawn["points"], expected, ("head", "left-hand", "right-hand", "left-elbow",
+                                                          "right-elbow", "left-knee", "right-knee", "left-toe",
+                                                          "right-toe", "neck"), t)
     seek(page, 1.0)
     assert page.evaluate(_SVG_POINTS)["hidden"]  # the title card: no figure
 
 
-_SHEET_FIGURES = """() => Array.from(document.querySelectorAll('.sheet-figure'), svg => {
-    const out = [];
-    for (const l of svg.querySelectorAll('line')) {
-        out.push([+l.getAttribute('x1'), +l.getAttribute('y1')], [+l.getAttribute('x2'), +l.getAttribute('y2')]);
-    }
-    for (const c of svg.querySelectorAll('circle')) out.push([+c.getAttribute('cx'), +c.getAttribute('cy')]);
-    return {pose: svg.getAttribute('aria-label'), section: svg.closest('section').querySelector('h3').textContent,
-            points: out};
-})"""
+_SHEET_FIGURES = "() => {" + _POINTS_OF + """
+    return Array.from(document.querySelectorAll('.sheet-figure'), svg => ({
+        pose: svg.getAttribute('aria-label'), section: svg.closest('section').querySelector('h3').textContent,
+        points: pointsOf(svg)}));
+}"""
 
 
 def test_the_class_sheet_draws_each_sections_first_pose_as_the_page_does(page, built):
@@ -240,9 +246,8 @@ def test_the_class_sheet_draws_each_sections_first_pose_as_the_page_does(page, b
         window = next(w for w in scene if w.end > section.start)  # the section's first pose
         assert sheet["pose"] == window.pose
         expected = poses.points(dict(window.b), window.view, window.facing)  # type: ignore[arg-type]
-        svg = np.array(sheet["points"])
-        for name in ("head", "left-hand", "right-hand", "left-knee", "right-knee", "left-toe", "right-toe"):
-            assert np.min(np.hypot(svg[:, 0] - expected[name][0], svg[:, 1] - expected[name][1])) < 0.004, name
+        _assert_drawn_through(sheet["points"], expected, ("head", "left-hand", "right-hand", "left-knee",
+                                                          "right-knee", "left-toe", "right-toe"), section.text)
 
 
 def test_a_segments_key_holds_its_figure_and_nothing_else_of_the_routine(tmp_path):
