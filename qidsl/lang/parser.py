@@ -620,6 +620,10 @@ class _ToModel(Transformer):
         """The file being parsed in this thread (set by parse_source)."""
         return _FILE.get()
 
+    # Lark's helper rules only pass their list on (below): the parser's loop
+    # grows the list of one in place instead of asking for a new tree per item.
+    helper_trees_pass_on = True
+
     def __default__(self, data, children, meta):
         if data.startswith("_"):
             # Lark's own helper rules (`x*` becomes __start_star_0); the rule

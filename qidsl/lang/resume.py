@@ -90,6 +90,7 @@ class _StateLexer(NamedTuple):
     callbacks: dict  # other lexer callbacks, called as Lark calls them
     ignore: frozenset
     newline: frozenset
+    unusual: frozenset  # terminals the loop's common path does not handle (ignored, multi-line, with a callback)
 
 
 class _Tables:
@@ -101,15 +102,16 @@ class _Tables:
         tables = frontend.parser.parser
         self.conf = ParseConf(tables.parse_table, tables.callbacks, "start")
         # The action table with each reduction's rule read out once: a shift is
-        # the next state (an int), a reduction (size, callback, rule name).
+        # the next state (an int), a reduction (size, rule name, callback, how: _CALL, _KEEP, _GROW).
         # Lark's own loop looked the callback up by rule, hashing it in Python.
         self.actions: dict[int, dict[str, Any]] = {
-            state: {type_: arg if action is Shift else (len(arg.expansion),
-                                                         _plain(arg, self.conf.callbacks[arg], lark.options.transformer),
-                                                         arg.origin.name)
+            state: {type_: arg if action is Shift else (len(arg.expansion), arg.origin.name,
+                                                         *_plain(arg, self.conf.callbacks[arg], lark.options.transformer))
                     for type_, (action, arg) in row.items()}
             for state, row in self.conf.states.items()}
-        self.token_callbacks = {name: f for name, f in self.conf.callbacks.items() if isinstance(name, str)}
+        if any(isinstance(name, str) for name in self.conf.callbacks):
+            # (Lark calls a transformer's method named after a terminal on each such token; the loop does not)
+            raise NotImplementedError("the loop does not call the transformer on tokens")
         postlex: Any = lark.options.postlex  # qidsl.lang.parser's Indenter
         self.nl_type, self.indent_type, self.dedent_type = postlex.NL_type, postlex.INDENT_type, postlex.DEDENT_type
         self.tab_len = postlex.tab_len
@@ -117,11 +119,11 @@ class _Tables:
         self.lexers: dict[int, _StateLexer] = {}
         for state, lexer in self.contextual.lexers.items():
             if id(lexer) not in made:
-                made[id(lexer)] = self._state_lexer(lexer)
+                made[id(lexer)] = self._state_lexer(lexer, self.nl_type)
             self.lexers[state] = made[id(lexer)]
 
     @staticmethod
-    def _state_lexer(lexer) -> _StateLexer:
+    def _state_lexer(lexer, nl_type: str) -> _StateLexer:
         scanner = lexer.scanner  # builds lexer.callback too
         keywords: dict[str, dict[str, str]] = {}
         callbacks = {}
@@ -132,12 +134,15 @@ class _Tables:
                 keywords[name] = {t.pattern.value: t.name for t in unless.terminals}
             else:
                 callbacks[name] = callback
+        if nl_type in callbacks or nl_type in lexer.ignore_types:
+            raise NotImplementedError(f"the loop reads {nl_type} as the indenter's line break")
+        unusual = frozenset(lexer.ignore_types) | frozenset(lexer.newline_types) - {nl_type} | frozenset(callbacks)
         merged = _blanks_first(lexer, scanner._mres)
         if merged is not None:  # blanks skipped within the next token's match; the plain scanner if none follows
             return _StateLexer(merged, tuple(scanner._mres), keywords, callbacks, lexer.ignore_types,
-                               lexer.newline_types)
+                               lexer.newline_types, unusual)
         return _StateLexer(scanner._mres[0], tuple(scanner._mres[1:]), keywords, callbacks,
-                           lexer.ignore_types, lexer.newline_types)
+                           lexer.ignore_types, lexer.newline_types, unusual)
 
 
 _BLANKS = re.compile(r"\[[\t \x0c]+\]\+")  # an ignored terminal such as /[\t \f]+/: blanks only
@@ -164,35 +169,36 @@ def _blanks_first(lexer, alternations: list):
     return re.compile(f"{blank_class}*+(?:{alternations[0].pattern})", alternations[0].flags)
 
 
-def _plain(rule, callback, transformer):
-    """A rule's callback, without Lark's wrappers where they only pass children on.
+# How the loop does a reduction (the last item of a reduction in _Tables.actions).
+_CALL = 0  # call the rule's callback with its children
+_KEEP = 1  # pass one child on (the second item is its index): no call
+_GROW = 2  # append the new child to the list tree below it: no call
+
+
+def _plain(rule, callback, transformer) -> tuple[Any, int]:
+    """A rule's callback and how the loop runs it, without Lark's wrappers where they only pass children on.
 
     A ``?rule`` of one symbol (``?simple: say``) and a rule whose only kept
     child is one (``?statement: simple _NL``) give back that child: Lark gets
-    there through two or three wrapper calls per reduction.  A list that
-    grows by one (``statement*``: ``__start_star_1 -> __start_star_1
-    statement``) appends the new child to the list it has and calls the
-    transformer's ``__default__`` with it, as Lark's wrappers do in four calls.
+    there through two or three wrapper calls per reduction, the loop by
+    index (``_KEEP``).  A list that grows by one (``statement*``:
+    ``__start_star_1 -> __start_star_1 statement``) appends the new child to
+    the list of the helper tree it has (``_GROW``): Lark does the same in
+    four calls and wraps the list in a new tree of the same name, which the
+    transformer's ``__default__`` only passes on (the rule using the list
+    splices its children in).
     """
     if isinstance(callback, ChildFilterLALR_NoPlaceholders) and isinstance(callback.node_builder, ExpandSingleChild) \
             and len(callback.to_include) == 1 and not callback.to_include[0][1]:
-        return itemgetter(callback.to_include[0][0])
+        return callback.to_include[0][0], _KEEP
     if isinstance(callback, ExpandSingleChild) and len(rule.expansion) == 1:
-        return itemgetter(0)
+        return 0, _KEEP
     builder = getattr(callback, "node_builder", None)
-    default = getattr(transformer, "__default__", None)
     if isinstance(callback, ChildFilterLALR_NoPlaceholders) and callback.to_include == [(0, True), (1, False)] \
             and isinstance(builder, partial) and getattr(builder.func, "__name__", "") == "default_callback" \
-            and default is not None:
-        name = builder.args[0]  # Lark's default_callback(data, children) is __default__(data, children, None)
-
-        def grow(children):
-            kept = children[0].children  # (Lark reuses the list too: its optimisation for left recursion)
-            kept.append(children[1])
-            return default(name, kept, None)
-
-        return grow
-    return callback
+            and builder.args[0].startswith("_") and getattr(transformer, "helper_trees_pass_on", False):
+        return None, _GROW
+    return callback, _CALL
 
 
 _TABLES: dict[int, _Tables] = {}
@@ -232,6 +238,11 @@ class ResumableParse:
             self.snapshots.pop()
 
     def _drive(self, text: str, start: _Snapshot | None, record: bool):
+        # One function, every variable a local (no closure: a variable a nested
+        # function reads is a cell, slower to read in the loop), one token per
+        # turn.  The line breaks, indents and dedents, which every rule leaves
+        # out, are fed as None: no token is made for them unless an error or the
+        # end of the file needs one (see _made).
         tables = self.tables
         conf = tables.conf
         if start is None:
@@ -248,115 +259,182 @@ class ResumableParse:
         line_start = text.rfind("\n", 0, pos) + 1
         end = len(text)
         actions = tables.actions
-        token_callbacks = tables.token_callbacks
-        end_state = conf.end_state
         lexers = tables.lexers
         nl_type, indent_type, dedent_type = tables.nl_type, tables.indent_type, tables.dedent_type
         tab_len = tables.tab_len
         snapshots = self.snapshots
-        last: Token | None = None  # the last token the lexer made (Lark's lexer_state.last_token)
-        fed: Token | None = None  # the last token given to the parser
-        pending: list[Token] = []
-
-        def feed(token: Token, is_end: bool = False) -> Any:
-            # Lark's ParserState.feed_token, with the stacks of this parse.
-            type_ = token.type
-            while True:
-                try:
-                    arg = actions[state_stack[-1]][type_]
-                except KeyError:
-                    self._raise_unexpected(token, state_stack, value_stack)
-                if arg.__class__ is int:  # shift
-                    state_stack.append(arg)
-                    value_stack.append(token if type_ not in token_callbacks else token_callbacks[type_](token))
-                    return None
-                size, callback, origin = arg
-                if size:
-                    children = value_stack[-size:]
-                    del state_stack[-size:]
-                    del value_stack[-size:]
+        # The last token the lexer made (Lark's lexer_state.last_token) and the
+        # last one given to the parser: a Token, None before the first, or the
+        # type of a line break, indent or dedent not made (made from `broken`).
+        last: Token | str | None = None
+        fed: Token | str | None = None
+        broken: tuple = ()  # the last line break: its text, position and indentation
+        queued: list[str] = []  # the indents or dedents after a line break (all of one type)
+        bad_dedent = ""
+        token: Token | None
+        while True:
+            if queued:
+                type_ = fed = queued.pop()
+                if not type_:
+                    raise DedentError(bad_dedent)
+                token = None
+            elif pos < end:
+                # (unpacked: reading a named tuple's fields by name costs a call each, per token)
+                pattern, more, keywords, lexer_callbacks, ignore, newline, unusual = lexers[state_stack[-1]]
+                match = pattern.match(text, pos)
+                if match is None:
+                    for pattern in more:
+                        match = pattern.match(text, pos)
+                        if match is not None:
+                            break
+                    else:
+                        self._raise_lex_error(text, pos, line, line_start, self._made(last, broken),
+                                              state_stack, value_stack)
+                type_ = match.lastgroup
+                value = match.group(type_)  # (without the blanks before it, skipped in the same match)
+                pos = match.end()
+                start_pos = pos - len(value)
+                column = start_pos - line_start + 1
+                if type_ == nl_type:
+                    # The indenter (Lark's Indenter.handle_NL): the line break, then
+                    # an indent or as many dedents as blocks end here.
+                    start_line = line
+                    newlines = value.count("\n")
+                    if newlines:
+                        line += newlines
+                        line_start = start_pos + value.rindex("\n") + 1
+                    token = None
+                    last = fed = type_
+                    indent_str = value.rsplit("\n", 1)[1]
+                    broken = (value, indent_str, start_pos, start_line, column, line, pos - line_start + 1, pos)
+                    if record:
+                        snapshots.append(_Snapshot(
+                            start_pos, start_line, list(state_stack), list(value_stack),
+                            tuple(len(v.children) if isinstance(v, Tree) else None for v in value_stack),
+                            list(levels)))
+                    indent = indent_str.count(" ") + indent_str.count("\t") * tab_len
+                    if indent > levels[-1]:
+                        levels.append(indent)
+                        queued.append(indent_type)
+                    elif indent < levels[-1]:
+                        while indent < levels[-1]:
+                            levels.pop()
+                            queued.append(dedent_type)
+                        if indent != levels[-1]:  # raised once the line break is fed, as Lark does
+                            bad_dedent = f"Unexpected dedent to column {indent}. Expected dedent to {levels[-1]}"
+                            queued.append("")
+                elif type_ in unusual:  # ignored, perhaps across lines, or with a callback: as Lark does it
+                    start_line = line
+                    if type_ in newline:
+                        newlines = value.count("\n")
+                        if newlines:
+                            line += newlines
+                            line_start = start_pos + value.rindex("\n") + 1
+                    token = _new_token(type_, value, start_pos, start_line, column, line, pos - line_start + 1, pos)
+                    if type_ in ignore:
+                        if type_ in lexer_callbacks:  # called, as Lark calls it, then dropped
+                            lexer_callbacks[type_](token)
+                        continue
+                    if type_ in keywords:
+                        token.type = type_ = keywords[type_].get(value, type_)
+                    elif type_ in lexer_callbacks:
+                        token = lexer_callbacks[type_](token)
+                        type_ = token.type
+                    last = fed = token
                 else:
-                    children = []
-                value = callback(children)
-                new_state = actions[state_stack[-1]][origin]
-                state_stack.append(new_state)
-                value_stack.append(value)
-                if is_end and new_state == end_state:
-                    return value
-
-        while pos < end:
-            # (unpacked: reading a named tuple's fields by name costs a call each, per token)
-            pattern, more, keywords, lexer_callbacks, ignore, newline = lexers[state_stack[-1]]
-            match = pattern.match(text, pos)
-            if match is None:
-                for pattern in more:
-                    match = pattern.match(text, pos)
-                    if match is not None:
-                        break
-                else:
-                    self._raise_lex_error(text, pos, line, line_start, last, state_stack, value_stack)
-            type_ = match.lastgroup
-            value = match.group(type_)  # (without the blanks before it, skipped in the same match)
-            pos = match.end()
-            start_pos = pos - len(value)
-            start_line, column = line, start_pos - line_start + 1
-            if type_ in newline:
-                newlines = value.count("\n")
-                if newlines:
-                    line += newlines
-                    line_start = start_pos + value.rindex("\n") + 1
-            if type_ in ignore:
-                if type_ in lexer_callbacks:  # called, as Lark calls it, then dropped
-                    lexer_callbacks[type_](_new_token(type_, value, start_pos, start_line, column, line,
-                                                      pos - line_start + 1, pos))
-                continue
-            token = _new_token(type_, value, start_pos, start_line, column, line, pos - line_start + 1, pos)
-            if type_ in keywords:
-                token.type = type_ = keywords[type_].get(value, type_)
-            elif type_ in lexer_callbacks:
-                token = lexer_callbacks[type_](token)
-                type_ = token.type
-            last = token
-            if type_ != nl_type:
-                # A shift, most tokens' only action, is done here; anything else goes through feed.
-                arg = actions[state_stack[-1]].get(type_)
-                if arg.__class__ is int:
-                    state_stack.append(arg)
-                    value_stack.append(token if type_ not in token_callbacks else token_callbacks[type_](token))
-                else:
-                    feed(token)
-                fed = token
-                continue
-            # The indenter (Lark's Indenter.handle_NL): the line break, then an
-            # indent or as many dedents as blocks end here.
-            if record:
-                snapshots.append(_Snapshot(
-                    start_pos, start_line, list(state_stack), list(value_stack),
-                    tuple(len(v.children) if isinstance(v, Tree) else None for v in value_stack), list(levels)))
-            feed(token)
-            fed = token
-            indent_str = value.rsplit("\n", 1)[1]
-            indent = indent_str.count(" ") + indent_str.count("\t") * tab_len
-            if indent > levels[-1]:
-                levels.append(indent)
-                pending.append(Token.new_borrow_pos(indent_type, indent_str, token))
+                    # On one line, no callback.  Token(type_, value, ...) as Lark
+                    # 1.3.1's Token._future_new makes it, without its three calls.
+                    if type_ in keywords:
+                        type_ = keywords[type_].get(value, type_)
+                    token = _str_new(Token, value)
+                    token.type = type_
+                    token.start_pos = start_pos
+                    token.value = value
+                    token.line = token.end_line = line
+                    token.column = column
+                    token.end_column = pos - line_start + 1
+                    token.end_pos = pos
+                    last = fed = token
             else:
-                while indent < levels[-1]:
-                    levels.pop()
-                    pending.append(Token.new_borrow_pos(dedent_type, indent_str, token))
-                if indent != levels[-1]:
-                    raise DedentError(f"Unexpected dedent to column {indent}. Expected dedent to {levels[-1]}")
-            for token in pending:
-                feed(token)
-                fed = token
-            pending.clear()
+                break
+            # Lark's ParserState.feed_token, with the stacks of this parse: reduce
+            # as long as the state asks, then shift the token.
+            arg = actions[state_stack[-1]].get(type_)
+            while arg.__class__ is not int:
+                if arg is None:
+                    self._raise_unexpected(token if token is not None else self._made(type_, broken),
+                                           state_stack, value_stack)
+                size, origin, callback, how = arg
+                if how is _KEEP:
+                    if size != 1:
+                        value = value_stack[callback - size]
+                        del value_stack[-size:]
+                        value_stack.append(value)
+                        del state_stack[-size:]
+                    else:
+                        del state_stack[-1]
+                elif how is _GROW:
+                    value = value_stack.pop()
+                    value_stack[-1].children.append(value)  # (Lark reuses the list too: left recursion)
+                    del state_stack[-2:]
+                elif size:
+                    children = value_stack[-size:]
+                    del value_stack[-size:]
+                    value_stack.append(callback(children))
+                    del state_stack[-size:]
+                else:
+                    value_stack.append(callback([]))
+                state_stack.append(actions[state_stack[-1]][origin])
+                arg = actions[state_stack[-1]].get(type_)
+            state_stack.append(arg)
+            value_stack.append(token)
+        ending = self._made(last, broken)
         while len(levels) > 1:
             levels.pop()
-            fed = Token.new_borrow_pos(dedent_type, "", last) if last else Token(dedent_type, "", 0, 0, 0, 0, 0, 0)
-            feed(fed)
+            fed = Token.new_borrow_pos(dedent_type, "", ending) if ending else Token(dedent_type, "", 0, 0, 0, 0, 0, 0)
+            self._feed(fed, state_stack, value_stack)
+        fed = self._made(fed, broken)
         # `if fed`, as Lark has it: a token is a str, and an empty one (a dedent) counts as none.
         final = Token.new_borrow_pos("$END", "", fed) if fed else Token("$END", "", 0, 1, 1)
-        return feed(final, True)
+        return self._feed(final, state_stack, value_stack, True)
+
+    def _made(self, token: Token | str | None, broken: tuple) -> Token | None:
+        """``token``, or the line break, indent or dedent the loop did not make, as Lark's indenter makes it."""
+        if token is None or token.__class__ is Token:
+            return token  # type: ignore[return-value]
+        value, indent_str, *position = broken
+        type_ = self.tables.nl_type
+        return _new_token(token, value if token == type_ else indent_str, *position)  # type: ignore[arg-type]
+
+    def _feed(self, token: Token, state_stack: list, value_stack: list, is_end: bool = False) -> Any:
+        """Lark's ParserState.feed_token for the tokens at the end of the file, with the stacks of this parse."""
+        actions = self.tables.actions
+        type_ = token.type
+        while True:
+            arg = actions[state_stack[-1]].get(type_)
+            if arg is None:
+                self._raise_unexpected(token, state_stack, value_stack)
+            if arg.__class__ is int:  # shift
+                state_stack.append(arg)
+                value_stack.append(token)
+                return None
+            size, origin, callback, how = arg
+            children = value_stack[-size:] if size else []
+            if size:
+                del state_stack[-size:]
+                del value_stack[-size:]
+            if how is _KEEP:
+                value = children[callback]
+            elif how is _GROW:
+                children[0].children.append(children[1])
+                value = children[0]
+            else:
+                value = callback(children)
+            new_state = actions[state_stack[-1]][origin]
+            state_stack.append(new_state)
+            value_stack.append(value)
+            if is_end and new_state == self.tables.conf.end_state:
+                return value
 
     def _parser_state(self, state_stack: list, value_stack: list) -> ParserState:
         no_lexer: Any = None  # the state is only read (its position, for Lark's lexer and the exception)
