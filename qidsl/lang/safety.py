@@ -33,10 +33,11 @@ LIMITS = {
 FAST_BREATHS_PER_MINUTE = 30.0  # 1.5 times the top of an adult's resting rate (12 to 20 a minute)
 NOTE_AFTER = 10.0  # a retention longer than this calls for a safety note in the routine
 _FAST_CYCLE = 60.0 / FAST_BREATHS_PER_MINUTE  # seconds: a breath this short or shorter is fast
-_IGNORED = (NOTE, SECTION, COUNT, POSE)  # take no breath: they neither start nor end a retention
+_IGNORED = frozenset((NOTE, SECTION, COUNT, POSE))  # take no breath: they neither start nor end a retention
 # The breath goes back to its own rhythm: a hold after these is a posture.  A `stay` is one of them:
 # resting in the posture, breathing freely, is never a retention.
-_INTERRUPTIONS = (SAY, PAUSE, BELL) + FREE_BREATH_KINDS
+_INTERRUPTIONS = frozenset((SAY, PAUSE, BELL) + FREE_BREATH_KINDS)
+_PHASES = frozenset((INHALE, EXHALE))  # what a retention follows
 
 
 def _first_line(span: Span) -> Span:
@@ -63,19 +64,21 @@ def _retentions(steps) -> list[_Retention]:
     previous: str | None = None
     previous_span: Span | None = None
     current: _Retention | None = None
-    for step in steps:
-        if step.kind in _IGNORED:
+    for step in steps:  # (once per step played: each kind read once, looked up in a set)
+        kind = step.kind
+        if kind in _IGNORED:
             continue
-        if step.kind == HOLD and current is not None:
-            current.seconds += step.seconds or 0.0
-            continue
-        if step.kind == HOLD and previous in (INHALE, EXHALE):
-            # The phases of a breathe pattern share its span (one object: compared by identity, as fast).
-            current = _Retention(step, previous, step.seconds or 0.0, step.span is not previous_span)
-            found.append(current)
-            continue
+        if kind == HOLD:
+            if current is not None:
+                current.seconds += step.seconds or 0.0
+                continue
+            if previous is not None:
+                # The phases of a breathe pattern share its span (one object: compared by identity, as fast).
+                current = _Retention(step, previous, step.seconds or 0.0, step.span is not previous_span)
+                found.append(current)
+                continue
         current = None
-        previous = step.kind if step.kind in (INHALE, EXHALE) else None
+        previous = kind if kind in _PHASES else None
         previous_span = step.span
     return found
 
@@ -99,15 +102,17 @@ def _fast_stretches(steps) -> list[tuple[Step, int, float]]:
             first, count, seconds = None, 0, 0.0
         cycles.clear()
 
-    for step in steps:
-        if step.kind in _IGNORED:
+    for step in steps:  # (once per step played: each kind read once, looked up in a set)
+        kind = step.kind
+        if kind in _IGNORED:
             continue
-        if step.kind in _INTERRUPTIONS:
-            close_run()
+        if kind in _INTERRUPTIONS:
+            if cycles:
+                close_run()
             continue
-        if step.kind == INHALE:
-            cycles.append((step, 0.0))
-        if cycles:  # a phase before the first inhale belongs to no breath
+        if kind == INHALE:
+            cycles.append((step, step.seconds or 0.0))
+        elif cycles:  # a phase before the first inhale belongs to no breath
             inhale, length = cycles[-1]
             cycles[-1] = (inhale, length + (step.seconds or 0.0))
     close_run()
@@ -162,8 +167,7 @@ def breath_safety(expanded: ExpandedRoutine, level: str) -> list[Diagnostic]:
             f"level keeps it to at most {_seconds(limits.fast_breathing)} at a time",
             _first_line(first.span), "split it into shorter rounds with slow, easy breaths between them"))
     long_ones = [r for r in longest.values() if r.seconds > NOTE_AFTER + 1e-9]
-    has_note = bool(expanded.notes) or any(step.kind == NOTE for step in steps)
-    if long_ones and not has_note:
+    if long_ones and not (expanded.notes or any(step.kind == NOTE for step in steps)):
         earliest = min(long_ones, key=lambda r: (r.first.span.line, r.first.span.column))
         problems.append(warning(
             "no-safety-note",
