@@ -596,6 +596,11 @@ def unquote(token: str) -> str:
                        token[1:-1])
 
 
+def _quoted(file: str, token: Token) -> m.Text:
+    """The Text of a STRING token (made by the lexer, so its position is whole)."""
+    return _new_text(unquote(token.value), _new_span(file, token.line, token.column, token.end_line, token.end_column))
+
+
 def _end(child) -> tuple[int, int]:
     """Where a child of a rule ends: a token, a model node or a block's body."""
     if isinstance(child, Token):
@@ -634,13 +639,15 @@ class _ToModel(Transformer):
     def _span(self, children) -> m.Span:
         first = children[0]
         last = children[-1]
+        if last.__class__ is Token:  # (most statements end with a token: no call to _end)
+            return _new_span(_FILE.get(), first.line, first.column, last.end_line, last.end_column)
         if last.__class__ is tuple and not last:  # an empty block ends with its header
             last = children[-2]
         end_line, end_column = _end(last)
         return _new_span(_FILE.get(), first.line, first.column, end_line, end_column)
 
     def _text(self, token: Token) -> m.Text:
-        return _new_text(unquote(str(token)), _token_span(_FILE.get(), token))
+        return _quoted(_FILE.get(), token)
 
     def start(self, children):
         settings = tuple(c for c in children if isinstance(c, m.Setting))
@@ -657,22 +664,37 @@ class _ToModel(Transformer):
         span = m.Span(self.file, key.line, key.column, value_span.end_line, value_span.end_column)
         return m.Setting(str(key), text, quoted, span, value_span)
 
+    # The statements of most lines (say, note, a timed phase) and their durations are made
+    # with the file read once and no helper but _quoted: they are most of a routine.
+    # (A token's .value is the text it matched, the str that str(token) copies.)
+
     def duration(self, children):
         token = children[0]
+        span = _new_span(_FILE.get(), token.line, token.column, token.end_line, token.end_column)
         if token.type == "NUMBER":
-            return _new_duration(decimal(str(token)), _token_span(_FILE.get(), token), True)
-        return _new_duration(_duration_seconds(str(token)), _token_span(_FILE.get(), token), False)
+            return _new_duration(decimal(token.value), span, True)
+        return _new_duration(_duration_seconds(token.value), span, False)
 
     def say(self, children):
-        return _new_say(self._text(children[1]), self._span(children))
+        keyword, text = children
+        file = _FILE.get()
+        return _new_say(_quoted(file, text), _new_span(file, keyword.line, keyword.column, text.end_line,
+                                                       text.end_column))
 
     def note(self, children):
-        return _new_note(self._text(children[1]), self._span(children))
+        keyword, text = children
+        file = _FILE.get()
+        return _new_note(_quoted(file, text), _new_span(file, keyword.line, keyword.column, text.end_line,
+                                                        text.end_column))
 
     def _breath(self, children):
-        to = children[-1] if children[-1].__class__ is m.Text else None  # `… to "pose"` (see target)
-        text = self._text(children[2]) if len(children) > 2 and children[2].__class__ is Token else None
-        return _new_breath(str(children[0]), children[1], text, self._span(children), to)
+        file = _FILE.get()
+        keyword, last = children[0], children[-1]
+        to = last if last.__class__ is m.Text else None  # `… to "pose"` (see target)
+        text = _quoted(file, children[2]) if len(children) > 2 and children[2].__class__ is Token else None
+        end = last if last.__class__ is Token else last.span  # a text token, a target's Text or the Duration
+        return _new_breath(keyword.value, children[1], text,
+                           _new_span(file, keyword.line, keyword.column, end.end_line, end.end_column), to)
 
     def target(self, children):
         return self._text(children[0])
