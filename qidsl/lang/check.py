@@ -308,33 +308,45 @@ class _Checker:
         previous = None
         for node in body:
             self.statement(node, depth, top, in_sides, in_define)
-            if isinstance(node, m.Breath) and isinstance(previous, m.Breath) \
-                    and node.phase == previous.phase and BY_KEYWORD[node.phase].opposite:
-                self.warn("breath-twice", f"two {node.phase}s in a row", _sub_span(node.span, len(node.phase)),
-                          f"an {node.phase} usually follows an {BY_KEYWORD[node.phase].opposite} or a hold")
-            if not isinstance(node, m.Note):
+            if isinstance(node, m.Breath):
+                if isinstance(previous, m.Breath) and node.phase == previous.phase \
+                        and BY_KEYWORD[node.phase].opposite:
+                    self.warn("breath-twice", f"two {node.phase}s in a row", _sub_span(node.span, len(node.phase)),
+                              f"an {node.phase} usually follows an {BY_KEYWORD[node.phase].opposite} or a hold")
+                previous = node
+            elif not isinstance(node, m.Note):
                 previous = node
 
     def statement(self, node, depth: int, top: bool, in_sides: bool, in_define: bool) -> None:
-        # (Once per statement of the routine and its definitions: written for speed, with no list
-        # made and each question asked of the node's class once.)
+        # Once per statement of the routine and its definitions, so each kind (most frequent
+        # first) asks only its own questions, in this order: the lengths of its texts, whether
+        # they fit the screen, the texts themselves, its duration, then what is its own.
         lengths_ok = True
         for text in _all_texts(node):
             if len(text.value) > MAX_TEXT_CHARACTERS:
                 self.long_text(text.value, text.span)
                 lengths_ok = False
-        if not lengths_ok and not isinstance(node, m.BLOCKS):
-            return  # nothing more is asked of a statement whose text is megabytes long
-        if lengths_ok and isinstance(node, (m.Note, m.Section, m.Sides)):
-            self._shown(node)
-        for text in _texts_of(node):
-            if len(text.value) <= MAX_TEXT_CHARACTERS:
-                self.text(text, in_sides or in_define)
-        duration = _duration_of(node)
-        if duration is not None:
-            self.duration(duration)
+        side_known = in_sides or in_define
         if isinstance(node, m.BLOCKS):
+            if lengths_ok and isinstance(node, (m.Section, m.Sides)):
+                self._shown(node)
             self.block(node, depth, top, in_sides, in_define)
+        elif not lengths_ok:
+            return  # nothing more is asked of a statement whose text is megabytes long
+        elif isinstance(node, m.Say):
+            self.text(node.text, side_known)
+        elif isinstance(node, m.Breath):
+            if node.text is not None:
+                self.text(node.text, side_known)
+            self.duration(node.duration)
+            if node.to is not None:
+                self.pose_name(node.to)
+        elif isinstance(node, m.Note):
+            self._shown(node)
+            self.text(node.text, side_known)
+        elif isinstance(node, (m.Pause, m.Bell)):
+            if node.duration is not None:
+                self.duration(node.duration)
         elif isinstance(node, m.BreathPattern):
             self.count(node.count, node.count_span, "a breath pattern")
             if node.inhale <= 0 or node.exhale <= 0:
@@ -344,13 +356,13 @@ class _Checker:
                 self.err("bad-pattern", f"a phase of a breath pattern can be at most {MAX_PHASE:,} seconds",
                          node.pattern_span, "write for example 4-7-8")
         elif isinstance(node, m.Do):
-            self.do(node, in_sides or in_define)
+            self.do(node, side_known)
         elif isinstance(node, m.Backdrop):
+            if node.quoted:
+                self.text(node.file, side_known)  # a path may say {side}
             self.backdrop(node)
         elif isinstance(node, m.Pose):
             self.pose(node, top and not self.in_variant_block)
-        elif isinstance(node, m.Breath) and node.to is not None:
-            self.pose_name(node.to)
         elif isinstance(node, m.Include) and (not top or self.in_variant_block):
             self.err("include-not-top", "include belongs at the top level of a routine",
                      _sub_span(node.span, len("include")), "move it out of the block")
@@ -733,13 +745,6 @@ def _all_texts(node: m.Statement) -> tuple[m.Text, ...]:
     if isinstance(node, m.ForVariants):
         return node.variants
     assert_never(node)
-
-
-def _duration_of(node) -> m.Duration | None:
-    """The duration a statement is written with, if any."""
-    if isinstance(node, (m.Breath, m.Pause, m.Bell)):
-        return node.duration
-    return None
 
 
 def check(routine: m.Routine, library: Library,
