@@ -126,32 +126,43 @@ def _is_blank(line: str) -> bool:
     return not stripped or stripped.startswith("#")
 
 
-def _check_layout(lines: list[str], file: str) -> tuple[list[str], list[Diagnostic]]:
-    """Report tabs in indentation and dedents to no known level, and repair them for parsing."""
+def _check_layout(lines: list[str], file: str) -> tuple[list[str], list[Diagnostic], set[int]]:
+    """Report tabs in indentation and dedents to no known level, and repair them for parsing.
+
+    Returns the lines to parse, the problems, and the numbers of the lines whose indentation was mended.
+    """
     problems: list[Diagnostic] = []
+    mended: set[int] = set()
     fixed = list(lines)
     levels = [0]
+    tabbed = "\t" in "\n".join(lines)  # (most files have none: no look for tabs per line)
     for number, line in enumerate(lines, start=1):
-        stripped = line.strip()  # (_is_blank, inlined: this loop runs once per line of the file)
-        if not stripped or stripped[0] == "#":
+        # (This loop runs once per line of the file: the common line, at the indentation of the
+        # line before it, is passed over with one lstrip and two comparisons.)
+        code = line.lstrip(" \t")
+        if not code or code[0] == "#" or code[0].isspace() and _is_blank(line):
             # Blank to Lark too: a line of form feeds, U+2028 or other characters
             # that str.strip() counts as blank would otherwise set an indentation
             # Lark's indenter sees and this check does not.
             fixed[number - 1] = ""
             continue
-        indent_text = line[: len(line) - len(line.lstrip(" \t"))]
-        if "\t" in indent_text:
+        # Lark skips the spaces that open the text, so the first line is at level 0.
+        indent = len(line) - len(code) if number > 1 else 0
+        if tabbed and "\t" in line[:len(line) - len(code)]:
+            indent_text = line[:len(line) - len(code)]
             col = indent_text.index("\t") + 1
             problems.append(error("tab-indent", "a tab is used for indentation",
                                   m.Span(file, number, col, number, len(indent_text) + 1),
                                   "indent with spaces only"))
             indent_text = indent_text.replace("\t", "    ")
-            fixed[number - 1] = indent_text + line.lstrip(" \t")
-        # Lark skips the spaces that open the text, so the first line is at level 0.
-        indent = len(indent_text) if number > 1 else 0
+            fixed[number - 1] = indent_text + code
+            mended.add(number)
+            indent = len(indent_text) if number > 1 else 0
+        if indent == levels[-1]:
+            continue
         if indent > levels[-1]:
             levels.append(indent)
-        elif indent < levels[-1]:
+        else:
             open_levels = list(levels)
             while levels[-1] > indent:
                 levels.pop()
@@ -164,8 +175,9 @@ def _check_layout(lines: list[str], file: str) -> tuple[list[str], list[Diagnost
                 # was meant as 4), so the lines after it are not blamed too.
                 nearest = min(open_levels, key=lambda level: (abs(level - indent), -level))
                 levels = open_levels[: open_levels.index(nearest) + 1]
-                fixed[number - 1] = " " * nearest + line.lstrip(" \t")
-    return fixed, problems
+                fixed[number - 1] = " " * nearest + code
+                mended.add(number)
+    return fixed, problems, mended
 
 
 # ---------------------------------------------------------------------------
@@ -846,11 +858,11 @@ def _parse_source(source: Source) -> ParseResult:
     if not source.text.strip():
         return ParseResult(None, (error("empty-file", "this file is empty", m.Span(file, 1, 1, 1, 1),
                                         'start with a title, for example: title: "Morning Qigong"'),))
-    lines, problems = _check_layout(source.lines, file)
+    lines, problems, mended = _check_layout(source.lines, file)
     # Lines whose indentation the layout check mended (tabs, bad dedents):
     # how many columns it moved their text, to point into the line as written.
-    moved = {number: _indent_width(fixed) - _indent_width(line)
-             for number, (line, fixed) in enumerate(zip(source.lines, lines), start=1) if fixed and line != fixed}
+    moved = {number: _indent_width(lines[number - 1]) - _indent_width(source.lines[number - 1])
+             for number in mended if lines[number - 1] != source.lines[number - 1]}
     parsed = None
     parser = _lark()
     # After a mend, parsing goes on from just before it.
