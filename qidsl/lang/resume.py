@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import re
 from functools import partial
-from operator import itemgetter
 from typing import Any, NamedTuple, NoReturn
 
 from lark import Lark, Token, Tree
@@ -362,7 +361,7 @@ class ResumableParse:
             arg = actions[state_stack[-1]].get(type_)
             while arg.__class__ is not int:
                 if arg is None:
-                    self._raise_unexpected(token if token is not None else self._made(type_, broken),
+                    self._raise_unexpected(token if token is not None else self._filtered(type_, broken),
                                            state_stack, value_stack)
                 size, origin, callback, how = arg
                 if how is _KEEP:
@@ -399,12 +398,15 @@ class ResumableParse:
         return self._feed(final, state_stack, value_stack, True)
 
     def _made(self, token: Token | str | None, broken: tuple) -> Token | None:
-        """``token``, or the line break, indent or dedent the loop did not make, as Lark's indenter makes it."""
-        if token is None or token.__class__ is Token:
-            return token  # type: ignore[return-value]
+        """``token``, or (given its type) the line break, indent or dedent the loop did not make."""
+        if token is None or isinstance(token, Token):
+            return token
+        return self._filtered(token, broken)
+
+    def _filtered(self, type_: str, broken: tuple) -> Token:
+        """The line break, indent or dedent of type ``type_`` after the line break ``broken``, as Lark makes it."""
         value, indent_str, *position = broken
-        type_ = self.tables.nl_type
-        return _new_token(token, value if token == type_ else indent_str, *position)  # type: ignore[arg-type]
+        return _new_token(type_, value if type_ == self.tables.nl_type else indent_str, *position)
 
     def _feed(self, token: Token, state_stack: list, value_stack: list, is_end: bool = False) -> Any:
         """Lark's ParserState.feed_token for the tokens at the end of the file, with the stacks of this parse."""

@@ -22,7 +22,9 @@ From the row (:data:`KINDS`), keyed on the keyword:
 - ``block``, ``scope``: whether it holds a body; its highlighting.
 
 From the model class, by the statement's shape (a text, a timed phase, a
-block…), in one ``match`` per stage whose last arm is ``assert_never``: how
+block…), in one dispatch per stage whose last branch is ``assert_never``
+(a ``match``, or where it runs once per statement played an ``isinstance``
+chain, most frequent first, which takes half the time): how
 it expands (``qidsl.lang.expand._Expander.node``), how many steps and seconds
 it makes (``qidsl.lang.check.Sizer._of``), the texts whose length is limited
 (``qidsl.lang.check._all_texts``) and how ``fmt`` writes its first line
