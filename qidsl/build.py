@@ -768,55 +768,86 @@ def _music_cycle(music: str | Path, target: float):
 
 def _declare_music(timeline, placed, total: int, levelled: dict, settings, target: float,
                    music: str | Path) -> AudioProducts:
-    """The mix with music under the voice, and the MP3 encoded from it in one run (the music never stops).
+    """The mix with music under the voice, mastered and encoded in pieces (:mod:`qidsl.renderers.music_mix`).
 
     The music's loop is levelled once (``music``, keyed by the file's content
-    or by the code that makes ``calm``), then looped and shaped under this
-    timeline (``music-bed``); the mix puts it under the voice and finds how far it
-    rises in the pauses for the programme to meet the target
-    (:func:`qidsl.renderers.audio.write_mastered_wav`).
+    or by the code that makes ``calm``).  Each piece's loudness table is made
+    first (the ``runs`` the build makes side by side); from them the MP3 and the
+    WAV find the music's lift in the pauses (:func:`qidsl.renderers.music_mix.master`),
+    then make the pieces' samples and MP3 frames at it.  A piece an edit does not
+    reach keeps every key, so a one-cue edit remakes the pieces of its section
+    from the edit on, and those next to them.
     """
     import numpy as np
 
-    from .graph import Product
-    from .products import MP3, MUSIC_BED, WAV
-    from .renderers import audio, chapters, mp3
+    from .graph import Later, Product
+    from .products import MIX_LOUDNESS, MIX_PIECE, MP3, MP3_PIECE, WAV
+    from .renderers import audio, chapters, mp3, music_mix
     from .renderers import music as bed
 
     cycle = _music_cycle(music, target)
-    sounds = [(p.start, p.start + p.length) for p in placed]
-    level = settings.music_level
-
-    def make_bed(out: Path, cycle_path: Path) -> None:
-        bed.write_bed(out, np.fromfile(cycle_path, dtype="<f4"), sounds, total)
-    bed_product = Product(MUSIC_BED.kind, MUSIC_BED.key(cycle.key, sounds, total), MUSIC_BED.ext, make_bed,
-                          (cycle,))
-    sound_keys = list(levelled)
+    lay = music_mix.layout([timeline.at_sample(e.start, audio.SAMPLE_RATE) for e in timeline.sections], placed,
+                           total)
+    level, tools = settings.music_level, _tool_version()
     measured: list[float] = []
 
-    def make_wav(out: Path, bed_path: Path, *paths) -> None:
-        files = dict(zip(sound_keys, paths, strict=True))
-        with open(bed_path, "rb") as stream:
-            def music_bed(first: int, end: int) -> np.ndarray:  # only the stretch a block needs is read
-                stream.seek(first * 8)
-                return np.fromfile(stream, dtype="<f4", count=(end - first) * 2).reshape(-1, 2)
-            measured.append(audio.write_mastered_wav(out, placed, total,
-                                                     lambda key: np.fromfile(files[key], "<f4"), music_bed, level,
-                                                     bed.PAUSE_DB, target))
-    wav = Product(WAV.kind, WAV.key("music", [(p.start, p.length, p.sound) for p in placed], bed_product.key, total,
-                                    level, target),
-                  WAV.ext, make_wav, (bed_product, *(levelled[k] for k in sound_keys)))
+    def sounds(win) -> tuple[list[str], tuple]:
+        keys = list(dict.fromkeys(key for _, _, key in win.sounds))
+        return keys, (cycle, *(levelled[k] for k in keys))
+
+    def loader(keys: list[str], paths) -> tuple[np.ndarray, object]:
+        files = dict(zip(keys, paths[1:], strict=True))
+        return np.fromfile(paths[0], dtype="<f4"), lambda key: np.fromfile(files[key], dtype="<f4")
+
+    tables = []
+    for first, end in lay.pieces:
+        win = music_mix.window(lay, first - music_mix.LOUDNESS_PRE, end)
+        keys, inputs = sounds(win)
+
+        def make_table(out: Path, *paths, win=win, keys=keys) -> None:
+            music_mix.loudness_of(win, *loader(keys, paths), 10 ** (-level / 20)).astype("<f8").tofile(out)
+        tables.append(Product(MIX_LOUDNESS.kind, MIX_LOUDNESS.key(win.identity(), cycle.key, level), MIX_LOUDNESS.ext,
+                              make_table, inputs))
+    windows = [music_mix.piece_window(lay, first, end) for first, end in lay.pieces]
+    base = [MIX_PIECE.key(win.identity(), cycle.key) for win in windows]
+
+    def mastered(table_paths) -> list[Product]:
+        """The pieces' samples at the gains the tables give."""
+        gains = music_mix.master([np.fromfile(p, dtype="<f8").reshape(len(music_mix.PROBES), -1)
+                                  for p in table_paths], level, bed.PAUSE_DB, target)
+        if not measured:
+            measured.append(gains.loudness)
+        pieces = []
+        for win, key in zip(windows, base):
+            keys, inputs = sounds(win)
+
+            def make_piece(out: Path, *paths, win=win, keys=keys) -> None:
+                music_mix.write_piece(out, win, *loader(keys, paths), gains)
+            pieces.append(Product(MIX_PIECE.kind, MIX_PIECE.key(key, gains.level_db, gains.lift_db, gains.gain_db),
+                                  MIX_PIECE.ext, make_piece, inputs))
+        return pieces
+
+    def more_wav(*table_paths) -> Later:
+        pieces = mastered(table_paths)
+        return Later(tuple(pieces), make=lambda out, *paths: audio.write_pcm_wav(
+            out, paths[len(tables):], total, music_mix.PRE_ROLL, music_mix.POST_ROLL))
+    wav = Product(WAV.kind, WAV.key("music", [t.key for t in tables], base, total), WAV.ext, lambda out, *_: None,
+                  tuple(tables), more=more_wav)
     marks = [(c.title, c.start, c.end) for c in chapters.chapters(timeline)]
 
-    def make_mp3(out: Path, wav_path: Path) -> None:
-        frames = Path(f"{out}.frames")
-        try:
-            mp3.encode_frames(frames, audio.read_wav(wav_path))
-            mp3.join_mp3(out, [(mp3.DECODED_OFFSET, frames)], total, settings.title, settings.author, marks)
-        finally:
-            frames.unlink(missing_ok=True)
-    mp3_key = MP3.key("mastered", wav.key, total, settings.title, settings.author, marks, _tool_version())
-    return AudioProducts([], Product(MP3.kind, mp3_key, MP3.ext, make_mp3, (wav,)), wav, measured)
+    def more_mp3(*table_paths) -> Later:
+        pieces = mastered(table_paths)
+        frames = [Product(MP3_PIECE.kind, MP3_PIECE.key(piece.key, tools), MP3_PIECE.ext, music_mix.write_mp3_piece,
+                          (piece,)) for piece in pieces]
+
+        def make(out: Path, *paths) -> None:
+            starts = [first + mp3.DECODED_OFFSET for first, _ in lay.pieces]
+            mp3.join_mp3(out, list(zip(starts, paths[-len(frames):])), total, settings.title, settings.author,
+                         marks)
+        return Later((*pieces, *frames), make=make)
+    mp3_key = MP3.key("mastered", [t.key for t in tables], base, total, settings.title, settings.author, marks, tools)
+    return AudioProducts(tables, Product(MP3.kind, mp3_key, MP3.ext, lambda out, *_: None, tuple(tables),
+                                         more=more_mp3), wav, measured)
 
 
 def _declare_mp3(timeline, placed, total: int, levelled: dict, settings):
