@@ -25,6 +25,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -795,7 +796,7 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
         keys = list(dict.fromkeys(key for _, _, key in win.sounds))
         return keys, (cycle, *(levelled[k] for k in keys))
 
-    def loader(keys: list[str], paths) -> tuple[np.ndarray, object]:
+    def loader(keys: list[str], paths) -> tuple[np.ndarray, Callable[[str], np.ndarray]]:
         files = dict(zip(keys, paths[1:], strict=True))
         return np.fromfile(paths[0], dtype="<f4"), lambda key: np.fromfile(files[key], dtype="<f4")
 
