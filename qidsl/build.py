@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -782,7 +782,7 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     import numpy as np
 
     from .graph import Later, Product
-    from .products import MIX_LOUDNESS, MIX_PIECE, MP3, MP3_PIECE, WAV
+    from .products import MIX_GAINS, MIX_LOUDNESS, MIX_PIECE, MP3, MP3_PIECE, WAV
     from .renderers import audio, chapters, mp3, music_mix
     from .renderers import music as bed
 
@@ -812,10 +812,33 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     windows = [music_mix.piece_window(lay, first, end) for first, end in lay.pieces]
     base = [MIX_PIECE.key(win.identity(), cycle.key) for win in windows]
 
-    def mastered(table_paths) -> list[Product]:
-        """The pieces' samples at the gains the tables give."""
+    def more_gains(*table_paths) -> Later:
+        """The lift and make-up gain the unlimited tables give, then what the limiter takes at them."""
         gains = music_mix.master([np.fromfile(p, dtype="<f8").reshape(len(music_mix.PROBES), -1)
                                   for p in table_paths], level, bed.PAUSE_DB, target)
+        limited = []
+        for first, end in lay.pieces:
+            win = music_mix.window(lay, first - music_mix.LOUDNESS_PRE - music_mix.LIMIT_PAD,
+                                   end + music_mix.LIMIT_PAD)
+            keys, inputs = sounds(win)
+
+            def make_limited(out: Path, *paths, win=win, keys=keys) -> None:
+                music_mix.limited_loudness(win, *loader(keys, paths), gains).astype("<f8").tofile(out)
+            limited.append(Product(MIX_LOUDNESS.kind, MIX_LOUDNESS.key("limited", win.identity(), cycle.key,
+                                                                       gains.level_db, gains.lift_db, gains.gain_db),
+                                   MIX_LOUDNESS.ext, make_limited, inputs))
+
+        def make(out: Path, *paths) -> None:
+            found = music_mix.correct(gains, [np.fromfile(p, dtype="<f8").reshape(2, -1)
+                                              for p in paths[len(tables):]], target)
+            out.write_text(json.dumps(asdict(found)), encoding="utf-8")
+        return Later(tuple(limited), make=make)
+    gains_product = Product(MIX_GAINS.kind, MIX_GAINS.key([t.key for t in tables], level, bed.PAUSE_DB, target),
+                            MIX_GAINS.ext, lambda out, *_: None, tuple(tables), more=more_gains)
+
+    def mastered(gains_path: Path) -> list[Product]:
+        """The pieces' samples at the gains found."""
+        gains = music_mix.Gains(**json.loads(gains_path.read_text(encoding="utf-8")))
         if not measured:
             measured.append(gains.loudness)
         pieces = []
@@ -828,16 +851,16 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
                                   MIX_PIECE.ext, make_piece, inputs))
         return pieces
 
-    def more_wav(*table_paths) -> Later:
-        pieces = mastered(table_paths)
+    def more_wav(gains_path: Path) -> Later:
+        pieces = mastered(gains_path)
         return Later(tuple(pieces), make=lambda out, *paths: audio.write_pcm_wav(
-            out, paths[len(tables):], total, music_mix.PRE_ROLL, music_mix.POST_ROLL))
-    wav = Product(WAV.kind, WAV.key("music", [t.key for t in tables], base, total), WAV.ext, lambda out, *_: None,
-                  tuple(tables), more=more_wav)
+            out, paths[1:], total, music_mix.PRE_ROLL, music_mix.POST_ROLL))
+    wav = Product(WAV.kind, WAV.key("music", gains_product.key, base, total), WAV.ext, lambda out, *_: None,
+                  (gains_product,), more=more_wav)
     marks = [(c.title, c.start, c.end) for c in chapters.chapters(timeline)]
 
-    def more_mp3(*table_paths) -> Later:
-        pieces = mastered(table_paths)
+    def more_mp3(gains_path: Path) -> Later:
+        pieces = mastered(gains_path)
         frames = [Product(MP3_PIECE.kind, MP3_PIECE.key(piece.key, tools), MP3_PIECE.ext, music_mix.write_mp3_piece,
                           (piece,)) for piece in pieces]
 
@@ -846,8 +869,8 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
             mp3.join_mp3(out, list(zip(starts, paths[-len(frames):])), total, settings.title, settings.author,
                          marks)
         return Later((*pieces, *frames), make=make)
-    mp3_key = MP3.key("mastered", [t.key for t in tables], base, total, settings.title, settings.author, marks, tools)
-    return AudioProducts(tables, Product(MP3.kind, mp3_key, MP3.ext, lambda out, *_: None, tuple(tables),
+    mp3_key = MP3.key("mastered", gains_product.key, base, total, settings.title, settings.author, marks, tools)
+    return AudioProducts(tables, Product(MP3.kind, mp3_key, MP3.ext, lambda out, *_: None, (gains_product,),
                                          more=more_mp3), wav, measured)
 
 

@@ -75,6 +75,9 @@ STEP_DB = 0.1  # the grid of the lift and of the make-up gain (a half step off i
 # 1105) the piece's first sample falls at the start of the fourth frame; the first three are dropped.
 PRE_ROLL = 3 * FRAME - mp3.DECODED_OFFSET
 POST_ROLL = 4 * FRAME
+CEILING = 10 ** ((-1.0 - audio.CEILING_MARGIN_DB) / 20)  # the true-peak ceiling, with the encoders' margin
+LIMIT_PROBE_DB = 0.5  # the second gain the limiter's loss is measured at (a secant step from the first)
+MAX_STEP_DB = 6.0
 _ABSOLUTE_GATE = 10 ** ((-70.0 + 0.691) / 10)  # BS.1770: blocks under -70 LUFS are left out ...
 _RELATIVE_GATE = 0.1  # ... then those 10 LU under the mean of the rest
 
@@ -234,20 +237,39 @@ def _looped(cycle: np.ndarray, phase: int, n: int) -> np.ndarray:
 def loudness_of(win: Window, cycle: np.ndarray, load: Callable[[str], np.ndarray], down: float) -> np.ndarray:
     """Energies (3, hops) of the 400 ms blocks ending every 100 ms after the window's first :data:`LOUDNESS_PRE`
     samples, with the music lifted by each of :data:`PROBES`: BS.1770's K-weighted mean square (libebur128)."""
+    voice, ducked, lifted = render(win, cycle, load)
+    return np.stack([_energies(voice + np.float32(down) * ducked + np.float32(up) * lifted) for up in PROBES])
+
+
+def limited_loudness(win: Window, cycle: np.ndarray, load: Callable[[str], np.ndarray], gains: Gains) -> np.ndarray:
+    """Energies (2, hops) of the same blocks as :func:`loudness_of` (``win`` has :data:`LIMIT_PAD` more on
+    either side), mixed at ``gains`` and at :data:`LIMIT_PROBE_DB` more gain, true peaks limited as
+    :func:`write_piece` limits them: what the limiter takes away, for :func:`correct`."""
+    voice, ducked, lifted = render(win, cycle, load)
+    samples = voice + np.float32(gains.down) * ducked + np.float32(gains.up) * lifted
+    peaks = audio._oversampled_peaks(samples)
+    rows = []
+    for gain_db in (gains.gain_db, gains.gain_db + LIMIT_PROBE_DB):
+        limited = audio._amplified_and_limited(samples, peaks, 10 ** (gain_db / 20), CEILING, RATE)
+        rows.append(_energies(np.clip(limited[LIMIT_PAD: win.length - LIMIT_PAD], -1.0, 1.0)))
+    return np.stack(rows)
+
+
+def _energies(samples: np.ndarray) -> np.ndarray:
+    """The mean square energies of the 400 ms blocks of ``samples`` ending every :data:`HOP` after its first
+    :data:`LOUDNESS_PRE` (libebur128's momentary loudness, K-weighted)."""
     import pyebur128
 
-    voice, ducked, lifted = render(win, cycle, load)
-    hops = (win.length - LOUDNESS_PRE) // HOP
-    out = np.zeros((len(PROBES), hops), np.float64)
-    for row, up in enumerate(PROBES):
-        samples = np.ascontiguousarray(voice + np.float32(down) * ducked + np.float32(up) * lifted, np.float32)
-        meter = pyebur128.R128State(1, RATE, pyebur128.MeasurementMode.MODE_M)
-        meter.add_frames(samples[:LOUDNESS_PRE], LOUDNESS_PRE)
-        for hop in range(hops):
-            at = LOUDNESS_PRE + hop * HOP
-            meter.add_frames(samples[at: at + HOP], HOP)
-            loudness = pyebur128.get_loudness_momentary(meter)
-            out[row, hop] = 10 ** ((loudness + 0.691) / 10) if math.isfinite(loudness) else 0.0
+    samples = np.ascontiguousarray(samples, np.float32)
+    hops = (len(samples) - LOUDNESS_PRE) // HOP
+    out = np.zeros(hops, np.float64)
+    meter = pyebur128.R128State(1, RATE, pyebur128.MeasurementMode.MODE_M)
+    meter.add_frames(samples[:LOUDNESS_PRE], LOUDNESS_PRE)
+    for hop in range(hops):
+        at = LOUDNESS_PRE + hop * HOP
+        meter.add_frames(samples[at: at + HOP], HOP)
+        loudness = pyebur128.get_loudness_momentary(meter)
+        out[hop] = 10 ** ((loudness + 0.691) / 10) if math.isfinite(loudness) else 0.0
     return out
 
 
@@ -309,7 +331,18 @@ def master(tables: Sequence[np.ndarray], level_db: float, pause_db: float, targe
     return Gains(level_db, lift, round(gain_db, 6), loudness + gain_db)
 
 
-CEILING = 10 ** ((-1.0 - audio.CEILING_MARGIN_DB) / 20)
+def correct(gains: Gains, limited: Sequence[np.ndarray], target: float) -> Gains:
+    """``gains`` with the make-up gain corrected for what the limiter takes away, from the pieces'
+    :func:`limited_loudness` tables: a secant step through the two gains they were measured at, on the
+    :data:`STEP_DB` grid.  The lift stays as :func:`master` found it."""
+    energies = np.concatenate(limited, axis=1) if limited else np.zeros((2, 0))
+    first, second = integrated(energies[0]), integrated(energies[1])
+    if not math.isfinite(first) or abs(first - target) <= STEP_DB / 2:
+        return Gains(gains.level_db, gains.lift_db, gains.gain_db, first)
+    slope = (second - first) / LIMIT_PROBE_DB if math.isfinite(second) and second > first else 1.0
+    step = max(-MAX_STEP_DB, min(MAX_STEP_DB, (target - first) / slope))
+    gain_db = round(STEP_DB * round((gains.gain_db + step) / STEP_DB), 6)
+    return Gains(gains.level_db, gains.lift_db, gain_db, first + (gain_db - gains.gain_db) * slope)
 
 
 def piece_window(lay: Layout, first: int, end: int) -> Window:
