@@ -817,7 +817,8 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
         gains = music_mix.master([np.fromfile(p, dtype="<f8").reshape(len(music_mix.PROBES), -1)
                                   for p in table_paths], level, bed.PAUSE_DB, target)
         limited = []
-        for first, end in lay.pieces:
+        # Only a make-up gain pushes the voice into the limiter; without one, what it takes is a hair.
+        for first, end in lay.pieces if gains.gain_db > 0 else ():
             win = music_mix.window(lay, first - music_mix.LOUDNESS_PRE - music_mix.LIMIT_PAD,
                                    end + music_mix.LIMIT_PAD)
             keys, inputs = sounds(win)
@@ -830,7 +831,7 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
 
         def make(out: Path, *paths) -> None:
             found = music_mix.correct(gains, [np.fromfile(p, dtype="<f8").reshape(2, -1)
-                                              for p in paths[len(tables):]], target)
+                                              for p in paths[len(tables):]], target) if limited else gains
             out.write_text(json.dumps(asdict(found)), encoding="utf-8")
         return Later(tuple(limited), make=make)
     gains_product = Product(MIX_GAINS.kind, MIX_GAINS.key([t.key for t in tables], level, bed.PAUSE_DB, target),

@@ -13,30 +13,39 @@ laid out per *section* (:func:`layout`):
 - the music starts its loop again :data:`CROSSFADE_SAMPLES` before each
   section's anchor, crossfading (equal power) from the loop that was playing,
   so what plays under a section depends on that section alone;
-- each section is cut into *pieces* of :data:`PIECE_SAMPLES` (a whole number
-  of MPEG frames and of loudness hops) from its anchor.
+- each section is cut into *pieces* (:func:`_cuts`): a short head, pieces of
+  :data:`PIECE_SAMPLES` (a whole number of MPEG frames and of loudness hops)
+  from its anchor, and a short tail; what the sections either side bring
+  reaches only into the head and the tail.
 
 Everything a piece sounds like is written in its :class:`Window` (its sounds,
 the music's loop phase and crossfades, the ducking ramps and the fades, all
 relative to the window), and a piece's products are keyed by that window: a
-piece no edit reaches keeps its keys.  Per piece there are three products:
+piece no edit reaches keeps its keys.  The products:
 
-- its loudness (:func:`loudness_of`): for three lifts of the music in the
-  pauses, the mean square energy of every 400 ms block (BS.1770's gating
-  blocks, 100 ms apart, libebur128's momentary loudness);  the energy is a
-  quadratic in the lift, so :func:`master` finds the lift that brings the
-  whole programme to its target from these tables alone, with no pass over
-  the audio;
-- its samples (:func:`write_piece`): voice plus music at the gains found,
-  any true peak over the ceiling limited with the samples around it;
-- its MP3 frames (:func:`write_mp3_piece`), encoded from its samples with the
-  neighbours' samples as pre-roll and post-roll, so the frames either side of
-  a join were encoded from the same sound and the join is clean.
+- each piece's loudness table (:func:`loudness_of`): for three lifts of the
+  music in the pauses, the mean square energy of every 400 ms block (BS.1770's
+  gating blocks, 100 ms apart, libebur128's momentary loudness).  The energy
+  is a quadratic in the lift, so :func:`master` finds the lift that brings
+  the whole programme to its target from these tables alone, with no pass
+  over the audio;
+- when the lift cannot reach it (a routine of long holds), a make-up gain, and
+  what the limiter then takes away: each piece's energies limited at that
+  gain and a little more (:func:`limited_loudness`), from which
+  :func:`correct` steps the gain to the target;
+- each piece's samples (:func:`write_piece`): voice plus music at the gains
+  found, any true peak over the ceiling limited with the samples around it,
+  with the encoder's pre-roll and post-roll either side;
+- each piece's MP3 frames (:func:`write_mp3_piece`), encoded from those
+  samples, so the frames either side of a join were encoded from the same
+  sound and the join is clean.  The MP3 lays them end to end; the WAV (the
+  video's sound) is the pieces' samples end to end.
 
 The lift and the make-up gain are kept on a grid of :data:`STEP_DB`: an edit
 that moves the programme's loudness by a hundredth of a LU leaves them, and so
-every piece it does not touch, as they were.  A clean build of a routine and
-a rebuild after an edit make the same pieces at the same gains: the same
+every piece it does not touch, as they were (an edit that tips one over a step
+of the grid remakes every piece, once).  A clean build of a routine and a
+rebuild after an edit make the same pieces at the same gains: the same
 samples.
 """
 
