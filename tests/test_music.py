@@ -178,9 +178,44 @@ def test_calm_music_is_levelled_once_and_an_edit_remakes_only_the_pieces_it_reac
     edited = SECTIONS.replace("Rise again, slowly.", "Rise again, very slowly.")
     again = _products(tmp_path, edited, "--wav")
     assert _made(again, "music") == 0  # the loop is not levelled again
-    # The first section's pieces and the second's head are kept: only what the edit reaches is made.
-    assert 0 < _made(again, "mix-piece") <= pieces - 4, again
+    # The first section's loudness is not measured again (its pieces' samples are remade only when
+    # the edit moves the programme's gains by a step of their grid, as a routine this short may).
+    assert 0 < _made(again, "mix-loudness") <= pieces - 3, again
     assert _made(again, "mp3-piece") == _made(again, "mix-piece")
+
+
+def test_an_edit_leaves_the_windows_of_the_pieces_it_does_not_reach():
+    """A cue made longer moves every later section by 0.133 s: the pieces before the edit and those inside
+    the later sections hold the same window (the same key); the edited section's later pieces, the heads
+    and tails of the sections after it, and the end do not."""
+    from qidsl.renderers import music_mix
+    from qidsl.renderers.audio import Piece
+
+    def programme(longer: int):
+        starts = [0, 60 * RATE, 130 * RATE + longer]  # the edit is in the second section
+        placed = []
+        for k, start in enumerate(starts):
+            for at in range(2 * RATE, 55 * RATE, 9 * RATE):
+                length = 3 * RATE + (longer if (k, at) == (1, 20 * RATE) else 0)
+                shift = longer if (k, at) > (1, 20 * RATE) and k == 1 else 0
+                placed.append(Piece(start + at + shift, length, f"sound-{k}-{at}"))
+        total = 190 * RATE + longer
+        lay = music_mix.layout(starts[1:], placed, total)
+        return lay, [music_mix.piece_window(lay, a, b).identity() for a, b in lay.pieces]
+
+    (before, old), (after, new) = programme(0), programme(6400)
+    assert len(old) == len(new)
+    same = [a == b for a, b in zip(old, new)]
+    edited_at = 60 * RATE + 20 * RATE
+    for (first, end), kept, moved in zip(before.pieces, same, after.pieces):
+        if end <= edited_at - RATE:
+            assert kept, (first, end)  # before the edit
+        elif first > edited_at and end < 130 * RATE:
+            assert not kept, (first, end)  # after it in its section: the voice has moved over the music
+    third = [i for i, (first, _) in enumerate(before.pieces) if first >= 130 * RATE - music_mix.FRAME]
+    # The third section: its head and its tail (the programme's end) are remade, every piece between is kept.
+    assert len(third) >= 4 and all(same[i] for i in third[1:-1]) and not same[third[-1]]
+    assert sum(same) >= len(same) // 2
 
 
 def test_a_rebuild_after_an_edit_is_the_same_mix_as_a_clean_build(tmp_path):
@@ -210,8 +245,10 @@ def test_a_rebuild_after_an_edit_is_the_same_mix_as_a_clean_build(tmp_path):
     frames = len(decoded) // 1152
     error = np.sqrt(np.mean(np.square((decoded - wav[:len(decoded)])[:frames * 1152]).reshape(frames, 1152), axis=1))
     level = np.sqrt(np.mean(np.square(wav[:frames * 1152]).reshape(frames, 1152), axis=1))
-    assert np.median(error / np.maximum(level, 1e-6)) < 0.1
-    assert np.max(error) < 0.02, np.argmax(error)
+    # (Measured on the shipped routine: a median of 0.13 % of the level and at most 0.018; with the MP3 one
+    # sample off, 1.9 % and 0.19.)
+    assert np.median(error / np.maximum(level, 1e-6)) < 0.01
+    assert np.max(error) < 0.05, np.argmax(error)
 
 
 def test_music_that_does_not_decode_stops_the_build_with_one_sentence(tmp_path):
