@@ -25,8 +25,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -773,16 +772,20 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
 
     The music's loop is levelled once (``music``, keyed by the file's content
     or by the code that makes ``calm``).  Each piece's loudness table is made
-    first (the ``runs`` the build makes side by side); from them the MP3 and the
-    WAV find the music's lift in the pauses (:func:`qidsl.renderers.music_mix.master`),
-    then make the pieces' samples and MP3 frames at it.  A piece an edit does not
-    reach keeps every key, so a one-cue edit remakes the pieces of its section
-    from the edit on, and those next to them.
+    first (the ``runs`` the build makes side by side); from them the gains are
+    found (``mix-gains``: the music's lift in the pauses, and a make-up gain
+    corrected for the limiter when one is needed), then the MP3 and the WAV make
+    the pieces' samples and MP3 frames at them.  A piece an edit does not reach
+    keeps every key, so a one-cue edit remakes the pieces of its section from
+    the edit on, and the heads and tails of the sections it moves.
     """
+    from collections.abc import Callable
+    from dataclasses import asdict
+
     import numpy as np
 
     from .graph import Later, Product
-    from .products import MIX_GAINS, MIX_LOUDNESS, MIX_PIECE, MP3, MP3_PIECE, WAV
+    from .products import MIX_GAINS, MIX_LIMITED, MIX_LOUDNESS, MIX_PIECE, MP3, MP3_PIECE, WAV, Family
     from .renderers import audio, chapters, mp3, music_mix
     from .renderers import music as bed
 
@@ -792,28 +795,26 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     level, tools = settings.music_level, _tool_version()
     measured: list[float] = []
 
-    def sounds(win) -> tuple[list[str], tuple]:
-        keys = list(dict.fromkeys(key for _, _, key in win.sounds))
-        return keys, (cycle, *(levelled[k] for k in keys))
+    def from_window(family: Family, key: str, win: music_mix.Window, write: Callable[..., None]) -> Product:
+        """A product made from a window's sounds and the loop: ``write(out, win, cycle, load)``."""
+        keys = list(dict.fromkeys(sound for _, _, sound in win.sounds))
 
-    def loader(keys: list[str], paths) -> tuple[np.ndarray, Callable[[str], np.ndarray]]:
-        files = dict(zip(keys, paths[1:], strict=True))
-        return np.fromfile(paths[0], dtype="<f4"), lambda key: np.fromfile(files[key], dtype="<f4")
+        def make(out: Path, cycle_path: Path, *paths) -> None:
+            files = dict(zip(keys, paths, strict=True))
+            write(out, win, np.fromfile(cycle_path, dtype="<f4"), lambda sound: np.fromfile(files[sound], "<f4"))
+        return Product(family.kind, key, family.ext, make, (cycle, *(levelled[k] for k in keys)))
 
     tables = []
     for first, end in lay.pieces:
         win = music_mix.window(lay, first - music_mix.LOUDNESS_PRE, end)
-        keys, inputs = sounds(win)
-
-        def make_table(out: Path, *paths, win=win, keys=keys) -> None:
-            music_mix.loudness_of(win, *loader(keys, paths), 10 ** (-level / 20)).astype("<f8").tofile(out)
-        tables.append(Product(MIX_LOUDNESS.kind, MIX_LOUDNESS.key(win.identity(), cycle.key, level), MIX_LOUDNESS.ext,
-                              make_table, inputs))
+        tables.append(from_window(MIX_LOUDNESS, MIX_LOUDNESS.key(win.identity(), cycle.key, level), win,
+                                  lambda out, win, cycle, load: music_mix.loudness_of(
+                                      win, cycle, load, 10 ** (-level / 20)).tofile(out)))
     windows = [music_mix.piece_window(lay, first, end) for first, end in lay.pieces]
     base = [MIX_PIECE.key(win.identity(), cycle.key) for win in windows]
 
     def more_gains(*table_paths) -> Later:
-        """The lift and make-up gain the unlimited tables give, then what the limiter takes at them."""
+        """The lift and make-up gain the tables give, then (with a make-up gain) what the limiter takes at it."""
         gains = music_mix.master([np.fromfile(p, dtype="<f8").reshape(len(music_mix.PROBES), -1)
                                   for p in table_paths], level, bed.PAUSE_DB, target)
         limited = []
@@ -821,13 +822,9 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
         for first, end in lay.pieces if gains.gain_db > 0 else ():
             win = music_mix.window(lay, first - music_mix.LOUDNESS_PRE - music_mix.LIMIT_PAD,
                                    end + music_mix.LIMIT_PAD)
-            keys, inputs = sounds(win)
-
-            def make_limited(out: Path, *paths, win=win, keys=keys) -> None:
-                music_mix.limited_loudness(win, *loader(keys, paths), gains).astype("<f8").tofile(out)
-            limited.append(Product(MIX_LOUDNESS.kind, MIX_LOUDNESS.key("limited", win.identity(), cycle.key,
-                                                                       gains.level_db, gains.lift_db, gains.gain_db),
-                                   MIX_LOUDNESS.ext, make_limited, inputs))
+            key = MIX_LIMITED.key(win.identity(), cycle.key, gains.level_db, gains.lift_db, gains.gain_db)
+            limited.append(from_window(MIX_LIMITED, key, win, lambda out, win, cycle, load: music_mix.limited_loudness(
+                win, cycle, load, gains).tofile(out)))
 
         def make(out: Path, *paths) -> None:
             found = music_mix.correct(gains, [np.fromfile(p, dtype="<f8").reshape(2, -1)
@@ -842,15 +839,9 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
         gains = music_mix.Gains(**json.loads(gains_path.read_text(encoding="utf-8")))
         if not measured:
             measured.append(gains.loudness)
-        pieces = []
-        for win, key in zip(windows, base):
-            keys, inputs = sounds(win)
-
-            def make_piece(out: Path, *paths, win=win, keys=keys) -> None:
-                music_mix.write_piece(out, win, *loader(keys, paths), gains)
-            pieces.append(Product(MIX_PIECE.kind, MIX_PIECE.key(key, gains.level_db, gains.lift_db, gains.gain_db),
-                                  MIX_PIECE.ext, make_piece, inputs))
-        return pieces
+        return [from_window(MIX_PIECE, MIX_PIECE.key(key, gains.level_db, gains.lift_db, gains.gain_db), win,
+                            lambda out, win, cycle, load: music_mix.write_piece(out, win, cycle, load, gains))
+                for win, key in zip(windows, base)]
 
     def more_wav(gains_path: Path) -> Later:
         pieces = mastered(gains_path)

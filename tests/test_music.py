@@ -179,7 +179,7 @@ def test_calm_music_is_levelled_once_and_an_edit_remakes_only_the_pieces_it_reac
     again = _products(tmp_path, edited, "--wav")
     assert _made(again, "music") == 0  # the loop is not levelled again
     # The first section's loudness is not measured again (its pieces' samples are remade only when
-    # the edit moves the programme's gains by a step of their grid, as a routine this short may).
+    # the edit moves the programme's gains by a step of their grid, as in a routine this short it may).
     assert 0 < _made(again, "mix-loudness") <= pieces - 3, again
     assert _made(again, "mp3-piece") == _made(again, "mix-piece")
 

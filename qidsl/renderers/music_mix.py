@@ -193,7 +193,8 @@ def window(lay: Layout, first: int, end: int) -> Window:
                   lay.total - first if end > lay.total - reach_out else None)
 
 
-def render(win: Window, cycle: np.ndarray, load: Callable[[str], np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def render(win: Window, cycle: np.ndarray,
+           load: Callable[[str], np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The window's voice, its music where ducked, and its music where lifted: three float32 arrays.
 
     The programme there is ``voice + down * ducked + up * lifted`` for the
@@ -247,7 +248,8 @@ def loudness_of(win: Window, cycle: np.ndarray, load: Callable[[str], np.ndarray
     """Energies (3, hops) of the 400 ms blocks ending every 100 ms after the window's first :data:`LOUDNESS_PRE`
     samples, with the music lifted by each of :data:`PROBES`: BS.1770's K-weighted mean square (libebur128)."""
     voice, ducked, lifted = render(win, cycle, load)
-    return np.stack([_energies(voice + np.float32(down) * ducked + np.float32(up) * lifted) for up in PROBES])
+    return np.stack([_energies(voice + np.float32(down) * ducked + np.float32(up) * lifted) for up in PROBES]
+                    ).astype("<f8")
 
 
 def limited_loudness(win: Window, cycle: np.ndarray, load: Callable[[str], np.ndarray], gains: Gains) -> np.ndarray:
@@ -261,7 +263,7 @@ def limited_loudness(win: Window, cycle: np.ndarray, load: Callable[[str], np.nd
     for gain_db in (gains.gain_db, gains.gain_db + LIMIT_PROBE_DB):
         limited = audio._amplified_and_limited(samples, peaks, 10 ** (gain_db / 20), CEILING, RATE)
         rows.append(_energies(np.clip(limited[LIMIT_PAD: win.length - LIMIT_PAD], -1.0, 1.0)))
-    return np.stack(rows)
+    return np.stack(rows).astype("<f8")
 
 
 def _energies(samples: np.ndarray) -> np.ndarray:
