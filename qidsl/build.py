@@ -801,7 +801,7 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
 
         def make(out: Path, cycle_path: Path, *paths) -> None:
             files = dict(zip(keys, paths, strict=True))
-            write(out, win, np.fromfile(cycle_path, dtype="<f4"), lambda sound: np.fromfile(files[sound], "<f4"))
+            write(out, win, music_mix.read_cycle(str(cycle_path)), lambda sound: np.fromfile(files[sound], "<f4"))
         return Product(family.kind, key, family.ext, make, (cycle, *(levelled[k] for k in keys)))
 
     tables = []

@@ -52,6 +52,7 @@ samples.
 from __future__ import annotations
 
 import bisect
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -231,6 +232,14 @@ def render(win: Window, cycle: np.ndarray,
         bed[max(0, win.end):] = 0.0
     ducked = bed * music.depth(win.ramps, 0, n).astype(np.float32)
     return voice, ducked, bed - ducked
+
+
+@functools.lru_cache(maxsize=2)
+def read_cycle(path: str) -> np.ndarray:
+    """The levelled loop stored at ``path`` (float32), read once for all the pieces a build makes (read only)."""
+    cycle = np.fromfile(path, dtype="<f4")
+    cycle.setflags(write=False)
+    return cycle
 
 
 def _looped(cycle: np.ndarray, phase: int, n: int) -> np.ndarray:
