@@ -65,8 +65,7 @@ from . import audio, mp3, music
 
 RATE = audio.SAMPLE_RATE
 FRAME = mp3.FRAME_SAMPLES  # 1152: an MPEG frame
-HOP = RATE // 10  # 4800: BS.1770's gating blocks start every 100 ms ...
-BLOCK_HOPS = 4  # ... and last 400 ms
+HOP = RATE // 10  # 4800: BS.1770's gating blocks (400 ms) start every 100 ms
 UNIT = 28800  # 0.6 s: the least whole number of both MPEG frames and loudness hops
 PIECE_SAMPLES = 34 * UNIT  # 20.4 s
 CROSSFADE_SAMPLES = int(2.0 * RATE)  # a section's music crossfades in from the loop before it over this long
