@@ -447,17 +447,3 @@ def write_pcm_wav(path: str | os.PathLike, pieces: Sequence[str | os.PathLike], 
             data = data[lead: len(data) - tail][:max(0, total)]
             out.writeframes(data.tobytes())
             total -= len(data)
-
-
-def read_wav(path: str | os.PathLike) -> np.ndarray:
-    """A 16-bit mono WAV (as :func:`write_wav` writes) as float32 samples, read in blocks."""
-    with wave.open(str(path), "rb") as wav:
-        samples = np.empty(wav.getnframes(), np.float32)
-        at = 0
-        while at < len(samples):
-            data = np.frombuffer(wav.readframes(_CHUNK), dtype="<i2")
-            if not len(data):
-                break
-            samples[at: at + len(data)] = data / np.float32(32767.0)
-            at += len(data)
-    return samples[:at]
