@@ -768,55 +768,102 @@ def _music_cycle(music: str | Path, target: float):
 
 def _declare_music(timeline, placed, total: int, levelled: dict, settings, target: float,
                    music: str | Path) -> AudioProducts:
-    """The mix with music under the voice, and the MP3 encoded from it in one run (the music never stops).
+    """The mix with music under the voice, mastered and encoded in pieces (:mod:`qidsl.renderers.music_mix`).
 
     The music's loop is levelled once (``music``, keyed by the file's content
-    or by the code that makes ``calm``), then looped and shaped under this
-    timeline (``music-bed``); the mix puts it under the voice and finds how far it
-    rises in the pauses for the programme to meet the target
-    (:func:`qidsl.renderers.audio.write_mastered_wav`).
+    or by the code that makes ``calm``).  Each piece's loudness table is made
+    first (the ``runs`` the build makes side by side); from them the gains are
+    found (``mix-gains``: the music's lift in the pauses, and a make-up gain
+    corrected for the limiter when one is needed), then the MP3 and the WAV make
+    the pieces' samples and MP3 frames at them.  A piece an edit does not reach
+    keeps every key, so a one-cue edit remakes the pieces of its section from
+    the edit on, and the heads and tails of the sections it moves.
     """
+    from collections.abc import Callable
+    from dataclasses import asdict
+
     import numpy as np
 
-    from .graph import Product
-    from .products import MP3, MUSIC_BED, WAV
-    from .renderers import audio, chapters, mp3
+    from .graph import Later, Product
+    from .products import MIX_GAINS, MIX_LIMITED, MIX_LOUDNESS, MIX_PIECE, MP3, MP3_PIECE, WAV, Family
+    from .renderers import audio, chapters, mp3, music_mix
     from .renderers import music as bed
 
     cycle = _music_cycle(music, target)
-    sounds = [(p.start, p.start + p.length) for p in placed]
-    level = settings.music_level
-
-    def make_bed(out: Path, cycle_path: Path) -> None:
-        bed.write_bed(out, np.fromfile(cycle_path, dtype="<f4"), sounds, total)
-    bed_product = Product(MUSIC_BED.kind, MUSIC_BED.key(cycle.key, sounds, total), MUSIC_BED.ext, make_bed,
-                          (cycle,))
-    sound_keys = list(levelled)
+    lay = music_mix.layout([timeline.at_sample(e.start, audio.SAMPLE_RATE) for e in timeline.sections], placed,
+                           total)
+    level, tools = settings.music_level, _tool_version()
     measured: list[float] = []
 
-    def make_wav(out: Path, bed_path: Path, *paths) -> None:
-        files = dict(zip(sound_keys, paths, strict=True))
-        with open(bed_path, "rb") as stream:
-            def music_bed(first: int, end: int) -> np.ndarray:  # only the stretch a block needs is read
-                stream.seek(first * 8)
-                return np.fromfile(stream, dtype="<f4", count=(end - first) * 2).reshape(-1, 2)
-            measured.append(audio.write_mastered_wav(out, placed, total,
-                                                     lambda key: np.fromfile(files[key], "<f4"), music_bed, level,
-                                                     bed.PAUSE_DB, target))
-    wav = Product(WAV.kind, WAV.key("music", [(p.start, p.length, p.sound) for p in placed], bed_product.key, total,
-                                    level, target),
-                  WAV.ext, make_wav, (bed_product, *(levelled[k] for k in sound_keys)))
+    def from_window(family: Family, key: str, win: music_mix.Window, write: Callable[..., None]) -> Product:
+        """A product made from a window's sounds and the loop: ``write(out, win, cycle, load)``."""
+        keys = list(dict.fromkeys(sound for _, _, sound in win.sounds))
+
+        def make(out: Path, cycle_path: Path, *paths) -> None:
+            files = dict(zip(keys, paths, strict=True))
+            write(out, win, music_mix.read_cycle(str(cycle_path)), lambda sound: np.fromfile(files[sound], "<f4"))
+        return Product(family.kind, key, family.ext, make, (cycle, *(levelled[k] for k in keys)))
+
+    tables = []
+    for first, end in lay.pieces:
+        win = music_mix.window(lay, first - music_mix.LOUDNESS_PRE, end)
+        tables.append(from_window(MIX_LOUDNESS, MIX_LOUDNESS.key(win.identity(), cycle.key, level), win,
+                                  lambda out, win, cycle, load: music_mix.loudness_of(
+                                      win, cycle, load, 10 ** (-level / 20)).tofile(out)))
+    windows = [music_mix.piece_window(lay, first, end) for first, end in lay.pieces]
+    base = [MIX_PIECE.key(win.identity(), cycle.key) for win in windows]
+
+    def more_gains(*table_paths) -> Later:
+        """The lift and make-up gain the tables give, then (with a make-up gain) what the limiter takes at it."""
+        gains = music_mix.master([np.fromfile(p, dtype="<f8").reshape(len(music_mix.PROBES), -1)
+                                  for p in table_paths], level, bed.PAUSE_DB, target)
+        limited = []
+        # Only a make-up gain pushes the voice into the limiter; without one, what it takes is a hair.
+        for first, end in lay.pieces if gains.gain_db > 0 else ():
+            win = music_mix.window(lay, first - music_mix.LOUDNESS_PRE - music_mix.LIMIT_PAD,
+                                   end + music_mix.LIMIT_PAD)
+            key = MIX_LIMITED.key(win.identity(), cycle.key, gains.level_db, gains.lift_db, gains.gain_db)
+            limited.append(from_window(MIX_LIMITED, key, win, lambda out, win, cycle, load: music_mix.limited_loudness(
+                win, cycle, load, gains).tofile(out)))
+
+        def make(out: Path, *paths) -> None:
+            found = music_mix.correct(gains, [np.fromfile(p, dtype="<f8").reshape(2, -1)
+                                              for p in paths[len(tables):]], target) if limited else gains
+            out.write_text(json.dumps(asdict(found)), encoding="utf-8")
+        return Later(tuple(limited), make=make)
+    gains_product = Product(MIX_GAINS.kind, MIX_GAINS.key([t.key for t in tables], level, bed.PAUSE_DB, target),
+                            MIX_GAINS.ext, lambda out, *_: None, tuple(tables), more=more_gains)
+
+    def mastered(gains_path: Path) -> list[Product]:
+        """The pieces' samples at the gains found."""
+        gains = music_mix.Gains(**json.loads(gains_path.read_text(encoding="utf-8")))
+        if not measured:
+            measured.append(gains.loudness)
+        return [from_window(MIX_PIECE, MIX_PIECE.key(key, gains.level_db, gains.lift_db, gains.gain_db), win,
+                            lambda out, win, cycle, load: music_mix.write_piece(out, win, cycle, load, gains))
+                for win, key in zip(windows, base)]
+
+    def more_wav(gains_path: Path) -> Later:
+        pieces = mastered(gains_path)
+        return Later(tuple(pieces), make=lambda out, *paths: audio.write_pcm_wav(
+            out, paths[1:], total, music_mix.PRE_ROLL, music_mix.POST_ROLL))
+    wav = Product(WAV.kind, WAV.key("music", gains_product.key, base, total), WAV.ext, lambda out, *_: None,
+                  (gains_product,), more=more_wav)
     marks = [(c.title, c.start, c.end) for c in chapters.chapters(timeline)]
 
-    def make_mp3(out: Path, wav_path: Path) -> None:
-        frames = Path(f"{out}.frames")
-        try:
-            mp3.encode_frames(frames, audio.read_wav(wav_path))
-            mp3.join_mp3(out, [(mp3.DECODED_OFFSET, frames)], total, settings.title, settings.author, marks)
-        finally:
-            frames.unlink(missing_ok=True)
-    mp3_key = MP3.key("mastered", wav.key, total, settings.title, settings.author, marks, _tool_version())
-    return AudioProducts([], Product(MP3.kind, mp3_key, MP3.ext, make_mp3, (wav,)), wav, measured)
+    def more_mp3(gains_path: Path) -> Later:
+        pieces = mastered(gains_path)
+        frames = [Product(MP3_PIECE.kind, MP3_PIECE.key(piece.key, tools), MP3_PIECE.ext, music_mix.write_mp3_piece,
+                          (piece,)) for piece in pieces]
+
+        def make(out: Path, *paths) -> None:
+            starts = [first + mp3.DECODED_OFFSET for first, _ in lay.pieces]
+            mp3.join_mp3(out, list(zip(starts, paths[-len(frames):])), total, settings.title, settings.author,
+                         marks)
+        return Later((*pieces, *frames), make=make)
+    mp3_key = MP3.key("mastered", gains_product.key, base, total, settings.title, settings.author, marks, tools)
+    return AudioProducts(tables, Product(MP3.kind, mp3_key, MP3.ext, lambda out, *_: None, (gains_product,),
+                                         more=more_mp3), wav, measured)
 
 
 def _declare_mp3(timeline, placed, total: int, levelled: dict, settings):

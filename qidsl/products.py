@@ -16,8 +16,10 @@ How a family is made, by name:
 - ``level``: one sound levelled on its own, ``wav``: the exact mix,
   ``quick-wav``: ``qidsl watch``'s mix at the voice's own rate,
   ``mp3-run`` and ``mp3``: the MP3 in runs, joined (:func:`qidsl.build.declare_audio`);
-- ``music``: a ``music:`` bed's loop levelled once, ``music-bed``: it looped and ducked under one
-  timeline (:mod:`qidsl.renderers.music`, declared by :func:`qidsl.build.declare_audio`);
+- ``music``: a ``music:`` bed's loop levelled once (:mod:`qidsl.renderers.music`); ``mix-loudness``,
+  ``mix-limited``, ``mix-gains``, ``mix-piece`` and ``mp3-piece``: the mix with music under the voice, each
+  piece's loudness table (and, with a make-up gain, its limited loudness), the gains found from them, each
+  piece's samples and its MP3 frames (:mod:`qidsl.renderers.music_mix`, declared by :func:`qidsl.build.declare_audio`);
 - ``aac-chunk`` / ``narration`` / ``aac``: the video's narration (chunks, joined; or
   encoded whole), ``video-segment``: a run of
   frames encoded on its own, ``mp4``: the joined video
@@ -163,7 +165,12 @@ LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
 QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio", _R + "music"))  # qidsl watch's: at the voice's own rate
 MUSIC = Family("music", ".f32", (_R + "music", _R + "audio"))  # the loop, levelled to the voice's loudness
-MUSIC_BED = Family("music-bed", ".f32", (_R + "music",))  # the music under one timeline, ducked
+# A piece of the mix with music (qidsl.renderers.music_mix): its loudness table, its samples, its MP3 frames.
+MIX_LOUDNESS = Family("mix-loudness", ".f64", (_R + "music_mix", _R + "music", _R + "audio"))
+MIX_LIMITED = Family("mix-limited", ".f64", (_R + "music_mix", _R + "music", _R + "audio"))  # with a make-up
+MIX_GAINS = Family("mix-gains", ".json", (_R + "music_mix", _R + "music", _R + "audio"))  # the lift and make-up
+MIX_PIECE = Family("mix-piece", ".pcm", (_R + "music_mix", _R + "music", _R + "audio"))
+MP3_PIECE = Family("mp3-piece", ".mp3", (_R + "music_mix", _R + "mp3"))
 MP3_RUN = Family("mp3-run", ".mp3", (_R + "mp3",))
 MP3 = Family("mp3", ".mp3", (_R + "mp3",))
 AAC_CHUNK = Family("aac-chunk", ".aac", (_R + "narration_aac",))
@@ -190,6 +197,7 @@ INSIGHT_TIMER_MP3 = Family("mp3-insight-timer", ".mp3", ("qidsl.profile_outputs"
 PODCAST_MP3 = Family("mp3-podcast", ".mp3", ("qidsl.profile_outputs",))
 BUILD = Family("build", ".json", ())  # not made from inputs: the record of the last build into a folder
 
-FAMILIES = (SPEECH, PIPER_VOICE, FILE_HASH, LEVEL, MUSIC, MUSIC_BED, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC,
+FAMILIES = (SPEECH, PIPER_VOICE, FILE_HASH, LEVEL, MUSIC, MIX_LOUDNESS, MIX_LIMITED, MIX_GAINS, MIX_PIECE,
+            MP3_PIECE, WAV, QUICK_WAV, MP3_RUN, MP3, AAC_CHUNK, AAC,
             NARRATION, VIDEO_SEGMENT, MP4,
             TIMELINE, SRT, VTT, CHAPTERS, PAGE, POSTER, YOUTUBE_DESCRIPTION, INSIGHT_TIMER_MP3, PODCAST_MP3, BUILD)

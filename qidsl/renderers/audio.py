@@ -433,121 +433,17 @@ def write_mix_wav(path: str | os.PathLike, placed: Sequence[Piece], total: int,
     return meter.integrated()
 
 
-LIFT_ROUNDS = 8  # passes of the search for the music's lift in the pauses
-LIFT_TOLERANCE_LU = 0.05
-
-
-def _limited_blocks(stretch: Callable[[int, int], np.ndarray], total: int, ceiling: float,
-                    sample_rate: int) -> Iterator[np.ndarray]:
-    """The programme ``stretch(first, end)`` in blocks, any true peak over ``ceiling`` limited.
-
-    Each block is limited with the samples around it (more than the
-    oversampling filter's and the limiter's reach), so the blocks are what
-    limiting the whole programme at once would give, with only a block in memory.
-    """
-    pad = 4096
-    for lo in range(0, total, _CHUNK):
-        hi = min(total, lo + _CHUNK)
-        a, b = max(0, lo - pad), min(total, hi + pad)
-        samples = stretch(a, b)
-        peaks = _oversampled_peaks(samples)
-        if float(peaks.max(initial=0.0)) > ceiling:
-            samples = _amplified_and_limited(samples, peaks, 1.0, ceiling, sample_rate)
-        yield np.clip(samples[lo - a: hi - a], -1.0, 1.0)
-
-
-def write_mastered_wav(path: str | os.PathLike, placed: Sequence[Piece], total: int,
-                       load: Callable[[str], np.ndarray], bed: Callable[[int, int], np.ndarray], level_db: float,
-                       pause_db: float, target_lufs: float = -16.0, sample_rate: int = SAMPLE_RATE) -> float:
-    """Write the voice with music under it as 16-bit WAV, at ``target_lufs``; return the loudness written.
-
-    ``placed`` are the levelled sounds (voice and bells, each at the target);
-    ``bed(first, end)`` gives that stretch of the music as
-    :func:`qidsl.renderers.music.parts` shapes it, (n, 2).  The music sits
-    ``level_db`` below the voice under it; how far it rises in the pauses (at
-    most to ``pause_db`` below the voice) is searched (false position on the integrated loudness, to 0.05 LU) so that
-    the programme is at the target with the voice as it was levelled: no
-    make-up gain pushes the voice into the limiter and eats the margin.  A true
-    peak over the ceiling is limited where it is (:func:`_limited_blocks`).
-    When even the highest lift leaves the programme short (a routine of long holds), or none leaves it
-    quiet enough, one gain makes up the rest.  The programme is only ever in
-    memory as the voice and a block.
-    """
-    voice = np.empty(total, np.float32)
-    at = 0
-    for block in mix_blocks(placed, total, load):
-        voice[at: at + len(block)] = block
-        at += len(block)
-    down = np.float32(10 ** (-level_db / 20))
-
-    def stretch(up_db: float, first: int, end: int) -> np.ndarray:
-        music = bed(first, end)
-        return voice[first:end] + down * music[:, 0] + np.float32(10 ** (-up_db / 20)) * music[:, 1]
-
-    def loudness(up_db: float) -> float:
-        meter = LoudnessMeter(sample_rate)
-        for lo in range(0, total, _CHUNK):
-            meter.add(stretch(up_db, lo, min(total, lo + _CHUNK)))
-        return meter.integrated()
-
-    # The lift, in dB below the voice: the programme's loudness falls as it grows, smoothly, so
-    # false position (Illinois) finds it in a few passes over the programme.
-    low, high = min(pause_db, level_db), level_db
-    f_low, f_high = loudness(low) - target_lufs, loudness(high) - target_lufs
-    if f_low <= 0 or f_high >= 0:  # even the loudest lift is short, or none is quiet enough
-        best, reached = (low, f_low) if f_low <= 0 else (high, f_high)
-    else:
-        best, reached, side = low, f_low, 0
-        for _ in range(LIFT_ROUNDS):
-            best = high - f_high * (high - low) / (f_high - f_low)
-            reached = loudness(best) - target_lufs
-            if abs(reached) <= LIFT_TOLERANCE_LU:
-                break
-            if reached > 0:
-                low, f_low = best, reached
-                if side == 1:
-                    f_high /= 2
-                side = 1
-            else:
-                high, f_high = best, reached
-                if side == -1:
-                    f_low /= 2
-                side = -1
-    # What the lift could not reach (a routine of long holds, where even music at the voice's loudness
-    # leaves the programme a little short) is made up by one gain, peaks limited where they are.
-    ceiling = 10 ** ((-1.0 - CEILING_MARGIN_DB) / 20)
-    gain = 10 ** (-reached / 20)
-
-    def limited(gain: float) -> Iterator[np.ndarray]:
-        return _limited_blocks(lambda a, b: np.float32(gain) * stretch(best, a, b), total, ceiling, sample_rate)
-    if gain > 10 ** (0.1 / 20):  # the limiter takes a little of a make-up gain away: make that up once
-        meter = LoudnessMeter(sample_rate)
-        for block in limited(gain):
-            meter.add(block)
-        measured = meter.integrated()
-        if math.isfinite(measured) and abs(measured - target_lufs) > 0.1:
-            gain *= 10 ** ((target_lufs - measured) / 20)
-    blocks = limited(gain)
-    meter = LoudnessMeter(sample_rate)
+def write_pcm_wav(path: str | os.PathLike, pieces: Sequence[str | os.PathLike], total: int, lead: int = 0,
+                  tail: int = 0, sample_rate: int = SAMPLE_RATE) -> None:
+    """Write the first ``total`` samples of 16-bit PCM files laid end to end, each without its first ``lead``
+    and last ``tail`` samples, as one mono WAV at ``path`` (the caller makes it atomic): the mix with
+    music, from its pieces (:mod:`qidsl.renderers.music_mix`)."""
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(int(sample_rate))
-        for block in blocks:
-            meter.add(block)
-            out.writeframes(to_pcm16(block).tobytes())
-    return meter.integrated()
-
-
-def read_wav(path: str | os.PathLike) -> np.ndarray:
-    """A 16-bit mono WAV (as :func:`write_wav` writes) as float32 samples, read in blocks."""
-    with wave.open(str(path), "rb") as wav:
-        samples = np.empty(wav.getnframes(), np.float32)
-        at = 0
-        while at < len(samples):
-            data = np.frombuffer(wav.readframes(_CHUNK), dtype="<i2")
-            if not len(data):
-                break
-            samples[at: at + len(data)] = data / np.float32(32767.0)
-            at += len(data)
-    return samples[:at]
+        for piece in pieces:
+            data = np.fromfile(piece, dtype="<i2")
+            data = data[lead: len(data) - tail][:max(0, total)]
+            out.writeframes(data.tobytes())
+            total -= len(data)

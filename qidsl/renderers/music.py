@@ -20,6 +20,7 @@ programme to its loudness target (at most to the voice's loudness, :data:`PAUSE_
 
 from __future__ import annotations
 
+import functools
 import math
 import subprocess
 from collections.abc import Iterator, Sequence
@@ -32,7 +33,7 @@ from ..errors import BuildError
 SAMPLE_RATE = 48000
 CALM_CYCLE_SECONDS = 32  # every partial of the calm bed is a whole number of cycles in this
 # In a long pause the music rises, at most to the voice's own loudness: how far is found when the
-# programme is mixed (qidsl.renderers.audio.write_mastered_wav), as far as brings the programme to the
+# programme is mixed (qidsl.renderers.music_mix.master), as far as brings the programme to the
 # loudness target with the voice exactly as levelled, so the margin under the voice is never eaten by
 # a make-up gain and the limiter.  In a routine of long holds the music alone is most of the programme,
 # so it has to come up to about the voice's loudness there for the whole to be at the target (a bed
@@ -134,6 +135,58 @@ def ducked_spans(sounds: Sequence[tuple[int, int]], sample_rate: int = SAMPLE_RA
     return [(a, b) for a, b in spans]
 
 
+def ramps(spans: Sequence[tuple[int, int]], sample_rate: int = SAMPLE_RATE) -> list[tuple[int, int]]:
+    """Where each ducked span's ramps begin and end: down before its first sample, up after its last."""
+    lead, fall = int(LEAD_SECONDS * sample_rate), int(DOWN_SECONDS * sample_rate)
+    delay, rise = int(RELEASE_DELAY_SECONDS * sample_rate), int(UP_SECONDS * sample_rate)
+    return [(first - lead - fall, end + delay + rise) for first, end in spans]
+
+
+def depth(ramped: Sequence[tuple[int, int]], lo: int, hi: int, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """How far the music is ducked (1) or not (0) at samples ``lo`` .. ``hi``, given the spans' :func:`ramps`."""
+    fall, rise = int(DOWN_SECONDS * sample_rate), int(UP_SECONDS * sample_rate)
+    out = np.zeros(hi - lo, np.float64)
+    down_ramp, up_ramp = _ramp(fall)[:fall], _ramp(rise)[rise:0:-1]
+    for a, b in ramped:
+        if b <= lo or a >= hi:
+            continue
+        s, e = max(a, lo), min(b, hi)
+        if b - a < fall + rise:  # a short span: its ramps meet
+            index = np.arange(s, e, dtype=np.float64)
+            shape = np.minimum(np.minimum(1.0, (index - a) / fall), np.minimum(1.0, (b - index) / rise))
+            shape = 0.5 - 0.5 * np.cos(np.pi * np.clip(shape, 0.0, 1.0))  # raised cosine: no click
+            out[s - lo: e - lo] = np.maximum(out[s - lo: e - lo], shape)
+            continue
+        # Down over fall samples, flat, up over rise samples: the ramps are the same arrays every time.
+        for first, last, shape, at in ((s, min(e, a + fall), down_ramp, a), (max(s, b - rise), e, up_ramp, b - rise)):
+            if last > first:
+                part = out[first - lo: last - lo]
+                np.maximum(part, shape[first - at: last - at], out=part)
+        if min(e, b - rise) > max(s, a + fall):
+            out[max(s, a + fall) - lo: min(e, b - rise) - lo] = 1.0
+    return out
+
+
+@functools.cache
+def _ramp(length: int) -> np.ndarray:
+    """A raised-cosine ramp from 0 up to 1 over ``length`` samples, both ends included (read only: shared)."""
+    shape = 0.5 - 0.5 * np.cos(np.pi * np.clip(np.arange(length + 1, dtype=np.float64) / length, 0.0, 1.0))
+    shape.setflags(write=False)
+    return shape
+
+
+def fade(lo: int, hi: int, start: int | None, end: int | None, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The fade-in after ``start`` and the fade-out before ``end`` (either None: out of reach) at ``lo`` .. ``hi``."""
+    fade_in, fade_out = int(FADE_IN_SECONDS * sample_rate), int(FADE_OUT_SECONDS * sample_rate)
+    index = np.arange(lo, hi, dtype=np.float64)
+    out = np.ones(hi - lo, np.float64)
+    if start is not None and lo < start + fade_in:
+        out *= 0.5 - 0.5 * np.cos(np.pi * np.clip((index - start) / fade_in, 0.0, 1.0))
+    if end is not None and hi > end - fade_out:
+        out *= 0.5 - 0.5 * np.cos(np.pi * np.clip((end - index) / fade_out, 0.0, 1.0))
+    return out
+
+
 def parts(sounds: Sequence[tuple[int, int]], total: int, sample_rate: int = SAMPLE_RATE) -> Iterator[np.ndarray]:
     """How much of the music is ducked (depth 1) or lifted (0) over ``total`` samples, in blocks of (n, 2).
 
@@ -142,29 +195,11 @@ def parts(sounds: Sequence[tuple[int, int]], total: int, sample_rate: int = SAMP
     ``down`` (under the voice) and ``up`` (in a long pause).  ``sounds`` are
     the (first, end) samples of every cue and bell.
     """
-    lead, fall = int(LEAD_SECONDS * sample_rate), int(DOWN_SECONDS * sample_rate)
-    delay, rise = int(RELEASE_DELAY_SECONDS * sample_rate), int(UP_SECONDS * sample_rate)
-    fade_in, fade_out = int(FADE_IN_SECONDS * sample_rate), int(FADE_OUT_SECONDS * sample_rate)
-    spans = ducked_spans(sounds, sample_rate)
+    ramped = ramps(ducked_spans(sounds, sample_rate), sample_rate)
     for lo in range(0, total, _BLOCK):
         hi = min(total, lo + _BLOCK)
-        depth = np.zeros(hi - lo, np.float64)
-        for first, end in spans:
-            a, b = first - lead - fall, end + delay + rise  # where this span's ramps begin and end
-            if b <= lo or a >= hi:
-                continue
-            s, e = max(a, lo), min(b, hi)
-            index = np.arange(s, e, dtype=np.float64)
-            shape = np.minimum(np.minimum(1.0, (index - a) / fall), np.minimum(1.0, (b - index) / rise))
-            shape = 0.5 - 0.5 * np.cos(np.pi * np.clip(shape, 0.0, 1.0))  # raised cosine: no click
-            depth[s - lo: e - lo] = np.maximum(depth[s - lo: e - lo], shape)
-        index = np.arange(lo, hi, dtype=np.float64)
-        fade = np.ones(hi - lo, np.float64)
-        if lo < fade_in:
-            fade *= 0.5 - 0.5 * np.cos(np.pi * np.clip(index / fade_in, 0.0, 1.0))
-        if hi > total - fade_out:
-            fade *= 0.5 - 0.5 * np.cos(np.pi * np.clip((total - index) / fade_out, 0.0, 1.0))
-        yield np.stack([fade * depth, fade * (1.0 - depth)], axis=1).astype(np.float32)
+        ducked, faded = depth(ramped, lo, hi, sample_rate), fade(lo, hi, 0, total, sample_rate)
+        yield np.stack([faded * ducked, faded * (1.0 - ducked)], axis=1).astype(np.float32)
 
 
 def gains(sounds: Sequence[tuple[int, int]], total: int, level_db: float, pause_db: float = PAUSE_DB,
@@ -177,20 +212,6 @@ def gains(sounds: Sequence[tuple[int, int]], total: int, level_db: float, pause_
     down, up = 10 ** (-level_db / 20), 10 ** (-min(pause_db, level_db) / 20)
     for block in parts(sounds, total, sample_rate):
         yield (down * block[:, 0] + up * block[:, 1]).astype(np.float32)
-
-
-def write_bed(path: str | Path, cycle: np.ndarray, sounds: Sequence[tuple[int, int]], total: int) -> None:
-    """The music for the whole programme as (n, 2) float32: the levelled cycle looped, times its :func:`parts`.
-
-    Which gains the two columns get is decided when the programme is mixed
-    (:func:`qidsl.renderers.audio.write_mastered_wav`).
-    """
-    with open(path, "wb") as out:
-        at = 0
-        for block in parts(sounds, total):
-            looped = cycle[np.arange(at, at + len(block)) % len(cycle)]
-            (block * looped[:, None]).astype("<f4").tofile(out)
-            at += len(block)
 
 
 def quick_bed(voice: np.ndarray, rate: int, timeline, cycle: np.ndarray, level_db: float,
