@@ -214,9 +214,9 @@ def _owned(name: str, folder: Path | None = None, record: dict | None = None) ->
 
 def _tool_version() -> str:
     """The encoder binary's name (imageio-ffmpeg names it by version): part of every encoded product's key."""
-    import imageio_ffmpeg
+    from .renderers.ffmpeg_tool import ffmpeg_name
 
-    return Path(imageio_ffmpeg.get_ffmpeg_exe()).name
+    return ffmpeg_name()
 
 
 def _code_version() -> str:

@@ -149,6 +149,8 @@ class Scene:
         self._word_starts = ([[start for start, _ in c.words] for c in track.captions]
                              if self.marks_words else None)
         self._screens: dict[tuple[int, int, int, int, int, int, bool], Screen] = {}
+        # The figure moves in steps (FigureWindow.at): its pose is worked out once a step, not once a frame.
+        self._figures: dict[tuple[int, int], Figure] = {}
 
     def at(self, t: float) -> Moment:
         """What to show at ``t`` seconds."""
@@ -177,7 +179,7 @@ class Scene:
         view = self._views[b] if b >= 0 else None
         # No figure window while a backdrop shows (qidsl.renderers.scene.hide_figure).
         f = _window(self._figure_starts, track.figure, t)
-        figure = _figure_at(track.figure[f], t) if f >= 0 else None
+        figure = self._figure(f, t) if f >= 0 else None
         # The still screen depends on these only; building it is the dear part, so keep it.
         which = (i, c, n, s, w, b, figure is not None)
         screen = self._screens.get(which)
@@ -197,6 +199,17 @@ class Scene:
         seconds_left = step.seconds_left(t) if step.countdown else None
         picture = view.number(t - track.backdrop[b].start, self.fps) if view is not None else None
         return Moment(screen, level, seconds_left, progress, step.place, i, picture, figure)
+
+    def _figure(self, f: int, t: float) -> Figure:
+        """The figure of window ``f`` at ``t``, kept by (window, step): every frame of a step shows one pose."""
+        window = self.track.figure[f]
+        which = (f, window.step(t))
+        figure = self._figures.get(which)
+        if figure is None:
+            if len(self._figures) > 4096:
+                self._figures.clear()
+            figure = self._figures[which] = _figure_at(window, t)
+        return figure
 
 
 def _figure_at(window: FigureWindow, t: float) -> Figure:
