@@ -13,7 +13,7 @@ How a family is made, by name:
 - ``speech``: a cue spoken by an engine (:mod:`qidsl.engines.synthesize`,
   kept by :class:`qidsl.engines.cache.SpeechCache`); ``piper-voice``: a Piper
   model patched for word alignments once (:mod:`qidsl.engines.piper_engine`);
-- ``level``: one sound levelled on its own, ``wav``: the exact mix,
+- ``level``: one sound levelled on its own, ``wav``: the exact mix, ``loudness``: what it measures,
   ``quick-wav``: ``qidsl watch``'s mix at the voice's own rate,
   ``mp3-run`` and ``mp3``: the MP3 in runs, joined (:func:`qidsl.build.declare_audio`);
 - ``music``: a ``music:`` bed's loop levelled once, ``music-bed``: it looped and ducked under one
@@ -161,6 +161,7 @@ PIPER_VOICE = Family("piper-voice", ".onnx", ("qidsl.engines.piper_engine",))
 FILE_HASH = Family("file-hash", ".txt", ("qidsl.engines.piper_engine",))
 LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
+LOUDNESS = Family("loudness", ".txt", (_R + "audio",))  # the mix's integrated loudness, measured beside its encodes
 QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio", _R + "music"))  # qidsl watch's: at the voice's own rate
 MUSIC = Family("music", ".f32", (_R + "music", _R + "audio"))  # the loop, levelled to the voice's loudness
 MUSIC_BED = Family("music-bed", ".f32", (_R + "music",))  # the music under one timeline, ducked

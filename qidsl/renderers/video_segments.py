@@ -111,7 +111,12 @@ class Encoding:
                 "-color_primaries", "bt709", "-color_trc", "bt709",
                 # ffmpeg passes only the matrix on to x264 by itself: without these the SPS would
                 # call the primaries and transfer "unspecified" and players would guess them.
-                "-x264-params", "colorprim=bt709:transfer=bt709:colormatrix=bt709",
+                # subme=0: whole-pixel motion search only.  Measured on 450 pictures of the shipped
+                # routine's segments at 720p (best of 5 interleaved runs, 2-core machine): x264's CPU
+                # 1.21 s against 1.50 s with superfast's subme=1, the same picture (PSNR 45.83 against
+                # 45.84 dB), a 12 % larger stream.  What moves here (a disk growing, a figure's
+                # limbs) gains nothing from sub-pixel vectors, and x264 skips its half-pixel planes.
+                "-x264-params", "colorprim=bt709:transfer=bt709:colormatrix=bt709:subme=0",
                 # One GOP per segment (none is longer), opened by an IDR frame.  One reference frame
                 # and no B-frames, so repeated pictures can be written as skip frames (see h264).
                 "-g", str(gop), "-bf", "0", "-refs", "1", "-threads", str(X264_THREADS)]
