@@ -565,13 +565,11 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     # Everything side by side, the video first (the longest chain: its segments are encoded while the
     # MP3's runs and the mix are made).
     wanted = sorted(outputs.values(), key=lambda product: product is not video)
-    # The mix's loudness last: it is measured while the video and the narration are joined.
+    # The mix's loudness (when the mix is made) last: it is measured while the video is drawn and joined.
     meter = [audio_products.meter] if audio_products.meter is not None and (options.video or options.wav) else []
     graph.need_all([*wanted[:1], *audio_products.runs, *wanted[1:], *meter])
     files = {out_name: graph.need(product) for out_name, product in outputs.items()}
-    measured = audio_products.loudness
-    if audio_products.meter is not None and (options.video or options.wav):  # (the mix is made: measure it)
-        measured = [float(graph.need(audio_products.meter).read_text(encoding="utf-8"))]
+    measured = [float(graph.need(m).read_text(encoding="utf-8")) for m in meter] or audio_products.loudness
     if measured and math.isfinite(measured[0]):
         _say(f"narration: {measured[0]:.1f} LUFS integrated (target {options.loudness:g})")
     return _Made(files, {n: p.key for n, p in outputs.items()}, unmade, graph, timeline, speech_seconds, speech)
