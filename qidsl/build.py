@@ -563,11 +563,12 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
         unmade[f"{name}.mp4"] = video.key
 
     # Everything side by side, the video first (the longest chain: its segments are encoded while the
-    # MP3's runs and the mix are made).
+    # MP3's runs and the mix are made), then the mix (the narration's encode waits for it), then the rest.
     wanted = sorted(outputs.values(), key=lambda product: product is not video)
-    # The mix's loudness (when the mix is made) last: it is measured while the video is drawn and joined.
-    meter = [audio_products.meter] if audio_products.meter is not None and (options.video or options.wav) else []
-    graph.need_all([*wanted[:1], *audio_products.runs, *wanted[1:], *meter])
+    mix = [audio_products.wav] if options.video or options.wav else []
+    # The mix's loudness (when the mix is made) in the background: it is measured while the video is made.
+    meter = [audio_products.meter] if audio_products.meter is not None and mix else []
+    graph.need_all([*wanted[:1], *mix, *audio_products.runs, *wanted[1:], *meter])
     files = {out_name: graph.need(product) for out_name, product in outputs.items()}
     measured = [float(graph.need(m).read_text(encoding="utf-8")) for m in meter] or audio_products.loudness
     if measured and math.isfinite(measured[0]):
@@ -885,12 +886,13 @@ def _declare_loudness(wav):
     """The integrated loudness of the mix ``wav``: a product of its own, so measuring it (libebur128, which
     holds the GIL) never delays the narration's encode, which needs the WAV alone."""
     from .graph import Product
+    from .pools import BACKGROUND
     from .products import LOUDNESS
     from .renderers import audio
 
     def make(out: Path, wav_path: Path) -> None:
         out.write_text(repr(audio.wav_loudness(wav_path)), encoding="utf-8")
-    return Product(LOUDNESS.kind, LOUDNESS.key(wav.key), LOUDNESS.ext, make, (wav,))
+    return Product(LOUDNESS.kind, LOUDNESS.key(wav.key), LOUDNESS.ext, make, (wav,), pool=BACKGROUND)
 
 
 def declare_quick_wav(timeline, clips: dict, timeline_key: str, music: str | Path | None = None,
