@@ -565,7 +565,7 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     # Everything side by side, the video first (the longest chain: its segments are encoded while the
     # MP3's runs and the mix are made), then the mix (the narration's encode waits for it), then the rest.
     wanted = sorted(outputs.values(), key=lambda product: product is not video)
-    mix = [audio_products.wav] if options.video or options.wav else []
+    mix: list[Any] = [audio_products.wav] if options.video or options.wav else []
     # The mix's loudness (when the mix is made) in the background: it is measured while the video is made.
     meter = [audio_products.meter] if audio_products.meter is not None and mix else []
     graph.need_all([*wanted[:1], *mix, *audio_products.runs, *wanted[1:], *meter])
