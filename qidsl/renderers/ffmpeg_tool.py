@@ -33,6 +33,6 @@ def ffmpeg_name() -> str:
     if spec is not None and spec.origin:
         binaries = Path(spec.origin).parent / "binaries"
         bundled = [p for p in binaries.glob("ffmpeg-*") if os.access(p, os.X_OK)] if binaries.is_dir() else []
-        if len(bundled) == 1:  # imageio-ffmpeg runs its own binary when it runs at all
+        if len(bundled) == 1:  # imageio-ffmpeg's own binary, which it takes unless that cannot run at all
             return bundled[0].name
     return os.path.basename(ffmpeg_exe())
