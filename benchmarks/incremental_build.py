@@ -31,10 +31,10 @@ Figures, 2026-12-07 (branch graphperf, ``--no-long``).  Before it, on a quiet
 spell: full build 23.2x real time, 2.40x the baseline, one-cue edit 2.12 s,
 nothing changed 0.32 s, peak 339 MB.  After it no quiet spell came: four other
 sessions kept the load average at 7 to 16 on the 2 cores, and wall times moved
-by a factor of two from run to run (best full build 40.5 s = 14.0x at load 10,
-typical 57-80 s; baseline / build 1.43 to 2.04, the baseline timed minutes
-later under another load; edit 5.6-6.2 s; nothing changed 0.34 s at load 11,
-typical 0.66 s; peak 329-351 MB).  So the change was measured as CPU time of
+by a factor of two from run to run (best full build 32.0 s = 17.7x at load 9-13,
+typical 40-80 s; baseline / build 1.27 to 2.13, the baseline timed a minute
+later under another load; edit best 3.3 s, typical 4.8-6.2 s; nothing changed
+best 0.34 s at load 11, typical 0.7-0.95 s; peak 329-351 MB).  So the change was measured as CPU time of
 the whole process tree (user + system, qidsl and every ffmpeg), main and the
 branch interleaved in one script under the same load:
 
