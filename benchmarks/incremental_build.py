@@ -26,6 +26,28 @@ Usage:
 ``--no-video`` measures everything without the video (the baseline is then
 skipped); ``--no-long`` skips the 3-hour routine; ``--long-times`` sets how
 many times over the shipped routine's sections it holds (default 19).
+
+Figures, 2026-12-07 (branch graphperf, ``--no-long``).  Before it, on a quiet
+spell: full build 23.2x real time, 2.40x the baseline, one-cue edit 2.12 s,
+nothing changed 0.32 s, peak 339 MB.  After it no quiet spell came: four other
+sessions kept the load average at 7 to 16 on the 2 cores, and wall times moved
+by a factor of two from run to run (best full build 32.0 s = 17.7x at load 9-13,
+typical 40-80 s; baseline / build 1.27 to 2.13, the baseline timed a minute
+later under another load; edit best 3.3 s, typical 4.8-6.2 s; nothing changed
+best 0.34 s at load 11, typical 0.7-0.95 s; peak 329-351 MB).  So the change was measured as CPU time of
+the whole process tree (user + system, qidsl and every ffmpeg), main and the
+branch interleaved in one script under the same load:
+
+  full build       main 42.1 / 40.2 s    branch 34.3 s  (x264 children 24.4 -> 20.7 s,
+                                                         the qidsl process 11.8 -> 9.1 s)
+  nothing changed  main 0.20-0.22 s      branch 0.18-0.19 s
+  one-cue edit     main 1.9-2.0 s        branch 2.1 s, with a shorter critical path:
+                   planning the frames 0.37 -> 0.21 s, and the mix's loudness
+                   (0.3 s) no longer between the mix and the narration's encode
+
+What the CPU says for a quiet machine (an estimate, not a measurement): the
+full build about 20.3 s = 28x real time and 2.8x the baseline; the edit
+1.6-1.7 s; nothing changed about 0.27 s.  Measure again on a quiet spell.
 """
 
 from __future__ import annotations

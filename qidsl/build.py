@@ -214,9 +214,9 @@ def _owned(name: str, folder: Path | None = None, record: dict | None = None) ->
 
 def _tool_version() -> str:
     """The encoder binary's name (imageio-ffmpeg names it by version): part of every encoded product's key."""
-    import imageio_ffmpeg
+    from .renderers.ffmpeg_tool import ffmpeg_name
 
-    return Path(imageio_ffmpeg.get_ffmpeg_exe()).name
+    return ffmpeg_name()
 
 
 def _code_version() -> str:
@@ -563,12 +563,16 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
         unmade[f"{name}.mp4"] = video.key
 
     # Everything side by side, the video first (the longest chain: its segments are encoded while the
-    # MP3's runs and the mix are made).
+    # MP3's runs and the mix are made), then the mix (the narration's encode waits for it), then the rest.
     wanted = sorted(outputs.values(), key=lambda product: product is not video)
-    graph.need_all([*wanted[:1], *audio_products.runs, *wanted[1:]])
+    mix: list[Any] = [audio_products.wav] if options.video or options.wav else []
+    # The mix's loudness (when the mix is made) in the background: it is measured while the video is made.
+    meter = [audio_products.meter] if audio_products.meter is not None and mix else []
+    graph.need_all([*wanted[:1], *mix, *audio_products.runs, *wanted[1:], *meter])
     files = {out_name: graph.need(product) for out_name, product in outputs.items()}
-    if audio_products.loudness and math.isfinite(audio_products.loudness[0]):
-        _say(f"narration: {audio_products.loudness[0]:.1f} LUFS integrated (target {options.loudness:g})")
+    measured = [float(graph.need(m).read_text(encoding="utf-8")) for m in meter] or audio_products.loudness
+    if measured and math.isfinite(measured[0]):
+        _say(f"narration: {measured[0]:.1f} LUFS integrated (target {options.loudness:g})")
     return _Made(files, {n: p.key for n, p in outputs.items()}, unmade, graph, timeline, speech_seconds, speech)
 
 
@@ -679,12 +683,16 @@ def declare_texts(name: str, timeline, cues, audio_name: str) -> dict:
 
 @dataclass(frozen=True)
 class AudioProducts:
-    """The sound of a build: the MP3's runs, the MP3, the exact mix as WAV; ``loudness`` is filled once mixed."""
+    """The sound of a build: the MP3's runs, the MP3, the exact mix as WAV, and its loudness.
+
+    The loudness is ``meter``'s (a product measuring the WAV) or, with music, put in ``loudness`` once mixed.
+    """
 
     runs: list
     mp3: object
     wav: object
     loudness: list
+    meter: Any = None
 
 
 def declare_audio(timeline, clips: dict, settings, target: float, music: str | Path | None = None) -> AudioProducts:
@@ -739,8 +747,8 @@ def declare_audio(timeline, clips: dict, settings, target: float, music: str | P
     if music is not None:
         return _declare_music(timeline, placed, total, levelled, settings, target, music)
     runs, mp3_product = _declare_mp3(timeline, placed, total, levelled, settings)
-    wav, loudness = _declare_wav(placed, total, levelled)
-    return AudioProducts(runs, mp3_product, wav, loudness)
+    wav = _declare_wav(placed, total, levelled)
+    return AudioProducts(runs, mp3_product, wav, [], _declare_loudness(wav))
 
 
 def _music_cycle(music: str | Path, target: float):
@@ -913,13 +921,25 @@ def _declare_wav(placed, total: int, levelled: dict):
     from .renderers import audio
 
     sound_keys = list(levelled)
-    measured: list[float] = []
 
     def make_wav(out: Path, *paths) -> None:
         files = dict(zip(sound_keys, paths))
-        measured.append(audio.write_mix_wav(out, placed, total, lambda key: np.fromfile(files[key], dtype="<f4")))
+        audio.write_mix_wav(out, placed, total, lambda key: np.fromfile(files[key], dtype="<f4"))
     key = WAV.key([(p.start, p.length, p.sound) for p in placed], total)
-    return Product(WAV.kind, key, WAV.ext, make_wav, tuple(levelled[k] for k in sound_keys)), measured
+    return Product(WAV.kind, key, WAV.ext, make_wav, tuple(levelled[k] for k in sound_keys))
+
+
+def _declare_loudness(wav):
+    """The integrated loudness of the mix ``wav``: a product of its own, so measuring it (libebur128, which
+    holds the GIL) never delays the narration's encode, which needs the WAV alone."""
+    from .graph import Product
+    from .pools import BACKGROUND
+    from .products import LOUDNESS
+    from .renderers import audio
+
+    def make(out: Path, wav_path: Path) -> None:
+        out.write_text(repr(audio.wav_loudness(wav_path)), encoding="utf-8")
+    return Product(LOUDNESS.kind, LOUDNESS.key(wav.key), LOUDNESS.ext, make, (wav,), pool=BACKGROUND)
 
 
 def declare_quick_wav(timeline, clips: dict, timeline_key: str, music: str | Path | None = None,

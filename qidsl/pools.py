@@ -2,7 +2,8 @@
 
 ``cores``: CPU work (levelling, MP3 and AAC encodes); ``encoders``: x264
 encoders, sized from the memory budget and the resolution
-(:func:`qidsl.renderers.video_segments.encoders_at_once`).  One
+(:func:`qidsl.renderers.video_segments.encoders_at_once`); ``background``:
+work nothing else waits for (the mix's loudness).  One
 :class:`Pools` serves every routine of a ``qidsl build -j N``, so they share
 the machine rather than each assuming it has all of it.  A leaf service: the
 build graph and the video renderer both take slots of the same pools.
@@ -17,6 +18,9 @@ from typing import Any
 
 CORES = "cores"
 ENCODERS = "encoders"
+# Work nothing else waits for (the mix's loudness, measured while the video is made): a pool of its
+# own, so it never holds a slot of ``cores`` that an encode of the narration is waiting for.
+BACKGROUND = "background"
 
 
 class Pools:

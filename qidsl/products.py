@@ -13,7 +13,7 @@ How a family is made, by name:
 - ``speech``: a cue spoken by an engine (:mod:`qidsl.engines.synthesize`,
   kept by :class:`qidsl.engines.cache.SpeechCache`); ``piper-voice``: a Piper
   model patched for word alignments once (:mod:`qidsl.engines.piper_engine`);
-- ``level``: one sound levelled on its own, ``wav``: the exact mix,
+- ``level``: one sound levelled on its own, ``wav``: the exact mix, ``loudness``: what it measures,
   ``quick-wav``: ``qidsl watch``'s mix at the voice's own rate,
   ``mp3-run`` and ``mp3``: the MP3 in runs, joined (:func:`qidsl.build.declare_audio`);
 - ``music``: a ``music:`` bed's loop levelled once (:mod:`qidsl.renderers.music`); ``mix-loudness``,
@@ -159,10 +159,12 @@ _FONTS = ("qidsl.fonts.textfit", "qidsl.fonts.breaks", "qidsl.fonts._advances")
 SPEECH = Family("speech", ".clip", ("qidsl.engines.base", "qidsl.engines.cache", "qidsl.engines.timing"))
 # A Piper voice's model with its alignment output exposed (what Piper otherwise patches in memory each load).
 PIPER_VOICE = Family("piper-voice", ".onnx", ("qidsl.engines.piper_engine",))
-# A voice file's SHA-256, remembered by its path, size and modification time (what the voice's id is made from).
+# A voice file's SHA-256 (what the voice's id is made from) and Piper's version, each remembered by a file's
+# path, size and modification time.
 FILE_HASH = Family("file-hash", ".txt", ("qidsl.engines.piper_engine",))
 LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
+LOUDNESS = Family("loudness", ".txt", (_R + "audio",))  # the mix's integrated loudness, measured beside its encodes
 QUICK_WAV = Family("quick-wav", ".wav", (_R + "audio", _R + "music"))  # qidsl watch's: at the voice's own rate
 MUSIC = Family("music", ".f32", (_R + "music", _R + "audio"))  # the loop, levelled to the voice's loudness
 # A piece of the mix with music (qidsl.renderers.music_mix): its loudness table, its samples, its MP3 frames.

@@ -165,7 +165,7 @@ def test_the_voice_patched_for_alignments_is_kept_in_the_store_and_speaks_the_sa
 
     from qidsl.engines import piper_engine
 
-    monkeypatch.setattr(piper_engine, "_HASHES", {})  # as in a new process: the voice's hashes not yet known
+    monkeypatch.setattr(piper_engine, "_REMEMBERED", {})  # as in a new process: the voice's hashes not yet known
     patched = []
     real = patching.add_alignment_output
     monkeypatch.setattr(patching, "add_alignment_output", lambda model: patched.append(1) or real(model))
@@ -178,8 +178,13 @@ def test_the_voice_patched_for_alignments_is_kept_in_the_store_and_speaks_the_sa
     second.keep_model_in(store)
     again = second.synthesize("Let the shoulders drop.")
     assert patched == [1]  # loaded from the store: not patched again
-    # The voice's id is its files' hashes, remembered in the store for the next process.
-    assert second.voice_id == first.voice_id == joe.voice_id and store.sizes()["file-hash"][0] == 2
+    # The voice's id is its files' hashes, remembered in the store for the next process with Piper's version.
+    assert second.voice_id == first.voice_id == joe.voice_id and store.sizes()["file-hash"][0] == 3
+    monkeypatch.setattr(piper_engine, "_REMEMBERED", {})
+    third = PiperEngine()
+    third.keep_model_in(store)
+    assert third.version == joe.version == importlib.metadata.version("piper-tts")
+    assert store.sizes()["file-hash"][0] == 3  # read back, not looked up and kept again
     # Speech with word times from the alignments, as from the voice Piper patches in memory (Piper's
     # speech varies a little from one synthesis to the next, so lengths are compared, not samples).
     plain = joe.synthesize("Let the shoulders drop.")

@@ -69,14 +69,15 @@ def test_a_one_cue_edit_makes_only_what_depends_on_that_cue(speech, tmp_path):
     routine.write_text(EDITED, encoding="utf-8")
     second = _build(routine, tmp_path / "out", cache, video=False, wav=True)
     # One new cue: its speech (from the speech cache here), its levelled sound, the one MP3 run
-    # that holds it, and what is made from the whole (MP3, WAV, timeline, captions).
+    # that holds it, and what is made from the whole (MP3, WAV and its loudness, timeline, captions).
     assert second.made.get("level") == 1
     assert second.made.get("mp3-run") == 1
     assert second.made.get("mp3") == 1 and second.made.get("wav") == 1
     assert second.made.get("timeline") == 1 and second.made.get("srt") == 1 and second.made.get("vtt") == 1
     assert second.reused["level"] == 4  # the other cues and the bell, moved in time, are reused as they were
     assert second.reused["mp3-run"] == 3
-    assert set(second.made) <= {"level", "mp3-run", "mp3", "wav", "timeline", "srt", "vtt", "chapters", "page"}
+    assert set(second.made) <= {"level", "mp3-run", "mp3", "wav", "loudness", "timeline", "srt", "vtt", "chapters",
+                                "page"}
 
     # Undoing the edit makes nothing but the whole-programme products' lookups: all are in the store.
     routine.write_text(ROUTINE, encoding="utf-8")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import importlib.metadata
+import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -111,31 +112,52 @@ def text_word_spans(words: list[str], spoken: list[tuple[int, int, int]]) -> lis
     return out
 
 
-# Hashing a 60 MB voice takes a twentieth of a second: once per file version in a process, and
+# Hashing a 60 MB voice takes a twentieth of a second, and looking Piper's version up a thirtieth
+# (importlib.metadata loads and searches): each is done once per file version in a process, and
 # remembered in the store (``file-hash``, by path, size and modification time, as the nothing-changed
-# check trusts an output) so a build with nothing to do does not hash it again.
-_HASHES: dict[tuple[str, int, int], str] = {}
+# check trusts an output) so a build with nothing to do does neither again.
+_REMEMBERED: dict[tuple[str, str, int, int], str] = {}
 
 
-def _file_hash(path: Path, store=None) -> str:
+def _remembered(what: str, path: Path, store, work_out: Callable[[], str]) -> str:
+    """``work_out()``, a short ASCII text about the file ``path`` (``what`` names it), remembered by the
+    file's path, size and modification time."""
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _HASHES:
-        return _HASHES[key]
+    key = (what, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _REMEMBERED:
+        return _REMEMBERED[key]
     memo = store.path(FILE_HASH.kind, FILE_HASH.key(*key), FILE_HASH.ext) if store is not None else None
     if memo is not None and store.touch(memo):
         with contextlib.suppress(OSError, UnicodeDecodeError):
             known = memo.read_text(encoding="ascii")
-            if len(known) == 64:
-                _HASHES[key] = known
+            if known and len(known) <= 64 and known.isprintable():
+                _REMEMBERED[key] = known
                 return known
-    with open(path, "rb") as handle:
-        _HASHES[key] = hashlib.file_digest(handle, "sha256").hexdigest()
+    _REMEMBERED[key] = work_out()
     if memo is not None:
-        with contextlib.suppress(BuildError, OSError), store.put(FILE_HASH.kind, FILE_HASH.key(*key),
-                                                                FILE_HASH.ext) as tmp:
-            tmp.write_text(_HASHES[key], encoding="ascii")
-    return _HASHES[key]
+        with contextlib.suppress(BuildError, OSError, UnicodeEncodeError), store.put(
+                FILE_HASH.kind, FILE_HASH.key(*key), FILE_HASH.ext) as tmp:
+            tmp.write_text(_REMEMBERED[key], encoding="ascii")
+    return _REMEMBERED[key]
+
+
+def _file_hash(path: Path, store=None) -> str:
+    def sha256() -> str:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    return _remembered("sha256", path, store, sha256)
+
+
+def _piper_version(store=None) -> str:
+    """piper-tts's version, remembered by Piper's own ``__init__.py`` (which installing another version rewrites)."""
+    def look_up() -> str:
+        import importlib.metadata
+
+        return importlib.metadata.version("piper-tts")
+    spec = importlib.util.find_spec("piper")  # finds the package without importing it (and onnxruntime)
+    if spec is None or not spec.origin:
+        return look_up()
+    return _remembered("piper-tts version", Path(spec.origin), store, look_up)
 
 
 def resolve_voice(voice: str | None, base_dir: Path | None = None) -> tuple[Path, Path]:
@@ -179,7 +201,7 @@ class PiperEngine:
             raise ValueError(f"rate must be positive, not {rate}")
         self.rate = float(rate)
         self.model_path, self.config_path = resolve_voice(voice, base_dir)
-        self.version = importlib.metadata.version("piper-tts")
+        self._version: str | None = None
         self._voice: PiperVoice | None = None
         self._voice_id: str | None = None
         self._store = None
@@ -216,6 +238,13 @@ class PiperEngine:
         except (ImportError, OSError, BuildError, ValueError):
             return None
         return store.path(PIPER_VOICE.kind, key, PIPER_VOICE.ext)
+
+    @property
+    def version(self) -> str:
+        """piper-tts's version (remembered in the store once :meth:`keep_model_in` names one)."""
+        if self._version is None:
+            self._version = _piper_version(self._store)
+        return self._version
 
     @property
     def voice_id(self) -> str:

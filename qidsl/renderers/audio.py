@@ -415,22 +415,19 @@ def mix_blocks(placed: Sequence[Piece], total: int, load: Callable[[str], np.nda
 
 
 def write_mix_wav(path: str | os.PathLike, placed: Sequence[Piece], total: int,
-                  load: Callable[[str], np.ndarray], sample_rate: int = SAMPLE_RATE) -> float:
-    """Write the programme to ``path`` as 16-bit PCM WAV, block by block; return its integrated loudness.
+                  load: Callable[[str], np.ndarray], sample_rate: int = SAMPLE_RATE) -> None:
+    """Write the programme to ``path`` as 16-bit PCM WAV, block by block (its loudness: :func:`wav_loudness`).
 
     The file is written where it is asked (the caller makes it atomic).
     Memory stays flat in the programme's length.  Samples are clipped to
     -1..1 (levelled sounds never reach it unless they overlap).
     """
-    meter = LoudnessMeter(sample_rate)
     with wave.open(str(path), "wb") as out:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(int(sample_rate))
         for block in mix_blocks(placed, total, load):
-            meter.add(block)
             out.writeframes(to_pcm16(block).tobytes())
-    return meter.integrated()
 
 
 def write_pcm_wav(path: str | os.PathLike, pieces: Sequence[str | os.PathLike], total: int, lead: int = 0,
@@ -447,3 +444,22 @@ def write_pcm_wav(path: str | os.PathLike, pieces: Sequence[str | os.PathLike], 
             data = data[lead: len(data) - tail][:max(0, total)]
             out.writeframes(data.tobytes())
             total -= len(data)
+
+
+def wav_loudness(path: str | os.PathLike) -> float:
+    """The integrated loudness (LUFS) of a 16-bit mono WAV (as :func:`write_mix_wav` writes), read in blocks.
+
+    libebur128 holds the GIL while it measures (a third of a second for ten
+    minutes), so the blocks are short: the build's other threads (drawing the
+    video, feeding its encoders) never wait long for their turn.
+    """
+    with wave.open(str(path), "rb") as wav:
+        meter = LoudnessMeter(wav.getframerate())
+        while True:
+            data = np.frombuffer(wav.readframes(_SHORT_BLOCK), dtype="<i2")
+            if not len(data):
+                return meter.integrated()
+            meter.add(data / np.float32(32767.0))
+
+
+_SHORT_BLOCK = 1 << 16  # samples measured at a time (under a millisecond of libebur128)

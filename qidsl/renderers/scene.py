@@ -179,12 +179,17 @@ class FigureWindow:
         k = ease(u)
         return tuple((joint, x + (y - x) * k) for (joint, x), (_, y) in zip(self.a, self.b))
 
+    def step(self, t: float) -> int:
+        """The number of the step showing at ``t``, counted from the start (every ``t`` of a step has one pose)."""
+        if self.a == self.b or self.end <= self.start:
+            return 0
+        return math.floor((t - self.start) * self.steps + 1e-6)
+
     def at(self, t: float) -> Angles:
         """The joints' angles at ``t``, moved in steps of 1/``steps`` s from the start."""
         if self.a == self.b or self.end <= self.start:
             return self.b
-        gone = math.floor((t - self.start) * self.steps + 1e-6) / self.steps
-        return self.angles(gone / (self.end - self.start))
+        return self.angles(self.step(t) / self.steps / (self.end - self.start))
 
 
 def _step_rate(a: Angles, b: Angles, seconds: float) -> int:

@@ -149,6 +149,8 @@ class Scene:
         self._word_starts = ([[start for start, _ in c.words] for c in track.captions]
                              if self.marks_words else None)
         self._screens: dict[tuple[int, int, int, int, int, int, bool], Screen] = {}
+        # The figure moves in steps (FigureWindow.at): its pose is worked out once a step, not once a frame.
+        self._figures: dict[tuple[int, int], Figure] = {}
 
     def at(self, t: float) -> Moment:
         """What to show at ``t`` seconds."""
@@ -177,7 +179,7 @@ class Scene:
         view = self._views[b] if b >= 0 else None
         # No figure window while a backdrop shows (qidsl.renderers.scene.hide_figure).
         f = _window(self._figure_starts, track.figure, t)
-        figure = _figure_at(track.figure[f], t) if f >= 0 else None
+        figure = self._figure(f, t) if f >= 0 else None
         # The still screen depends on these only; building it is the dear part, so keep it.
         which = (i, c, n, s, w, b, figure is not None)
         screen = self._screens.get(which)
@@ -197,6 +199,17 @@ class Scene:
         seconds_left = step.seconds_left(t) if step.countdown else None
         picture = view.number(t - track.backdrop[b].start, self.fps) if view is not None else None
         return Moment(screen, level, seconds_left, progress, step.place, i, picture, figure)
+
+    def _figure(self, f: int, t: float) -> Figure:
+        """The figure of window ``f`` at ``t``, kept by (window, step): every frame of a step shows one pose."""
+        window = self.track.figure[f]
+        which = (f, window.step(t))
+        figure = self._figures.get(which)
+        if figure is None:
+            if len(self._figures) > 4096:
+                self._figures.clear()
+            figure = self._figures[which] = _figure_at(window, t)
+        return figure
 
 
 def _figure_at(window: FigureWindow, t: float) -> Figure:
@@ -505,12 +518,11 @@ class VideoFrames:
         if seconds_left is not None:
             # Inside the disk as it is now, or inside the pacer's square when there is no disk.
             room = radius if radius is not None else half
-            number = countdown_layer(countdown_text(seconds_left), lay.px(56 if radius is not None else 72),
-                                     math.floor(room))
+            number = (countdown_text(seconds_left), lay.px(56 if radius is not None else 72), math.floor(room))
         # Only the square holding the old and the new drawing is redrawn.
         reach = half if radius is None else math.ceil(radius) + 2
         if number is not None:
-            reach = max(reach, max(number.size) // 2 + 2)
+            reach = max(reach, max(countdown_layer(*number).size) // 2 + 2)
         reach = min(half, reach + reach % 2)
         square = max(reach, self._pacer_reach)
         self._pacer_reach = reach
@@ -525,7 +537,7 @@ class VideoFrames:
         if radius is not None:
             self._disk.draw(patch, radius)
         if number is not None:
-            _blend_mask(patch, number.mask, colour, half, half)
+            _blend_mask(patch, countdown_layer(*number).mask, colour, half, half)
         self._changed(box_left + lo, box_top + lo, box_left + hi, box_top + hi)
 
     def _restore_yuv(self, left: int, top: int, right: int, bottom: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -546,13 +558,9 @@ class VideoFrames:
             x0, y0, alpha = self._disk.coverage(radius)
             _blend_yuv(y, u, v, box_left + x0, box_top + y0, alpha, _yuv_of(self.theme.accent))
         if number is not None:
-            coverage = np.asarray(number.mask, dtype=np.float32) * np.float32(1 / 255)
-            h, w = coverage.shape
             half = (box_right - box_left) // 2  # centred as _blend_mask centres it in the RGB route
-            x0, y0 = box_left + round(half - w / 2), box_top + round(half - h / 2)
-            # On whole chroma blocks: one column or row of nothing on the odd side.
-            coverage = np.pad(coverage, ((y0 % 2, (y0 + h) % 2), (x0 % 2, (x0 + w) % 2)))
-            _blend_yuv(y, u, v, x0 - x0 % 2, y0 - y0 % 2, coverage, _yuv_of(colour))
+            x0, y0, coverage = _number_coverage(*number, box_left + half, box_top + half)
+            _blend_yuv(y, u, v, x0, y0, coverage, _yuv_of(colour))
 
     def _draw_figure(self, figure: Figure) -> None:
         """The figure in its box: the rectangle it covered last and the one it covers now are redrawn."""
@@ -613,6 +621,19 @@ def _blend_mask(patch: np.ndarray, mask, colour, cx: float, cy: float) -> None:
         return
     coverage = coverage[sy:sy + y1 - y0, sx:sx + x1 - x0]
     blend(patch[y0:y1, x0:x1], colour, coverage)
+
+
+@functools.lru_cache(maxsize=512)  # as countdown_layer's
+def _number_coverage(text: str, size: int, room: int, cx: int, cy: int) -> tuple[int, int, np.ndarray]:
+    """(left, top, alpha) of the countdown's ``text`` (:func:`countdown_layer`'s) centred at (cx, cy), on
+    whole chroma blocks (even corner and sides: a column or row of nothing on an odd side).  Kept: the
+    countdown shows one number for a whole second, through as many pictures of the pacer."""
+    coverage = np.asarray(countdown_layer(text, size, room).mask, dtype=np.float32) * np.float32(1 / 255)
+    h, w = coverage.shape
+    x0, y0 = round(cx - w / 2), round(cy - h / 2)
+    coverage = np.pad(coverage, ((y0 % 2, (y0 + h) % 2), (x0 % 2, (x0 + w) % 2)))
+    coverage.flags.writeable = False  # shared by every picture that shows the number
+    return x0 - x0 % 2, y0 - y0 % 2, coverage
 
 
 @functools.lru_cache(maxsize=16)

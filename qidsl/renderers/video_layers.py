@@ -112,7 +112,7 @@ def countdown_text(seconds: int) -> str:
     return str(seconds) if seconds < 60 else f"{seconds // 60}:{seconds % 60:02d}"
 
 
-@functools.lru_cache(maxsize=128)
+@functools.lru_cache(maxsize=512)  # a routine's pacer shows about 300 (number, size, room)s
 def countdown_layer(text: str, size: int, radius: float) -> TextLayer:
     """The countdown ``text`` at ``size`` pixels or smaller, so its ink fits in a circle of ``radius``.
 
