@@ -701,8 +701,6 @@ def declare_audio(timeline, clips: dict, settings, target: float, music: str | P
     ``music`` (``"calm"`` or a sound file's path) puts a music bed under the voice
     (:func:`_declare_music`).
     """
-
-
     from . import timeline as tl
     from .graph import Product
     from .products import LEVEL
