@@ -302,3 +302,24 @@ def test_the_watchs_quick_mix_has_the_music_under_the_voice(tmp_path):
     # Under the voice the music is down: the mix there is the voice, within a dB or so.
     assert abs(db(samples[spoken]) - db(silent[spoken])) < 1.5
     assert np.max(np.abs(samples)) <= 0.9
+
+
+def test_the_quick_mixs_music_restarts_at_each_section_as_the_builds_mix_does():
+    """`qidsl watch` plays the music the build's mix plays: the loop started again before each section, with
+    the same crossfades (compared over a piece of the build's layout away from the fades and the ducking)."""
+    from qidsl.renderers import music_mix
+
+    rate = music_mix.RATE
+    cycle = np.sin(np.arange(5 * rate) * 2 * np.pi * 3 / rate).astype(np.float32) * np.linspace(
+        0.2, 1.0, 5 * rate, dtype=np.float32)
+    total = 120 * rate
+    lay = music_mix.layout([30 * rate, 31 * rate, 70 * rate], [], total)
+    assert len(lay.loops) == 3  # the section a second long keeps the loop on
+    first, end = 25 * rate, 75 * rate
+    win = music_mix.window(lay, first, end)
+    _voice, ducked, lifted = music_mix.render(win, cycle, lambda key: np.zeros(0, np.float32))
+    quick = music_mix.looped_at(cycle, lay.loops, np.arange(first, end, dtype=np.float64))
+    assert np.max(np.abs(quick - (ducked + lifted))) < 1e-5
+    # And it really starts again: two seconds into the last section the loop is four seconds into the cycle.
+    at = lay.loops[-1] + 4 * rate
+    assert abs(float(music_mix.looped_at(cycle, lay.loops, np.array([at], np.float64))[0]) - cycle[4 * rate]) < 1e-6

@@ -217,7 +217,8 @@ def gains(sounds: Sequence[tuple[int, int]], total: int, level_db: float, pause_
 def quick_bed(voice: np.ndarray, rate: int, timeline, cycle: np.ndarray, level_db: float,
               cycle_lufs: float) -> np.ndarray:
     """``qidsl watch``'s quick mix with the music under it: ``voice`` (mono, at ``rate``) plus the
-    levelled ``cycle`` (at :data:`SAMPLE_RATE`, ``cycle_lufs`` loud) looped, resampled to ``rate``
+    levelled ``cycle`` (at :data:`SAMPLE_RATE`, ``cycle_lufs`` loud) looped and started again at each
+    section as the build's mix starts it (:mod:`.music_mix`), resampled to ``rate``
     and ducked from ``timeline`` as the build ducks it: ``level_db`` below the voice's measured
     loudness under every cue and bell, at most up to it in long pauses.  Scaled down if need be
     to keep the quick mix's peak."""
@@ -234,12 +235,21 @@ def quick_bed(voice: np.ndarray, rate: int, timeline, cycle: np.ndarray, level_d
             sounds.append((round(event.speech[0].start * rate), round(event.speech[-1].end * rate)))
         elif event.kind == "bell" and event.end > event.start:
             sounds.append((round(event.start * rate), round(event.end * rate)))
+    # The loop starts again at each section, as in the build's mix (music_mix.layout).
+    from .music_mix import loop_starts, looped_at
+
+    anchors = [0]
+    for section in timeline.sections:
+        start = round(section.start * SAMPLE_RATE)
+        if anchors[-1] < start < len(voice) * SAMPLE_RATE / rate:
+            anchors.append(start)
+    loops = loop_starts(anchors)
     scale = np.float32(10 ** ((loudness - cycle_lufs) / 20))
     mixed = voice.astype(np.float32, copy=True)
     at, step = 0, SAMPLE_RATE / rate
     for block in gains(sounds, len(voice), level_db, PAUSE_DB, rate):
-        where = (np.arange(at, at + len(block)) * step) % len(cycle)
-        mixed[at: at + len(block)] += scale * block * np.interp(where, np.arange(len(cycle)), cycle).astype(np.float32)
+        where = np.arange(at, at + len(block)) * step
+        mixed[at: at + len(block)] += scale * block * looped_at(cycle, loops, where)
         at += len(block)
     peak = float(np.max(np.abs(mixed))) if len(mixed) else 0.0
     if peak > QUICK_PEAK:

@@ -133,6 +133,39 @@ class Window:
         return [self.length, self.sounds, self.ramps, self.loops, self.start, self.end]
 
 
+def loop_starts(anchors: Sequence[int]) -> tuple[int, ...]:
+    """Where the music starts its loop again, for sections starting at ``anchors`` (the first is 0):
+    :data:`CROSSFADE_SAMPLES` before each, unless the section before is too short to hold a crossfade."""
+    loops = [0]
+    for anchor in anchors[1:]:
+        if anchor - CROSSFADE_SAMPLES - loops[-1] >= CROSSFADE_SAMPLES:  # a section too short keeps the loop on
+            loops.append(anchor - CROSSFADE_SAMPLES)
+    return tuple(loops)
+
+
+def looped_at(cycle: np.ndarray, loops: Sequence[int], where: np.ndarray) -> np.ndarray:
+    """The music at the (fractional) programme samples ``where``: ``cycle`` started again at each of ``loops``
+    with the crossfades :func:`render` makes, read between samples by linear interpolation (``qidsl watch``'s
+    quick mix, which plays at the voice's own rate)."""
+    out = np.zeros(len(where), np.float32)
+    index = np.arange(len(cycle))
+    for j, loop in enumerate(loops):
+        following = loops[j + 1] if j + 1 < len(loops) else None
+        inside = where >= loop
+        if following is not None:
+            inside &= where < following + CROSSFADE_SAMPLES
+        if not inside.any():
+            continue
+        at = where[inside]
+        sound = np.interp((at - loop) % len(cycle), index, cycle)
+        if j > 0:
+            sound *= np.sin(0.5 * np.pi * np.clip((at - loop) / CROSSFADE_SAMPLES, 0.0, 1.0))
+        if following is not None:
+            sound *= np.cos(0.5 * np.pi * np.clip((at - following) / CROSSFADE_SAMPLES, 0.0, 1.0))
+        out[inside] += sound.astype(np.float32)
+    return out
+
+
 def layout(section_starts: Sequence[int], placed: Sequence[audio.Piece], total: int) -> Layout:
     """The programme of ``total`` samples laid out from its sections (their first samples on the timeline)."""
     anchors, starts = [0], [0]
@@ -147,15 +180,12 @@ def layout(section_starts: Sequence[int], placed: Sequence[audio.Piece], total: 
         sounds.append((max(0, piece.start + anchors[k] - starts[k]), piece.length, piece.sound))
     sounds.sort()
     spans = music.ducked_spans([(first, first + length) for first, length, _ in sounds])
-    loops = [0]
-    for anchor in anchors[1:]:
-        if anchor - CROSSFADE_SAMPLES - loops[-1] >= CROSSFADE_SAMPLES:  # a section too short keeps the loop on
-            loops.append(anchor - CROSSFADE_SAMPLES)
+    loops = loop_starts(anchors)
     ends = [*anchors[1:], -(-total // FRAME) * FRAME]
     pieces = []
     for k, (first, end) in enumerate(zip(anchors, ends)):
         pieces += _cuts(first, end, END_TAIL if k == len(anchors) - 1 else TAIL)
-    return Layout(total, tuple(sounds), tuple(music.ramps(spans)), tuple(loops), tuple(pieces))
+    return Layout(total, tuple(sounds), tuple(music.ramps(spans)), loops, tuple(pieces))
 
 
 def _cuts(first: int, end: int, tail: int) -> list[tuple[int, int]]:
