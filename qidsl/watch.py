@@ -428,6 +428,7 @@ def run_watch(paths: list[str], options: WatchOptions) -> int:
     print(f"qidsl: serving the practice page at http://127.0.0.1:{port}/ (Ctrl-C stops)", flush=True)
     stop = threading.Event()
     status = EXIT_OK
+    terminate = _stop_on_terminate()
     try:
         for path in found:
             watcher.build(path)
@@ -449,8 +450,21 @@ def run_watch(paths: list[str], options: WatchOptions) -> int:
         server.shutdown()
         server.server_close()
         _restore(previous)
+        _restore(terminate)
     _say("stopped")
     return status
+
+
+def _stop_on_terminate() -> dict:
+    """SIGTERM (a service manager's or ``kill``'s stop) stops the watch as Ctrl-C does: cleanly, exit 0."""
+    import signal
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+    try:
+        return {signal.SIGTERM: signal.signal(signal.SIGTERM, interrupt)}
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        return {}
 
 
 def _ignore_interrupts() -> dict:

@@ -106,17 +106,47 @@ def _run(example: Example, folder: Path) -> str:
             if "stdin" in example.options else subprocess.DEVNULL
         process = stack.enter_context(subprocess.Popen(
             [str(QIDSL), *words[1:]], cwd=folder, env=env, stdin=stdin, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT))
+            stderr=subprocess.STDOUT, preexec_fn=_as_in_a_terminal))
         assert process.stdout is not None
         if "stop-after" in example.options:  # a server: Ctrl-C once it has said its lines
-            lines = [process.stdout.readline() for _ in range(int(example.options["stop-after"][0]))]
-            process.send_signal(signal.SIGINT)
-            lines.append(process.stdout.read())
-            process.wait(timeout=60)
-            output = b"".join(lines)
+            output = _stopped_after(process, int(example.options["stop-after"][0]))
         else:
             output, _ = process.communicate(timeout=600)
     return output.decode("utf-8").rstrip("\n")
+
+
+def _as_in_a_terminal() -> None:
+    """In the child: Ctrl-C as a terminal's foreground command gets it (a test run started in the background
+    by a shell inherits SIGINT ignored, and the server would never hear the test's Ctrl-C)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _stopped_after(process: subprocess.Popen, count: int, timeout: float = 600) -> bytes:
+    """A server's output: its first ``count`` lines, then what it says after a Ctrl-C until it exits.
+    Fails (the server killed) rather than waits for ever when the lines or the exit do not come."""
+    import queue
+    import threading
+
+    lines: queue.Queue[bytes] = queue.Queue()
+    assert process.stdout is not None
+    stdout = process.stdout
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in iter(stdout.readline, b"")],
+                              daemon=True)
+    reader.start()
+    said = []
+    try:
+        while len(said) < count:
+            said.append(lines.get(timeout=timeout))
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=120)
+    except (queue.Empty, subprocess.TimeoutExpired):
+        process.kill()
+        pytest.fail(f"the server said {len(said)} of {count} lines, or did not stop on Ctrl-C: "
+                    + b"".join(said).decode("utf-8", "replace"))
+    reader.join(timeout=60)
+    while not lines.empty():
+        said.append(lines.get())
+    return b"".join(said)
 
 
 def _pattern(expected: str) -> re.Pattern:

@@ -202,6 +202,20 @@ def test_watch_reloads_the_page_on_save_and_shows_mistakes(browser, tmp_path):  
     assert leftovers == []
 
 
+def test_sigterm_stops_the_watch_as_ctrl_c_does(tmp_path):
+    """A service manager or `kill` stops the watch cleanly: "stopped", exit 0, no traceback."""
+    (tmp_path / "watch-test.qi").write_text(ROUTINE, encoding="utf-8")
+    watching = Watching(["watch-test.qi", "--port", "0", "--out", "out", "--cache-dir", "cache"], tmp_path)
+    try:
+        watching.wait_for(r"watching .* for saves", watching.err)
+    finally:
+        watching.process.send_signal(signal.SIGTERM)
+        code = watching.process.wait(timeout=30)
+    assert code == 0
+    watching.wait_for(r"qidsl: stopped", watching.err, timeout=5)
+    assert "Traceback" not in "".join(watching.err)
+
+
 def test_a_save_rebuilds_the_routines_that_read_the_file_and_no_others(tmp_path):
     from qidsl.watch import Watcher, WatchOptions
 
