@@ -42,7 +42,7 @@ import numpy as np
 from ..timefmt import clock
 from ..timeline import Timeline
 from ..words import screen_words
-from .backdrop import OPEN_KEEP, SHADE_REACH, BackdropView, Overlay, Pictures, overlay, shade_for
+from .backdrop import OPEN_KEEP, SHADE_REACH, BackdropView, Overlay, PlanarOverlay, Pictures, overlay, shade_for
 from .figure import STEP as FIGURE_STEP, FigurePatch
 from .pacer import DiskPatch, blend
 from .scene import Backdrop, CueLike, FigureWindow, Window, scene_track
@@ -324,6 +324,7 @@ class VideoFrames:
         # Backdrops: this thread's reader of their pictures, its last overlay and a frame's buffers.
         self._pictures = Pictures(width, height, self.scene.fps or 30)
         self._overlay: tuple[tuple, Overlay] | None = None
+        self._planar_overlay: tuple[tuple, PlanarOverlay] | None = None
         self._frame_rgb: np.ndarray | None = None
         self._frame_yuv: np.ndarray | None = None
         self._frame_sums: np.ndarray | None = None
@@ -424,8 +425,13 @@ class VideoFrames:
         self._overlay = (key, made)
         return made
 
-    def _backdrop_base(self, state: FrameState) -> tuple[np.ndarray, np.ndarray | None]:
-        """The still texts laid over this frame's backdrop picture (in this thread's frame buffers)."""
+    def _backdrop_base(self, state: FrameState) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The still texts laid over this frame's backdrop picture (in this thread's frame buffers).
+
+        With ``yuv_only`` the picture is composed in yuv420p alone (no RGB base: None).
+        """
+        if self.yuv_only:
+            return None, self._backdrop_yuv(state)
         if self._frame_rgb is None:
             self._frame_rgb = np.empty_like(self._out)
             self._frame_sums = np.empty(self._out.shape, np.uint16)
@@ -435,6 +441,26 @@ class VideoFrames:
         if self._frame_yuv is not None:
             rgb_to_yuv420(self._frame_rgb, *self._planes(self._frame_yuv))
         return self._frame_rgb, self._frame_yuv
+
+    def _backdrop_yuv(self, state: FrameState) -> np.ndarray:
+        """The backdrop's picture with the still texts and shade laid over it, composed in yuv420p: a clip's
+        picture comes as Y'CbCr planes; a photo's pan step as RGB, converted here (a step shows on two frames)."""
+        if self._frame_yuv is None:
+            self._frame_yuv = np.empty_like(self.yuv)
+            self._frame_sums = np.empty(self._out.shape[:2], np.uint16)
+        key = (state.screen, state.place)
+        if self._planar_overlay is None or self._planar_overlay[0] != key:
+            self._planar_overlay = (key, self.overlay_of(*key).planar(_Y_ROW, (_C_ROWS * 4).T))
+        view = state.screen.backdrop
+        assert view is not None and state.backdrop is not None and self._frame_sums is not None
+        out = self._planes(self._frame_yuv)
+        if view.kind == "clip":
+            planes = self._pictures.clip_planes(self.scene.media_paths[view.media], view, state.backdrop)
+        else:
+            rgb_to_yuv420(self.backdrop_picture(state), *out)
+            planes = out
+        self._planar_overlay[1].over(planes, out, self._frame_sums)
+        return self._frame_yuv
 
     def state(self, t: float) -> FrameState:
         """What the frame at ``t`` shows, in drawing units (no drawing done)."""
@@ -469,7 +495,8 @@ class VideoFrames:
                 self._base, self._base_yuv = self._backdrop_base(state)
             else:
                 self._base, self._base_yuv = self._base_for(still)
-            np.copyto(out, self._base)
+            if self._base is not None:  # None: a backdrop composed in yuv420p alone (yuv_only)
+                np.copyto(out, self._base)
             if self.yuv is not None and self._base_yuv is not None:
                 np.copyto(self.yuv, self._base_yuv)
             self._still = still
