@@ -403,8 +403,11 @@ class VideoFrames:
     def overlay_of(self, screen: Screen, place: str | None) -> Overlay:
         """The still texts of ``screen`` on their shade, to lay over its backdrop's pictures."""
         key = (screen, place)
-        if self._overlay is not None and self._overlay[0] == key:
-            return self._overlay[1]
+        if self._overlay is None or self._overlay[0] != key:
+            self._overlay = (key, self._overlay_made(screen, place))
+        return self._overlay[1]
+
+    def _overlay_made(self, screen: Screen, place: str | None) -> Overlay:
         painter, lay, theme = self._painter, self.layout, self.theme
         colours, coverage, boxes, placed = painter.compose_layers(screen)
         if place is not None:
@@ -418,12 +421,10 @@ class VideoFrames:
             boxes.append(lay.pacer_box)
         if place is not None or screen.pacer:
             boxes.append(self._bar_box)
-        made = dataclasses.replace(
+        return dataclasses.replace(
             overlay(colours, coverage, boxes, theme.background, OPEN_KEEP,
                     _keep_behind_text(theme, self.scene.marks_words), lay.px(SHADE_REACH)),
             placed=tuple(placed))
-        self._overlay = (key, made)
-        return made
 
     def _backdrop_base(self, state: FrameState) -> tuple[np.ndarray | None, np.ndarray | None]:
         """The still texts laid over this frame's backdrop picture (in this thread's frame buffers).
@@ -450,7 +451,8 @@ class VideoFrames:
             self._frame_sums = np.empty(self._out.shape[:2], np.uint16)
         key = (state.screen, state.place)
         if self._planar_overlay is None or self._planar_overlay[0] != key:
-            self._planar_overlay = (key, self.overlay_of(*key).planar(_Y_ROW, (_C_ROWS * 4).T))
+            # Made afresh, not through overlay_of: the RGB overlay (10 MB at 720p) is not kept beside it.
+            self._planar_overlay = (key, self._overlay_made(*key).planar(_Y_ROW, (_C_ROWS * 4).T))
         view = state.screen.backdrop
         assert view is not None and state.backdrop is not None and self._frame_sums is not None
         out = self._planes(self._frame_yuv)

@@ -69,6 +69,10 @@ MIN_SECONDS = 2.0  # shortest segment (but the last): short events are joined to
 # 2-core build machine (20.1 and 22.3 s against 23.0 and 22.4 s for the shipped routine's video),
 # 10 % less CPU and 7 MB less per encoder.
 X264_THREADS = 1
+# A segment over a clip backdrop has no repeated pictures to skip and a clip reader beside its encoder,
+# so memory lets only one such encoder run at a time (encoders_at_once): it takes two x264 threads,
+# fixed as well (the segment's states say it shows a clip, so the count follows from its key).
+CLIP_X264_THREADS = 2
 # The whole build must stay under 400 MB, every process counted; the encoders get this much of it,
 # the build's own Python process the rest.  One ffmpeg + x264 with the segments' settings (no
 # B-frames, one reference) peaked at 45 MB at 640x360, 85 MB at 1280x720 and 148 MB at 1920x1080
@@ -97,7 +101,7 @@ class Encoding:
     preset: str
     crf: int
 
-    def video_args(self) -> list[str]:
+    def video_args(self, threads: int = X264_THREADS) -> list[str]:
         gop = max(1, round(MAX_SECONDS * self.fps))
         return ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-profile:v", "high",
                 "-pix_fmt", "yuv420p", "-color_range", "tv", "-colorspace", "bt709",
@@ -107,7 +111,7 @@ class Encoding:
                 "-x264-params", "colorprim=bt709:transfer=bt709:colormatrix=bt709",
                 # One GOP per segment (none is longer), opened by an IDR frame.  One reference frame
                 # and no B-frames, so repeated pictures can be written as skip frames (see h264).
-                "-g", str(gop), "-bf", "0", "-refs", "1", "-threads", str(X264_THREADS)]
+                "-g", str(gop), "-bf", "0", "-refs", "1", "-threads", str(threads)]
 
 
 def encoders_at_once(jobs: int, width: int, height: int, clips: bool = False) -> int:
@@ -293,11 +297,12 @@ def _encode_segment(frames: VideoFrames, segment: Segment, encoding: Encoding, o
 
 def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], encoding: Encoding, tmp: Path) -> None:
     """Draw ``states[0]``, ``states[repeats[0]]``, ... (each picture once) and encode them into ``tmp``."""
+    clip = any(s.screen.backdrop is not None and s.screen.backdrop.kind == "clip" for s in states)
     command = [
         _ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{encoding.width}x{encoding.height}",
         "-framerate", str(encoding.fps), "-color_range", "tv", "-colorspace", "bt709", "-i", "pipe:0",
-        *encoding.video_args(),
+        *encoding.video_args(CLIP_X264_THREADS if clip else X264_THREADS),
         "-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
         "-frames:v", str(len(repeats)), "-f", "h264", str(tmp),
     ]
