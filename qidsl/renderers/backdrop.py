@@ -34,6 +34,7 @@ import contextlib
 import functools
 import gc
 import math
+import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,17 +320,16 @@ class Pictures:
         # (what it shows, the clip, how it is read): RGB, or Y'CbCr planes for the encoder.
         self._clip: tuple[tuple[str, BackdropView, bool], _Closing] | None = None
         self._photo: tuple[str, np.ndarray] | None = None
-        self._colours: np.ndarray | None = None  # the open clip's colour map (see colour_map)
-        self._buffers: dict[str, np.ndarray] = {}
 
-    def close(self) -> None:
+    def close(self, park: bool = False) -> None:
+        """Close the clip's reader, or with ``park`` leave it open for the next :class:`Pictures` that asks
+        for the same clip (the next segment, on whichever thread: see :func:`close_parked`)."""
         if self._clip is not None:
-            self._clip[1].close()
+            if park:
+                _park(*self._clip)
+            else:
+                _close(self._clip[1])
             self._clip = None
-            # A clip and its reader hold each other (moviepy's frame function refers to the clip), so
-            # only the cycle collector frees them, and with them the reader's two pipe buffers of a
-            # frame's size each: collected now, not several clips later (28 MB measured at 720p).
-            gc.collect()
         self._photo = None
 
     def picture(self, path: str, view: BackdropView, number: int) -> np.ndarray:
@@ -345,44 +345,18 @@ class Pictures:
     def clip_planes(self, path: str, view: BackdropView, number: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A clip's picture ``number`` as the video's Y'CbCr (BT.709, studio range, 4:2:0): the luma
         (height x width) and the two chroma planes (half size each way), values 0..255 in uint8 or
-        uint16 arrays that this reader reuses at its next call.
+        uint16 arrays, valid until the call after next (see :class:`_Planes`).
 
         ffmpeg hands the picture over as ``yuv444p`` (moviepy's ``pixel_format``: the three planes'
         bytes, in the (height, width, 3) array moviepy gives every picture), so no RGB is made on
-        either side of the pipe; the planes are cropped about the middle here (moviepy's ``Crop``
-        slices a picture of RGB triples), each chroma plane averaged over 2x2 blocks as ffmpeg's
-        conversion to yuv420p does, and the colours mapped to the video's when the clip's differ.
+        either side of the pipe; the planes are cropped about the middle (moviepy's ``Crop`` slices a
+        picture of RGB triples), each chroma plane averaged over 2x2 blocks as ffmpeg's conversion to
+        yuv420p does, and the colours mapped to the video's when the clip's differ: all of that on
+        the read-ahead thread, for the next picture while this one is shaded and encoded.
         """
-        frame = self._clip_frame(path, view, number, planar=True)
-        high, wide = frame.shape[:2]
-        planes = frame.reshape(3, high, wide)
-        top, left = (high - self.height) // 2, (wide - self.width) // 2
-        y, u, v = planes[:, top:top + self.height, left:left + self.width]
-        half = (self.height // 2, self.width // 2)
-        pair = self._buffer("pair", (self.height // 2, self.width), np.uint16)
-        chroma = []
-        for name, plane in (("u", u), ("v", v)):
-            block = self._buffer(name, half, np.uint16)
-            np.add(plane[0::2], plane[1::2], out=pair, dtype=np.uint16)
-            np.add(pair[:, 0::2], pair[:, 1::2], out=block)
-            block += 2
-            block >>= 2
-            chroma.append(block)
-        if self._colours is None:
-            return y, chroma[0], chroma[1]
-        luma = self._buffer("luma", (self.height, self.width), np.int16)
-        _apply_luma(self._colours, y, u, v, luma, self._buffer("work", (self.height, self.width), np.int16))
-        cb, cr = self._buffer("cb", half, np.uint16), self._buffer("cr", half, np.uint16)
-        _apply_chroma(self._colours, chroma[0], chroma[1], cb, cr)
-        return luma.view(np.uint16), cb, cr  # clipped to 0..255: the same numbers unsigned
+        return self._clip_frame(path, view, number, planar=True)
 
-    def _buffer(self, name: str, shape: tuple[int, int], dtype) -> np.ndarray:
-        found = self._buffers.get(name)
-        if found is None:
-            found = self._buffers[name] = np.empty(shape, dtype)
-        return found
-
-    def _clip_frame(self, path: str, view: BackdropView, number: int, planar: bool) -> np.ndarray:
+    def _clip_frame(self, path: str, view: BackdropView, number: int, planar: bool) -> Any:
         """The clip's picture ``number`` of the backdrop, as moviepy hands it over: RGB cropped to the
         frame, or (``planar``) the yuv444p planes' bytes at the scaled size, not cropped."""
         from moviepy import VideoFileClip, vfx
@@ -395,6 +369,11 @@ class Pictures:
             _return_large_blocks()
             info = probe_media(Path(path))
             assert not isinstance(info, str)  # the scene track found it showable
+            parked = _unpark(key)
+            if parked is not None:
+                self._clip = (key, parked)
+                return parked.frame(self._clip_time(view, number), self._clip_time(view, number + 1))
+            close_parked()  # another clip's: never two readers at once
             size = _cover(info.width, info.height, self.width, self.height)
             # decode_file=False: the length from the container, not a decode of the whole file at every open.
             source = VideoFileClip(path, audio=False, target_resolution=size, decode_file=False,
@@ -405,8 +384,8 @@ class Pictures:
             if view.period is not None:
                 effects.append(vfx.Loop())
             clip = clip.with_effects(effects) if effects else clip
-            self._clip = (key, _Closing(clip, source))
-            self._colours = colour_map(info.matrix, info.full_range) if planar else None
+            prepare = _Planes(self.width, self.height, colour_map(info.matrix, info.full_range)) if planar else None
+            self._clip = (key, _Closing(clip, source, prepare))
         return self._clip[1].frame(self._clip_time(view, number), self._clip_time(view, number + 1))
 
     def _clip_time(self, view: BackdropView, number: int) -> float:
@@ -423,6 +402,7 @@ class Pictures:
         if self._photo is None or self._photo[0] != view.media:
             from moviepy import ImageClip, vfx
 
+            _return_large_blocks()  # a pan step is a new picture of a frame's size too
             still = ImageClip(path)
             w, h = still.size
             size = _cover(w, h, self.width, self.height, 1 + PAN_ZOOM)
@@ -445,12 +425,52 @@ class Pictures:
         return np.asarray(image)
 
 
+# The clip reader a finished segment left open, so that the next segment, which mostly goes on
+# where it stopped, reads on instead of starting ffmpeg again and seeking (a new probe, and a decode
+# from the key frame before): one at most, so an idle reader never holds more than one's memory.
+_parked: list[tuple[tuple, _Closing]] = []
+_parked_lock = threading.Lock()
+
+
+def _park(key: tuple, clip: _Closing) -> None:
+    with _parked_lock:
+        before = _parked[:]
+        _parked[:] = [(key, clip)]
+    for _, old in before:
+        _close(old)
+
+
+def _unpark(key: tuple) -> _Closing | None:
+    with _parked_lock:
+        if _parked and _parked[0][0] == key:
+            return _parked.pop()[1]
+    return None
+
+
+def close_parked() -> None:
+    """Close the clip reader left open between segments (called once the segments are made)."""
+    with _parked_lock:
+        before = _parked[:]
+        _parked.clear()
+    for _, clip in before:
+        _close(clip)
+
+
+def _close(clip: _Closing) -> None:
+    clip.close()
+    # A clip and its reader hold each other (moviepy's frame function refers to the clip), so only
+    # the cycle collector frees them, and with them the reader's two pipe buffers of a frame's size
+    # each: collected now, not several clips later (28 MB measured at 720p).
+    gc.collect()
+
+
 @functools.cache
 def _return_large_blocks() -> None:
     """Have glibc give every block of 1 MiB or more back to the system when it is freed.
 
-    moviepy hands each picture over as a new bytes object of a frame's size (2.7 MB at 720p), read
-    on the read-ahead thread and freed on the drawing one.  glibc's own threshold for that rises
+    moviepy hands each picture of a clip over as a new bytes object of a frame's size (2.7 MB at
+    720p), read on the read-ahead thread and freed on the drawing one; a photo's pan makes a new
+    picture a step.  glibc's own threshold for that rises
     with the first large block freed, and from then on such blocks come from per-thread heaps that
     keep what they held: the build's Python measured 316 MB resident a minute into a clip video's
     segments, 234 MB with this (one mmap and munmap a picture).  Elsewhere than glibc: nothing done.
@@ -463,6 +483,51 @@ def _return_large_blocks() -> None:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(m_mmap_threshold, 1 << 20)
 
 
+class _Planes:
+    """Turns moviepy's yuv444p picture into the video's planes (see :meth:`Pictures.clip_planes`).
+
+    Two sets of buffers taken in turn: the planes handed over for one picture stay whole while the
+    next picture is made ready (on the read-ahead thread); the one after reuses them, by when the
+    drawing thread has asked for the next, so is done with them.
+    """
+
+    def __init__(self, width: int, height: int, colours: np.ndarray | None):
+        self.width, self.height, self.colours = width, height, colours
+        self._sets: list[dict[str, np.ndarray]] = [{}, {}]
+        self._turn = 0
+
+    def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        buffers = self._sets[self._turn]
+        self._turn ^= 1
+
+        def buffer(name: str, shape: tuple[int, int], dtype) -> np.ndarray:
+            found = buffers.get(name)
+            if found is None:
+                found = buffers[name] = np.empty(shape, dtype)
+            return found
+
+        high, wide = frame.shape[:2]
+        top, left = (high - self.height) // 2, (wide - self.width) // 2
+        y, u, v = frame.reshape(3, high, wide)[:, top:top + self.height, left:left + self.width]
+        full, half = (self.height, self.width), (self.height // 2, self.width // 2)
+        pair = buffer("pair", (self.height // 2, self.width), np.uint16)
+        chroma = []
+        for name, plane in (("u", u), ("v", v)):
+            block = buffer(name, half, np.uint16)
+            np.add(plane[0::2], plane[1::2], out=pair, dtype=np.uint16)
+            np.add(pair[:, 0::2], pair[:, 1::2], out=block)
+            block += 2
+            block >>= 2
+            chroma.append(block)
+        if self.colours is None:
+            return y, chroma[0], chroma[1]
+        luma = buffer("luma", full, np.int16)
+        _apply_luma(self.colours, y, u, v, luma, buffer("work", full, np.int16))
+        cb, cr = buffer("cb", half, np.uint16), buffer("cr", half, np.uint16)
+        _apply_chroma(self.colours, chroma[0], chroma[1], cb, cr)
+        return luma.view(np.uint16), cb, cr  # clipped to 0..255: the same numbers unsigned
+
+
 class _Closing:
     """A clip made from a reader, and the reader, closed together.
 
@@ -472,21 +537,26 @@ class _Closing:
     clip is only ever read by one thread at a time: a read is waited for before the next starts.
     """
 
-    def __init__(self, clip: Any, source: Any):
-        self.clip, self.source = clip, source
+    def __init__(self, clip: Any, source: Any, prepare: _Planes | None = None):
+        self.clip, self.source, self._prepare = clip, source, prepare
         self._ahead: tuple[float, Future] | None = None  # the picture being read ahead, and when it is
         self._reader: ThreadPoolExecutor | None = None
 
-    def frame(self, seconds: float, following: float) -> np.ndarray:
-        """The picture at ``seconds``; the one at ``following`` is read meanwhile."""
+    def frame(self, seconds: float, following: float) -> Any:
+        """The picture at ``seconds`` (made ready: see :class:`_Planes`); the one at ``following`` is
+        read and made ready meanwhile."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             wait([ahead[1]])  # the clip is free again (a failed read that is not wanted is dropped)
-        frame = ahead[1].result() if ahead is not None and ahead[0] == seconds else self.clip.get_frame(seconds)
+        frame = ahead[1].result() if ahead is not None and ahead[0] == seconds else self._read(seconds)
         if self._reader is None:
             self._reader = ThreadPoolExecutor(1, thread_name_prefix="backdrop-clip")
-        self._ahead = (following, self._reader.submit(self.clip.get_frame, following))
+        self._ahead = (following, self._reader.submit(self._read, following))
         return frame
+
+    def _read(self, seconds: float) -> Any:
+        frame = self.clip.get_frame(seconds)
+        return self._prepare(frame) if self._prepare is not None else frame
 
     def close(self) -> None:
         if self._reader is not None:

@@ -329,9 +329,13 @@ class VideoFrames:
         self._frame_yuv: np.ndarray | None = None
         self._frame_sums: np.ndarray | None = None
 
-    def release(self) -> None:
-        """Close what this frame function holds open (a backdrop clip's reader); it opens again when asked."""
-        self._pictures.close()
+    def release(self, park: bool = False) -> None:
+        """Close what this frame function holds open (a backdrop clip's reader); it opens again when asked.
+
+        With ``park`` the reader is left open for the next segment over the same clip, on any thread
+        (:func:`qidsl.renderers.backdrop.close_parked` closes it).
+        """
+        self._pictures.close(park)
 
     def fresh(self) -> VideoFrames:
         """Another frame function over the same scene, with its own buffers (one per thread)."""

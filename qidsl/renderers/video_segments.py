@@ -56,7 +56,7 @@ from ..errors import BuildError
 from ..pools import CORES, ENCODERS, Pools
 from ..products import AAC, AAC_CHUNK, MP4, NARRATION, VIDEO_SEGMENT, Later, Product
 from ..progress import Progress
-from . import chapters, h264, mp4_tags, narration_aac, video
+from . import backdrop, chapters, h264, mp4_tags, narration_aac, video
 from .encoder import Encoder, ffmpeg_failure
 from .scene import CueLike
 from .video import FrameState, VideoFrames
@@ -292,7 +292,7 @@ def _encode_segment(frames: VideoFrames, segment: Segment, encoding: Encoding, o
             stream = h264.as_pictures(out.read_bytes())
         out.write_bytes(stream)
     finally:
-        frames.release()  # a backdrop clip's reader: no ffmpeg left waiting between segments
+        frames.release(park=True)  # a clip's reader: left for the next segment, which mostly goes on from here
 
 
 def _x264(frames: VideoFrames, states: list[FrameState], repeats: list[int], encoding: Encoding, tmp: Path) -> None:
@@ -426,6 +426,7 @@ class JoinMake:
     language: str
 
     def __call__(self, out: Path, *files: Path) -> None:
+        backdrop.close_parked()  # the segments are made: no clip reader is left waiting
         seconds = self.count / self.encoding.fps
         _join(list(files[:self.segments]), files[self.segments], seconds, self.encoding, self.count, out,
               self.metadata, self.language)
