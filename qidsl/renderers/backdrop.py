@@ -52,6 +52,9 @@ CONTRAST = 4.5  # WCAG 2.x: the least contrast of normal text with what is behin
 _MARGIN = 0.1  # asked of the shade above CONTRAST, for the rounding of the 8-bit picture
 OPEN_KEEP = 0.72  # how much of the picture shows where no text is (1: untouched)
 SHADE_REACH = 14  # design pixels of full shade around every text, then a soft edge as wide
+# Overlays are worked out this many rows at a time (even: whole chroma blocks): a frame's worth of
+# float32 copies at once (about 50 MB at 720p) made the build's peak memory at every new caption.
+_ROWS = 48
 
 
 @dataclass(frozen=True)
@@ -160,11 +163,19 @@ class Overlay:
         for the luma, and for each chroma sample the same with its 2x2 block's mean ``m`` and offset
         (exact but where the shade or a letter's edge changes within a block, by rounding elsewhere).
         """
-        m = self.mul.astype(np.float32) / 256
-        add = self.add.astype(np.float32)
-        luma = (16 * (1 - m) + add @ np.asarray(y_row, np.float32)) * 256 + 128
-        chroma = 128 * (1 - m)[..., None] + add @ np.asarray(c_rows, np.float32).T
-        return PlanarOverlay(self.mul, _fit(luma, self.mul), *_fit_blocks(m, chroma))
+        height, width = self.mul.shape
+        add_y = np.empty((height, width), np.uint16)
+        mul_c, add_u, add_v = (np.empty((height // 2, width // 2), np.uint16) for _ in range(3))
+        y_row, c_rows = np.asarray(y_row, np.float32), np.asarray(c_rows, np.float32)
+        for top in range(0, height, _ROWS):
+            rows, half = slice(top, top + _ROWS), slice(top // 2, (top + _ROWS) // 2)
+            mul = self.mul[rows]
+            m = mul.astype(np.float32) / 256
+            add = self.add[rows].astype(np.float32)
+            add_y[rows] = _fit((16 * (1 - m) + add @ y_row) * 256 + 128, mul)
+            chroma = 128 * (1 - m)[..., None] + add @ c_rows.T
+            mul_c[half], add_u[half], add_v[half] = _fit_blocks(m, chroma)
+        return PlanarOverlay(self.mul, add_y, mul_c, add_u, add_v)
 
 
 def _fit(offset: np.ndarray, mul: np.ndarray) -> np.ndarray:
@@ -218,15 +229,22 @@ def overlay(colours: Image.Image, coverage: Image.Image, boxes, background, keep
     hard = Image.new("L", (width, height), 0)
     for left, top, right, bottom in boxes:  # full shade under every box, whatever the blur did
         ImageDraw.Draw(hard).rectangle((left - reach, top - reach, right + reach, bottom + reach), fill=255)
-    weight = np.maximum(np.asarray(soft, dtype=np.float32), np.asarray(hard, dtype=np.float32)) / 255
-    keep = keep_open + (keep_text - keep_open) * weight  # how much of the picture shows, before the texts
-    alpha = np.asarray(coverage, dtype=np.float32) / 255
-    mul = np.floor(keep * (1 - alpha) * 256).astype(np.uint16)
-    shade = (1 - keep)[..., None] * np.asarray(background, dtype=np.float32)
-    add = np.asarray(colours, dtype=np.float32) + shade * (1 - alpha)[..., None]
-    # The picture's part is rounded down, so picture + add never passes 255.
-    return Overlay(mul, np.clip(np.rint(add), 0, 255).astype(np.uint16), np.floor(keep * 256).astype(np.uint16),
-                   tuple(background), np.asarray(coverage, dtype=np.uint8))
+    soft_a, hard_a, cover_a, colours_a = (np.asarray(image) for image in (soft, hard, coverage, colours))
+    mul = np.empty((height, width), np.uint16)
+    add = np.empty((height, width, 3), np.uint16)
+    kept = np.empty((height, width), np.uint16)
+    shade_colour = np.asarray(background, dtype=np.float32)
+    for top in range(0, height, _ROWS):
+        rows = slice(top, top + _ROWS)
+        weight = np.maximum(soft_a[rows], hard_a[rows]).astype(np.float32) / 255
+        keep = keep_open + (keep_text - keep_open) * weight  # how much of the picture shows, before the texts
+        alpha = cover_a[rows].astype(np.float32) / 255
+        mul[rows] = np.floor(keep * (1 - alpha) * 256)
+        shade = (1 - keep)[..., None] * shade_colour
+        # The picture's part is rounded down, so picture + add never passes 255.
+        add[rows] = np.clip(np.rint(colours_a[rows].astype(np.float32) + shade * (1 - alpha)[..., None]), 0, 255)
+        kept[rows] = np.floor(keep * 256)
+    return Overlay(mul, add, kept, tuple(background), np.asarray(coverage, dtype=np.uint8))
 
 
 # ---- a clip's colours -------------------------------------------------------------------------------
