@@ -55,8 +55,8 @@ baseline's ffmpeg spreads over more threads); peak 425 MB, measured before the
 overlays were worked out in strips of rows (their transient at every new
 caption 57 -> 18 MB); the clips' full build again with them (the same command,
 alone, no baseline; load 10 to 16 with the test suite): peak 362 MB, 623.4 s.
-Photos (the same run as the clips' 351.6 s): 586.7 s (0.97x real time), peak
-393 MB (432 before).
+Photos (the same run as the clips' 351.6 s): 586.7 s (0.97x real time) against
+ffmpeg's graph 885.9 s, ratio 1.51; peak 393 MB (432 before).
 One cue edited 26.2 s (2 video segments).  A profile of such an edit at load 9
 (12.5 s, Piper's start and one synthesis 4 s of it): the two segments 5.3 s
 (the reader's start and seek in the test clips' 250-frame GOP included), the
