@@ -37,6 +37,31 @@ readers ~90 MB, two x264 50-64 MB); with it (and readers limited to one decoder
 and one filter thread, since dropped as a hack on moviepy's internals: it saved
 about 10 MB a reader) 250.1 s against 115.4 s, ratio 0.46, peak 420 MB (one
 encoder and one reader at 720p); one cue edited 8.73 s (3 video segments made).
+
+Clips composed in Y'CbCr (branch ``clips``): the encoder's painter reads a clip
+as yuv444p through moviepy and shades it in the yuv420p planes, the clip's own
+colour matrix and range mapped to the video's BT.709 (no RGB picture, no
+conversion in numpy); the next picture is read, cropped and averaged on a
+thread of its own; a finished segment leaves its reader open for the next; a
+clip's segment takes two fixed x264 threads.  Per 720p frame (micro-measured,
+CPU): 10-11 ms on the one drawing thread before, now 3.5 ms on the drawing
+thread (the shade 1.2 ms) and about 4 ms on the read-ahead thread (the pipe read
+1.5 ms).  Measured at load average 15 to 18 (three other jobs and this branch's
+test suite at once; the figures above were at 4 to 12): clips 351.6 s (1.61x
+real time) against ffmpeg's graph 216.7 s, ratio 0.62 (0.56 one step earlier at
+load 11, 0.36 after the first Y'CbCr step alone at load 10 to 13: under such
+load a pipeline runs at its busiest single thread's share of a core, and the
+baseline's ffmpeg spreads over more threads); peak 425 MB, measured before the
+overlays were worked out in strips of rows (their transient at every new
+caption 57 -> 18 MB); the clips' full build again with them (the same command,
+alone, no baseline; load 10 to 16 with the test suite): peak 362 MB, 623.4 s.
+Photos (the same run as the clips' 351.6 s): 586.7 s (0.97x real time) against
+ffmpeg's graph 885.9 s, ratio 1.51; peak 393 MB (432 before).
+One cue edited 26.2 s (2 video segments).  A profile of such an edit at load 9
+(12.5 s, Piper's start and one synthesis 4 s of it): the two segments 5.3 s
+(the reader's start and seek in the test clips' 250-frame GOP included), the
+join of the 123 MB MP4 1.9 s (ffmpeg's ``-moov_size`` instead of faststart's
+second pass measured 0.90 -> 0.57 s), the outputs copied out 1.0 s (177 MB).
 """
 
 from __future__ import annotations

@@ -311,3 +311,48 @@ def test_a_photo_of_any_shape_pans_inside_itself(folder, size):
     for step in range(0, round(PAN_PERIOD * PHOTO_STEPS_PER_SECOND), 37):
         assert pictures.picture(str(path), view, step).shape == (H, W, 3)
     pictures.close()
+
+
+def test_the_encoders_frames_composed_in_yuv420p_match_the_rgb_frames_on_clip_and_photo(frames):
+    """The segments' painter lays the shade and texts in Y'CbCr planes (a clip read as yuv444p, its
+    colours mapped to the video's), never through RGB: its picture is the RGB route's to rounding, and
+    every fully inked caption pixel is the same colour, so the contrast checked above holds in the MP4."""
+    timeline, rgb = frames
+    yuv = VideoFrames(timeline, cues_of(timeline), W, H, planar=True, fps=FPS, yuv_only=True)
+    reference = VideoFrames(timeline, cues_of(timeline), W, H, planar=True, fps=FPS)
+    kinds = set()
+    try:
+        for i in range(0, round(timeline.duration * FPS), 4):
+            state = rgb.state(i / FPS)
+            if state.screen.backdrop is None:
+                continue
+            kinds.add(state.screen.backdrop.kind)
+            reference.draw(state)
+            yuv.draw(state)
+            ours, theirs = (np.asarray(v.yuv, np.float32) for v in (yuv, reference))
+            # Rounding apart (the RGB route floors the shaded picture; ffmpeg's RGB of the clip is rounded
+            # once more), the same picture: a BT.601 clip shown as BT.709 would be 9 levels off.
+            luma = np.abs(ours[:W * H] - theirs[:W * H]).reshape(H, W)
+            assert luma.mean() < 1.5 and np.abs(ours[W * H:] - theirs[W * H:]).mean() < 1.5, i
+            if state.screen.caption:
+                overlay = reference.overlay_of(state.screen, state.place)
+                assert luma[overlay.coverage == 255].max() <= 1, i
+    finally:
+        yuv.release()
+        reference.release()
+    assert kinds == {"clip", "photo"}
+
+
+def test_a_clips_colours_are_mapped_to_the_videos_bt709_studio_range():
+    from qidsl.renderers.backdrop import colour_map
+
+    assert colour_map("bt709", False) is None  # the video's own: the planes pass as they are
+    for matrix, full in (("", False), ("smpte170m", False), ("bt470bg", True), ("bt2020nc", False)):
+        affine = colour_map(matrix, full)
+        black, white = (16, 235) if not full else (0, 255)
+        for code, expected in ((black, 16), (white, 235), ((black + white) / 2, (16 + 235) / 2)):
+            mapped = affine @ [code, 128, 128, 1]
+            assert mapped == pytest.approx([expected, 128, 128], abs=1e-6), (matrix, full, code)
+    # An untagged clip is read as BT.601, as ffmpeg's conversion to RGB reads it: its pure red
+    # (Y'CbCr 81.5, 90.2, 240) is the video's pure red (62.6, 102.3, 240).
+    assert colour_map("", False) @ [81.48, 90.18, 240, 1] == pytest.approx([62.56, 102.34, 240.0], abs=0.05)

@@ -110,6 +110,10 @@ class MediaInfo:
     width: int
     height: int
     seconds: float | None  # a clip's length; None for a photo
+    # How a clip's Y'CbCr is to be read, as its stream is tagged: the colour matrix ("" when untagged,
+    # which ffmpeg reads as BT.601) and whether it uses the full 0..255 range rather than the studio one.
+    matrix: str = ""
+    full_range: bool = False
 
 
 def picture_kind(head: bytes) -> str | None:
@@ -130,6 +134,8 @@ _INPUT_SIZE = re.compile(r"Stream #\S+.*?: Video: .*?(\d{2,5})x(\d{2,5})")
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
 _DECODED = re.compile(r"frame=\s*[1-9]")
+# The pixel format and its details, as in "Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709, progressive)".
+_PIXELS = re.compile(r"Stream #\S+.*?: Video: [^\n]*?, (\w+)(?:\(([^)]*)\))?, \d{2,5}x\d{2,5}")
 
 
 @functools.lru_cache(maxsize=256)
@@ -158,7 +164,20 @@ def _probe(path: str, size: int, mtime: int) -> MediaInfo | str:
         length = _DURATION.search(header)
         seconds = (int(length.group(1)) * 3600 + int(length.group(2)) * 60 + float(length.group(3))
                    if length else 0.0)
-    return MediaInfo(kind, width, height, seconds)
+    matrix, full_range = _colours(header)
+    return MediaInfo(kind, width, height, seconds, matrix, full_range)
+
+
+def _colours(header: str) -> tuple[str, bool]:
+    """The colour matrix a video stream is tagged with ("" when untagged) and whether it is full range."""
+    found = _PIXELS.search(header)
+    if found is None:
+        return "", False
+    details = [part.strip() for part in (found.group(2) or "").split(",")]
+    # ffmpeg writes the matrix, primaries and transfer as "m/p/t", or once when all three are the same.
+    tagged = [part.split("/")[0] for part in details if "/" in part or part.startswith(("bt", "smpte", "fcc"))]
+    matrix = tagged[0] if tagged and tagged[0] != "unknown" else ""
+    return matrix, "pc" in details or found.group(1).startswith("yuvj")
 
 
 def probe_media(path: Path) -> MediaInfo | str:

@@ -42,7 +42,7 @@ import numpy as np
 from ..timefmt import clock
 from ..timeline import Timeline
 from ..words import screen_words
-from .backdrop import OPEN_KEEP, SHADE_REACH, BackdropView, Overlay, Pictures, overlay, shade_for
+from .backdrop import OPEN_KEEP, SHADE_REACH, BackdropView, Overlay, PlanarOverlay, Pictures, overlay, shade_for
 from .figure import STEP as FIGURE_STEP, FigurePatch
 from .pacer import DiskPatch, blend
 from .scene import Backdrop, CueLike, FigureWindow, Window, scene_track
@@ -337,13 +337,18 @@ class VideoFrames:
         # Backdrops: this thread's reader of their pictures, its last overlay and a frame's buffers.
         self._pictures = Pictures(width, height, self.scene.fps or 30)
         self._overlay: tuple[tuple, Overlay] | None = None
+        self._planar_overlay: tuple[tuple, PlanarOverlay] | None = None
         self._frame_rgb: np.ndarray | None = None
         self._frame_yuv: np.ndarray | None = None
         self._frame_sums: np.ndarray | None = None
 
-    def release(self) -> None:
-        """Close what this frame function holds open (a backdrop clip's reader); it opens again when asked."""
-        self._pictures.close()
+    def release(self, park: bool = False) -> None:
+        """Close what this frame function holds open (a backdrop clip's reader); it opens again when asked.
+
+        With ``park`` the reader is left open for the next segment over the same clip, on any thread
+        (:func:`qidsl.renderers.backdrop.close_parked` closes it).
+        """
+        self._pictures.close(park)
 
     def fresh(self) -> VideoFrames:
         """Another frame function over the same scene, with its own buffers (one per thread)."""
@@ -415,8 +420,11 @@ class VideoFrames:
     def overlay_of(self, screen: Screen, place: str | None) -> Overlay:
         """The still texts of ``screen`` on their shade, to lay over its backdrop's pictures."""
         key = (screen, place)
-        if self._overlay is not None and self._overlay[0] == key:
-            return self._overlay[1]
+        if self._overlay is None or self._overlay[0] != key:
+            self._overlay = (key, self._overlay_made(screen, place))
+        return self._overlay[1]
+
+    def _overlay_made(self, screen: Screen, place: str | None) -> Overlay:
         painter, lay, theme = self._painter, self.layout, self.theme
         colours, coverage, boxes, placed = painter.compose_layers(screen)
         if place is not None:
@@ -430,15 +438,18 @@ class VideoFrames:
             boxes.append(lay.pacer_box)
         if place is not None or screen.pacer:
             boxes.append(self._bar_box)
-        made = dataclasses.replace(
+        return dataclasses.replace(
             overlay(colours, coverage, boxes, theme.background, OPEN_KEEP,
                     _keep_behind_text(theme, self.scene.marks_words), lay.px(SHADE_REACH)),
             placed=tuple(placed))
-        self._overlay = (key, made)
-        return made
 
-    def _backdrop_base(self, state: FrameState) -> tuple[np.ndarray, np.ndarray | None]:
-        """The still texts laid over this frame's backdrop picture (in this thread's frame buffers)."""
+    def _backdrop_base(self, state: FrameState) -> tuple[np.ndarray | None, np.ndarray | None]:
+        """The still texts laid over this frame's backdrop picture (in this thread's frame buffers).
+
+        With ``yuv_only`` the picture is composed in yuv420p alone (no RGB base: None).
+        """
+        if self.yuv_only:
+            return None, self._backdrop_yuv(state)
         if self._frame_rgb is None:
             self._frame_rgb = np.empty_like(self._out)
             self._frame_sums = np.empty(self._out.shape, np.uint16)
@@ -448,6 +459,27 @@ class VideoFrames:
         if self._frame_yuv is not None:
             rgb_to_yuv420(self._frame_rgb, *self._planes(self._frame_yuv))
         return self._frame_rgb, self._frame_yuv
+
+    def _backdrop_yuv(self, state: FrameState) -> np.ndarray:
+        """The backdrop's picture with the still texts and shade laid over it, composed in yuv420p: a clip's
+        picture comes as Y'CbCr planes; a photo's pan step as RGB, converted here (a step shows on two frames)."""
+        if self._frame_yuv is None:
+            self._frame_yuv = np.empty_like(self.yuv)
+            self._frame_sums = np.empty(self._out.shape[:2], np.uint16)
+        key = (state.screen, state.place)
+        if self._planar_overlay is None or self._planar_overlay[0] != key:
+            # Made afresh, not through overlay_of: the RGB overlay (10 MB at 720p) is not kept beside it.
+            self._planar_overlay = (key, self._overlay_made(*key).planar(_Y_ROW, (_C_ROWS * 4).T))
+        view = state.screen.backdrop
+        assert view is not None and state.backdrop is not None and self._frame_sums is not None
+        out = self._planes(self._frame_yuv)
+        if view.kind == "clip":
+            planes = self._pictures.clip_planes(self.scene.media_paths[view.media], view, state.backdrop)
+        else:
+            rgb_to_yuv420(self.backdrop_picture(state), *out)
+            planes = out
+        self._planar_overlay[1].over(planes, out, self._frame_sums)
+        return self._frame_yuv
 
     def state(self, t: float) -> FrameState:
         """What the frame at ``t`` shows, in drawing units (no drawing done)."""
@@ -482,7 +514,8 @@ class VideoFrames:
                 self._base, self._base_yuv = self._backdrop_base(state)
             else:
                 self._base, self._base_yuv = self._base_for(still)
-            np.copyto(out, self._base)
+            if self._base is not None:  # None: a backdrop composed in yuv420p alone (yuv_only)
+                np.copyto(out, self._base)
             if self.yuv is not None and self._base_yuv is not None:
                 np.copyto(self.yuv, self._base_yuv)
             self._still = still

@@ -56,7 +56,7 @@ from ..errors import BuildError
 from ..pools import CORES, ENCODERS, Pools
 from ..products import AAC, AAC_CHUNK, MP4, NARRATION, VIDEO_SEGMENT, Later, Product
 from ..progress import Progress
-from . import chapters, h264, mp4_tags, narration_aac, video
+from . import backdrop, chapters, h264, mp4_tags, narration_aac, video
 from .encoder import Encoder, ffmpeg_failure
 from .ffmpeg_tool import ffmpeg_exe, ffmpeg_name
 from .scene import CueLike
@@ -70,6 +70,10 @@ MIN_SECONDS = 2.0  # shortest segment (but the last): short events are joined to
 # 2-core build machine (20.1 and 22.3 s against 23.0 and 22.4 s for the shipped routine's video),
 # 10 % less CPU and 7 MB less per encoder.
 X264_THREADS = 1
+# A segment over a clip backdrop has no repeated pictures to skip and a clip reader beside its encoder,
+# so memory lets only one such encoder run at a time (encoders_at_once): it takes two x264 threads,
+# fixed as well (the segment's states say it shows a clip, so the count follows from its key).
+CLIP_X264_THREADS = 2
 # The whole build must stay under 400 MB, every process counted; the encoders get this much of it,
 # the build's own Python process the rest.  One ffmpeg + x264 with the segments' settings (no
 # B-frames, one reference) peaked at 45 MB at 640x360, 85 MB at 1280x720 and 148 MB at 1920x1080
@@ -104,7 +108,7 @@ class Encoding:
     preset: str
     crf: int
 
-    def video_args(self) -> list[str]:
+    def video_args(self, threads: int = X264_THREADS) -> list[str]:
         gop = max(1, round(MAX_SECONDS * self.fps))
         return ["-c:v", "libx264", "-preset", self.preset, "-crf", str(self.crf), "-profile:v", "high",
                 "-pix_fmt", "yuv420p", "-color_range", "tv", "-colorspace", "bt709",
@@ -119,7 +123,7 @@ class Encoding:
                 "-x264-params", "colorprim=bt709:transfer=bt709:colormatrix=bt709:subme=0",
                 # One GOP per segment (none is longer), opened by an IDR frame.  One reference frame
                 # and no B-frames, so repeated pictures can be written as skip frames (see h264).
-                "-g", str(gop), "-bf", "0", "-refs", "1", "-threads", str(X264_THREADS)]
+                "-g", str(gop), "-bf", "0", "-refs", "1", "-threads", str(threads)]
 
 
 def encoders_at_once(jobs: int, width: int, height: int, clips: bool = False) -> int:
@@ -296,16 +300,17 @@ def _encode_segment(frames: VideoFrames, segment: Segment, encoding: Encoding, o
             stream = h264.as_pictures(out.read_bytes())
         out.write_bytes(stream)
     finally:
-        frames.release()  # a backdrop clip's reader: no ffmpeg left waiting between segments
+        frames.release(park=True)  # a clip's reader: left for the next segment, which mostly goes on from here
 
 
 def _x264(frames: VideoFrames, pictures: list[FrameState], encoding: Encoding, tmp: Path) -> None:
     """Draw each of ``pictures`` and encode them, one frame each, into ``tmp``."""
+    clip = any(s.screen.backdrop is not None and s.screen.backdrop.kind == "clip" for s in pictures)
     command = [
         ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-nostdin",
         "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{encoding.width}x{encoding.height}",
         "-framerate", str(encoding.fps), "-color_range", "tv", "-colorspace", "bt709", "-i", "pipe:0",
-        *encoding.video_args(),
+        *encoding.video_args(CLIP_X264_THREADS if clip else X264_THREADS),
         "-an", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:v", "+bitexact",
         "-frames:v", str(len(pictures)), "-f", "h264", str(tmp),
     ]
@@ -427,6 +432,7 @@ class JoinMake:
     language: str
 
     def __call__(self, out: Path, *files: Path) -> None:
+        backdrop.close_parked()  # the segments are made: no clip reader is left waiting
         seconds = self.count / self.encoding.fps
         _join(list(files[:self.segments]), files[self.segments], seconds, self.encoding, self.count, out,
               self.metadata, self.language)
