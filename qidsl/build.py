@@ -945,7 +945,7 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str, music: str | Pat
     """The narration mixed at the voice's own rate and scaled once to a safe peak: ``qidsl watch``'s sound.
 
     ``music`` (``"calm"`` or a sound file's path) goes under it, ducked from
-    the timeline ``level`` dB below the voice (:func:`qidsl.renderers.music.quick_bed`),
+    the timeline ``level`` dB below the voice (:func:`qidsl.renderers.music_mix.quick_bed`),
     from the same levelled loop as the build's (made once, kept in the store).
     """
     import numpy as np
@@ -953,7 +953,7 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str, music: str | Pat
     from .graph import Product
     from .products import QUICK_WAV
     from .renderers import audio
-    from .renderers import music as bed
+    from .renderers import music_mix
 
     spoken = sorted({e.spoken for e in timeline.events if e.spoken})
     digests = [samples_digest(clips[t].samples) for t in spoken]
@@ -962,7 +962,8 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str, music: str | Pat
     def make(out: Path, *cycle_path: Path) -> None:
         mixed, rate = audio.quick_mix(timeline, clips)
         if cycle_path:
-            mixed = bed.quick_bed(mixed, rate, timeline, np.fromfile(cycle_path[0], dtype="<f4"), level, target)
+            mixed = music_mix.quick_bed(mixed, rate, timeline, np.fromfile(cycle_path[0], dtype="<f4"), level,
+                                         target)
         audio.write_wav(out, mixed, rate)
     key = QUICK_WAV.key(timeline_key, digests, cycle.key if cycle else None, level)
     return Product(QUICK_WAV.kind, key, QUICK_WAV.ext, make, (cycle,) if cycle else ())

@@ -430,3 +430,42 @@ def write_mp3_piece(out: Path, piece: Path) -> None:
         raise BuildError(f"the MP3 encoder gave {len(data) // mp3.FRAME_BYTES} frames for a piece of "
                          f"{skip + keep}")
     out.write_bytes(data[skip * mp3.FRAME_BYTES: (skip + keep) * mp3.FRAME_BYTES])
+
+
+def quick_bed(voice: np.ndarray, rate: int, timeline, cycle: np.ndarray, level_db: float,
+              cycle_lufs: float) -> np.ndarray:
+    """``qidsl watch``'s quick mix with the music under it: ``voice`` (mono, at ``rate``) plus the
+    levelled ``cycle`` (at :data:`RATE`, ``cycle_lufs`` loud) looped and started again at each
+    section as the build's mix starts it (:func:`layout`), resampled to ``rate``
+    and ducked from ``timeline`` as the build ducks it: ``level_db`` below the voice's measured
+    loudness under every cue and bell, at most up to it in long pauses.  Scaled down if need be
+    to keep the quick mix's peak."""
+    meter = audio.LoudnessMeter(rate)
+    meter.add(voice)
+    loudness = meter.integrated()
+    if not math.isfinite(loudness) or not len(cycle):
+        return voice
+    sounds = []
+    for event in timeline.events:
+        if event.spoken and event.speech:
+            sounds.append((round(event.speech[0].start * rate), round(event.speech[-1].end * rate)))
+        elif event.kind == "bell" and event.end > event.start:
+            sounds.append((round(event.start * rate), round(event.end * rate)))
+    # The loop starts again at each section, as in the build's mix (layout).
+    anchors = [0]
+    for section in timeline.sections:
+        start = round(section.start * RATE)
+        if anchors[-1] < start < len(voice) * RATE / rate:
+            anchors.append(start)
+    loops = loop_starts(anchors)
+    scale = np.float32(10 ** ((loudness - cycle_lufs) / 20))
+    mixed = voice.astype(np.float32, copy=True)
+    at, step = 0, RATE / rate
+    for block in music.gains(sounds, len(voice), level_db, music.PAUSE_DB, rate):
+        where = np.arange(at, at + len(block)) * step
+        mixed[at: at + len(block)] += scale * block * looped_at(cycle, loops, where)
+        at += len(block)
+    peak = float(np.max(np.abs(mixed))) if len(mixed) else 0.0
+    if peak > audio.QUICK_PEAK:
+        mixed *= np.float32(audio.QUICK_PEAK / peak)
+    return mixed
