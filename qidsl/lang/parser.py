@@ -75,7 +75,7 @@ def _lark() -> Lark:
     parser = Lark(grammar, parser="lalr", postlex=_ReentrantIndenter(), transformer=_ToModel(),
                   maybe_placeholders=False, cache=True)
     parser.parse('title: "warm-up"\n')
-    resume_tables(parser)  # builds every state's scanner now, not racing in two threads
+    resume_tables(parser)  # the loop's tables (each state's lexer is made when a parse first needs it)
     return parser
 
 

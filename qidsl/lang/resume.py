@@ -36,6 +36,7 @@ of an earlier parse, which is what keeps recovery linear.
 from __future__ import annotations
 
 import re
+import threading
 from functools import partial
 from typing import Any, NamedTuple, NoReturn
 
@@ -114,12 +115,7 @@ class _Tables:
         postlex: Any = lark.options.postlex  # qidsl.lang.parser's Indenter
         self.nl_type, self.indent_type, self.dedent_type = postlex.NL_type, postlex.INDENT_type, postlex.DEDENT_type
         self.tab_len = postlex.tab_len
-        made: dict[int, _StateLexer] = {}
-        self.lexers: dict[int, _StateLexer] = {}
-        for state, lexer in self.contextual.lexers.items():
-            if id(lexer) not in made:
-                made[id(lexer)] = self._state_lexer(lexer, self.nl_type)
-            self.lexers[state] = made[id(lexer)]
+        self.lexers: dict[int, _StateLexer] = _LexersOnDemand(self.contextual.lexers, self.nl_type)
 
     @staticmethod
     def _state_lexer(lexer, nl_type: str) -> _StateLexer:
@@ -142,6 +138,31 @@ class _Tables:
                                lexer.newline_types, unusual)
         return _StateLexer(scanner._mres[0], tuple(scanner._mres[1:]), keywords, callbacks,
                            lexer.ignore_types, lexer.newline_types, unusual)
+
+
+class _LexersOnDemand(dict):
+    """Each parser state's :class:`_StateLexer`, made when a parse first reaches the state.
+
+    A short routine reaches about half of the states, and making a state's
+    lexer compiles its regular expressions: made on demand, ``qidsl check``
+    of a small file starts sooner.  Made under a lock, so two parses in two
+    threads never build one at once (Lark's scanners are built lazily too).
+    """
+
+    def __init__(self, lexers: dict, nl_type: str):
+        super().__init__()
+        self._lexers, self._nl_type = lexers, nl_type
+        self._made: dict[int, _StateLexer] = {}  # states sharing one of Lark's lexers share one
+        self._lock = threading.Lock()
+
+    def __missing__(self, state: int) -> _StateLexer:
+        with self._lock:
+            lexer = self._lexers[state]
+            made = self._made.get(id(lexer))
+            if made is None:
+                made = self._made[id(lexer)] = _Tables._state_lexer(lexer, self._nl_type)
+            self[state] = made
+            return made
 
 
 _BLANKS = re.compile(r"\[[\t \x0c]+\]\+")  # an ignored terminal such as /[\t \f]+/: blanks only
