@@ -48,6 +48,17 @@ branch interleaved in one script under the same load:
 What the CPU says for a quiet machine (an estimate, not a measurement): the
 full build about 20.3 s = 28x real time and 2.8x the baseline; the edit
 1.6-1.7 s; nothing changed about 0.27 s.  Measure again on a quiet spell.
+
+Measured again on a quiet spell after the merges (2026-12-08, load average
+1.4 at the start, `--no-long`): full build 20.1 s = 28.2x real time, baseline
+46.4 s, ratio 2.31; peak 324 MB; one-cue edit 2.15 s (16 made); nothing
+changed 0.18 s.  Where the edit's 2.2 s go (a trace of the store's writes):
+start-up, parse and planning 0.66 s before the first segment starts; four
+video segments on two encoders 0.66-1.94 s, beside the mix WAV (0.45 s), its
+loudness (0.96 s of libebur128 over the whole 9.4 minutes, taking CPU from
+the segments), the MP3 and the narration's AAC chunks; the MP4 join 0.42 s.
+Next: the mix's loudness from per-run block energies (as music_mix keeps per
+piece), so an edit measures only the run it changes.
 """
 
 from __future__ import annotations
