@@ -147,6 +147,17 @@ class Watching:
             time.sleep(0.05)
         raise AssertionError(f"no {pattern!r} in {''.join(self.out)}{''.join(self.err)}")
 
+    def stop(self, sig: int) -> int:
+        """Send ``sig`` and wait for the watch to exit: its exit code."""
+        self.process.send_signal(sig)
+        return self.process.wait(timeout=30)
+
+    def assert_stopped_cleanly(self, code: int) -> None:
+        """It exited 0 on being stopped, said so, and printed no traceback."""
+        assert code == 0
+        self.wait_for(r"qidsl: stopped", self.err, timeout=5)
+        assert "Traceback" not in "".join(self.err)
+
 
 def test_watch_reloads_the_page_on_save_and_shows_mistakes(browser, tmp_path):  # noqa: F811
     routine = tmp_path / "watch-test.qi"
@@ -193,11 +204,8 @@ def test_watch_reloads_the_page_on_save_and_shows_mistakes(browser, tmp_path):  
         assert "Thank you all." in page.locator(".sheet").inner_text()
         context.close()
     finally:
-        watching.process.send_signal(signal.SIGINT)
-        code = watching.process.wait(timeout=30)
-    assert code == 0
-    watching.wait_for(r"qidsl: stopped", watching.err, timeout=5)
-    assert "Traceback" not in "".join(watching.err)
+        code = watching.stop(signal.SIGINT)
+    watching.assert_stopped_cleanly(code)
     leftovers = [p.name for p in (tmp_path / "out" / ".watch" / "watch-test").iterdir() if p.name.startswith(".")]
     assert leftovers == []
 
@@ -209,11 +217,8 @@ def test_sigterm_stops_the_watch_as_ctrl_c_does(tmp_path):
     try:
         watching.wait_for(r"watching .* for saves", watching.err)
     finally:
-        watching.process.send_signal(signal.SIGTERM)
-        code = watching.process.wait(timeout=30)
-    assert code == 0
-    watching.wait_for(r"qidsl: stopped", watching.err, timeout=5)
-    assert "Traceback" not in "".join(watching.err)
+        code = watching.stop(signal.SIGTERM)
+    watching.assert_stopped_cleanly(code)
 
 
 def test_a_save_rebuilds_the_routines_that_read_the_file_and_no_others(tmp_path):
