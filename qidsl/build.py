@@ -38,6 +38,7 @@ from .timefmt import clock
 
 if TYPE_CHECKING:  # the graph imports the store; a build with nothing to do loads neither
     from .graph import Graph
+    from .products import Product
 
 TIMING_WARNINGS = ("cue-overruns-phase", "long-routine")
 # Said by check when no offline voice speaks the language; a build that got an engine (--engine gtts) is past it.
@@ -566,11 +567,13 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     # MP3's runs and the mix are made), then the mix (the narration's encode waits for it), then the rest.
     wanted = sorted(outputs.values(), key=lambda product: product is not video)
     mix: list[Any] = [audio_products.wav] if options.video or options.wav else []
-    # The mix's loudness (when the mix is made) in the background: it is measured while the video is made.
-    meter = [audio_products.meter] if audio_products.meter is not None and mix else []
-    graph.need_all([*wanted[:1], *mix, *audio_products.runs, *wanted[1:], *meter])
+    # The loudness in the background (measured while the video is made), when what it reads is made anyway:
+    # the plain mix's is measured from its WAV, the music's comes with its gains.
+    meter = audio_products.meter
+    measure = [meter] if mix or not any(item is audio_products.wav for item in meter.inputs) else []
+    graph.need_all([*wanted[:1], *mix, *audio_products.runs, *wanted[1:], *measure])
     files = {out_name: graph.need(product) for out_name, product in outputs.items()}
-    measured = [float(graph.need(m).read_text(encoding="utf-8")) for m in meter] or audio_products.loudness
+    measured = [float(graph.need(m).read_text(encoding="utf-8")) for m in measure]
     if measured and math.isfinite(measured[0]):
         _say(f"narration: {measured[0]:.1f} LUFS integrated (target {options.loudness:g})")
     return _Made(files, {n: p.key for n, p in outputs.items()}, unmade, graph, timeline, speech_seconds, speech)
@@ -683,16 +686,13 @@ def declare_texts(name: str, timeline, cues, audio_name: str) -> dict:
 
 @dataclass(frozen=True)
 class AudioProducts:
-    """The sound of a build: the MP3's runs, the MP3, the exact mix as WAV, and its loudness.
+    """The sound of a build: the MP3's runs, the MP3, the exact mix as WAV, and ``meter``, a product
+    holding the programme's integrated loudness (LUFS, as text)."""
 
-    The loudness is ``meter``'s (a product measuring the WAV) or, with music, put in ``loudness`` once mixed.
-    """
-
-    runs: list
-    mp3: object
-    wav: object
-    loudness: list
-    meter: Any = None
+    runs: list[Product]
+    mp3: Product
+    wav: Product
+    meter: Product
 
 
 def declare_audio(timeline, clips: dict, settings, target: float, music: str | Path | None = None) -> AudioProducts:
@@ -746,7 +746,7 @@ def declare_audio(timeline, clips: dict, settings, target: float, music: str | P
         return _declare_music(timeline, placed, total, levelled, settings, target, music)
     runs, mp3_product = _declare_mp3(timeline, placed, total, levelled, settings)
     wav = _declare_wav(placed, total, levelled)
-    return AudioProducts(runs, mp3_product, wav, [], _declare_loudness(wav))
+    return AudioProducts(runs, mp3_product, wav, _declare_loudness(wav))
 
 
 def _music_cycle(music: str | Path, target: float):
@@ -791,7 +791,7 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     import numpy as np
 
     from .graph import Later, Product
-    from .products import MIX_GAINS, MIX_LIMITED, MIX_LOUDNESS, MIX_PIECE, MP3, MP3_PIECE, WAV, Family
+    from .products import LOUDNESS, MIX_GAINS, MIX_LIMITED, MIX_LOUDNESS, MIX_PIECE, MP3, MP3_PIECE, WAV, Family
     from .renderers import audio, chapters, mp3, music_mix
     from .renderers import music as bed
 
@@ -799,7 +799,6 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     lay = music_mix.layout([timeline.at_sample(e.start, audio.SAMPLE_RATE) for e in timeline.sections], placed,
                            total)
     level, tools = settings.music_level, _tool_version()
-    measured: list[float] = []
 
     def from_window(family: Family, key: str, win: music_mix.Window, write: Callable[..., None]) -> Product:
         """A product made from a window's sounds and the loop: ``write(out, win, cycle, load)``."""
@@ -840,11 +839,12 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     gains_product = Product(MIX_GAINS.kind, MIX_GAINS.key([t.key for t in tables], level, bed.PAUSE_DB, target),
                             MIX_GAINS.ext, lambda out, *_: None, tuple(tables), more=more_gains)
 
+    def read_gains(gains_path: Path) -> music_mix.Gains:
+        return music_mix.Gains(**json.loads(gains_path.read_text(encoding="utf-8")))
+
     def mastered(gains_path: Path) -> list[Product]:
         """The pieces' samples at the gains found."""
-        gains = music_mix.Gains(**json.loads(gains_path.read_text(encoding="utf-8")))
-        if not measured:
-            measured.append(gains.loudness)
+        gains = read_gains(gains_path)
         return [from_window(MIX_PIECE, MIX_PIECE.key(key, gains.level_db, gains.lift_db, gains.gain_db), win,
                             lambda out, win, cycle, load: music_mix.write_piece(out, win, cycle, load, gains))
                 for win, key in zip(windows, base)]
@@ -868,8 +868,11 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
                          marks)
         return Later((*pieces, *frames), make=make)
     mp3_key = MP3.key("mastered", gains_product.key, base, total, settings.title, settings.author, marks, tools)
+    meter = Product(LOUDNESS.kind, LOUDNESS.key(gains_product.key), LOUDNESS.ext,
+                    lambda out, gains_path: out.write_text(repr(read_gains(gains_path).loudness), encoding="utf-8"),
+                    (gains_product,))
     return AudioProducts(tables, Product(MP3.kind, mp3_key, MP3.ext, lambda out, *_: None, (gains_product,),
-                                         more=more_mp3), wav, measured)
+                                         more=more_mp3), wav, meter)
 
 
 def _declare_mp3(timeline, placed, total: int, levelled: dict, settings):
