@@ -34,6 +34,7 @@ from .compile import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, compile_paths, print_di
 from .errors import BuildError
 from .lang.loader import Loader
 from .lang.speech import is_bundled_voice
+from .renderers.ffmpeg_tool import ffmpeg_name  # the encoder's name, by version: in every encoded product's key
 from .timefmt import clock
 
 if TYPE_CHECKING:  # the graph imports the store; a build with nothing to do loads neither
@@ -213,13 +214,6 @@ def _owned(name: str, folder: Path | None = None, record: dict | None = None) ->
     return fixed + sorted(stills)
 
 
-def _tool_version() -> str:
-    """The encoder binary's name (imageio-ffmpeg names it by version): part of every encoded product's key."""
-    from .renderers.ffmpeg_tool import ffmpeg_name
-
-    return ffmpeg_name()
-
-
 def _code_version() -> str:
     """A hash of qidsl's own source files: any change to the code makes every build look new.
 
@@ -284,7 +278,7 @@ def _fingerprint(compiled, settings, engine, options: BuildOptions, media: str |
     expanded = replace(compiled.expanded, settings=settings)
     return product_key("build", _code_version(), repr(expanded), engine.name, engine.version, engine.voice_id,
                        engine.settings_key(), options.loudness, options.video, options.wav, options.width,
-                       options.height, options.fps, options.preview, options.tld, options.quick, _tool_version(),
+                       options.height, options.fps, options.preview, options.tld, options.quick, ffmpeg_name(),
                        options.profile, media)
 
 
@@ -553,7 +547,7 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
         outputs[f"{name}.wav"] = audio_products.wav
     outputs.update(profile_products(options.profile, name, settings, timeline, outputs, audio_products.wav,
                                     lambda family, parts, make, inputs: Product(
-                                        family.kind, family.key(*parts, _tool_version()), family.ext, make,
+                                        family.kind, family.key(*parts, ffmpeg_name()), family.ext, make,
                                         inputs)))
     video = declare_video(timeline, cues, audio_products.wav, options, outputs[f"{name}.timeline.json"].key,
                           graph)
@@ -667,7 +661,7 @@ def declare_texts(name: str, timeline, cues, audio_name: str) -> dict:
 
         def make_poster(out: Path, source=source, kind=window["kind"], offset=window["from"]) -> None:
             page.write_poster(out, source, kind, offset)
-        stills[posters[key]] = Product(POSTER.kind, POSTER.key(key, window["kind"], _tool_version()), POSTER.ext,
+        stills[posters[key]] = Product(POSTER.kind, POSTER.key(key, window["kind"], ffmpeg_name()), POSTER.ext,
                                        make_poster)
 
     def make_page(out: Path) -> None:
@@ -798,7 +792,7 @@ def _declare_music(timeline, placed, total: int, levelled: dict, settings, targe
     cycle = _music_cycle(music, target)
     lay = music_mix.layout([timeline.at_sample(e.start, audio.SAMPLE_RATE) for e in timeline.sections], placed,
                            total)
-    level, tools = settings.music_level, _tool_version()
+    level, tools = settings.music_level, ffmpeg_name()
 
     def from_window(family: Family, key: str, win: music_mix.Window, write: Callable[..., None]) -> Product:
         """A product made from a window's sounds and the loop: ``write(out, win, cycle, load)``."""
@@ -883,7 +877,7 @@ def _declare_mp3(timeline, placed, total: int, levelled: dict, settings):
     from .products import MP3, MP3_RUN
     from .renderers import chapters, mp3
 
-    tools = _tool_version()
+    tools = ffmpeg_name()
     run_products: list[tuple[int, Product]] = []
     for group in mp3.runs([(p.start, p.start + p.length) for p in placed]):
         members = [placed[i] for i in group]
@@ -984,7 +978,7 @@ def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str,
 
     key = MP4.key(VIDEO_SEGMENT.recipe, NARRATION.recipe, timeline_key,
                   [(c.start, c.end, list(c.lines)) for c in cues], wav.key, options.width, options.height,
-                  options.fps, options.preview, _tool_version())
+                  options.fps, options.preview, ffmpeg_name())
     return declare_mp4(timeline, cues, wav, wav.key, key, width=options.width, height=options.height,
                        fps=options.fps, preview=options.preview, progress=options.progress, pools=graph.pools)
 
@@ -1031,7 +1025,7 @@ def render_video(timeline, cues, audio_path, out_path, *, width: int = 1280, hei
     from .outputs import atomic_path
     from .pools import Pools
     from .products import AAC, AAC_CHUNK, MP4, NARRATION, VIDEO_SEGMENT, text_key
-    from .renderers.video_segments import JoinMake, check_narration, declare_mp4, tool_version
+    from .renderers.video_segments import JoinMake, check_narration, declare_mp4
     from .store import Store
 
     started = time.monotonic()
@@ -1041,7 +1035,7 @@ def render_video(timeline, cues, audio_path, out_path, *, width: int = 1280, hei
     with open(audio, "rb") as wav:
         content = hashlib.file_digest(wav, "sha256").hexdigest()
     key = MP4.key(VIDEO_SEGMENT.recipe, NARRATION.recipe, text_key(repr((timeline, list(cues)))), content, width,
-                  height, fps, preview, tool_version())
+                  height, fps, preview, ffmpeg_name())
     mp4 = declare_mp4(timeline, cues, audio, content, key, width=width, height=height, fps=fps, preview=preview,
                       progress=progress, pools=pools)
     assert mp4.more is not None  # the MP4's segments and narration come later

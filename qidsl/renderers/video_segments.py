@@ -145,15 +145,10 @@ def _has_clips(timeline) -> bool:
     return any(not isinstance(info, str) and info.kind == "clip" for info in infos)
 
 
-def tool_version() -> str:
-    """The ffmpeg binary's name (imageio-ffmpeg names it by version): part of every encoded product's key."""
-    return ffmpeg_name()
-
-
 def _header(frames: VideoFrames, encoding: Encoding) -> bytes:
     theme = frames.theme
     # The routine's language decides where on-screen texts may break (qidsl.fonts.breaks).
-    return repr((tool_version(), encoding, theme, sorted(frames.scene.words.items()),
+    return repr((ffmpeg_name(), encoding, theme, sorted(frames.scene.words.items()),
                  frames.language)).encode()
 
 
@@ -460,9 +455,9 @@ def declare_narration(audio: Product | Path, audio_key: str, samples: int, secon
     """
     if isinstance(audio, Path) and not narration_aac.readable(audio):
         return Product(AAC.kind, AAC.key(audio_key, video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, video.AUDIO_RATE,
-                                         f"{seconds:.6f}", tool_version()), AAC.ext, WholeAudioMake(seconds), (audio,))
+                                         f"{seconds:.6f}", ffmpeg_name()), AAC.ext, WholeAudioMake(seconds), (audio,))
     settings = repr((video.AUDIO_BITRATE, narration_aac.AAC_OPTIONS, narration_aac.PRE_ROLL,
-                     narration_aac.POST_ROLL, tool_version())).encode()
+                     narration_aac.POST_ROLL, ffmpeg_name())).encode()
 
     def chunks_of(wav: Path) -> Later:
         if not narration_aac.readable(wav):
