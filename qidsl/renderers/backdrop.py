@@ -183,13 +183,17 @@ def _fit(offset: np.ndarray, mul: np.ndarray) -> np.ndarray:
     return np.minimum(np.rint(offset), 65535 - 255 * mul.astype(np.float32)).astype(np.uint16)
 
 
+def block_means(a: np.ndarray) -> np.ndarray:
+    """The means of ``a``'s 2x2 blocks (even sides; float): what a yuv420p chroma sample stands for."""
+    pair = a[0::2] + a[1::2]
+    return (pair[:, 0::2] + pair[:, 1::2]) * np.float32(0.25)
+
+
 def _fit_blocks(m: np.ndarray, chroma: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The chroma planes' share of the picture and offsets (x 256, rounded), means over 2x2 blocks."""
-    def mean(a: np.ndarray) -> np.ndarray:
-        pair = a[0::2] + a[1::2]
-        return (pair[:, 0::2] + pair[:, 1::2]) / 4
-    mul = np.rint(mean(m) * 256).astype(np.uint16)
-    return (mul, _fit(mean(chroma[..., 0]) * 256 + 128, mul), _fit(mean(chroma[..., 1]) * 256 + 128, mul))
+    mul = np.rint(block_means(m) * 256).astype(np.uint16)
+    return (mul, _fit(block_means(chroma[..., 0]) * 256 + 128, mul),
+            _fit(block_means(chroma[..., 1]) * 256 + 128, mul))
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ import numpy as np
 from ..timefmt import clock
 from ..timeline import Timeline
 from ..words import screen_words
-from .backdrop import OPEN_KEEP, SHADE_REACH, BackdropView, Overlay, PlanarOverlay, Pictures, overlay, shade_for
+from .backdrop import (OPEN_KEEP, SHADE_REACH, BackdropView, Overlay, PlanarOverlay, Pictures, block_means, overlay,
+                       shade_for)
 from .figure import STEP as FIGURE_STEP, FigurePatch
 from .pacer import DiskPatch, blend
 from .scene import Backdrop, CueLike, FigureWindow, Window, scene_track
@@ -686,7 +687,6 @@ def _blend_yuv(y: np.ndarray, u: np.ndarray, v: np.ndarray, left: int, top: int,
     """
     h, w = alpha.shape
     blend(y[top:top + h, left:left + w], colour[0], alpha)
-    pair = alpha[0::2] + alpha[1::2]
-    quarter = (pair[:, 0::2] + pair[:, 1::2]) * np.float32(0.25)
+    quarter = block_means(alpha)
     for plane, value in ((u, colour[1]), (v, colour[2])):
         blend(plane[top // 2:(top + h) // 2, left // 2:(left + w) // 2], value, quarter)
