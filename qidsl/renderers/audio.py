@@ -136,7 +136,7 @@ def mix(timeline: Timeline, clips: Mapping[str, Clip], sample_rate: int = SAMPLE
     return buffer
 
 
-def _oversampled_peaks(samples: np.ndarray) -> np.ndarray:
+def oversampled_peaks(samples: np.ndarray) -> np.ndarray:
     """For each sample, the largest magnitude of the 4x oversampled signal around it.
 
     Worked through in chunks with an overlap wide enough for the resampling
@@ -166,10 +166,10 @@ def true_peak(samples: np.ndarray) -> float:
     """The true peak of ``samples`` as a linear magnitude (BS.1770 style, 4x oversampled)."""
     if len(samples) == 0:
         return 0.0
-    return float(np.max(_oversampled_peaks(samples)))
+    return float(np.max(oversampled_peaks(samples)))
 
 
-def _amplified_and_limited(samples: np.ndarray, peaks: np.ndarray, gain: float, ceiling: float,
+def amplified_and_limited(samples: np.ndarray, peaks: np.ndarray, gain: float, ceiling: float,
                            sample_rate: int) -> np.ndarray:
     """``samples * gain`` through a look-ahead peak limiter with the given ceiling.
 
@@ -247,9 +247,9 @@ def normalise(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, target_lufs: 
     if not math.isfinite(loudness):
         return samples.copy()
     ceiling = 10 ** ((true_peak_dbtp - CEILING_MARGIN_DB) / 20)
-    peaks = _oversampled_peaks(samples)
+    peaks = oversampled_peaks(samples)
     gain = 10 ** ((target_lufs - loudness) / 20)
-    out = _amplified_and_limited(samples, peaks, gain, ceiling, sample_rate)
+    out = amplified_and_limited(samples, peaks, gain, ceiling, sample_rate)
     if float(peaks.max()) * gain > ceiling:  # the limiter worked: check its result
         # Limiting takes a little loudness away; make it up and limit again.  The
         # second make-up step is a secant step, since the loss grows with the
@@ -270,7 +270,7 @@ def normalise(samples: np.ndarray, sample_rate: int = SAMPLE_RATE, target_lufs: 
             if not math.isfinite(step) or step * (target_lufs - measured) < 0:
                 step = target_lufs - measured
             gain_db += max(-MAX_STEP_DB, min(MAX_STEP_DB, step))
-            out = _amplified_and_limited(samples, peaks, 10 ** (gain_db / 20), ceiling, sample_rate)
+            out = amplified_and_limited(samples, peaks, 10 ** (gain_db / 20), ceiling, sample_rate)
         # The limiter's gain is smooth, so any overshoot left is a hair; remove it outright.
         peak = true_peak(out)
         if peak > ceiling:
@@ -345,8 +345,8 @@ def level_bell(seconds: float, target_lufs: float = -16.0, true_peak_dbtp: float
         return sound
     gain = 10 ** ((target_lufs - SPEECH_REFERENCE_LUFS) / 20)
     ceiling = 10 ** ((true_peak_dbtp - CEILING_MARGIN_DB) / 20)
-    peaks = _oversampled_peaks(sound)
-    out = _amplified_and_limited(sound, peaks, gain, ceiling, SAMPLE_RATE)
+    peaks = oversampled_peaks(sound)
+    out = amplified_and_limited(sound, peaks, gain, ceiling, SAMPLE_RATE)
     peak = true_peak(out)
     if peak > ceiling:
         out = out * np.float32(ceiling / peak)

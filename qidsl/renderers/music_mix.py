@@ -297,14 +297,19 @@ def limited_loudness(win: Window, cycle: np.ndarray, load: Callable[[str], np.nd
     """Energies (2, hops) of the same blocks as :func:`loudness_of` (``win`` has :data:`LIMIT_PAD` more on
     either side), mixed at ``gains`` and at :data:`LIMIT_PROBE_DB` more gain, true peaks limited as
     :func:`write_piece` limits them: what the limiter takes away, for :func:`correct`."""
-    voice, ducked, lifted = render(win, cycle, load)
-    samples = voice + np.float32(gains.down) * ducked + np.float32(gains.up) * lifted
-    peaks = audio._oversampled_peaks(samples)
+    samples = _mixed(win, cycle, load, gains)
+    peaks = audio.oversampled_peaks(samples)
     rows = []
     for gain_db in (gains.gain_db, gains.gain_db + LIMIT_PROBE_DB):
-        limited = audio._amplified_and_limited(samples, peaks, 10 ** (gain_db / 20), CEILING, RATE)
+        limited = audio.amplified_and_limited(samples, peaks, 10 ** (gain_db / 20), CEILING, RATE)
         rows.append(_energies(np.clip(limited[LIMIT_PAD: win.length - LIMIT_PAD], -1.0, 1.0)))
     return np.stack(rows).astype("<f8")
+
+
+def _mixed(win: Window, cycle: np.ndarray, load: Callable[[str], np.ndarray], gains: Gains) -> np.ndarray:
+    """The window's voice with the music ``gains.level_db`` under it and lifted in the pauses (no make-up gain)."""
+    voice, ducked, lifted = render(win, cycle, load)
+    return voice + np.float32(gains.down) * ducked + np.float32(gains.up) * lifted
 
 
 def _energies(samples: np.ndarray) -> np.ndarray:
@@ -408,11 +413,10 @@ def write_piece(out: Path, win: Window, cycle: np.ndarray, load: Callable[[str],
 
     The pre-roll and post-roll are the same samples the pieces either side hold (each is limited with
     :data:`LIMIT_PAD` around it), so its MP3 frames join theirs cleanly."""
-    voice, ducked, lifted = render(win, cycle, load)
-    samples = np.float32(gains.gain) * (voice + np.float32(gains.down) * ducked + np.float32(gains.up) * lifted)
-    peaks = audio._oversampled_peaks(samples)
+    samples = np.float32(gains.gain) * _mixed(win, cycle, load, gains)
+    peaks = audio.oversampled_peaks(samples)
     if float(peaks.max(initial=0.0)) > CEILING:
-        samples = audio._amplified_and_limited(samples, peaks, 1.0, CEILING, RATE)
+        samples = audio.amplified_and_limited(samples, peaks, 1.0, CEILING, RATE)
     audio.to_pcm16(samples[LIMIT_PAD: win.length - LIMIT_PAD]).tofile(out)
 
 
