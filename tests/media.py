@@ -28,6 +28,20 @@ def clip(path: Path, width: int = 320, height: int = 180, seconds: float = 4.0, 
     return path
 
 
+def coded_clip(path: Path, codes: tuple[int, int, int], tags: tuple[str, ...] = (), width: int = 64,
+               height: int = 36, frames: int = 3) -> Path:
+    """A clip of one flat colour given as its Y'CbCr codes, stored losslessly with the colour ``tags``
+    (ffmpeg options such as ``-colorspace bt709`` or ``-color_range pc``; none: an untagged clip)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    y, cb, cr = codes
+    picture = bytes([y]) * (width * height) + bytes([cb]) * (width * height // 4) + bytes([cr]) * (width * height // 4)
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "yuv420p",
+                    "-s", f"{width}x{height}", "-r", "30", *tags, "-i", "pipe:0", "-c:v", "libx264", "-qp", "0",
+                    "-preset", "ultrafast", *tags, "-fflags", "+bitexact", "-flags:v", "+bitexact", str(path)],
+                   input=picture * frames, check=True)
+    return path
+
+
 def photo(path: Path, width: int = 400, height: int = 300) -> Path:
     """A still test picture (colour bars over a gradient) as JPEG or PNG, by ``path``'s suffix."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -343,16 +343,55 @@ def test_the_encoders_frames_composed_in_yuv420p_match_the_rgb_frames_on_clip_an
     assert kinds == {"clip", "photo"}
 
 
-def test_a_clips_colours_are_mapped_to_the_videos_bt709_studio_range():
-    from qidsl.renderers.backdrop import colour_map
+@pytest.mark.parametrize("codes, tags, expected", [
+    ((81, 90, 240), ("-colorspace", "bt709"), (81, 90, 240)),  # the video's own: passed as it is
+    # Untagged, read as BT.601 as ffmpeg's conversion to RGB reads it: its pure red is the video's.
+    ((81, 90, 240), (), (63, 102, 240)),
+    ((81, 90, 240), ("-colorspace", "smpte170m"), (63, 102, 240)),
+    ((0, 128, 128), ("-colorspace", "bt709", "-color_range", "pc"), (16, 128, 128)),  # full range: black
+    ((255, 128, 128), ("-colorspace", "bt709", "-color_range", "pc"), (235, 128, 128)),  # and white
+    ((126, 128, 128), ("-colorspace", "bt2020nc"), (126, 128, 128)),  # grey stays grey in every matrix
+])
+def test_a_clips_colours_are_read_as_the_videos_bt709_studio_range(folder, codes, tags, expected):
+    from qidsl.lang.mediafile import probe_media
+    from qidsl.renderers.backdrop import ClipPlanes
 
-    assert colour_map("bt709", False) is None  # the video's own: the planes pass as they are
-    for matrix, full in (("", False), ("smpte170m", False), ("bt470bg", True), ("bt2020nc", False)):
-        affine = colour_map(matrix, full)
-        black, white = (16, 235) if not full else (0, 255)
-        for code, expected in ((black, 16), (white, 235), ((black + white) / 2, (16 + 235) / 2)):
-            mapped = affine @ [code, 128, 128, 1]
-            assert mapped == pytest.approx([expected, 128, 128], abs=1e-6), (matrix, full, code)
-    # An untagged clip is read as BT.601, as ffmpeg's conversion to RGB reads it: its pure red
-    # (Y'CbCr 81.5, 90.2, 240) is the video's pure red (62.6, 102.3, 240).
-    assert colour_map("", False) @ [81.48, 90.18, 240, 1] == pytest.approx([62.56, 102.34, 240.0], abs=0.05)
+    path = make.coded_clip(folder / "media" / f"coded-{'-'.join(tags) or 'untagged'}-{codes[0]}.mp4", codes, tags)
+    info = probe_media(path)
+    planes = ClipPlanes(str(path), info, (64, 36), 64, 36)
+    try:
+        y, cb, cr = planes.at(0.04)
+    finally:
+        planes.close()
+    assert (y.shape, cb.shape, cr.shape) == ((36, 64), (18, 32), (18, 32))
+    for plane, want in zip((y, cb, cr), expected, strict=True):
+        assert np.abs(plane.astype(int) - want).max() <= 1, (tags, plane.min(), plane.max(), want)
+
+
+def test_clip_planes_pick_the_frames_moviepy_picks_reading_on_and_seeking(folder):
+    """The encoder's reader (yuv420p through imageio-ffmpeg) shows at every time the picture moviepy's
+    VideoFileClip shows there, whether it reads on, skips ahead or seeks back; past the end, the last."""
+    from moviepy import VideoFileClip
+
+    from qidsl.lang.mediafile import probe_media
+    from qidsl.renderers.backdrop import ClipPlanes
+
+    path = make.clip(folder / "media" / "frames.mp4", 128, 72, seconds=3.0, fps=25)
+    info = probe_media(path)
+    assert info.fps == 25
+    reference = VideoFileClip(str(path), audio=False, pixel_format="yuv444p")
+    try:  # each of the clip's 75 frames' luma, as moviepy reads it
+        lumas = [frame.reshape(3, 72, 128)[0].astype(np.float32) for frame in reference.iter_frames()]
+    finally:
+        reference.close()
+    assert len(lumas) == 75
+    planes = ClipPlanes(str(path), info, (128, 72), 128, 72)
+    try:
+        for seconds in (0.0, 0.04, 0.05, 1 / 30, 0.5, 0.52, 2.4, 0.3, 1.0, 2.96, 3.5):
+            y = planes.at(seconds)[0].astype(np.float32)
+            # Its colours are mapped (an untagged clip is BT.601), so the frame is the one it is nearest.
+            nearest = min(range(75), key=lambda k: float(np.abs(y - lumas[k]).mean()))  # noqa: B023
+            assert nearest == min(74, int(25 * seconds + 1e-5)), seconds
+    finally:
+        planes.close()
+

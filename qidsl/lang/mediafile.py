@@ -114,6 +114,7 @@ class MediaInfo:
     # which ffmpeg reads as BT.601) and whether it uses the full 0..255 range rather than the studio one.
     matrix: str = ""
     full_range: bool = False
+    fps: float | None = None  # a clip's frame rate, as ffmpeg reads it (None: not said)
 
 
 def picture_kind(head: bytes) -> str | None:
@@ -133,6 +134,7 @@ def _ffmpeg() -> str:
 _INPUT_SIZE = re.compile(r"Stream #\S+.*?: Video: .*?(\d{2,5})x(\d{2,5})")
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
 _ROTATION = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
+_RATE = re.compile(r"Stream #\S+.*?: Video: [^\n]*?, (\d+(?:\.\d+)?)(k?) (fps|tbr)\b")
 _DECODED = re.compile(r"frame=\s*[1-9]")
 # The pixel format and its details, as in "Video: h264 (High) (avc1 / 0x31637661), yuv420p(tv, bt709, progressive)".
 _PIXELS = re.compile(r"Stream #\S+.*?: Video: [^\n]*?, (\w+)(?:\(([^)]*)\))?, \d{2,5}x\d{2,5}")
@@ -165,7 +167,13 @@ def _probe(path: str, size: int, mtime: int) -> MediaInfo | str:
         seconds = (int(length.group(1)) * 3600 + int(length.group(2)) * 60 + float(length.group(3))
                    if length else 0.0)
     matrix, full_range = _colours(header)
-    return MediaInfo(kind, width, height, seconds, matrix, full_range)
+    return MediaInfo(kind, width, height, seconds, matrix, full_range, _rate(header) if kind == "clip" else None)
+
+
+def _rate(header: str) -> float | None:
+    """A video stream's frame rate: its "fps", else its "tbr" (as moviepy reads it)."""
+    rates = {unit: float(value) * (1000 if k else 1) for value, k, unit in _RATE.findall(header)}
+    return rates.get("fps") or rates.get("tbr")
 
 
 def _colours(header: str) -> tuple[str, bool]:

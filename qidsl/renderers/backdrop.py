@@ -3,15 +3,15 @@
 The scene track says which file shows when (:class:`qidsl.renderers.scene.Backdrop`);
 this module makes its pictures at the video's size with moviepy:
 
-- a clip is opened with ``VideoFileClip(..., target_resolution=...)`` so ffmpeg
-  decodes and scales it as it streams (one picture in memory at a time, never
-  the whole clip), without its sound, cut at its in-point (``subclipped``),
-  looped (``Loop``) when the stretch it covers is longer than what is left of
-  it, and cropped to fill the frame (``Crop``, about the middle).  For the
-  encoder it is read as Y'CbCr (:meth:`Pictures.clip_planes`, ``pixel_format``
-  ``yuv444p``) and shaded in those planes (:meth:`Overlay.planar`): no RGB
-  picture, no conversion to yuv420p in numpy (10-11 ms of CPU a 720p frame on
-  one thread before, 3.5 ms on the drawing thread and 4 on the read-ahead one);
+- a clip is streamed by ffmpeg (one picture in memory at a time, never the
+  whole clip), without its sound, from its in-point, looped when the stretch
+  it covers is longer than what is left of it, scaled and cropped to fill the
+  frame (about the middle).  For the encoder, ffmpeg hands it over as the
+  video's yuv420p (:class:`ClipPlanes`, through ``imageio_ffmpeg.read_frames``)
+  and it is shaded in those planes (:meth:`Overlay.planar`): no RGB picture and
+  no conversion in numpy.  For a picture in RGB (:meth:`Pictures.picture`) it
+  is opened with moviepy's ``VideoFileClip(..., target_resolution=...)``, cut
+  at its in-point (``subclipped``), looped (``Loop``) and cropped (``Crop``);
 - a photo is loaded once with ``ImageClip``, resized (``Resize``) a little
   larger than the frame, and shown with a slow pan and zoom: a window of it,
   drifting and breathing in and out over :data:`PAN_PERIOD` seconds, scaled to
@@ -39,11 +39,14 @@ import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from ..errors import BuildError
+from ..lang.mediafile import MediaInfo
 from .scene import Backdrop
 
 PHOTO_STEPS_PER_SECOND = 15  # the pan moves well under a pixel a step at this rate: it reads as smooth
@@ -251,76 +254,6 @@ def overlay(colours: Image.Image, coverage: Image.Image, boxes, background, keep
     return Overlay(mul, add, kept, tuple(background), np.asarray(coverage, dtype=np.uint8))
 
 
-# ---- a clip's colours -------------------------------------------------------------------------------
-
-# Y'CbCr matrices by the names ffmpeg gives them: (Kr, Kb).  An untagged or unknown stream is read as
-# BT.601, as ffmpeg reads one when it converts it to RGB: so a clip shows as it did through RGB.
-_MATRICES = {"bt709": (0.2126, 0.0722), "bt2020nc": (0.2627, 0.0593), "bt2020c": (0.2627, 0.0593),
-             "smpte240m": (0.212, 0.087), "fcc": (0.30, 0.11)}
-_BT601 = (0.299, 0.114)
-_SHIFT_MAX = 8  # the luma correction's finest fixed point (coarser when its sums could pass int16)
-
-
-def colour_map(matrix: str, full_range: bool) -> np.ndarray | None:
-    """The affine map (3 x 4, on ``[Y, Cb, Cr, 1]`` codes) from a clip's Y'CbCr (tagged ``matrix``,
-    studio or full range) to the video's (BT.709, studio range); None when they are the same."""
-    kr, kb = _MATRICES.get(matrix, _BT601)
-
-    def to_video(codes: np.ndarray) -> np.ndarray:
-        y_off, y_span, c_span = (0, 255, 255) if full_range else (16, 219, 224)
-        y, pb, pr = (codes[0] - y_off) / y_span, (codes[1] - 128) / c_span, (codes[2] - 128) / c_span
-        r, b = y + 2 * (1 - kr) * pr, y + 2 * (1 - kb) * pb
-        g = (y - kr * r - kb * b) / (1 - kr - kb)
-        kr7, kb7 = _MATRICES["bt709"]
-        y7 = kr7 * r + (1 - kr7 - kb7) * g + kb7 * b
-        return np.array([16 + 219 * y7, 128 + 224 * (b - y7) / (2 - 2 * kb7), 128 + 224 * (r - y7) / (2 - 2 * kr7)])
-
-    origin = to_video(np.zeros(3))
-    linear = np.stack([to_video(np.eye(3)[k]) - origin for k in range(3)], axis=1)
-    affine = np.concatenate([linear, origin[:, None]], axis=1)
-    if np.abs(affine - np.eye(3, 4)).max() < 1e-6:
-        return None
-    return affine
-
-
-def _apply_luma(affine: np.ndarray, y: np.ndarray, u: np.ndarray, v: np.ndarray, out: np.ndarray,
-                work: np.ndarray) -> None:
-    """``out`` (int16) = the video's luma from the clip's full-size Y, Cb and Cr, clipped to 0..255.
-
-    Written as ``Y + (a Y + b (Cb - 128) + c (Cr - 128) + d) >> shift`` in int16: the correction is
-    small, so its fixed point can be fine (the sums stay far from overflowing) and it is exact for grey.
-    """
-    row = affine[0]
-    terms = np.array([row[0] - 1, row[1], row[2], row[3] + 128 * (row[1] + row[2])])
-    reach = np.abs(terms[:3]) @ [255, 128, 128] + abs(terms[3])  # the largest correction there can be
-    shift = min(_SHIFT_MAX, int(math.log2(32767 / (reach + 1))))
-    a, b, c, d = (int(round(t * (1 << shift))) for t in terms)
-    np.subtract(u, 128, out=out, dtype=np.int16)
-    out *= b
-    np.subtract(v, 128, out=work, dtype=np.int16)
-    work *= c
-    out += work
-    if a:
-        np.multiply(y, a, out=work, dtype=np.int16)
-        out += work
-    out += d + (1 << (shift - 1))
-    out >>= shift
-    out += y
-    np.clip(out, 0, 255, out=out)
-
-
-def _apply_chroma(affine: np.ndarray, u: np.ndarray, v: np.ndarray, out_u: np.ndarray, out_v: np.ndarray) -> None:
-    """The video's Cb and Cr (uint16, clipped to 0..255) from the clip's (uint16 0..255, at half size):
-    chroma never depends on the luma (grey stays grey), so the half-size planes are enough."""
-    u_in, v_in = u.astype(np.float32), v.astype(np.float32)
-    for row, out in zip(affine[1:].astype(np.float32), (out_u, out_v), strict=True):
-        mixed = u_in * row[1]
-        mixed += v_in * row[2]
-        mixed += row[3] + np.float32(0.5)
-        np.clip(mixed, 0, 255, out=mixed)
-        np.copyto(out, mixed, casting="unsafe")
-
-
 # ---- the pictures -----------------------------------------------------------------------------------
 
 def _cover(width: int, height: int, frame_w: int, frame_h: int, zoom: float = 1.0) -> tuple[int, int]:
@@ -340,7 +273,7 @@ class Pictures:
     def __init__(self, width: int, height: int, fps: int):
         self.width, self.height, self.fps = width, height, fps
         # (what it shows, the clip, how it is read): RGB, or Y'CbCr planes for the encoder.
-        self._clip: tuple[tuple[str, BackdropView, bool], _Closing] | None = None
+        self._clip: tuple[tuple[str, BackdropView, bool], _ReadAhead] | None = None
         self._photo: tuple[str, np.ndarray] | None = None
 
     def close(self, park: bool = False) -> None:
@@ -366,23 +299,15 @@ class Pictures:
 
     def clip_planes(self, path: str, view: BackdropView, number: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A clip's picture ``number`` as the video's Y'CbCr (BT.709, studio range, 4:2:0): the luma
-        (height x width) and the two chroma planes (half size each way), values 0..255 in uint8 or
-        uint16 arrays, valid until the call after next (see :class:`_Planes`).
-
-        ffmpeg hands the picture over as ``yuv444p`` (moviepy's ``pixel_format``: the three planes'
-        bytes, in the (height, width, 3) array moviepy gives every picture), so no RGB is made on
-        either side of the pipe; the planes are cropped about the middle (moviepy's ``Crop`` slices a
-        picture of RGB triples), each chroma plane averaged over 2x2 blocks as ffmpeg's conversion to
-        yuv420p does, and the colours mapped to the video's when the clip's differ: all of that on
-        the read-ahead thread, for the next picture while this one is shaded and encoded.
+        (height x width) and the two chroma planes (half size each way), uint8, valid until the call
+        after next.  ffmpeg scales, crops and converts it (:class:`ClipPlanes`) on the read-ahead
+        thread, for the next picture while this one is shaded and encoded: no RGB on either side.
         """
         return self._clip_frame(path, view, number, planar=True)
 
     def _clip_frame(self, path: str, view: BackdropView, number: int, planar: bool) -> Any:
-        """The clip's picture ``number`` of the backdrop, as moviepy hands it over: RGB cropped to the
-        frame, or (``planar``) the yuv444p planes' bytes at the scaled size, not cropped."""
-        from moviepy import VideoFileClip, vfx
-
+        """The clip's picture ``number`` of the backdrop: RGB cropped to the frame (moviepy), or
+        (``planar``) the video's Y'CbCr planes (:class:`ClipPlanes`)."""
         from ..timeline import probe_media
 
         key = (path, view, planar)
@@ -392,33 +317,37 @@ class Pictures:
             info = probe_media(Path(path))
             assert not isinstance(info, str)  # the scene track found it showable
             parked = _unpark(key)
-            if parked is not None:
-                self._clip = (key, parked)
-                return parked.frame(self._clip_time(view, number), self._clip_time(view, number + 1))
-            close_parked()  # another clip's: never two readers at once
-            size = _cover(info.width, info.height, self.width, self.height)
-            # decode_file=False: the length from the container, not a decode of the whole file at every open.
-            source = VideoFileClip(path, audio=False, target_resolution=size, decode_file=False,
-                                   pixel_format="yuv444p" if planar else "rgb24")
-            clip = source.subclipped(view.offset) if view.offset else source
-            effects = [] if planar else [vfx.Crop(x_center=size[0] / 2, y_center=size[1] / 2, width=self.width,
-                                                  height=self.height)]
-            if view.period is not None:
-                effects.append(vfx.Loop())
-            clip = clip.with_effects(effects) if effects else clip
-            prepare = _Planes(self.width, self.height, colour_map(info.matrix, info.full_range)) if planar else None
-            self._clip = (key, _Closing(clip, source, prepare))
+            if parked is None:
+                close_parked()  # another clip's: never two readers at once
+                parked = self._open(path, info, view, planar)
+            self._clip = (key, parked)
         return self._clip[1].frame(self._clip_time(view, number), self._clip_time(view, number + 1))
 
+    def _open(self, path: str, info: MediaInfo, view: BackdropView, planar: bool) -> _ReadAhead:
+        size = _cover(info.width, info.height, self.width, self.height)
+        if planar:
+            planes = ClipPlanes(path, info, size, self.width, self.height)
+            return _ReadAhead(lambda seconds: planes.at(view.offset + seconds), planes.close, info.seconds)
+        from moviepy import VideoFileClip, vfx
+
+        # decode_file=False: the length from the container, not a decode of the whole file at every open.
+        source = VideoFileClip(path, audio=False, target_resolution=size, decode_file=False)
+        clip = source.subclipped(view.offset) if view.offset else source
+        effects = [vfx.Crop(x_center=size[0] / 2, y_center=size[1] / 2, width=self.width, height=self.height)]
+        if view.period is not None:
+            effects.append(vfx.Loop())
+        clip = clip.with_effects(effects)
+        return _ReadAhead(clip.get_frame, source.close, info.seconds)
+
     def _clip_time(self, view: BackdropView, number: int) -> float:
-        """Where in the open clip the backdrop's frame ``number`` is."""
+        """Where in the backdrop's stretch of the clip (from its in-point) the backdrop's frame ``number`` is."""
         assert self._clip is not None
-        clip = self._clip[1].clip
         seconds = number / self.fps
         if view.period is not None:
             return seconds % view.period
         # A last frame a hair past the end shows the clip's last picture.
-        return min(seconds, max(0.0, clip.duration - 1 / max(1, self.fps))) if clip.duration else seconds
+        length = self._clip[1].length
+        return min(seconds, max(0.0, length - view.offset - 1 / max(1, self.fps))) if length else seconds
 
     def _photo_at(self, path: str, view: BackdropView, seconds: float) -> np.ndarray:
         if self._photo is None or self._photo[0] != view.media:
@@ -450,11 +379,11 @@ class Pictures:
 # The clip reader a finished segment left open, so that the next segment, which mostly goes on
 # where it stopped, reads on instead of starting ffmpeg again and seeking (a new probe, and a decode
 # from the key frame before): one at most, so an idle reader never holds more than one's memory.
-_parked: list[tuple[tuple, _Closing]] = []
+_parked: list[tuple[tuple, _ReadAhead]] = []
 _parked_lock = threading.Lock()
 
 
-def _park(key: tuple, clip: _Closing) -> None:
+def _park(key: tuple, clip: _ReadAhead) -> None:
     with _parked_lock:
         before = _parked[:]
         _parked[:] = [(key, clip)]
@@ -462,7 +391,7 @@ def _park(key: tuple, clip: _Closing) -> None:
         _close(old)
 
 
-def _unpark(key: tuple) -> _Closing | None:
+def _unpark(key: tuple) -> _ReadAhead | None:
     with _parked_lock:
         if _parked and _parked[0][0] == key:
             return _parked.pop()[1]
@@ -478,7 +407,7 @@ def close_parked() -> None:
         _close(clip)
 
 
-def _close(clip: _Closing) -> None:
+def _close(clip: _ReadAhead) -> None:
     clip.close()
     # A clip and its reader hold each other (moviepy's frame function refers to the clip), so only
     # the cycle collector frees them, and with them the reader's two pipe buffers of a frame's size
@@ -490,8 +419,8 @@ def _close(clip: _Closing) -> None:
 def _return_large_blocks() -> None:
     """Have glibc give every block of 1 MiB or more back to the system when it is freed.
 
-    moviepy hands each picture of a clip over as a new bytes object of a frame's size (2.7 MB at
-    720p), read on the read-ahead thread and freed on the drawing one; a photo's pan makes a new
+    Each picture of a clip comes over as a new bytes object of a frame's size (1.4 MB at 720p
+    as yuv420p, 2.7 MB as RGB from moviepy), read on the read-ahead thread and freed on the drawing one; a photo's pan makes a new
     picture a step.  glibc's own threshold for that rises with the first large block freed, and
     from then on such blocks come from per-thread heaps that keep what they held: the build's
     Python measured 316 MB resident a minute into a clip video's segments, 234 MB with this (one
@@ -505,53 +434,88 @@ def _return_large_blocks() -> None:
         ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt(m_mmap_threshold, 1 << 20)
 
 
-class _Planes:
-    """Turns moviepy's yuv444p picture into the video's planes (see :meth:`Pictures.clip_planes`).
+# Y'CbCr matrices by the names ffmpeg gives them, as ffmpeg's colorspace filter names them.  An untagged
+# or unknown stream is read as BT.601 (bt470bg), as ffmpeg reads one when it converts it to RGB: so a
+# clip shows as it did through RGB.  (BT.2020's constant-luminance form is read as the usual one.)
+_SPACES = {"bt709": "bt709", "bt2020nc": "bt2020nc", "bt2020c": "bt2020nc", "smpte240m": "smpte240m",
+           "fcc": "fcc", "smpte170m": "smpte170m", "bt470bg": "bt470bg"}
+_SKIP_MAX = 100  # read on through this many frames to reach a later one; further on, seek (as moviepy does)
 
-    Two sets of buffers taken in turn: the planes handed over for one picture stay whole while the
-    next picture is made ready (on the read-ahead thread); the one after reuses them, by when the
-    drawing thread has asked for the next, so is done with them.
+
+def clip_filters(info: MediaInfo, size: tuple[int, int], width: int, height: int) -> str:
+    """ffmpeg's filters that turn a clip's pictures into the video's: scaled to ``size`` (which covers
+    the frame), cropped about the middle to ``width`` x ``height``, 4:2:0, BT.709 studio range."""
+    scale = f"scale={size[0]}:{size[1]}:flags=bicubic" + (":in_range=pc:out_range=tv" if info.full_range else "")
+    filters = [scale, f"crop={width}:{height}", "format=yuv420p"]
+    space = _SPACES.get(info.matrix, "bt470bg")
+    if space != "bt709":  # the matrix alone: primaries and transfer stay as they are (as the clip showed)
+        filters.append(f"colorspace=ispace={space}:space=bt709:iprimaries=bt709:primaries=bt709:"
+                       "itrc=bt709:trc=bt709:irange=tv:range=tv")
+    return ",".join(filters)
+
+
+class ClipPlanes:
+    """A clip read forward as the video's Y'CbCr planes, ffmpeg doing the scaling, crop and colours.
+
+    ``imageio_ffmpeg.read_frames`` (the layer moviepy reads clips through) streams the pictures as
+    ``yuv420p``, already cropped and in BT.709: moviepy's reader hands over three bytes a pixel only
+    (RGB, or 4:4:4), so a 4:2:0 clip was widened to 4:4:4 by ffmpeg and averaged back and its colours
+    mapped in numpy (7 ms of CPU a 720p frame, a third of a footage build's; now about 1 ms in ffmpeg).
+    Frames are picked as moviepy picks them: the picture at ``t`` is the clip's frame ``int(fps t)``,
+    read on to when it is near, sought (ffmpeg's exact seek) when it is behind or far ahead.
     """
 
-    def __init__(self, width: int, height: int, colours: np.ndarray | None):
-        self.width, self.height, self.colours = width, height, colours
-        self._sets: list[dict[str, np.ndarray]] = [{}, {}]
-        self._turn = 0
+    def __init__(self, path: str, info: MediaInfo, size: tuple[int, int], width: int, height: int):
+        self.path, self.width, self.height = path, width, height
+        self.rate = info.fps or 30.0
+        self.filters = clip_filters(info, size, width, height)
+        self._frames: Any = None  # read_frames' generator
+        self._next = 0  # the number of the frame it gives next
+        self._last: bytes | None = None
 
-    def __call__(self, frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        buffers = self._sets[self._turn]
-        self._turn ^= 1
+    def at(self, seconds: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The planes (uint8: luma, then the half-size Cb and Cr) of the clip's picture at ``seconds``;
+        past the end of the clip, its last picture."""
+        number = int(self.rate * seconds + 1e-5)
+        if self._frames is None or number < self._next or number > self._next + _SKIP_MAX:
+            self._open(number)
+        while self._next <= number:
+            data = next(self._frames, None)
+            if data is None:  # the clip ended a frame or two before its container's length said
+                break
+            self._last, self._next = data, self._next + 1
+        if self._last is None:
+            raise BuildError(f"ffmpeg gave no picture of {self.path} at {seconds:.2f} s")
+        w, h = self.width, self.height
+        picture = np.frombuffer(self._last, np.uint8)
+        return (picture[:w * h].reshape(h, w), picture[w * h:w * h * 5 // 4].reshape(h // 2, w // 2),
+                picture[w * h * 5 // 4:].reshape(h // 2, w // 2))
 
-        def buffer(name: str, shape: tuple[int, int], dtype) -> np.ndarray:
-            found = buffers.get(name)
-            if found is None:
-                found = buffers[name] = np.empty(shape, dtype)
-            return found
+    def _open(self, number: int) -> None:
+        import imageio_ffmpeg
 
-        high, wide = frame.shape[:2]
-        top, left = (high - self.height) // 2, (wide - self.width) // 2
-        y, u, v = frame.reshape(3, high, wide)[:, top:top + self.height, left:left + self.width]
-        full, half = (self.height, self.width), (self.height // 2, self.width // 2)
-        pair = buffer("pair", (self.height // 2, self.width), np.uint16)
-        chroma = []
-        for name, plane in (("u", u), ("v", v)):
-            block = buffer(name, half, np.uint16)
-            np.add(plane[0::2], plane[1::2], out=pair, dtype=np.uint16)
-            np.add(pair[:, 0::2], pair[:, 1::2], out=block)
-            block += 2
-            block >>= 2
-            chroma.append(block)
-        if self.colours is None:
-            return y, chroma[0], chroma[1]
-        luma = buffer("luma", full, np.int16)
-        _apply_luma(self.colours, y, u, v, luma, buffer("work", full, np.int16))
-        cb, cr = buffer("cb", half, np.uint16), buffer("cr", half, np.uint16)
-        _apply_chroma(self.colours, chroma[0], chroma[1], cb, cr)
-        return luma.view(np.uint16), cb, cr  # clipped to 0..255: the same numbers unsigned
+        self.close()
+        # moviepy's seek: a hair before the frame's time, so ffmpeg's first picture is that frame.
+        seek = ["-ss", f"{number / self.rate - 0.00001:.6f}"] if number else []
+        self._frames = imageio_ffmpeg.read_frames(
+            self.path, pix_fmt="yuv420p", bits_per_pixel=12, input_params=seek,
+            output_params=["-map", "0:v:0", "-an", "-sn", "-vf", self.filters, "-nostats"])
+        try:
+            next(self._frames)  # the stream's description (imageio reads it from ffmpeg's log)
+        except (OSError, RuntimeError) as exc:
+            self.close()
+            raise BuildError(f"ffmpeg could not read the clip {self.path}: {str(exc).splitlines()[0]}") from exc
+        self._next, self._last = number, None
+
+    def close(self) -> None:
+        """Stop ffmpeg (the generator's own clean-up)."""
+        if self._frames is not None:
+            self._frames.close()
+            self._frames = None
 
 
-class _Closing:
-    """A clip made from a reader, and the reader, closed together.
+class _ReadAhead:
+    """A clip's pictures by time, the next one read while the one before is composed and encoded.
 
     While one picture is composed and encoded, the next one (the frame after it: frames are asked
     for in order) is read on a thread of its own: waiting for ffmpeg to decode and scale it then
@@ -559,14 +523,13 @@ class _Closing:
     clip is only ever read by one thread at a time: a read is waited for before the next starts.
     """
 
-    def __init__(self, clip: Any, source: Any, prepare: _Planes | None = None):
-        self.clip, self.source, self._prepare = clip, source, prepare
+    def __init__(self, read: Callable[[float], Any], close: Callable[[], None], length: float | None):
+        self._read, self._close, self.length = read, close, length
         self._ahead: tuple[float, Future] | None = None  # the picture being read ahead, and when it is
         self._reader: ThreadPoolExecutor | None = None
 
     def frame(self, seconds: float, following: float) -> Any:
-        """The picture at ``seconds`` (made ready: see :class:`_Planes`); the one at ``following`` is
-        read and made ready meanwhile."""
+        """The picture at ``seconds``; the one at ``following`` is read meanwhile."""
         ahead, self._ahead = self._ahead, None
         if ahead is not None:
             wait([ahead[1]])  # the clip is free again (a failed read that is not wanted is dropped)
@@ -576,13 +539,9 @@ class _Closing:
         self._ahead = (following, self._reader.submit(self._read, following))
         return frame
 
-    def _read(self, seconds: float) -> Any:
-        frame = self.clip.get_frame(seconds)
-        return self._prepare(frame) if self._prepare is not None else frame
-
     def close(self) -> None:
         if self._reader is not None:
             self._reader.shutdown(wait=True)  # the read ahead ends before the reader closes
             self._reader = None
         self._ahead = None
-        self.source.close()
+        self._close()
