@@ -240,12 +240,11 @@ def samples_digest(samples) -> str:
     return hashlib.sha256(np.ascontiguousarray(samples, "<f4").data).hexdigest()
 
 
-def _media_digest(path: Path, settings, expanded=None) -> str | None:
+def _media_digest(path: Path, settings, expanded=None, store=None) -> str | None:
     """The content hash of the routine's ``music:`` file and of its backdrops' files (None without any):
-    the routine names them, not holds them."""
-    import hashlib
-
+    the routine names them, not holds them.  Each is remembered (:mod:`qidsl.memo`) in ``store``."""
     from .lang.mediafile import media_path
+    from .memo import file_sha256
     from .lang.steps import BACKDROP
 
     sources = []
@@ -258,8 +257,7 @@ def _media_digest(path: Path, settings, expanded=None) -> str | None:
     digests = []
     for source in dict.fromkeys(sources):
         try:
-            with open(source, "rb") as stream:
-                digests.append(hashlib.file_digest(stream, "sha256").hexdigest())
+            digests.append(file_sha256(source, store))
         except OSError:
             digests.append("unreadable")  # the build then says why
     return ",".join(digests) if digests else None
@@ -408,7 +406,7 @@ def _build_leased(path: Path, compiled, loader: Loader, options: BuildOptions, n
     _say(f"building {path}{f' (variant {variant})' if variant else ''} -> {folder}/ "
          f"(speech: {engine.name}, voice {engine.voice_name})")
     fingerprint = _fingerprint(compiled, settings, engine, options,
-                               _media_digest(path, settings, compiled.expanded))
+                               _media_digest(path, settings, compiled.expanded, store))
     manifest = _Manifest(store, folder, name)
     record = manifest.read()
     owned = _owned(name, folder, record)
@@ -745,9 +743,8 @@ def declare_audio(timeline, clips: dict, settings, target: float, music: str | P
 
 def _music_cycle(music: str | Path, target: float):
     """The music's loop levelled to ``target``, once: keyed by the file's content, or by the code of ``calm``."""
-    import hashlib
-
     from .graph import Product
+    from .memo import file_sha256
     from .products import MUSIC
     from .renderers import music as bed
 
@@ -755,8 +752,7 @@ def _music_cycle(music: str | Path, target: float):
         source = "calm"
     else:
         try:
-            with open(music, "rb") as stream:
-                source = hashlib.file_digest(stream, "sha256").hexdigest()
+            source = file_sha256(Path(music))  # hashed for the build's fingerprint already
         except OSError as exc:
             raise BuildError(f"cannot read the music {music}: {exc.strerror or exc}") from exc
 
@@ -1113,6 +1109,16 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
     every routine takes its slot of the same pools (:class:`qidsl.pools.Pools`):
     ``-j N`` means N cores' worth of work in all, not N per routine.
     """
+    from .lang import mediafile
+
+    _remember_probes(options)
+    try:
+        return _run_build(paths, options)
+    finally:
+        mediafile.remember_probes(None)
+
+
+def _run_build(paths: list[str], options: BuildOptions) -> int:
     compiled_paths = compile_paths(paths, options.level)
     if isinstance(compiled_paths, int):
         return compiled_paths
@@ -1204,6 +1210,18 @@ def run_build(paths: list[str], options: BuildOptions) -> int:
     if programme is not None:
         status = max(status, _publish_programme(programme, options))
     return status
+
+
+def _remember_probes(options: BuildOptions) -> None:
+    """What ffmpeg says of each backdrop (asked when the routine is checked) is remembered in the store,
+    as the files' hashes are: five clips cost a third of a second to probe at every build."""
+    from .engines.cache import default_cache_dir
+    from .lang import mediafile
+    from .memo import remembered
+    from .store import Store
+
+    store = Store(options.cache_dir or default_cache_dir(options.out))
+    mediafile.remember_probes(lambda path, work_out: remembered("ffmpeg probe", path, store, work_out))
 
 
 def _publish_programme(programme, options: BuildOptions) -> int:

@@ -159,9 +159,9 @@ _FONTS = ("qidsl.fonts.textfit", "qidsl.fonts.breaks", "qidsl.fonts._advances")
 SPEECH = Family("speech", ".clip", ("qidsl.engines.base", "qidsl.engines.cache", "qidsl.engines.timing"))
 # A Piper voice's model with its alignment output exposed (what Piper otherwise patches in memory each load).
 PIPER_VOICE = Family("piper-voice", ".onnx", ("qidsl.engines.piper_engine",))
-# A voice file's SHA-256 (what the voice's id is made from) and Piper's version, each remembered by a file's
-# path, size and modification time.
-FILE_HASH = Family("file-hash", ".txt", ("qidsl.engines.piper_engine",))
+# Facts about files remembered by a file's path, size and modification time (qidsl.memo): a voice's or a
+# backdrop's SHA-256, Piper's version, what ffmpeg says of a backdrop.
+FILE_HASH = Family("file-hash", ".txt", ("qidsl.memo", "qidsl.lang.mediafile"))
 LEVEL = Family("level", ".f32", (_R + "audio", _R + "bell"))
 WAV = Family("wav", ".wav", (_R + "audio",))
 LOUDNESS = Family("loudness", ".txt", (_R + "audio",))  # the mix's integrated loudness, measured beside its encodes

@@ -301,6 +301,49 @@ def test_a_changed_backdrop_file_is_a_new_build_though_the_routine_is_the_same(f
     assert len(first) == len(second) == 1 and first != second  # the old still is not left beside the page
 
 
+def test_a_build_remembers_its_backdrops_hashes_and_probes_in_the_store(folder, monkeypatch):
+    """The next build (a new process: nothing in memory) neither hashes a backdrop again nor asks ffmpeg
+    what it holds; a file changed under the same name is probed and hashed afresh."""
+    from qidsl import memo
+    from qidsl.lang import mediafile
+
+    make.clip(folder / "media" / "remembered.mp4", seconds=2.0)
+    routine = folder / "remembered.qi"
+    routine.write_text('title: "Remembered"\nbackdrop: "media/remembered.mp4"\n\nsay "Stand tall."\n',
+                       encoding="utf-8")
+    argv = ["build", str(routine), "--no-video", "--out", str(folder / "out-remembered"),
+            "--cache-dir", str(folder / "cache-remembered")]
+    probes, hashes = [], []
+    real_run, real_sha = mediafile.subprocess.run, memo.hashlib.file_digest
+    def run(command, *args, **kwargs):
+        if command[-3:] == ["-f", "null", "-"]:  # ffmpeg asked what a file holds
+            probes.append(1)
+        return real_run(command, *args, **kwargs)
+    monkeypatch.setattr(mediafile.subprocess, "run", run)
+    def file_digest(handle, *args, **kwargs):
+        if handle.name.endswith("remembered.mp4"):
+            hashes.append(1)
+        return real_sha(handle, *args, **kwargs)
+    monkeypatch.setattr(memo.hashlib, "file_digest", file_digest)
+
+    def new_process() -> None:
+        mediafile._probe.cache_clear()
+        monkeypatch.setattr(memo, "_REMEMBERED", {})
+        probes.clear()
+        hashes.clear()
+
+    new_process()
+    assert main(argv) == 0
+    assert probes == [1] and hashes == [1]  # once each, though the check, the scene and the key all ask
+    new_process()
+    assert main(argv) == 0
+    assert probes == [] and hashes == []
+    make.clip(folder / "media" / "remembered.mp4", seconds=3.0)
+    new_process()
+    assert main(argv) == 0
+    assert probes == [1] and hashes == [1]
+
+
 @pytest.mark.parametrize("size", [(1920, 1080), (1000, 300), (300, 1000), (401, 299)])
 def test_a_photo_of_any_shape_pans_inside_itself(folder, size):
     from qidsl.renderers.backdrop import PAN_PERIOD, PHOTO_STEPS_PER_SECOND, BackdropView, Pictures

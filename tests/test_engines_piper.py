@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qidsl.engines.base import MeasuredSpeech, SpeechEngine
+from qidsl import memo
 from qidsl.engines.piper_engine import PiperEngine
 from qidsl.errors import BuildError
 from qidsl.timeline import SpokenTiming
@@ -163,9 +164,7 @@ def test_the_voice_patched_for_alignments_is_kept_in_the_store_and_speaks_the_sa
 
     from qidsl.store import Store
 
-    from qidsl.engines import piper_engine
-
-    monkeypatch.setattr(piper_engine, "_REMEMBERED", {})  # as in a new process: the voice's hashes not yet known
+    monkeypatch.setattr(memo, "_REMEMBERED", {})  # as in a new process: the voice's hashes not yet known
     patched = []
     real = patching.add_alignment_output
     monkeypatch.setattr(patching, "add_alignment_output", lambda model: patched.append(1) or real(model))
@@ -180,7 +179,7 @@ def test_the_voice_patched_for_alignments_is_kept_in_the_store_and_speaks_the_sa
     assert patched == [1]  # loaded from the store: not patched again
     # The voice's id is its files' hashes, remembered in the store for the next process with Piper's version.
     assert second.voice_id == first.voice_id == joe.voice_id and store.sizes()["file-hash"][0] == 3
-    monkeypatch.setattr(piper_engine, "_REMEMBERED", {})
+    monkeypatch.setattr(memo, "_REMEMBERED", {})
     third = PiperEngine()
     third.keep_model_in(store)
     assert third.version == joe.version == importlib.metadata.version("piper-tts")

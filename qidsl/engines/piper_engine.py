@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import BuildError
 from ..lang.speech import is_bundled_voice
-from ..products import FILE_HASH, PIPER_VOICE
+from ..memo import file_sha256, remembered
+from ..products import PIPER_VOICE
 from .timing import split_sentences
 from .base import SENTENCE_PAUSE, SHAPING_KEY, SpeechClip, assemble, short_text, trim_bounds
 
@@ -112,42 +111,6 @@ def text_word_spans(words: list[str], spoken: list[tuple[int, int, int]]) -> lis
     return out
 
 
-# Hashing a 60 MB voice takes a twentieth of a second, and looking Piper's version up a thirtieth
-# (importlib.metadata loads and searches): each is done once per file version in a process, and
-# remembered in the store (``file-hash``, by path, size and modification time, as the nothing-changed
-# check trusts an output) so a build with nothing to do does neither again.
-_REMEMBERED: dict[tuple[str, str, int, int], str] = {}
-
-
-def _remembered(what: str, path: Path, store, work_out: Callable[[], str]) -> str:
-    """``work_out()``, a short ASCII text about the file ``path`` (``what`` names it), remembered by the
-    file's path, size and modification time."""
-    stat = path.stat()
-    key = (what, str(path.resolve()), stat.st_size, stat.st_mtime_ns)
-    if key in _REMEMBERED:
-        return _REMEMBERED[key]
-    memo = store.path(FILE_HASH.kind, FILE_HASH.key(*key), FILE_HASH.ext) if store is not None else None
-    if memo is not None and store.touch(memo):
-        with contextlib.suppress(OSError, UnicodeDecodeError):
-            known = memo.read_text(encoding="ascii")
-            if known and len(known) <= 64 and known.isprintable():
-                _REMEMBERED[key] = known
-                return known
-    _REMEMBERED[key] = work_out()
-    if memo is not None:
-        with contextlib.suppress(BuildError, OSError, UnicodeEncodeError), store.put(
-                FILE_HASH.kind, FILE_HASH.key(*key), FILE_HASH.ext) as tmp:
-            tmp.write_text(_REMEMBERED[key], encoding="ascii")
-    return _REMEMBERED[key]
-
-
-def _file_hash(path: Path, store=None) -> str:
-    def sha256() -> str:
-        with open(path, "rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    return _remembered("sha256", path, store, sha256)
-
-
 def _piper_version(store=None) -> str:
     """piper-tts's version, remembered by Piper's own ``__init__.py`` (which installing another version rewrites)."""
     def look_up() -> str:
@@ -157,7 +120,7 @@ def _piper_version(store=None) -> str:
     spec = importlib.util.find_spec("piper")  # finds the package without importing it (and onnxruntime)
     if spec is None or not spec.origin:
         return look_up()
-    return _remembered("piper-tts version", Path(spec.origin), store, look_up)
+    return remembered("piper-tts version", Path(spec.origin), store, look_up)
 
 
 def resolve_voice(voice: str | None, base_dir: Path | None = None) -> tuple[Path, Path]:
@@ -220,7 +183,7 @@ class PiperEngine:
         store = self._store
         if store is None:
             return None
-        key = PIPER_VOICE.key(_file_hash(self.model_path, store), self.version)
+        key = PIPER_VOICE.key(file_sha256(self.model_path, store), self.version)
         found = store.get(PIPER_VOICE.kind, key, PIPER_VOICE.ext)
         if found is not None:
             return found
@@ -251,7 +214,7 @@ class PiperEngine:
         """The voice file's name and a hash of the model and its config: stable across copies and moves."""
         if self._voice_id is None:
             digest = hashlib.sha256(
-                (_file_hash(self.model_path, self._store) + _file_hash(self.config_path, self._store)).encode()
+                (file_sha256(self.model_path, self._store) + file_sha256(self.config_path, self._store)).encode()
             ).hexdigest()
             self._voice_id = f"{self.model_path.stem}:{digest[:24]}"
         return self._voice_id

@@ -15,10 +15,13 @@ file is unchanged, so the language server does not ask again on each key.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -195,7 +198,39 @@ def probe_media(path: Path) -> MediaInfo | str:
     clip format), or a sentence.  Raises OSError when the file cannot be read.
     """
     stat = path.stat()
-    return _probe(str(path), stat.st_size, stat.st_mtime_ns)
+    probe = functools.partial(_probe, str(path), stat.st_size, stat.st_mtime_ns)
+    if _remember is None:
+        return probe()
+
+    def described() -> str:
+        info = probe()
+        if isinstance(info, str):
+            raise _NotShowable(info)  # not remembered: the build stops and says why
+        return json.dumps(dataclasses.asdict(info))
+    try:
+        return MediaInfo(**json.loads(_remember(path, described)))
+    except _NotShowable as exc:
+        return exc.reason
+    except (ValueError, TypeError):  # a remembered description that is not one
+        return probe()
+
+
+class _NotShowable(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+# How a build remembers what ffmpeg said of a file beyond its process (qidsl.memo, in the store): a
+# function of the file and of a function that works the description out.  None (qidsl check, the
+# language server): once per process.
+_remember: Callable[[Path, Callable[[], str]], str] | None = None
+
+
+def remember_probes(remember: Callable[[Path, Callable[[], str]], str] | None) -> None:
+    """Have :func:`probe_media` remember its answers with ``remember`` (see ``qidsl.memo.remembered``)."""
+    global _remember
+    _remember = remember
 
 
 def cover_crop(width: int, height: int, frame: tuple[int, int] = LANDSCAPE) -> float:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import math
 import os
 from collections.abc import Callable, Sequence
@@ -52,6 +51,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import BuildError
+from ..memo import file_sha256
 from ..timeline import (BREATH_KINDS, EXHALE, HOLD, INHALE, NOTE, PAUSE, SECTION, STAY, Event, FigureMove, Timeline,
                         poses, probe_media)
 from ..words import screen_words
@@ -274,9 +274,7 @@ def _media(path: str, size: int, mtime: int) -> tuple[str, str, float | None]:
     info = probe_media(Path(path))
     if isinstance(info, str):
         raise BuildError(f"cannot show the backdrop {path}: {'it is not a photo or clip' if info == 'unsupported' else info}")
-    with open(path, "rb") as stream:
-        digest = hashlib.file_digest(stream, "sha256").hexdigest()
-    return info.kind, digest, info.seconds
+    return info.kind, file_sha256(Path(path)), info.seconds  # the build has hashed it already (its fingerprint)
 
 
 def media_of(path: str) -> tuple[str, str, float | None]:
