@@ -313,7 +313,7 @@ class Pictures:
         key = (path, view, planar)
         if self._clip is None or self._clip[0] != key:
             self.close()
-            _return_large_blocks()
+            return_large_blocks()
             info = probe_media(Path(path))
             assert not isinstance(info, str)  # the scene track found it showable
             parked = _unpark(key)
@@ -353,7 +353,7 @@ class Pictures:
         if self._photo is None or self._photo[0] != view.media:
             from moviepy import ImageClip, vfx
 
-            _return_large_blocks()  # a pan step is a new picture of a frame's size too
+            return_large_blocks()  # a pan step is a new picture of a frame's size too
             still = ImageClip(path)
             w, h = still.size
             size = _cover(w, h, self.width, self.height, 1 + PAN_ZOOM)
@@ -416,15 +416,19 @@ def _close(clip: _ReadAhead) -> None:
 
 
 @functools.cache
-def _return_large_blocks() -> None:
+def return_large_blocks() -> None:
     """Have glibc give every block of 1 MiB or more back to the system when it is freed.
 
-    Each picture of a clip comes over as a new bytes object of a frame's size (1.4 MB at 720p
-    as yuv420p, 2.7 MB as RGB from moviepy), read on the read-ahead thread and freed on the drawing one; a photo's pan makes a new
-    picture a step.  glibc's own threshold for that rises with the first large block freed, and
-    from then on such blocks come from per-thread heaps that keep what they held: the build's
-    Python measured 316 MB resident a minute into a clip video's segments, 234 MB with this (one
-    mmap and munmap a picture).  Elsewhere than glibc: nothing done.
+    Each picture of a clip comes over as a new bytes object of a frame's size (1.4 MB at 720p as
+    yuv420p, 2.7 MB as RGB from moviepy), read on the read-ahead thread and freed on the drawing
+    one; a photo's pan makes a new picture a step.  glibc's own threshold for that rises with the
+    first large block freed, and from then on such blocks come from per-thread heaps that keep what
+    they held: the build's Python measured 316 MB resident a minute into a clip video's segments,
+    234 MB with this (one mmap and munmap a picture).  Set before the build makes anything
+    (:func:`qidsl.renderers.video_segments.declare_mp4`, for a video with backdrops): set when the
+    first picture was opened, after the mix's large arrays had come and gone on other threads, the
+    photo-backdrop benchmark's build peaked at 293 MB in one run and 559 MB in another (274 and 269
+    MB since).  Elsewhere than glibc: nothing done.
     """
     import ctypes
     import ctypes.util

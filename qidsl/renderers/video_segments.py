@@ -502,6 +502,8 @@ def declare_mp4(timeline, cues: Sequence[CueLike], audio: Product | Path, audio_
     take ``cores``.  ``progress`` shows the frames made (None: automatic).
     """
     preset, crf = video.PRESET, video.CRF
+    if timeline.backdrops:
+        backdrop.return_large_blocks()  # before anything is made: see there
     if preview:
         width, height, fps = video.PREVIEW["width"], video.PREVIEW["height"], video.PREVIEW["fps"]
         preset, crf = video.PREVIEW["preset"], video.PREVIEW["crf"]
