@@ -20,9 +20,12 @@ the video in the store never works out a frame.
 
 The scheduler is :class:`qidsl.pools.Pools`, as ninja's pools: named counts
 of slots (``cores``, ``encoders``).  Every make holds a slot of its product's
-pool while it runs.  :meth:`Graph.need_all` is the one place work is started
+pool while it runs; a ``background`` make (nothing waits for it) takes a slot
+of ``cores`` only when no other make wants one, planning included, so it
+never delays the narration's chunks.  :meth:`Graph.need_all` is the one place work is started
 side by side: for each pool it runs as many threads as the pool has slots,
-each taking the next product of that pool, so a product waits in its queue,
+each taking the next product of that pool in the order given (background
+products in the queue of the pool they share), so a product waits in its queue,
 not in a thread (with ``--cluster``, as many as the cluster takes at once,
 each waiting on its Dask task).  One :class:`Pools` serves every routine of
 a ``qidsl build -j N``.
@@ -76,7 +79,8 @@ class Graph:
                 inputs = [item if isinstance(item, Path) else self.need(item) for item in product.inputs]
                 make = product.make
                 if product.more is not None:
-                    later = product.more(*inputs)
+                    with self.pools.planning(product.pool):
+                        later = product.more(*inputs)
                     inputs += self.need_all(later.products, later.meter)
                     make = later.make or make
                 if self.pools.remote is not None and product.pool is not None:  # --cluster: a Dask task
@@ -117,8 +121,8 @@ class Graph:
 
     def _run(self, missing: list[Product], shown: Meter | None) -> None:
         queues: dict[str | None, deque[Product]] = {}
-        for product in missing:
-            queues.setdefault(product.pool, deque()).append(product)
+        for product in missing:  # (background products in the queue of the pool whose slots they take)
+            queues.setdefault(product.pool and self.pools.share(product.pool), deque()).append(product)
         failures: list[BaseException] = []
         stop = threading.Event()
 
