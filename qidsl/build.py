@@ -561,8 +561,8 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
     # MP3's runs and the mix are made), then the mix (the narration's encode waits for it), then the rest.
     wanted = sorted(outputs.values(), key=lambda product: product is not video)
     mix: list[Any] = [audio_products.wav] if options.video or options.wav else []
-    # The loudness in the background (measured while the video is made), when what it reads is made anyway:
-    # the plain mix's is measured from its WAV, the music's comes with its gains.
+    # The loudness last, in the background (measured once no other make wants a core: beside the MP4's join),
+    # when what it reads is made anyway: the plain mix's is measured from its WAV, the music's comes with its gains.
     meter = audio_products.meter
     measure = [meter] if mix or not any(item is audio_products.wav for item in meter.inputs) else []
     graph.need_all([*wanted[:1], *mix, *audio_products.runs, *wanted[1:], *measure])

@@ -4,7 +4,7 @@
 encoders, sized from the memory budget and the resolution
 (:func:`qidsl.renderers.video_segments.encoders_at_once`); ``background``:
 work nothing else waits for (the mix's loudness), which takes a slot of
-``cores`` only when no other make is waiting for one.  One
+``cores`` only when no other make is waiting for one or coming.  One
 :class:`Pools` serves every routine of a ``qidsl build -j N``, so they share
 the machine rather than each assuming it has all of it.  A leaf service: the
 build graph and the video renderer both take slots of the same pools.
@@ -21,8 +21,9 @@ from typing import Any
 CORES = "cores"
 ENCODERS = "encoders"
 # Work nothing else waits for (the mix's loudness): it takes a slot of ``cores`` only when no other make
-# is waiting for one, so it never holds a core that an encode of the narration (the one-cue rebuild's
-# critical path) is waiting for, nor takes the interpreter's lock from the planning of the chunks.
+# is waiting for one or coming, so it never holds a core that an encode of the narration (the one-cue
+# rebuild's critical path) wants, nor the interpreter's lock that the planning of the chunks wants (it
+# holds it while it measures).  Nothing may need a background product (it would wait for itself).
 BACKGROUND = "background"
 
 
@@ -38,7 +39,7 @@ class Pools:
         self.remote: Any = None
         self.sizes = {CORES: max(1, int(cores)), **{k: max(1, int(v)) for k, v in sizes.items()}}
         self._free = dict(self.sizes)  # slots not held, by pool
-        self._waiting: Counter[str] = Counter()  # makes waiting for a slot, by pool (background ones not counted)
+        self._waiting: Counter[str] = Counter()  # makes waiting for a slot or coming, by pool (not background ones)
         self._changed = threading.Condition()
 
     def size(self, pool: str) -> int:
@@ -57,12 +58,11 @@ class Pools:
                 self.sizes[pool] = self._free[pool] = max(1, int(size))
 
     @contextlib.contextmanager
-    def planning(self, pool: str | None) -> Iterator[None]:
-        """Work out what a make of ``pool`` needs (its later inputs) without a slot: background makes wait.
+    def coming(self, pool: str | None) -> Iterator[None]:
+        """A make of ``pool`` is coming: its later inputs are being worked out and made (no slot is held).
 
-        Planning takes no slot (it may be long, and it only reads), but the
-        makes it brings want slots at once: a background make starting now
-        would take one from them.
+        Background makes wait meanwhile: the makes it brings want slots as soon
+        as they are planned, and the make itself one after them.
         """
         name = pool and self.share(pool)
         if name is None or pool == BACKGROUND:
@@ -82,7 +82,7 @@ class Pools:
         """Hold one slot of ``pool`` (None: no pool, for work that only waits on others).
 
         A ``background`` make waits until a slot of ``cores`` is free and no
-        other make is waiting for one.
+        other make is waiting for one or :meth:`coming`.
         """
         if pool is None:
             yield

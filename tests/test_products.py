@@ -142,7 +142,7 @@ def test_routines_share_one_pool(cores):
     assert most[0] == cores
 
 
-def test_a_background_make_waits_while_the_makes_being_planned_may_want_a_core():
+def test_a_background_make_waits_while_a_make_is_coming():
     pools = Pools(2)
     order: list[str] = []
     holding, planning, started = threading.Event(), threading.Event(), threading.Event()
@@ -154,7 +154,7 @@ def test_a_background_make_waits_while_the_makes_being_planned_may_want_a_core()
             holding.wait(5)
 
     def plan() -> None:
-        with pools.planning(CORES):
+        with pools.coming(CORES):
             planning.wait(5)
 
     threads = [threading.Thread(target=hold, args=("first", CORES)), threading.Thread(target=plan)]
@@ -164,7 +164,7 @@ def test_a_background_make_waits_while_the_makes_being_planned_may_want_a_core()
     started.clear()
     threads.append(threading.Thread(target=hold, args=("background", BACKGROUND)))
     threads[-1].start()
-    assert not started.wait(0.1) and order == ["first"]  # a core is free, but what is planned will want it
+    assert not started.wait(0.1) and order == ["first"]  # a core is free, but what is coming will want it
     planning.set()
     assert started.wait(5) and order == ["first", "background"]
     holding.set()
