@@ -22,8 +22,8 @@ CORES = "cores"
 ENCODERS = "encoders"
 # Work nothing else waits for (the mix's loudness): it takes a slot of ``cores`` only when no other make
 # is waiting for one or coming, so it never holds a core that an encode of the narration (the one-cue
-# rebuild's critical path) wants, nor the interpreter's lock that the planning of the chunks wants (it
-# holds it while it measures).  Nothing may need a background product (it would wait for itself).
+# rebuild's critical path) wants, nor the interpreter's lock (libebur128 holds it while it measures) that
+# the planning of the chunks wants.  Nothing may need a background product (it would wait for itself).
 BACKGROUND = "background"
 
 
