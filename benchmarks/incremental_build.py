@@ -59,6 +59,29 @@ loudness (0.96 s of libebur128 over the whole 9.4 minutes, taking CPU from
 the segments), the MP3 and the narration's AAC chunks; the MP4 join 0.42 s.
 Next: the mix's loudness from per-run block energies (as music_mix keeps per
 piece), so an edit measures only the run it changes.
+
+Branch edit18 (2026-12-08): the one-cue edit's critical path is the mix, the
+narration's chunk plan, its two chunk encodes and the MP4 join.  Traced, the
+chunk plan took 0.3-0.4 s inside the edit although it takes 0.06 s alone:
+the mix's loudness (libebur128, holding the interpreter's lock for 0.3 s of
+CPU) and the MP3 ran beside it from the moment the mix was made.  Now a
+background make takes a core only when no other make is waiting for one or
+coming (planning or making its later inputs), so the loudness runs beside
+the MP4's join (ffmpeg, about one core); and the build asks for the video's
+narration beside the MP4, so its chunks are cut as soon as the mix is made,
+not once the segments are planned.  No quiet spell came (load average 4-8
+throughout), so main's code and the branch's were run interleaved over one
+store snapshot, one-cue edit only (min / median of 10): load about 6,
+1.94 / 2.15 s -> 1.71 / 1.90 s; an earlier, lighter spell (load about 4),
+1.82 -> 1.42 s (min of 8).  Under heavy load the edit's CPU (2.0 s, user +
+system of the whole tree) bounds it, not the order.  The full build does the
+same work (31.6-35 s of CPU in both; the loudness now overlaps the join
+instead of the encoders).  Tried and dropped: reading the WAV through a
+memory map for the plan (0.056 s against 0.060 s alone, nothing in the
+build), libebur128 without the interpreter's lock (ctypes; no difference).
+This script on the branch at load 5-8 (``--no-long``): full build 29.9 s =
+18.9x real time, baseline 58.6 s, ratio 1.96; peak 350 MB; one-cue edit
+2.32 s (15 made); nothing changed 0.28 s.
 """
 
 from __future__ import annotations

@@ -547,8 +547,8 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
                                     lambda family, parts, make, inputs: Product(
                                         family.kind, family.key(*parts, ffmpeg_name()), family.ext, make,
                                         inputs)))
-    video = declare_video(timeline, cues, audio_products.wav, options, outputs[f"{name}.timeline.json"].key,
-                          graph)
+    video, narration = declare_video(timeline, cues, audio_products.wav, options,
+                                     outputs[f"{name}.timeline.json"].key, graph)
     unmade = {}
     if options.video:
         outputs[f"{name}.mp4"] = video
@@ -557,10 +557,14 @@ def _make(path: Path, name: str, compiled, loader: Loader, options: BuildOptions
 
     # Everything side by side, the video first (the longest chain: its segments are encoded while the
     # MP3's runs and the mix are made), then the mix (the narration's encode waits for it), then the rest.
+    # The video's narration too when the video is made: cut and encoded as soon as the mix is made, while
+    # the video's segments are still being planned.
     wanted = sorted(outputs.values(), key=lambda product: product is not video)
     mix: list[Any] = [audio_products.wav] if options.video or options.wav else []
-    # The loudness in the background (measured while the video is made), when what it reads is made anyway:
-    # the plain mix's is measured from its WAV, the music's comes with its gains.
+    if options.video and not graph.store.path(video.kind, video.key, video.ext).is_file():
+        mix.append(narration)
+    # The loudness last, in the background (measured once no other make wants a core: beside the MP4's join),
+    # when what it reads is made anyway: the plain mix's is measured from its WAV, the music's comes with its gains.
     meter = audio_products.meter
     measure = [meter] if mix or not any(item is audio_products.wav for item in meter.inputs) else []
     graph.need_all([*wanted[:1], *mix, *audio_products.runs, *wanted[1:], *measure])
@@ -963,20 +967,22 @@ def declare_quick_wav(timeline, clips: dict, timeline_key: str, music: str | Pat
 
 
 def declare_video(timeline, cues, wav, options: BuildOptions, timeline_key: str, graph):
-    """The joined MP4 (:func:`qidsl.renderers.video_segments.declare_mp4`): its segments and narration
-    chunks are products of the graph, planned when the MP4 must be made (the chunks once the mix is).
+    """The joined MP4 (:func:`qidsl.renderers.video_segments.declare_mp4`) and its narration: its segments
+    and narration chunks are products of the graph, planned when the MP4 must be made (the chunks once the
+    mix is).
 
     Its key is known without planning the segments: the code that draws and
     encodes them, what the timeline and the captions say, the mix, the size.
     """
     from .products import MP4, NARRATION, VIDEO_SEGMENT
-    from .renderers.video_segments import declare_mp4
+    from .renderers.video_segments import declare_mp4, mp4_narration
 
     key = MP4.key(VIDEO_SEGMENT.recipe, NARRATION.recipe, timeline_key,
                   [(c.start, c.end, list(c.lines)) for c in cues], wav.key, options.width, options.height,
                   options.fps, options.preview, ffmpeg_name())
-    return declare_mp4(timeline, cues, wav, wav.key, key, width=options.width, height=options.height,
-                       fps=options.fps, preview=options.preview, progress=options.progress, pools=graph.pools)
+    return (declare_mp4(timeline, cues, wav, wav.key, key, width=options.width, height=options.height,
+                        fps=options.fps, preview=options.preview, progress=options.progress, pools=graph.pools),
+            mp4_narration(timeline, wav, wav.key, fps=options.fps, preview=options.preview))
 
 
 @dataclass(frozen=True)

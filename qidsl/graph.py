@@ -20,16 +20,21 @@ the video in the store never works out a frame.
 
 The scheduler is :class:`qidsl.pools.Pools`, as ninja's pools: named counts
 of slots (``cores``, ``encoders``).  Every make holds a slot of its product's
-pool while it runs.  :meth:`Graph.need_all` is the one place work is started
-side by side: for each pool it runs as many threads as the pool has slots,
-each taking the next product of that pool, so a product waits in its queue,
-not in a thread (with ``--cluster``, as many as the cluster takes at once,
-each waiting on its Dask task).  One :class:`Pools` serves every routine of
-a ``qidsl build -j N``.
+pool while it runs.  A ``background`` make (work nothing waits for) takes a
+slot of ``cores`` only when no other make is waiting for one or coming (its
+later inputs being planned or made): it never delays the narration's chunks.
+:meth:`Graph.need_all` is the one place work is started side by side: for
+each pool it runs as many threads as the pool has slots, each taking the
+next product of that pool in the order given (background products in the
+queue of the pool they share), so a product waits in its queue, not in a
+thread (with ``--cluster``, as many as the cluster takes at once, each
+waiting on its Dask task).  One :class:`Pools` serves every routine of a
+``qidsl build -j N``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
@@ -71,20 +76,7 @@ class Graph:
                 return known
             path = self.store.get(product.kind, product.key, product.ext)
             if path is None:
-                # Inputs one after the other in this thread: need_all already runs products side by side,
-                # and threads started inside threads only multiply malloc arenas (memory), not speed.
-                inputs = [item if isinstance(item, Path) else self.need(item) for item in product.inputs]
-                make = product.make
-                if product.more is not None:
-                    later = product.more(*inputs)
-                    inputs += self.need_all(later.products, later.meter)
-                    make = later.make or make
-                if self.pools.remote is not None and product.pool is not None:  # --cluster: a Dask task
-                    self.pools.remote.make(self.store, product, make, inputs)
-                else:
-                    with self.pools.slot(product.pool), self.store.put(product.kind, product.key,
-                                                                      product.ext) as tmp:
-                        make(tmp, *inputs)
+                self._make(product)
                 path = self.store.path(product.kind, product.key, product.ext)
                 counter = self.made
             else:
@@ -93,6 +85,28 @@ class Graph:
                 counter[product.kind] += 1
                 self._known[product.key] = path
             return path
+
+    def _make(self, product: Product) -> None:
+        """Make ``product``'s inputs (those missing), then the product in a slot of its pool."""
+        # Inputs one after the other in this thread: need_all already runs products side by side,
+        # and threads started inside threads only multiply malloc arenas (memory), not speed.
+        inputs = [item if isinstance(item, Path) else self.need(item) for item in product.inputs]
+        make = product.make
+        remote = self.pools.remote is not None and product.pool is not None  # --cluster: a Dask task
+        with contextlib.ExitStack() as slot:
+            # From planning its later inputs until it holds its slot, the make is coming: background work waits.
+            with self.pools.coming(product.pool if product.more is not None else None):
+                if product.more is not None:
+                    later = product.more(*inputs)
+                    inputs += self.need_all(later.products, later.meter)
+                    make = later.make or make
+                if not remote:
+                    slot.enter_context(self.pools.slot(product.pool))
+            if remote:
+                self.pools.remote.make(self.store, product, make, inputs)
+            else:
+                with self.store.put(product.kind, product.key, product.ext) as tmp:
+                    make(tmp, *inputs)
 
     def need_all(self, products: Sequence[Product],
                  meter: Callable[[list[Product]], Meter | None] | None = None) -> list[Path]:
@@ -117,8 +131,8 @@ class Graph:
 
     def _run(self, missing: list[Product], shown: Meter | None) -> None:
         queues: dict[str | None, deque[Product]] = {}
-        for product in missing:
-            queues.setdefault(product.pool, deque()).append(product)
+        for product in missing:  # (background products in the queue of the pool whose slots they take)
+            queues.setdefault(product.pool and self.pools.share(product.pool), deque()).append(product)
         failures: list[BaseException] = []
         stop = threading.Event()
 

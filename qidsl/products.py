@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import __version__
-from .pools import CORES
+from .pools import BACKGROUND, CORES
 
 PACKAGE = Path(__file__).resolve().parent
 
@@ -136,6 +136,11 @@ class Product:
     inputs: tuple[Product | Path, ...] = field(default=())
     pool: str | None = CORES
     more: Callable[..., Later] | None = None  # (ninja's "dyndep")
+
+    def __post_init__(self) -> None:
+        if any(isinstance(item, Product) and item.pool == BACKGROUND for item in self.inputs):
+            # Background work waits until no other make wants a core: one waiting for it never would.
+            raise ValueError(f"a {self.kind} product cannot be made from background work")
 
 
 @dataclass(frozen=True)

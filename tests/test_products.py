@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from qidsl.graph import Graph, Pools, Product
+from qidsl.pools import BACKGROUND, CORES
 from qidsl.products import FAMILIES, Family, recipe_of
 from qidsl.store import Store
 from tests.test_build import ROUTINE
@@ -139,3 +140,60 @@ def test_routines_share_one_pool(cores):
     for thread in threads:
         thread.join()
     assert most[0] == cores
+
+
+def test_a_background_make_waits_while_a_make_is_coming():
+    pools = Pools(2)
+    order: list[str] = []
+    holding, planning, started = threading.Event(), threading.Event(), threading.Event()
+
+    def hold(name: str, pool: str) -> None:
+        with pools.slot(pool):
+            order.append(name)
+            started.set()
+            holding.wait(5)
+
+    def plan() -> None:
+        with pools.coming(CORES):
+            planning.wait(5)
+
+    threads = [threading.Thread(target=hold, args=("first", CORES)), threading.Thread(target=plan)]
+    for thread in threads:
+        thread.start()
+    started.wait(5)
+    started.clear()
+    threads.append(threading.Thread(target=hold, args=("background", BACKGROUND)))
+    threads[-1].start()
+    assert not started.wait(0.1) and order == ["first"]  # a core is free, but what is coming will want it
+    planning.set()
+    assert started.wait(5) and order == ["first", "background"]
+    holding.set()
+    for thread in threads:
+        thread.join(5)
+
+
+def test_a_make_waiting_for_a_core_goes_before_a_background_make():
+    pools = Pools(1)
+    order: list[str] = []
+    busy, go = threading.Event(), threading.Event()
+
+    def hold(name: str, pool: str, wait: threading.Event | None = None) -> None:
+        with pools.slot(pool):
+            order.append(name)
+            if wait is not None:
+                busy.set()
+                wait.wait(5)
+
+    first = threading.Thread(target=hold, args=("first", CORES, go))
+    first.start()
+    busy.wait(5)
+    background = threading.Thread(target=hold, args=("background", BACKGROUND))
+    background.start()
+    time.sleep(0.05)
+    normal = threading.Thread(target=hold, args=("normal", CORES))
+    normal.start()
+    time.sleep(0.05)
+    go.set()
+    for thread in (first, background, normal):
+        thread.join(5)
+    assert order == ["first", "normal", "background"]  # asked later, served first

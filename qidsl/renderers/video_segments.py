@@ -465,8 +465,10 @@ def declare_narration(audio: Product | Path, audio_key: str, samples: int, secon
         chunks = tuple(narration_aac.plan(wav, samples, settings))
         return Later(tuple(Product(AAC_CHUNK.kind, AAC_CHUNK.key(c.key), AAC_CHUNK.ext, ChunkMake(c, samples),
                                    (wav,)) for c in chunks), make=NarrationJoin(chunks, samples))
+    # No slot for the narration itself: its making waits for the mix and its chunks (which take slots of
+    # ``cores``), then lays their packets end to end; so it may wait in a thread of its own beside the rest.
     return Product(NARRATION.kind, NARRATION.key(audio_key, samples, settings.decode()), NARRATION.ext, _planned,
-                   (audio,), more=chunks_of)
+                   (audio,), pool=None, more=chunks_of)
 
 
 class _FramesMeter:
@@ -509,9 +511,9 @@ def declare_mp4(timeline, cues: Sequence[CueLike], audio: Product | Path, audio_
         preset, crf = video.PREVIEW["preset"], video.PREVIEW["crf"]
     if pools is not None:
         pools.ensure(ENCODERS, encoders_at_once(pools.size(CORES), width, height, _has_clips(timeline)))
-    count = max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
+    count = _frame_count(timeline, fps)
     encoding = Encoding(width, height, fps, preset, crf)
-    narration = declare_narration(audio, audio_key, count * narration_aac.RATE // fps, count / fps)
+    narration = mp4_narration(timeline, audio, audio_key, fps=fps)
 
     def more() -> Later:
         frames = _painter(timeline, cues, width, height, fps)
@@ -526,6 +528,22 @@ def declare_mp4(timeline, cues: Sequence[CueLike], audio: Product | Path, audio_
         # The narration (the mix, then its chunks) is made beside the segments: nothing waits for the mix.
         return Later((*made, narration), lambda missing: _FramesMeter(missing, lengths, progress), join)
     return Product(MP4.kind, key, MP4.ext, _planned, more=more)
+
+
+def _frame_count(timeline, fps: int) -> int:
+    return max(1, round(timeline.duration * fps))  # the picture lasts the timeline to within half a frame
+
+
+def mp4_narration(timeline, audio: Product | Path, audio_key: str, *, fps: int = 30, preview: bool = False) -> Product:
+    """The narration the MP4 of ``timeline`` carries (the product :func:`declare_mp4`'s later inputs hold).
+
+    A build asks for it beside the MP4 when the MP4 must be made, so its
+    chunks are cut and encoded as soon as the mix is made, not once the
+    video's segments are planned.
+    """
+    fps = video.PREVIEW["fps"] if preview else fps
+    count = _frame_count(timeline, fps)
+    return declare_narration(audio, audio_key, count * narration_aac.RATE // fps, count / fps)
 
 
 def _planned(out: Path, *files: Path) -> None:
