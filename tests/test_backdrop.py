@@ -411,6 +411,25 @@ def test_a_clips_colours_are_read_as_the_videos_bt709_studio_range(folder, codes
         assert np.abs(plane.astype(int) - want).max() <= 1, (tags, plane.min(), plane.max(), want)
 
 
+def test_a_clip_of_another_shape_is_read_without_a_word_on_stderr(folder, capfd, caplog):
+    """ffmpeg scales and crops a portrait clip to the frame; nothing is said about it (imageio warns through
+    Python's logging whenever the pictures are not the clip's own size, which Python prints on stderr
+    when nothing handles it: pytest handles it, hence caplog)."""
+    from qidsl.lang.mediafile import probe_media
+    from qidsl.renderers.backdrop import ClipPlanes, _cover
+
+    path = folder / "media" / "standing-tall.mp4"  # 180 x 320
+    info = probe_media(path)
+    planes = ClipPlanes(str(path), info, _cover(info.width, info.height, W, H), W, H)
+    try:
+        y, cb, cr = planes.at(1.0)
+    finally:
+        planes.close()
+    assert (y.shape, cb.shape, cr.shape) == ((H, W), (H // 2, W // 2), (H // 2, W // 2))
+    assert capfd.readouterr().err == ""
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("imageio")] == []
+
+
 def test_clip_planes_pick_the_frames_moviepy_picks_reading_on_and_seeking(folder):
     """The encoder's reader (yuv420p through imageio-ffmpeg) shows at every time the picture moviepy's
     VideoFileClip shows there, whether it reads on, skips ahead or seeks back; past the end, the last."""

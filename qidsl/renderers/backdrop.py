@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import logging
 import math
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -484,7 +485,12 @@ class ClipPlanes:
         if self._frames is None or number < self._next or number > self._next + _SKIP_MAX:
             self._open(number)
         while self._next <= number:
-            data = next(self._frames, None)
+            try:
+                data = next(self._frames, None)
+            except RuntimeError as exc:  # imageio's "could not read frame", with ffmpeg's log
+                self.close()
+                raise BuildError(f"ffmpeg could not read the clip {self.path} at {seconds:.2f} s: "
+                                 f"{str(exc).splitlines()[0]}") from exc
             if data is None:  # the clip ended a frame or two before its container's length said
                 break
             self._last, self._next = data, self._next + 1
@@ -498,6 +504,9 @@ class ClipPlanes:
     def _open(self, number: int) -> None:
         import imageio_ffmpeg
 
+        # imageio logs a warning whenever the pictures are not the clip's own size (ours never are: they
+        # are cropped), which Python prints on stderr when nothing else handles it.
+        logging.getLogger("imageio_ffmpeg").setLevel(logging.ERROR)
         self.close()
         # moviepy's seek: a hair before the frame's time, so ffmpeg's first picture is that frame.
         seek = ["-ss", f"{number / self.rate - 0.00001:.6f}"] if number else []
