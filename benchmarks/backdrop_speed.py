@@ -66,6 +66,22 @@ second pass measured 0.90 -> 0.57 s), the outputs copied out 1.0 s (177 MB).
 Quiet spell after the merges (2026-12-08, load 1.3 at the start, 5 at the
 end, --no-photos): clips 182.2 s (3.11x real time) against ffmpeg's graph
 109.5 s, ratio 0.60; peak 335 MB; one cue edited 11.75 s (8 video segments).
+
+Clips read as yuv420p through ``imageio_ffmpeg.read_frames`` (ffmpeg scales,
+crops and maps the colours; no 4:4:4 widening, averaging or colour map in
+numpy: ``backdrop.ClipPlanes``), probes and hashes remembered in the store:
+- --no-photos, quiet (load 2 to 5): clips 114.0 s (4.97x real time) against
+  ffmpeg's graph 108.7 s, ratio 0.95; peak 271 MB; one cue edited 3.90 s
+  (2 video segments, 160 frames of clip).  Under load 5 to 7 (another job's
+  tests): 153.3 s against 159.1 s, ratio 1.04; peak 286 MB.
+- The edit, traced (``/tmp`` script wrapping Store.put; quiet): start-up to
+  the first product 0.64 s, the two segments one after the other 0.94-1.89 s
+  and 1.89-2.41 s (memory lets one clip encoder run at a time), the join
+  2.42-3.20 s beside the mix's loudness, the outputs copied out 0.24 s: 3.44
+  s in the process.  Not yet under 3 s.
+- Photos, the full build alone (load 5 to 7): 265.5 s and 349.1 s, peak 274
+  and 269 MB; the benchmark's own run before glibc's threshold was set at the
+  start said 559 MB once (and 293 MB in a run of the build alone).
 """
 
 from __future__ import annotations

@@ -19,11 +19,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "qidsl"
 # The one store, the product families with their key scheme, and the scheduler's pools are services
 # like the atomic-write layer: the speech cache and the video renderer keep their products in the
 # store, keyed by their family, and take slots of the pools.
+# Facts about files remembered in the store (qidsl.memo: a file's hash, what ffmpeg says of it) serve the
+# speech engines (a voice's id), the renderers (a backdrop's hash) and the build alike, as the store does.
 # The figure's poses and their geometry (qidsl.lang.poses: pure data and math, importing nothing of
 # qidsl) serve check (unknown poses, ranges) and the renderers that draw the figure alike.
 LEAVES = {"qidsl", "qidsl.__version__", "qidsl.errors", "qidsl.outputs", "qidsl.timefmt", "qidsl.progress", "qidsl.words",
           "qidsl.lazyre",
-          "qidsl.fonts", "qidsl.grammar", "qidsl.store", "qidsl.products", "qidsl.pools", "qidsl.lang.poses"}
+          "qidsl.fonts", "qidsl.grammar", "qidsl.store", "qidsl.products", "qidsl.pools", "qidsl.memo",
+          "qidsl.lang.poses"}
 
 
 def layer(module: str) -> str:

@@ -47,7 +47,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from ..errors import BuildError
-from ..lang.mediafile import MediaInfo
+from ..timeline import MediaInfo
 from .scene import Backdrop
 
 PHOTO_STEPS_PER_SECOND = 15  # the pan moves well under a pixel a step at this rate: it reads as smooth
