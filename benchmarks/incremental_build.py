@@ -82,6 +82,17 @@ build), libebur128 without the interpreter's lock (ctypes; no difference).
 This script on the branch at load 5-8 (``--no-long``): full build 29.9 s =
 18.9x real time, baseline 58.6 s, ratio 1.96; peak 350 MB; one-cue edit
 2.32 s (15 made); nothing changed 0.28 s.
+
+Merged on main with the backdrop round, quiet machine (load 1 to 4), three
+runs of ``--no-long``: full build 18.4 / 19.8 / 21.6 s = 30.7x / 28.6x /
+26.3x real time, baseline 47.3 / 40.4 / 45.2 s, ratio 2.57 / 2.04 / 2.10
+(target 2.3: met once); peak 324-325 MB; one-cue edit 3.27 s (8 video
+segments) / 1.54 s (1) / 1.89 s (3); nothing changed 0.17 / 0.16 / 0.23 s.
+Which segments an edit remakes depends on the new cue's synthesised length
+(Piper's varies a little from one synthesis to the next): a longer cue that
+moves the routine's length remakes the title and end cards too (they show
+it).  The edit from a kept store snapshot (the same cue, 3 trials): 1.56 to
+1.67 s, one segment.
 """
 
 from __future__ import annotations
