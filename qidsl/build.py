@@ -362,15 +362,20 @@ def build_one(path: Path, compiled, loader: Loader, options: BuildOptions,
     keep its loaded voice and clips between builds; ``pools`` (a
     :class:`qidsl.pools.Pools`) are shared by every routine of one ``qidsl build``.
     """
-    from .engines.cache import default_cache_dir
-    from .store import Store
-
-    store = Store(options.cache_dir or default_cache_dir(options.out))
+    store = _store(options)
     with store.lease():  # nothing this build uses is pruned by another process meanwhile
         report = _build_leased(path, compiled, loader, options, name or path.stem, store, engine_for, cache, pools)
         if options.store_cap is not None and report is not None and not report.up_to_date:
             _prune_after(store, options.store_cap)  # (a build that made nothing added nothing to prune)
     return report
+
+
+def _store(options: BuildOptions):
+    """The store a build with ``options`` keeps its products in (``--cache-dir``, or beside ``--out``)."""
+    from .engines.cache import default_cache_dir
+    from .store import Store
+
+    return Store(options.cache_dir or default_cache_dir(options.out))
 
 
 def keep_voice_model(engine, store) -> None:
@@ -1221,12 +1226,10 @@ def _run_build(paths: list[str], options: BuildOptions) -> int:
 def _remember_probes(options: BuildOptions) -> None:
     """What ffmpeg says of each backdrop (asked when the routine is checked) is remembered in the store,
     as the files' hashes are: five clips cost a third of a second to probe at every build."""
-    from .engines.cache import default_cache_dir
     from .lang import mediafile
     from .memo import remembered
-    from .store import Store
 
-    store = Store(options.cache_dir or default_cache_dir(options.out))
+    store = _store(options)
     mediafile.remember_probes(lambda path, work_out: remembered("ffmpeg probe", path, store, work_out))
 
 
